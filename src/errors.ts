@@ -1,0 +1,105 @@
+/**
+ * Errors thrown by ringbus. Every error is a {@link RingbusError} with a string-literal
+ * `code`; the underlying cause, when there is one, is in `cause` (ES2022).
+ *
+ * Errors are branded with `Symbol.for('ringbus.error')`, so {@link isRingbusError} works
+ * across two copies of the package in one process.
+ *
+ * @module
+ */
+
+const BRAND: unique symbol = Symbol.for('ringbus.error') as never;
+
+/** Every code a {@link RingbusError} can carry. */
+export type RingbusErrorCode =
+  | 'ERR_CONFIG'
+  | 'ERR_TOPIC_FULL'
+  | 'ERR_CLOSED'
+  | 'ERR_TIMEOUT'
+  | 'ERR_CODEC'
+  | 'ERR_STORAGE';
+
+/**
+ * Base class of every error ringbus throws.
+ *
+ * @example
+ * ```ts
+ * try { await topic.publish(x); }
+ * catch (e) { if (isRingbusError(e) && e.code === 'ERR_CLOSED') { ... } }
+ * ```
+ */
+export class RingbusError extends Error {
+  /** A stable, string-literal code, e.g. `'ERR_CONFIG'`. */
+  readonly code: RingbusErrorCode;
+  /** @internal */
+  readonly [BRAND] = true;
+
+  constructor(code: RingbusErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** An option or argument was invalid. The message names the option, the value and the accepted range. */
+export class ConfigError extends RingbusError {
+  /** The option or argument that was rejected, e.g. `'capacity'`. */
+  readonly option: string;
+  constructor(option: string, message: string, options?: { cause?: unknown }) {
+    super('ERR_CONFIG', message, options);
+    this.option = option;
+  }
+}
+
+/** A topic with `overflow: 'reject'` (or `'grow'` at `maxCapacity`) had no room. */
+export class TopicFullError extends RingbusError {
+  /** The name of the topic that was full. */
+  readonly topic: string;
+  constructor(topic: string, capacity: number) {
+    super('ERR_TOPIC_FULL', `topic \`${topic}\` is full (capacity ${capacity})`);
+    this.topic = topic;
+  }
+}
+
+/** The topic, channel or consumer was closed. */
+export class ClosedError extends RingbusError {
+  constructor(message: string) {
+    super('ERR_CLOSED', message);
+  }
+}
+
+/** A wait ran out of time. */
+export class TimeoutError extends RingbusError {
+  constructor(message: string) {
+    super('ERR_TIMEOUT', message);
+  }
+}
+
+/** A value could not be encoded, or bytes could not be decoded. `reason` says what was wrong. */
+export class CodecError extends RingbusError {
+  /** What was wrong, e.g. `'bad-magic'`, `'truncated'`, `'unknown-codec'`, `'corrupt'`. */
+  readonly reason: string;
+  constructor(reason: string, message: string, options?: { cause?: unknown }) {
+    super('ERR_CODEC', message, options);
+    this.reason = reason;
+  }
+}
+
+/** Storage failed (I/O, lock held by another process, disk full). */
+export class StorageError extends RingbusError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_STORAGE', message, options);
+  }
+}
+
+/**
+ * True when `u` is a {@link RingbusError}, from this copy of ringbus or any other.
+ *
+ * @example
+ * ```ts
+ * if (isRingbusError(e) && e.code === 'ERR_TOPIC_FULL') retryLater();
+ * ```
+ */
+export function isRingbusError(u: unknown): u is RingbusError {
+  return typeof u === 'object' && u !== null && (u as { [BRAND]?: unknown })[BRAND] === true;
+}
