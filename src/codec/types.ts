@@ -1,0 +1,62 @@
+/**
+ * The two contracts of `ringbus/codec`: a {@link Codec} turns values into bytes and back,
+ * a {@link Compression} shrinks bytes and restores them.
+ *
+ * @module
+ */
+
+/**
+ * Turns values of type `T` into bytes and back.
+ *
+ * `id` is the byte written into a frame header, so a reader can pick the codec without
+ * being told. Ids 0 to 15 are reserved for ringbus's built-ins (0 is `bytes`, the raw
+ * "no codec" codec); give custom codecs ids from 16 to 255, or reuse a built-in id to
+ * replace that built-in when decoding (e.g. a `jsonCodec({ reviver })` with id 1).
+ *
+ * `encode` and `decode` throw {@link CodecError} (`'encode-error'` / `'decode-error'`)
+ * when they fail; anything else they throw is wrapped into one by the frame functions.
+ *
+ * @example
+ * ```ts
+ * const upper: Codec<string> = {
+ *   name: 'upper', contentType: 'text/plain; charset=utf-8', id: 16,
+ *   encode: (s) => new TextEncoder().encode(s.toUpperCase()),
+ *   decode: (b) => new TextDecoder().decode(b),
+ * };
+ * ```
+ */
+export interface Codec<T> {
+  /** A short lowercase name, e.g. `'json'`. */
+  readonly name: string;
+  /** The MIME type of the encoded bytes, e.g. `'application/json'`. */
+  readonly contentType: string;
+  /** The codec's id in a frame header: an integer from 0 to 255 (0 to 15 are reserved for built-ins). */
+  readonly id: number;
+  /** Encodes `value`; throws `CodecError` with reason `'encode-error'` when it cannot. */
+  encode(value: T): Uint8Array;
+  /** Decodes `bytes`; throws `CodecError` with reason `'decode-error'` when they are not valid. */
+  decode(bytes: Uint8Array): T;
+}
+
+/**
+ * Shrinks bytes and restores them. Payloads shorter than `minBytes` are not compressed
+ * (the frame then says compression none).
+ *
+ * @example
+ * ```ts
+ * const small = gzipCompression({ level: 9, minBytes: 1024 });
+ * const frame = encodeFrame(bigObject, { codec: json, compression: small });
+ * ```
+ */
+export interface Compression {
+  /** A short lowercase name, e.g. `'gzip'`. */
+  readonly name: string;
+  /** The compression's id in a frame header: an integer from 0 to 255 (0 means none; 0 to 15 are reserved). */
+  readonly id: number;
+  /** Payloads shorter than this many bytes are stored uncompressed by the frame functions. */
+  readonly minBytes: number;
+  /** Compresses `bytes`; throws `CodecError` with reason `'encode-error'` when it cannot. */
+  compress(bytes: Uint8Array): Uint8Array;
+  /** Restores `bytes`; throws `CodecError` with reason `'corrupt'` when they are not valid. */
+  decompress(bytes: Uint8Array): Uint8Array;
+}
