@@ -1,0 +1,51 @@
+import type { SchedulerLike } from 'rxjs';
+import { asyncScheduler } from 'rxjs';
+import { ReceiverImpl, type Receiver, type Sender, SenderImpl } from './internal/channel.js';
+import { TopicImpl } from './internal/topic.js';
+import { topicSettings } from './internal/topic-options.js';
+import * as v from './internal/validate.js';
+
+export type { Receiver, Sender };
+
+/** Options of {@link channel}. */
+export interface ChannelOptions {
+  /** A delivery not settled within this time goes back to the channel. Default `30000`; `Infinity` disables. */
+  readonly ackTimeoutMs?: number;
+  /** A message delivered this many times without an ack is dropped (and counted). Default `Infinity`. */
+  readonly maxDeliveries?: number;
+  /** Most unsettled deliveries one receiver holds. Default `256`. */
+  readonly prefetch?: number;
+  /** Timers (ack timeout, `recvTimeout`) run on this scheduler. Default `asyncScheduler`. */
+  readonly scheduler?: SchedulerLike;
+}
+
+const CHANNEL_KEYS = ['ackTimeoutMs', 'maxDeliveries', 'prefetch', 'scheduler'] as const;
+
+/**
+ * A work queue: one bounded topic with one durable group, `overflow: 'block'`. A message stays
+ * in the channel until a receiver acks it, so `send` waits while `capacity` messages are
+ * unacked, a receiver that closes (or drops a delivery) gives its messages back, and a receiver
+ * created later still sees every message not yet received.
+ *
+ * @param capacity Most unacked messages in the channel: an integer from 1 to 2^30.
+ * @example
+ * ```ts
+ * const [tx, rx] = channel<string>(100);
+ * await tx.send('job-1');
+ * const d = await rx.recv();   // Delivery<string>
+ * d?.ack();
+ * tx.close();                  // rx drains, then recv() resolves undefined
+ * ```
+ */
+export function channel<T>(capacity: number, options?: ChannelOptions): [Sender<T>, Receiver<T>] {
+  v.integer('capacity', capacity, 1, v.RANGE_MAX);
+  const o = v.options<ChannelOptions>('channel options', options, CHANNEL_KEYS);
+  const prefetch = o.prefetch === undefined ? 256 : v.integer('prefetch', o.prefetch, 1, 2 ** 20);
+  const settings = topicSettings(
+    'channel',
+    { capacity, overflow: 'block', groups: ['channel'], ackTimeoutMs: o.ackTimeoutMs, maxDeliveries: o.maxDeliveries, scheduler: o.scheduler },
+    asyncScheduler,
+  );
+  const topic = new TopicImpl<T>('channel', settings);
+  return [new SenderImpl(topic, { senders: 0 }), new ReceiverImpl(topic, prefetch)];
+}

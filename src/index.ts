@@ -1,0 +1,31 @@
+/**
+ * ringbus: broker semantics in-process — topics with offsets, consumer groups, ack/nack with
+ * redelivery, dead letters, TTL and backpressure — as RxJS Observables, web streams and async
+ * iterables.
+ *
+ * @module ringbus
+ */
+export { channel } from './channel.js';
+export type { ChannelOptions, Receiver, Sender } from './channel.js';
+export { createBus } from './create-bus.js';
+export { ClosedError, CodecError, ConfigError, isRingbusError, RingbusError, StorageError, TimeoutError, TopicFullError } from './errors.js';
+export type { RingbusErrorCode } from './errors.js';
+export type {
+  Bus,
+  BusOptions,
+  BusStats,
+  Consumer,
+  ConsumerOptions,
+  Delivery,
+  GroupStats,
+  Headers,
+  Message,
+  NackOptions,
+  OverflowPolicy,
+  PublishOptions,
+  StartPosition,
+  Topic,
+  TopicOptions,
+  TopicStats,
+  WritableOptions,
+} from './types.js';

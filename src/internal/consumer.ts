@@ -1,0 +1,324 @@
+import type { SchedulerLike, Subscription } from 'rxjs';
+import { ClosedError } from '../errors.js';
+import type { Consumer, ConsumerOptions, Delivery, Message } from '../types.js';
+import type { DeliveryImpl } from './delivery.js';
+import type { Group } from './group.js';
+import type { ConsumerPort } from './port.js';
+import { scheduleUnref } from './timer.js';
+import { duration, integer, signal as checkSignal } from './validate.js';
+
+interface Waiter<T> {
+  resolve: (d: Delivery<T> | undefined) => void;
+  reject: (e: unknown) => void;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  timer: Subscription | undefined;
+}
+
+/** Settings of one member, already validated. */
+export interface MemberSettings<T> {
+  readonly prefetch: number;
+  readonly filter: ((m: Message<T>) => boolean) | undefined;
+  readonly auto: boolean;
+  /** Register deliveries with a FinalizationRegistry (pull faces). */
+  readonly track: boolean;
+}
+
+/** Something that can tell a consumer what a value sink wants. */
+export interface ValueSink<T> {
+  next(value: T): void;
+  readonly closed: boolean;
+}
+
+/**
+ * One member of a group. It is the in-memory implementation of the consumer port every face
+ * is built on ({@link ConsumerPort}), plus the waiting `recv*` methods.
+ */
+export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
+  held = 0;
+  closed = false;
+  onReady: (() => void) | null = null;
+  /** Why the consumer was aborted, when it was. */
+  abortReason: unknown = undefined;
+  aborted = false;
+  private readonly g: Group<T>;
+  private readonly prefetch: number;
+  private readonly filter: ((m: Message<T>) => boolean) | undefined;
+  private readonly auto: boolean;
+  private readonly track: boolean;
+  private waiters: Waiter<T>[] = [];
+  private signal: AbortSignal | undefined;
+  private onAbort: (() => void) | undefined;
+
+  constructor(g: Group<T>, settings: MemberSettings<T>, signal: AbortSignal | undefined) {
+    this.g = g;
+    this.prefetch = settings.prefetch;
+    this.filter = settings.filter;
+    this.auto = settings.auto;
+    this.track = settings.track;
+    if (signal !== undefined) {
+      this.signal = signal;
+      this.onAbort = () => this.abort(signal.reason);
+      signal.addEventListener('abort', this.onAbort, { once: true });
+    }
+  }
+
+  get group(): string {
+    return this.g.name;
+  }
+
+  /** Closed, or the topic is closed and this group has nothing left. */
+  get done(): boolean {
+    return this.closed || this.g.drained;
+  }
+
+  private get scheduler(): SchedulerLike {
+    return this.g.host.scheduler;
+  }
+
+  tryRecv(): DeliveryImpl<T> | undefined {
+    if (this.closed || this.held >= this.prefetch) return undefined;
+    const g = this.g;
+    const filter = this.filter;
+    for (;;) {
+      const off = g.take();
+      if (off < 0) return undefined;
+      if (filter !== undefined && !this.passes(off, filter)) continue;
+      return g.deliver(this, off, this.auto, this.track);
+    }
+  }
+
+  private passes(off: number, filter: (m: Message<T>) => boolean): boolean {
+    let ok: boolean;
+    try {
+      ok = filter(this.g.message(off));
+    } catch (e) {
+      this.g.unclaim(off);
+      throw e;
+    }
+    if (!ok) this.g.skip(off);
+    return ok;
+  }
+
+  /**
+   * The `values()` fast path: hands values to `sink` while it stays open and room allows,
+   * settling each once `sink.next` returns, returning it if the sink closed meanwhile.
+   * No Delivery is allocated.
+   */
+  drainValues(sink: ValueSink<T>): void {
+    const g = this.g;
+    const ring = g.host.ring;
+    const filter = this.filter;
+    while (!this.closed && !sink.closed && this.held < this.prefetch) {
+      const off = g.take();
+      if (off < 0) return;
+      if (filter !== undefined && !this.passes(off, filter)) continue;
+      const value = ring.values[off & ring.mask] as T;
+      if (this.auto) {
+        g.deliver(this, off, true, false);
+        sink.next(value);
+        continue;
+      }
+      const gen = g.deliverRaw(this, off);
+      sink.next(value);
+      if (sink.closed) g.nack(off, gen, 0);
+      else g.ack(off, gen);
+    }
+  }
+
+  recv(options?: { signal?: AbortSignal }): Promise<Delivery<T> | undefined> {
+    const signal = options === undefined ? undefined : checkSignal('signal', options.signal);
+    return this.wait(signal, Infinity);
+  }
+
+  recvTimeout(ms: number, options?: { signal?: AbortSignal }): Promise<Delivery<T> | undefined> {
+    duration('ms', ms, 0, true);
+    const signal = options === undefined ? undefined : checkSignal('signal', options.signal);
+    return this.wait(signal, ms);
+  }
+
+  async recvBatch(max: number, options?: { signal?: AbortSignal }): Promise<Delivery<T>[]> {
+    integer('max', max, 1, 2 ** 20);
+    const first = await this.recv(options);
+    if (first === undefined) return [];
+    const out: Delivery<T>[] = [first];
+    while (out.length < max) {
+      const d = this.tryRecv();
+      if (d === undefined) break;
+      out.push(d);
+    }
+    return out;
+  }
+
+  private wait(signal: AbortSignal | undefined, ms: number): Promise<Delivery<T> | undefined> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.aborted) return Promise.reject(this.abortReason);
+    if (this.waiters.length === 0) {
+      let d: Delivery<T> | undefined;
+      try {
+        d = this.tryRecv();
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      if (d !== undefined) return Promise.resolve(d);
+      if (this.done || ms === 0) return Promise.resolve(undefined);
+    }
+    return new Promise((resolve, reject) => {
+      const w: Waiter<T> = { resolve, reject, signal, onAbort: undefined, timer: undefined };
+      if (signal !== undefined) {
+        w.onAbort = () => {
+          this.dropWaiter(w);
+          reject(signal.reason);
+        };
+        signal.addEventListener('abort', w.onAbort, { once: true });
+      }
+      if (ms !== Infinity) {
+        w.timer = scheduleUnref(this.scheduler, ms, () => {
+          this.dropWaiter(w);
+          resolve(undefined);
+        });
+      }
+      this.waiters.push(w);
+    });
+  }
+
+  private dropWaiter(w: Waiter<T>): void {
+    const i = this.waiters.indexOf(w);
+    if (i >= 0) this.waiters.splice(i, 1);
+    this.cleanup(w);
+  }
+
+  private cleanup(w: Waiter<T>): void {
+    if (w.onAbort !== undefined) w.signal?.removeEventListener('abort', w.onAbort);
+    w.timer?.unsubscribe();
+  }
+
+  private serveWaiters(): void {
+    const ws = this.waiters;
+    while (ws.length > 0) {
+      let d: Delivery<T> | undefined;
+      try {
+        d = this.tryRecv();
+      } catch (e) {
+        const w = ws.shift() as Waiter<T>;
+        this.cleanup(w);
+        w.reject(e);
+        continue;
+      }
+      if (d !== undefined) {
+        const w = ws.shift() as Waiter<T>;
+        this.cleanup(w);
+        w.resolve(d);
+        continue;
+      }
+      if (this.done) this.flushWaiters();
+      return;
+    }
+  }
+
+  private flushWaiters(): void {
+    const ws = this.waiters;
+    this.waiters = [];
+    for (const w of ws) {
+      this.cleanup(w);
+      if (this.aborted) w.reject(this.abortReason);
+      else w.resolve(undefined);
+    }
+  }
+
+  /** The group may have something for this member (or has drained). */
+  onAvailable(): void {
+    if (this.waiters.length > 0) this.serveWaiters();
+    else if (this.onReady !== null) this.onReady();
+  }
+
+  /** One of this member's deliveries was settled or returned: it may take more. */
+  onSettled(): void {
+    if (!this.closed && (this.g.hasAvailable() || this.g.drained)) this.onAvailable();
+  }
+
+  commit(offset: number): void {
+    integer('offset', offset, 0, Number.MAX_SAFE_INTEGER);
+    if (this.closed) throw new ClosedError(`consumer of group \`${this.group}\` is closed`);
+    this.g.commit(offset);
+  }
+
+  seek(offset: number): void {
+    integer('offset', offset, 0, Number.MAX_SAFE_INTEGER);
+    if (this.closed) throw new ClosedError(`consumer of group \`${this.group}\` is closed`);
+    this.g.seek(offset);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.onAbort !== undefined) this.signal?.removeEventListener('abort', this.onAbort);
+    this.g.leave(this);
+    this.flushWaiters();
+    this.onReady?.();
+  }
+
+  /** Closes because a signal aborted: waiters and faces see `reason`. */
+  abort(reason: unknown): void {
+    if (this.closed) return;
+    this.aborted = true;
+    this.abortReason = reason;
+    this.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Delivery<T>> {
+    return new ConsumerIterator(this);
+  }
+}
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+/** Async iterator over a consumer; `return()` (a `break`) closes it, returning what it holds. */
+class ConsumerIterator<T> implements AsyncIterator<Delivery<T>> {
+  constructor(private readonly c: ConsumerImpl<T>) {}
+
+  next(): Promise<IteratorResult<Delivery<T>>> {
+    const c = this.c;
+    let d: Delivery<T> | undefined;
+    try {
+      d = c.tryRecv();
+    } catch (e) {
+      c.close();
+      return Promise.reject(e);
+    }
+    if (d !== undefined) return Promise.resolve({ done: false, value: d });
+    if (c.aborted) return Promise.reject(c.abortReason);
+    if (c.done) {
+      c.close();
+      return Promise.resolve(DONE);
+    }
+    return c.recv().then(
+      (v) => {
+        if (v === undefined) {
+          c.close();
+          return DONE;
+        }
+        return { done: false, value: v };
+      },
+      (e: unknown) => {
+        c.close();
+        throw e;
+      },
+    );
+  }
+
+  return(): Promise<IteratorResult<Delivery<T>>> {
+    this.c.close();
+    return Promise.resolve(DONE);
+  }
+}
+
+/** Validates the member options shared by every face. */
+export function memberSettings<T>(options: ConsumerOptions<T>, track: boolean): MemberSettings<T> {
+  const prefetch = options.prefetch === undefined ? 256 : integer('prefetch', options.prefetch, 1, 2 ** 20);
+  return { prefetch, filter: options.filter, auto: options.ack === 'auto', track };
+}

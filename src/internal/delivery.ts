@@ -1,0 +1,72 @@
+import type { Delivery, Headers, NackOptions } from '../types.js';
+import type { Group } from './group.js';
+import { duration } from './validate.js';
+
+/**
+ * One hand-off of one message. Methods live on the prototype (no closure per delivery); the
+ * group decides validity by comparing `gen` with the slot's current generation, so a stale
+ * delivery settles nothing.
+ */
+export class DeliveryImpl<T> implements Delivery<T> {
+  /** @internal */ readonly g: Group<T>;
+  /** @internal */ readonly gen: number;
+  /** @internal true while registered with the group's FinalizationRegistry. */ tracked = false;
+  readonly offset: number;
+  readonly value: T;
+  readonly key: string | undefined;
+  readonly headers: Headers;
+  readonly timestamp: number;
+  readonly deliveryCount: number;
+
+  constructor(g: Group<T>, gen: number, offset: number, value: T, key: string | undefined, headers: Headers, timestamp: number, deliveryCount: number) {
+    this.g = g;
+    this.gen = gen;
+    this.offset = offset;
+    this.value = value;
+    this.key = key;
+    this.headers = headers;
+    this.timestamp = timestamp;
+    this.deliveryCount = deliveryCount;
+  }
+
+  get topic(): string {
+    return this.g.host.name;
+  }
+
+  get group(): string {
+    return this.g.name;
+  }
+
+  get redelivered(): boolean {
+    return this.deliveryCount > 1;
+  }
+
+  get settled(): boolean {
+    return !this.g.holds(this.offset, this.gen);
+  }
+
+  ack(): boolean {
+    return this.g.ack(this.offset, this.gen, this);
+  }
+
+  nack(options?: NackOptions): boolean {
+    const delayMs = options?.delayMs === undefined ? 0 : duration('delayMs', options.delayMs, 0, false);
+    return this.g.nack(this.offset, this.gen, delayMs, this);
+  }
+
+  term(reason?: string): boolean {
+    return this.g.term(this.offset, this.gen, reason === undefined ? undefined : String(reason), this);
+  }
+
+  inProgress(): boolean {
+    return this.g.touch(this.offset, this.gen);
+  }
+
+  [Symbol.dispose](): void {
+    this.nack();
+  }
+
+  toJSON(): object {
+    return { topic: this.topic, group: this.group, offset: this.offset, key: this.key, headers: this.headers, timestamp: this.timestamp, deliveryCount: this.deliveryCount, value: this.value };
+  }
+}

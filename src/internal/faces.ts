@@ -1,0 +1,158 @@
+import { AsyncIterableX } from 'ix/asynciterable';
+import { Observable, type Subscriber } from 'rxjs';
+import type { Delivery, Topic, WritableOptions } from '../types.js';
+import type { ConsumerPort } from './port.js';
+import * as v from './validate.js';
+
+/**
+ * The faces. Each is built only on {@link ConsumerPort} (`tryRecv`, `onReady`, `done`,
+ * `close`), so any engine implementing the port gets all of them.
+ */
+
+/** Drains a port into a subscriber without recursion: a re-entrant wake sets `again`. */
+function pump<T, R>(port: ConsumerPort<T>, subscriber: Subscriber<R>, emit: () => void): () => void {
+  let draining = false;
+  let again = false;
+  return () => {
+    if (draining) {
+      again = true;
+      return;
+    }
+    draining = true;
+    try {
+      do {
+        again = false;
+        emit();
+      } while (again && !subscriber.closed);
+    } catch (e) {
+      port.close();
+      subscriber.error(e);
+      return;
+    } finally {
+      draining = false;
+    }
+    if (subscriber.closed) return;
+    if (port.aborted) subscriber.error(port.abortReason);
+    else if (port.done) subscriber.complete();
+  };
+}
+
+/** `topic.messages()`: subscribe joins the group, unsubscribe leaves it; `prefetch` is the backpressure. */
+export function messagesFace<T>(open: () => ConsumerPort<T>): Observable<Delivery<T>> {
+  return new Observable<Delivery<T>>((subscriber) => {
+    const port = open();
+    const drain = pump(port, subscriber, () => {
+      let d: Delivery<T> | undefined;
+      while (!subscriber.closed && (d = port.tryRecv()) !== undefined) subscriber.next(d);
+    });
+    port.onReady = drain;
+    drain();
+    return () => {
+      port.onReady = null;
+      port.close();
+    };
+  });
+}
+
+/** `topic.values()`: each value settled once the synchronous downstream returns; returned if the subscription ends meanwhile. */
+export function valuesFace<T>(open: () => ConsumerPort<T>): Observable<T> {
+  return new Observable<T>((subscriber) => {
+    const port = open();
+    const emit =
+      port.drainValues !== undefined
+        ? () => port.drainValues?.(subscriber)
+        : () => {
+            let d: Delivery<T> | undefined;
+            while (!subscriber.closed && (d = port.tryRecv()) !== undefined) {
+              subscriber.next(d.value);
+              if (subscriber.closed) d.nack();
+              else d.ack();
+            }
+          };
+    const drain = pump(port, subscriber, emit);
+    port.onReady = drain;
+    drain();
+    return () => {
+      port.onReady = null;
+      port.close();
+    };
+  });
+}
+
+/** `topic.readable()`: pulls `desiredSize` deliveries on demand; `cancel()` closes the port. */
+export function readableFace<T>(open: () => ConsumerPort<T>, highWaterMark: number): ReadableStream<Delivery<T>> {
+  let port: ConsumerPort<T>;
+  return new ReadableStream<Delivery<T>>(
+    {
+      start() {
+        port = open();
+      },
+      pull(controller) {
+        let want = controller.desiredSize ?? 1;
+        let d: Delivery<T> | undefined;
+        let got = false;
+        while (want > 0 && (d = port.tryRecv()) !== undefined) {
+          controller.enqueue(d);
+          want--;
+          got = true;
+        }
+        if (got) return;
+        if (port.aborted) {
+          controller.error(port.abortReason);
+          return;
+        }
+        if (port.done) {
+          port.close();
+          controller.close();
+          return;
+        }
+        return new Promise<void>((resolve) => {
+          port.onReady = () => {
+            port.onReady = null;
+            resolve();
+          };
+        });
+      },
+      cancel() {
+        port.onReady = null;
+        port.close();
+      },
+    },
+    { highWaterMark, size: () => 1 },
+  );
+}
+
+/** `topic.consume()`: an ix AsyncIterableX; each iteration opens a member, `break` closes it. */
+class ConsumeIterable<T> extends AsyncIterableX<Delivery<T>> {
+  constructor(private readonly open: () => ConsumerPort<T> & AsyncIterable<Delivery<T>>) {
+    super();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Delivery<T>> {
+    return this.open()[Symbol.asyncIterator]();
+  }
+}
+
+export function consumeFace<T>(open: () => ConsumerPort<T> & AsyncIterable<Delivery<T>>): AsyncIterableX<Delivery<T>> {
+  return new ConsumeIterable(open);
+}
+
+const WRITABLE_KEYS = ['key', 'headers', 'highWaterMark'] as const;
+
+/** `topic.writable()`: each chunk is published; a full topic under `block` holds `writer.ready`. */
+export function writableFace<T>(topic: Topic<T>, options: WritableOptions | undefined): WritableStream<T> {
+  const o = v.options<WritableOptions>('writable options', options, WRITABLE_KEYS);
+  const highWaterMark = o.highWaterMark === undefined ? 1 : v.integer('highWaterMark', o.highWaterMark, 1, 2 ** 20);
+  const headers = v.headers('headers', o.headers);
+  if (o.key !== undefined && typeof o.key !== 'string') v.name('key', o.key);
+  const publishOptions = o.key === undefined && headers === undefined ? undefined : { key: o.key, headers };
+  return new WritableStream<T>(
+    {
+      write(chunk) {
+        if (topic.tryPublish(chunk, publishOptions)) return;
+        return topic.publish(chunk, publishOptions).then(() => undefined);
+      },
+    },
+    { highWaterMark, size: () => 1 },
+  );
+}

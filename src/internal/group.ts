@@ -1,0 +1,612 @@
+import type { SchedulerLike } from 'rxjs';
+import type { GroupStats, Headers, Message } from '../types.js';
+import type { ConsumerImpl } from './consumer.js';
+import { DeliveryImpl } from './delivery.js';
+import { NumHeap } from './heap.js';
+import type { Ring } from './ring.js';
+import { Deadline } from './timer.js';
+
+/** Slot states of a group, valid only where `tag[slot] === offset`; any other slot is FRESH. */
+const FRESH = 0;
+const INFLIGHT = 1;
+const SETTLED = 2;
+const WAITING = 3; // returned, waiting for redelivery (in `redeliver` or `delayed`)
+const DEAD = 4; // being published to the dead-letter topic
+const CLAIMED = 5; // taken by a consumer, being handed out (transient, synchronous)
+
+/** Why a message was dead-lettered (the `x-dead-letter-reason` header). */
+export type DeadLetterReason = 'max-deliveries' | 'terminated' | 'decode-error' | 'corrupt';
+
+/** What a group needs from its topic. */
+export interface GroupHost<T> {
+  readonly name: string;
+  readonly ring: Ring<T>;
+  readonly scheduler: SchedulerLike;
+  readonly ackTimeoutMs: number;
+  readonly maxDeliveries: number;
+  readonly closed: boolean;
+  /** Expires messages whose time has come (cheap when nothing is due). */
+  expireDue(): void;
+  /** Routes a dead letter; true when done synchronously, else a promise that settles when done. */
+  deadLetter(group: string, offset: number, reason: DeadLetterReason, detail: string | undefined, deliveries: number, value: T, key: string | undefined, headers: Headers): true | Promise<unknown>;
+  /** The group's committed offset moved up: room may have been made. */
+  released(): void;
+  /** A private group lost its member. */
+  dropPrivate(group: Group<T>): void;
+}
+
+/**
+ * A consumer group: a cursor (`next`), an ack floor (`floor`, the committed offset), a window
+ * of per-slot state (struct-of-arrays, tagged by offset), a redelivery heap (lowest offset
+ * first), delayed nacks, an ack-timeout FIFO, and its members.
+ */
+export class Group<T> {
+  readonly name: string;
+  readonly durable: boolean;
+  readonly host: GroupHost<T>;
+  floor: number;
+  next: number;
+  pending = 0;
+  members: ConsumerImpl<T>[] = [];
+
+  private mask: number;
+  private tag: Float64Array;
+  private state: Uint8Array;
+  private count: Uint32Array;
+  private gens: Float64Array;
+  private due: Float64Array;
+  private owner: (ConsumerImpl<T> | null)[];
+  private genSeq = 0;
+  private readonly redeliver = new NumHeap();
+  private readonly delayed = new NumHeap();
+  private toOff: number[] = [];
+  private toGen: number[] = [];
+  private toAt: number[] = [];
+  private toHead = 0;
+  private readonly timeoutTimer: Deadline;
+  private readonly delayTimer: Deadline;
+  private registry: FinalizationRegistry<number> | undefined;
+  private waking = false;
+  private wakeAgain = false;
+  private rr = 0;
+
+  delivered = 0;
+  acked = 0;
+  nacked = 0;
+  redelivered = 0;
+  deadLettered = 0;
+  missed = 0;
+  filtered = 0;
+
+  constructor(host: GroupHost<T>, name: string, durable: boolean, start: number) {
+    this.host = host;
+    this.name = name;
+    this.durable = durable;
+    this.floor = start;
+    this.next = start;
+    const slots = host.ring.slots;
+    this.mask = slots - 1;
+    this.tag = new Float64Array(slots).fill(-1);
+    this.state = new Uint8Array(slots);
+    this.count = new Uint32Array(slots);
+    this.gens = new Float64Array(slots);
+    this.due = new Float64Array(slots);
+    this.owner = new Array(slots).fill(null);
+    this.timeoutTimer = new Deadline(host.scheduler, () => this.onTimeouts());
+    this.delayTimer = new Deadline(host.scheduler, () => this.onDelayed());
+  }
+
+  private st(offset: number): number {
+    const i = offset & this.mask;
+    return this.tag[i] === offset ? this.state[i] : FRESH;
+  }
+
+  private set(offset: number, state: number): number {
+    const i = offset & this.mask;
+    if (this.tag[i] !== offset) {
+      this.tag[i] = offset;
+      this.count[i] = 0;
+      this.owner[i] = null;
+    }
+    this.state[i] = state;
+    return i;
+  }
+
+  /** True while the delivery `(offset, gen)` is the one holding the message. */
+  holds(offset: number, gen: number): boolean {
+    const i = offset & this.mask;
+    return offset >= this.floor && this.tag[i] === offset && this.state[i] === INFLIGHT && this.gens[i] === gen;
+  }
+
+  /** Something may be ready to hand out. */
+  hasAvailable(): boolean {
+    return this.redeliver.size > 0 || this.next < this.host.ring.tail;
+  }
+
+  /** The topic is closed and this group has nothing left to deliver or settle. */
+  get drained(): boolean {
+    return this.host.closed && this.pending === 0 && this.next >= this.host.ring.tail;
+  }
+
+  /**
+   * Claims the next offset to hand out: redeliveries first (lowest offset first), then the
+   * cursor. Returns -1 when nothing is ready. The caller must `deliver`, `skip` or `unclaim` it.
+   */
+  take(): number {
+    this.host.expireDue();
+    const ring = this.host.ring;
+    const redeliver = this.redeliver;
+    while (redeliver.size > 0) {
+      const off = redeliver.pop();
+      if (off < this.floor || this.st(off) !== WAITING) continue;
+      this.pending--;
+      if (!ring.isLive(off)) {
+        this.settleAt(off); // expired while waiting
+        continue;
+      }
+      this.set(off, CLAIMED);
+      return off;
+    }
+    const tail = ring.tail;
+    const live = ring.live;
+    const rmask = ring.mask;
+    while (this.next < tail) {
+      const off = this.next++;
+      if (live[off & rmask] === 0 || this.st(off) !== FRESH) continue;
+      this.set(off, CLAIMED);
+      return off;
+    }
+    return -1;
+  }
+
+  /** A message view for a source-side filter. */
+  message(off: number): Message<T> {
+    const ring = this.host.ring;
+    const i = off & ring.mask;
+    return { offset: off, value: ring.values[i] as T, key: ring.keys[i], headers: ring.headers[i], timestamp: ring.stamps[i] };
+  }
+
+  /** Settles a claimed offset that a filter rejected. */
+  skip(off: number): void {
+    this.filtered++;
+    this.settleAt(off);
+  }
+
+  /** Gives a claimed offset back untouched (a filter threw). */
+  unclaim(off: number): void {
+    this.set(off, WAITING);
+    this.pending++;
+    this.redeliver.push(off, off);
+  }
+
+  /** Hands a claimed offset to `consumer`: INFLIGHT, or SETTLED at once when `auto`. Returns the generation. */
+  private claim(consumer: ConsumerImpl<T>, off: number, auto: boolean): number {
+    const i = this.set(off, INFLIGHT);
+    const c = ++this.count[i];
+    this.delivered++;
+    if (c > 1) this.redelivered++;
+    if (auto) {
+      this.acked++;
+      this.settleAt(off);
+      return 0;
+    }
+    const gen = ++this.genSeq;
+    this.gens[i] = gen;
+    this.owner[i] = consumer;
+    consumer.held++;
+    this.pending++;
+    const timeout = this.host.ackTimeoutMs;
+    if (timeout !== Infinity) {
+      const at = this.host.scheduler.now() + timeout;
+      this.due[i] = at;
+      this.toOff.push(off);
+      this.toGen.push(gen);
+      this.toAt.push(at);
+      this.timeoutTimer.arm(at);
+    }
+    return gen;
+  }
+
+  /** Claim + a Delivery object. */
+  deliver(consumer: ConsumerImpl<T>, off: number, auto: boolean, track: boolean): DeliveryImpl<T> {
+    const gen = this.claim(consumer, off, auto);
+    const ring = this.host.ring;
+    const r = off & ring.mask;
+    const d = new DeliveryImpl(this, gen, off, ring.values[r] as T, ring.keys[r], ring.headers[r], ring.stamps[r], this.count[off & this.mask]);
+    if (track && !auto) {
+      this.registry ??= new FinalizationRegistry((g) => this.onLost(g));
+      this.registry.register(d, gen, d);
+      d.tracked = true;
+    }
+    return d;
+  }
+
+  /** Claim without a Delivery object (the `values()` fast path). Returns the generation. */
+  deliverRaw(consumer: ConsumerImpl<T>, off: number): number {
+    return this.claim(consumer, off, false);
+  }
+
+  private release(i: number): void {
+    const owner = this.owner[i];
+    this.owner[i] = null;
+    if (owner !== null) owner.held--;
+  }
+
+  private untrack(d: DeliveryImpl<T> | undefined): void {
+    if (d !== undefined && d.tracked) {
+      d.tracked = false;
+      this.registry?.unregister(d);
+    }
+  }
+
+  ack(off: number, gen: number, d?: DeliveryImpl<T>): boolean {
+    if (!this.holds(off, gen)) return false;
+    const i = off & this.mask;
+    const owner = this.owner[i];
+    this.release(i);
+    this.untrack(d);
+    this.acked++;
+    this.pending--;
+    this.settleAt(off);
+    owner?.onSettled();
+    return true;
+  }
+
+  nack(off: number, gen: number, delayMs: number, d?: DeliveryImpl<T>): boolean {
+    if (!this.holds(off, gen)) return false;
+    const i = off & this.mask;
+    const owner = this.owner[i];
+    this.release(i);
+    this.untrack(d);
+    this.nacked++;
+    this.giveBack(off, delayMs, d);
+    owner?.onSettled();
+    return true;
+  }
+
+  term(off: number, gen: number, reason: string | undefined, d?: DeliveryImpl<T>): boolean {
+    if (!this.holds(off, gen)) return false;
+    const i = off & this.mask;
+    const owner = this.owner[i];
+    this.release(i);
+    this.untrack(d);
+    this.pending--;
+    this.deadLetterAt(off, 'terminated', reason, d);
+    owner?.onSettled();
+    return true;
+  }
+
+  touch(off: number, gen: number): boolean {
+    if (!this.holds(off, gen)) return false;
+    const timeout = this.host.ackTimeoutMs;
+    if (timeout !== Infinity) {
+      const at = this.host.scheduler.now() + timeout;
+      this.due[off & this.mask] = at;
+      this.toOff.push(off);
+      this.toGen.push(gen);
+      this.toAt.push(at);
+      this.timeoutTimer.arm(at);
+    }
+    return true;
+  }
+
+  /** Marks `off` settled (not pending any more) and moves the floor. */
+  private settleAt(off: number): void {
+    this.set(off, SETTLED);
+    if (off === this.floor) this.advanceFloor();
+    else if (this.host.closed) this.checkDrained();
+  }
+
+  private advanceFloor(): void {
+    const before = this.floor;
+    while (this.floor < this.next) {
+      const s = this.st(this.floor);
+      if (s !== SETTLED && s !== FRESH) break;
+      this.floor++;
+    }
+    if (this.floor !== before) this.host.released();
+    if (this.host.closed) this.checkDrained();
+  }
+
+  private checkDrained(): void {
+    if (this.drained) this.wake();
+  }
+
+  /** An INFLIGHT offset (owner already released) comes back: redelivery, delay, or dead letter. */
+  private giveBack(off: number, delayMs: number, d?: DeliveryImpl<T>): void {
+    const i = off & this.mask;
+    if (this.count[i] >= this.host.maxDeliveries) {
+      this.pending--;
+      this.deadLetterAt(off, 'max-deliveries', undefined, d);
+      return;
+    }
+    this.state[i] = WAITING;
+    if (delayMs > 0) {
+      const at = this.host.scheduler.now() + delayMs;
+      this.delayed.push(at, off);
+      this.delayTimer.arm(at);
+    } else {
+      this.redeliver.push(off, off);
+      this.wake();
+    }
+  }
+
+  /** Publishes `off` to the dead-letter route, then settles it. `pending` was already taken off. */
+  private deadLetterAt(off: number, reason: DeadLetterReason, detail: string | undefined, d?: DeliveryImpl<T>): void {
+    const ring = this.host.ring;
+    const live = ring.isLive(off);
+    if (!live && d === undefined) {
+      this.settleAt(off); // expired meanwhile: nothing to dead-letter
+      return;
+    }
+    const r = off & ring.mask;
+    const value = live ? (ring.values[r] as T) : (d as DeliveryImpl<T>).value;
+    const key = live ? ring.keys[r] : d?.key;
+    const headers = live ? ring.headers[r] : (d as DeliveryImpl<T>).headers;
+    const i = this.set(off, DEAD);
+    this.pending++;
+    this.deadLettered++;
+    const done = this.host.deadLetter(this.name, off, reason, detail, this.count[i], value, key, headers);
+    if (done === true) this.finishDead(off);
+    else done.then(() => this.finishDead(off), () => this.finishDead(off));
+  }
+
+  private finishDead(off: number): void {
+    if (off < this.floor || this.st(off) !== DEAD) return;
+    this.pending--;
+    this.settleAt(off);
+  }
+
+  /** Ack timeouts: return every delivery whose time is up. */
+  private onTimeouts(): void {
+    const now = this.host.scheduler.now();
+    const { toOff, toGen, toAt } = this;
+    let h = this.toHead;
+    while (h < toAt.length && toAt[h] <= now) {
+      const off = toOff[h];
+      const gen = toGen[h];
+      h++;
+      if (this.holds(off, gen) && this.due[off & this.mask] <= now) this.returnHeld(off);
+    }
+    if (h >= toAt.length) {
+      this.toOff = [];
+      this.toGen = [];
+      this.toAt = [];
+      h = 0;
+    } else if (h > 4096 && h * 2 > toAt.length) {
+      this.toOff = toOff.slice(h);
+      this.toGen = toGen.slice(h);
+      this.toAt = toAt.slice(h);
+      h = 0;
+    }
+    this.toHead = h;
+    if (h < this.toAt.length) this.timeoutTimer.arm(this.toAt[h]);
+  }
+
+  /** Delayed nacks whose delay is over become ready. */
+  private onDelayed(): void {
+    const now = this.host.scheduler.now();
+    let any = false;
+    while (this.delayed.size > 0 && this.delayed.peekKey() <= now) {
+      const off = this.delayed.pop();
+      if (off >= this.floor && this.st(off) === WAITING) {
+        this.redeliver.push(off, off);
+        any = true;
+      }
+    }
+    if (this.delayed.size > 0) this.delayTimer.arm(this.delayed.peekKey());
+    if (any) this.wake();
+  }
+
+  /** A tracked delivery was garbage-collected unsettled. */
+  private onLost(gen: number): void {
+    for (let off = this.floor; off < this.next; off++) {
+      const i = off & this.mask;
+      if (this.tag[i] === off && this.state[i] === INFLIGHT && this.gens[i] === gen) {
+        this.returnHeld(off);
+        return;
+      }
+    }
+  }
+
+  private returnHeld(off: number): void {
+    const i = off & this.mask;
+    const owner = this.owner[i];
+    this.release(i);
+    this.giveBack(off, 0);
+    owner?.onSettled();
+  }
+
+  /** A member leaves: every delivery it holds returns to the group. */
+  returnAll(consumer: ConsumerImpl<T>): void {
+    for (let off = this.floor; off < this.next && consumer.held > 0; off++) {
+      const i = off & this.mask;
+      if (this.tag[i] === off && this.state[i] === INFLIGHT && this.owner[i] === consumer) {
+        this.release(i);
+        this.giveBack(off, 0);
+      }
+    }
+    consumer.held = 0;
+  }
+
+  /**
+   * The ring's head moved past `head` (eviction or expiry): everything below is gone for this
+   * group. Unsettled messages count as missed when `missed` (drop-oldest).
+   */
+  clampTo(head: number, missed: boolean): void {
+    if (this.floor >= head) return;
+    const end = Math.min(head, this.next);
+    for (let off = this.floor; off < end; off++) {
+      const i = off & this.mask;
+      if (this.tag[i] !== off) {
+        continue;
+      }
+      const s = this.state[i];
+      if (s === INFLIGHT || s === WAITING || s === DEAD) {
+        if (s === INFLIGHT) this.release(i);
+        this.pending--;
+        if (missed && s !== DEAD) this.missed++;
+        this.state[i] = SETTLED;
+      }
+    }
+    if (missed) this.missed += Math.max(0, head - Math.max(this.next, this.floor));
+    this.floor = head;
+    if (this.next < head) this.next = head;
+    this.advanceFloor();
+  }
+
+  /** Drop-oldest evicts `off` (the head) while this group may still need it. */
+  dropped(off: number, live: boolean): void {
+    if (off < this.floor) return;
+    const s = this.st(off);
+    if (s === SETTLED) return;
+    if (live || s !== FRESH) this.missed++;
+    if (s === INFLIGHT || s === WAITING || s === DEAD) {
+      if (s === INFLIGHT) this.release(off & this.mask);
+      this.pending--;
+    }
+    this.set(off, SETTLED);
+    if (this.next <= off) this.next = off + 1;
+    if (off === this.floor) this.advanceFloor();
+  }
+
+  /** Settles everything below `offset` (monotonic: a lower offset is a no-op). */
+  commit(offset: number): void {
+    const tail = this.host.ring.tail;
+    const to = Math.min(offset, tail);
+    if (to <= this.floor) return;
+    for (let off = this.floor; off < to; off++) {
+      const s = this.st(off);
+      if (s === INFLIGHT || s === WAITING || s === DEAD) {
+        if (s === INFLIGHT) this.release(off & this.mask);
+        this.pending--;
+      }
+      if (s !== FRESH) this.set(off, SETTLED);
+    }
+    this.floor = to;
+    if (this.next < to) this.next = to;
+    this.advanceFloor();
+    this.host.released();
+    this.wakeOwners();
+  }
+
+  /** Moves the next delivery to `offset` (clamped to what is retained); every outstanding delivery becomes stale. */
+  seek(offset: number): void {
+    const ring = this.host.ring;
+    const to = Math.max(ring.head, Math.min(offset, ring.tail));
+    const from = Math.min(this.floor, to);
+    const end = Math.max(this.next, to);
+    for (let off = from; off < end; off++) {
+      const i = off & this.mask;
+      const s = this.tag[i] === off ? this.state[i] : FRESH;
+      if (off < to && off >= this.floor && s !== SETTLED && ring.isLive(off) && (s !== FRESH || off >= this.next)) this.missed++;
+      if (this.tag[i] === off) {
+        if (s === INFLIGHT) this.release(i);
+        this.tag[i] = -1;
+        this.owner[i] = null;
+      }
+    }
+    this.pending = 0;
+    this.redeliver.clear();
+    this.delayed.clear();
+    this.floor = to;
+    this.next = to;
+    this.host.released();
+    this.wakeOwners();
+    this.wake();
+  }
+
+  private wakeOwners(): void {
+    for (const m of this.members.slice()) m.onSettled();
+  }
+
+  /** Wakes members that can take a delivery (round robin), without recursion. */
+  wake(): void {
+    if (this.waking) {
+      this.wakeAgain = true;
+      return;
+    }
+    this.waking = true;
+    try {
+      do {
+        this.wakeAgain = false;
+        const ms = this.members;
+        const n = ms.length;
+        if (n === 1) ms[0].onAvailable();
+        else if (n > 1) {
+          const start = this.rr++ % n;
+          for (let k = 0; k < n && k < ms.length; k++) ms[(start + k) % ms.length].onAvailable();
+        }
+      } while (this.wakeAgain);
+    } finally {
+      this.waking = false;
+    }
+  }
+
+  join(consumer: ConsumerImpl<T>): void {
+    this.members.push(consumer);
+  }
+
+  leave(consumer: ConsumerImpl<T>): void {
+    const i = this.members.indexOf(consumer);
+    if (i >= 0) this.members.splice(i, 1);
+    this.returnAll(consumer);
+    if (!this.durable && this.members.length === 0) this.host.dropPrivate(this);
+    else this.wake();
+  }
+
+  /** The ring was re-laid into `slots` slots: re-lay the window too. */
+  resize(slots: number): void {
+    const mask = slots - 1;
+    const tag = new Float64Array(slots).fill(-1);
+    const state = new Uint8Array(slots);
+    const count = new Uint32Array(slots);
+    const gens = new Float64Array(slots);
+    const due = new Float64Array(slots);
+    const owner = new Array<ConsumerImpl<T> | null>(slots).fill(null);
+    const ring = this.host.ring;
+    for (let off = Math.max(this.floor, ring.head); off < ring.tail; off++) {
+      const a = off & this.mask;
+      if (this.tag[a] !== off) continue;
+      const b = off & mask;
+      tag[b] = off;
+      state[b] = this.state[a];
+      count[b] = this.count[a];
+      gens[b] = this.gens[a];
+      due[b] = this.due[a];
+      owner[b] = this.owner[a];
+    }
+    this.mask = mask;
+    this.tag = tag;
+    this.state = state;
+    this.count = count;
+    this.gens = gens;
+    this.due = due;
+    this.owner = owner;
+  }
+
+  /** Stops timers (topic deleted or group removed). */
+  dispose(): void {
+    this.timeoutTimer.cancel();
+    this.delayTimer.cancel();
+  }
+
+  stats(): GroupStats {
+    const tail = this.host.ring.tail;
+    return {
+      members: this.members.length,
+      next: this.next,
+      committed: this.floor,
+      pending: this.pending,
+      lag: tail - this.floor,
+      delivered: this.delivered,
+      acked: this.acked,
+      nacked: this.nacked,
+      redelivered: this.redelivered,
+      deadLettered: this.deadLettered,
+      missed: this.missed,
+      filtered: this.filtered,
+      durable: this.durable,
+    };
+  }
+}

@@ -1,0 +1,124 @@
+import type { SchedulerLike } from 'rxjs';
+import { ConfigError } from '../errors.js';
+import type { ConsumerOptions, OverflowPolicy, PublishOptions, TopicOptions } from '../types.js';
+import * as v from './validate.js';
+
+/** Topic options with every default applied. */
+export interface TopicSettings {
+  readonly capacity: number;
+  readonly overflow: OverflowPolicy;
+  readonly growthFactor: number;
+  readonly maxCapacity: number;
+  readonly shrinkThreshold: number;
+  readonly ttlMs: number;
+  readonly groups: readonly string[];
+  readonly ackTimeoutMs: number;
+  readonly maxDeliveries: number;
+  readonly deadLetter: string | undefined;
+  readonly scheduler: SchedulerLike;
+}
+
+const TOPIC_KEYS = ['capacity', 'overflow', 'growthFactor', 'maxCapacity', 'shrinkThreshold', 'ttlMs', 'groups', 'ackTimeoutMs', 'maxDeliveries', 'deadLetter', 'scheduler'] as const;
+const OVERFLOWS: readonly OverflowPolicy[] = ['block', 'drop-oldest', 'reject', 'grow'];
+
+/** Validates topic options synchronously, before anything is created. */
+export function topicSettings(name: string, options: TopicOptions | undefined, defaultScheduler: SchedulerLike): TopicSettings {
+  v.name('name', name);
+  const o = v.options<TopicOptions>('topic options', options, TOPIC_KEYS);
+  const capacity = o.capacity === undefined ? 1024 : v.integer('capacity', o.capacity, 1, v.RANGE_MAX);
+  const overflow = o.overflow === undefined ? 'block' : v.oneOf('overflow', o.overflow, OVERFLOWS);
+  const growthFactor = o.growthFactor === undefined ? 2 : v.numberIn('growthFactor', o.growthFactor, 1, 16, 'a number greater than 1 and at most 16', true, false);
+  let maxCapacity = capacity;
+  if (o.maxCapacity !== undefined) {
+    maxCapacity = v.integer('maxCapacity', o.maxCapacity, 1, v.RANGE_MAX);
+    if (maxCapacity < capacity) {
+      throw new ConfigError('maxCapacity', `\`maxCapacity\` must be an integer from \`capacity\` (${capacity}) to 2^30, got ${v.describe(maxCapacity)}`);
+    }
+  } else if (overflow === 'grow') {
+    maxCapacity = Math.min(v.RANGE_MAX, capacity * 16);
+  }
+  const shrinkThreshold = o.shrinkThreshold === undefined ? 0.25 : v.numberIn('shrinkThreshold', o.shrinkThreshold, 0, 1, 'a number between 0 and 1 (exclusive)', true, true);
+  const ttlMs = o.ttlMs === undefined ? Infinity : v.positiveDuration('ttlMs', o.ttlMs);
+  const ackTimeoutMs = o.ackTimeoutMs === undefined ? 30_000 : v.positiveDuration('ackTimeoutMs', o.ackTimeoutMs);
+  const maxDeliveries = o.maxDeliveries === undefined ? Infinity : v.integer('maxDeliveries', o.maxDeliveries, 1, v.RANGE_MAX, true);
+  let deadLetter: string | undefined;
+  if (o.deadLetter !== undefined) {
+    deadLetter = v.name('deadLetter', o.deadLetter);
+    if (deadLetter === name) throw new ConfigError('deadLetter', `\`deadLetter\` must name another topic than \`${name}\` itself, got ${v.describe(deadLetter)}`);
+  }
+  let groups: readonly string[] = [];
+  if (o.groups !== undefined) {
+    if (!Array.isArray(o.groups)) throw new ConfigError('groups', `\`groups\` must be an array of non-empty strings, got ${v.describe(o.groups)}`);
+    groups = o.groups.map((g, i) => v.name(`groups[${i}]`, g));
+    if (new Set(groups).size !== groups.length) throw new ConfigError('groups', `\`groups\` must not name a group twice, got ${JSON.stringify(groups)}`);
+  }
+  let scheduler = defaultScheduler;
+  if (o.scheduler !== undefined) {
+    const s = o.scheduler as SchedulerLike;
+    if (typeof s !== 'object' || s === null || typeof s.schedule !== 'function' || typeof s.now !== 'function') {
+      throw new ConfigError('scheduler', `\`scheduler\` must be an RxJS SchedulerLike (with \`now()\` and \`schedule()\`), got ${v.describe(s)}`);
+    }
+    scheduler = s;
+  }
+  return { capacity, overflow, growthFactor, maxCapacity, shrinkThreshold, ttlMs, groups, ackTimeoutMs, maxDeliveries, deadLetter, scheduler };
+}
+
+/** The first option that differs between two settings, or undefined when they are the same. */
+export function settingsDiffer(a: TopicSettings, b: TopicSettings): string | undefined {
+  for (const k of TOPIC_KEYS) {
+    const x = a[k];
+    const y = b[k];
+    if (k === 'groups') {
+      const gx = x as readonly string[];
+      const gy = y as readonly string[];
+      if (gx.length !== gy.length || gx.some((g, i) => g !== gy[i])) return k;
+    } else if (x !== y) return k;
+  }
+  return undefined;
+}
+
+/** Parsed publish options. */
+export interface PublishSettings {
+  key: string | undefined;
+  headers: Readonly<Record<string, string>> | undefined;
+  ttlMs: number;
+  signal: AbortSignal | undefined;
+}
+
+const PUBLISH_KEYS = ['key', 'headers', 'ttlMs', 'signal'] as const;
+
+export function publishSettings(options: PublishOptions | undefined): PublishSettings {
+  const o = v.options<PublishOptions>('publish options', options, PUBLISH_KEYS);
+  let key: string | undefined;
+  if (o.key !== undefined) {
+    if (typeof o.key !== 'string') throw new ConfigError('key', `\`key\` must be a string, got ${v.describe(o.key)}`);
+    key = o.key;
+  }
+  return {
+    key,
+    headers: v.headers('headers', o.headers),
+    ttlMs: o.ttlMs === undefined ? Infinity : v.positiveDuration('ttlMs', o.ttlMs),
+    signal: v.signal('signal', o.signal),
+  };
+}
+
+const CONSUMER_KEYS = ['group', 'from', 'prefetch', 'filter', 'ack', 'signal'] as const;
+
+/** Validates consumer options (all faces share them). */
+export function consumerOptions<T>(options: ConsumerOptions<T> | undefined): ConsumerOptions<T> {
+  const o = v.options<ConsumerOptions<T>>('consumer options', options, CONSUMER_KEYS);
+  if (o.group !== undefined) v.name('group', o.group);
+  if (o.from !== undefined) {
+    const f = o.from;
+    if (typeof f === 'object' && f !== null && !Array.isArray(f)) v.integer('from.offset', (f as { offset: unknown }).offset, 0, Number.MAX_SAFE_INTEGER);
+    else v.oneOf('from', f, ['earliest', 'latest', 'committed']);
+    if (f === 'committed' && o.group === undefined) {
+      throw new ConfigError('from', "`from: 'committed'` needs a `group`: a subscription without a group has no committed offset");
+    }
+  }
+  if (o.prefetch !== undefined) v.integer('prefetch', o.prefetch, 1, 2 ** 20);
+  v.fn('filter', o.filter);
+  if (o.ack !== undefined) v.oneOf('ack', o.ack, ['manual', 'auto']);
+  v.signal('signal', o.signal);
+  return o;
+}

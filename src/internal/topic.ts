@@ -1,0 +1,438 @@
+import type { AsyncIterableX } from 'ix/asynciterable';
+import type { Observable, SchedulerLike } from 'rxjs';
+import { ClosedError, TopicFullError } from '../errors.js';
+import type { Consumer, ConsumerOptions, Delivery, GroupStats, Headers, PublishOptions, Topic, TopicStats, WritableOptions } from '../types.js';
+import { ConsumerImpl, memberSettings } from './consumer.js';
+import { consumeFace, messagesFace, readableFace, valuesFace, writableFace } from './faces.js';
+import { type DeadLetterReason, Group, type GroupHost } from './group.js';
+import { NumHeap } from './heap.js';
+import { type OverflowHost, type OverflowStrategy, strategyFor } from './overflow.js';
+import type { ConsumerPort } from './port.js';
+import { EMPTY_HEADERS, pow2AtLeast, Ring } from './ring.js';
+import { Deadline } from './timer.js';
+import { consumerOptions, type PublishSettings, publishSettings, type TopicSettings } from './topic-options.js';
+
+/** Where dead letters go: the bus resolves a topic name. */
+export interface DeadLetterRouter {
+  deadLetterTopic(name: string): TopicImpl<unknown> | undefined;
+}
+
+interface PendingPublish<T> {
+  values: readonly T[];
+  index: number;
+  offsets: number[];
+  settings: PublishSettings;
+  resolve: (offsets: number[]) => void;
+  reject: (e: unknown) => void;
+  onAbort: (() => void) | undefined;
+}
+
+const NO_PUBLISH: PublishSettings = Object.freeze({ key: undefined, headers: undefined, ttlMs: Infinity, signal: undefined });
+
+/** The in-memory topic engine: a ring, its groups, the overflow strategy, TTL, and the faces. */
+export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
+  readonly name: string;
+  readonly settings: TopicSettings;
+  readonly scheduler: SchedulerLike;
+  readonly ackTimeoutMs: number;
+  readonly maxDeliveries: number;
+  ring: Ring<T>;
+  capacity: number;
+  closed = false;
+  published = 0;
+  rejected = 0;
+  dropped = 0;
+  expired = 0;
+  deadLetterDropped = 0;
+  private readonly strategy: OverflowStrategy;
+  private readonly groups = new Map<string, Group<T>>();
+  private groupList: Group<T>[] = [];
+  private readonly ttlHeap = new NumHeap();
+  private readonly expiryTimer: Deadline;
+  private waiting: PendingPublish<T>[] = [];
+  private admitting = false;
+  private privateSeq = 0;
+  private readonly router: DeadLetterRouter | undefined;
+
+  constructor(name: string, settings: TopicSettings, router?: DeadLetterRouter) {
+    this.name = name;
+    this.settings = settings;
+    this.scheduler = settings.scheduler;
+    this.ackTimeoutMs = settings.ackTimeoutMs;
+    this.maxDeliveries = settings.maxDeliveries;
+    this.capacity = settings.capacity;
+    this.router = router;
+    this.ring = new Ring<T>(pow2AtLeast(settings.capacity));
+    this.strategy = strategyFor(settings.overflow, settings.capacity, settings.maxCapacity, settings.growthFactor, settings.shrinkThreshold);
+    this.expiryTimer = new Deadline(this.scheduler, () => this.onExpiryTimer());
+    for (const g of settings.groups) this.addGroup(g, true, 0);
+  }
+
+  // ---- publishing -------------------------------------------------------------------------
+
+  publish(value: T, options?: PublishOptions): Promise<number> {
+    const s = options === undefined ? NO_PUBLISH : publishSettings(options);
+    if (this.closed) return Promise.reject(this.closedError());
+    if (s.signal?.aborted) return Promise.reject(s.signal.reason);
+    if (this.waiting.length === 0) {
+      const off = this.append(value, s);
+      if (off >= 0) return Promise.resolve(off);
+      if (!this.strategy.waits) return Promise.reject(this.fullError());
+    }
+    return this.enqueue([value], s).then(first);
+  }
+
+  tryPublish(value: T, options?: PublishOptions): boolean {
+    const s = options === undefined ? NO_PUBLISH : publishSettings(options);
+    if (this.closed) throw this.closedError();
+    if (this.waiting.length !== 0) return false;
+    if (this.append(value, s) >= 0) return true;
+    if (!this.strategy.waits) this.rejected++;
+    return false;
+  }
+
+  publishBatch(values: Iterable<T>, options?: PublishOptions): Promise<number[]> {
+    const s = options === undefined ? NO_PUBLISH : publishSettings(options);
+    const list = Array.isArray(values) ? (values as T[]) : Array.from(values);
+    if (this.closed) return Promise.reject(this.closedError());
+    if (s.signal?.aborted) return Promise.reject(s.signal.reason);
+    const offsets: number[] = [];
+    let i = 0;
+    if (this.waiting.length === 0) {
+      for (; i < list.length; i++) {
+        const off = this.append(list[i], s);
+        if (off < 0) break;
+        offsets.push(off);
+      }
+      if (i === list.length) return Promise.resolve(offsets);
+      if (!this.strategy.waits) {
+        this.rejected += list.length - i;
+        return Promise.reject(this.fullError());
+      }
+    }
+    return this.enqueue(list, s, i, offsets);
+  }
+
+  private enqueue(values: readonly T[], settings: PublishSettings, index = 0, offsets: number[] = []): Promise<number[]> {
+    return new Promise((resolve, reject) => {
+      const p: PendingPublish<T> = { values, index, offsets, settings, resolve, reject, onAbort: undefined };
+      const signal = settings.signal;
+      if (signal !== undefined) {
+        p.onAbort = () => {
+          const at = this.waiting.indexOf(p);
+          if (at >= 0) this.waiting.splice(at, 1);
+          reject(signal.reason);
+        };
+        signal.addEventListener('abort', p.onAbort, { once: true });
+      }
+      this.waiting.push(p);
+    });
+  }
+
+  /** Admits waiting publishers, in order, while there is room. */
+  private admit(): void {
+    if (this.admitting) return;
+    this.admitting = true;
+    try {
+      const w = this.waiting;
+      while (w.length > 0) {
+        const p = w[0];
+        while (p.index < p.values.length) {
+          const off = this.append(p.values[p.index], p.settings);
+          if (off < 0) return;
+          p.offsets.push(off);
+          p.index++;
+        }
+        w.shift();
+        if (p.onAbort !== undefined) p.settings.signal?.removeEventListener('abort', p.onAbort);
+        p.resolve(p.offsets);
+      }
+    } finally {
+      this.admitting = false;
+    }
+  }
+
+  /** Appends one message if room can be made; returns its offset or -1. Wakes every group. */
+  private append(value: T, s: PublishSettings): number {
+    const ring = this.ring;
+    if ((ring.size >= this.capacity || ring.span >= ring.slots) && !this.makeRoom()) return -1;
+    const now = this.scheduler.now();
+    const ttl = s.ttlMs < this.settings.ttlMs ? s.ttlMs : this.settings.ttlMs;
+    const expires = ttl === Infinity ? Infinity : now + ttl;
+    const off = ring.append(value, s.key, s.headers ?? EMPTY_HEADERS, now, expires);
+    this.published++;
+    if (expires !== Infinity) {
+      this.ttlHeap.push(expires, off);
+      this.expiryTimer.arm(expires);
+    }
+    const gl = this.groupList;
+    for (let i = 0; i < gl.length; i++) gl[i].wake();
+    return off;
+  }
+
+  /** The ring is full: expire, evict what no group needs, or ask the overflow strategy. */
+  private makeRoom(): boolean {
+    this.expireDue();
+    const ring = this.ring;
+    for (;;) {
+      if (ring.size < this.capacity) {
+        if (ring.span >= ring.slots) this.relayout(ring.slots * 2); // tombstones hold slots
+        return true;
+      }
+      if (ring.head < this.minFloor()) {
+        ring.evictHead();
+        this.afterHeadMove();
+        continue;
+      }
+      if (!this.strategy.onFull(this)) return false;
+    }
+  }
+
+  private minFloor(): number {
+    let min = this.ring.tail;
+    const gl = this.groupList;
+    for (let i = 0; i < gl.length; i++) if (gl[i].floor < min) min = gl[i].floor;
+    return min;
+  }
+
+  private afterHeadMove(): void {
+    const head = this.ring.head;
+    for (const g of this.groupList) if (g.floor < head) g.clampTo(head, false);
+  }
+
+  private relayout(slots: number): void {
+    this.ring.resize(slots);
+    for (const g of this.groupList) g.resize(slots);
+  }
+
+  // ---- OverflowHost -------------------------------------------------------------------------
+
+  get needed(): number {
+    return this.ring.tail - Math.max(this.ring.head, this.minFloor());
+  }
+
+  dropOldest(): void {
+    const ring = this.ring;
+    const off = ring.head;
+    for (const g of this.groupList) g.dropped(off, ring.isLive(off));
+    this.dropped++;
+    ring.evictHead();
+    this.afterHeadMove();
+  }
+
+  setCapacity(capacity: number): void {
+    const ring = this.ring;
+    this.capacity = capacity;
+    const floor = this.minFloor();
+    while (ring.size > capacity && ring.head < floor) ring.evictHead();
+    this.afterHeadMove();
+    const slots = pow2AtLeast(Math.max(capacity, ring.span));
+    if (slots !== ring.slots) this.relayout(slots);
+  }
+
+  // ---- GroupHost ----------------------------------------------------------------------------
+
+  expireDue(): void {
+    if (this.ttlHeap.size === 0) return;
+    const now = this.scheduler.now();
+    if (this.ttlHeap.peekKey() <= now) this.expireUntil(now);
+  }
+
+  private expireUntil(now: number): void {
+    const heap = this.ttlHeap;
+    const ring = this.ring;
+    while (heap.size > 0 && heap.peekKey() <= now) {
+      const at = heap.peekKey();
+      const off = heap.pop();
+      if (ring.isLive(off) && ring.expires[off & ring.mask] === at) {
+        ring.tomb(off);
+        this.expired++;
+      }
+    }
+    this.afterHeadMove();
+    if (heap.size > 0) this.expiryTimer.arm(heap.peekKey());
+  }
+
+  private onExpiryTimer(): void {
+    this.expireUntil(this.scheduler.now());
+    this.released();
+    for (const g of this.groupList) if (this.closed) g.wake();
+  }
+
+  deadLetter(group: string, offset: number, reason: DeadLetterReason, detail: string | undefined, deliveries: number, value: T, key: string | undefined, headers: Headers): true | Promise<unknown> {
+    const dlq = this.settings.deadLetter === undefined ? undefined : this.router?.deadLetterTopic(this.settings.deadLetter);
+    if (dlq === undefined || dlq.closed) {
+      this.deadLetterDropped++;
+      return true;
+    }
+    const h: Record<string, string> = {
+      ...headers,
+      'x-dead-letter-reason': reason,
+      'x-original-topic': this.name,
+      'x-original-offset': String(offset),
+      'x-original-group': group,
+      'x-deliveries': String(deliveries),
+    };
+    if (detail !== undefined) h['x-dead-letter-detail'] = detail;
+    const options = key === undefined ? { headers: h } : { key, headers: h };
+    if (dlq.tryPublish(value, options)) return true;
+    return dlq.publish(value, options).catch(() => {
+      this.deadLetterDropped++;
+    });
+  }
+
+  released(): void {
+    if (this.waiting.length > 0) this.admit();
+    if (this.capacity !== this.settings.capacity) this.strategy.onRelease(this);
+  }
+
+  dropPrivate(group: Group<T>): void {
+    this.removeGroup(group);
+  }
+
+  // ---- groups and consumers -----------------------------------------------------------------
+
+  private addGroup(name: string, durable: boolean, start: number): Group<T> {
+    const g = new Group<T>(this, name, durable, start);
+    this.groups.set(name, g);
+    this.groupList = [...this.groupList, g];
+    return g;
+  }
+
+  private removeGroup(g: Group<T>): void {
+    if (this.groups.get(g.name) !== g) return;
+    this.groups.delete(g.name);
+    this.groupList = this.groupList.filter((x) => x !== g);
+    g.dispose();
+    this.released();
+  }
+
+  private startOf(from: ConsumerOptions<T>['from'], fallback: 'earliest' | 'latest'): number {
+    const ring = this.ring;
+    const f = from === undefined || from === 'committed' ? fallback : from;
+    if (f === 'earliest') return ring.head;
+    if (f === 'latest') return ring.tail;
+    return Math.max(ring.head, Math.min(f.offset, ring.tail));
+  }
+
+  /** A new member (validated options). */
+  open(options: ConsumerOptions<T>, track: boolean): ConsumerImpl<T> {
+    const settings = memberSettings(options, track);
+    let g: Group<T>;
+    if (options.group !== undefined) {
+      g = this.groups.get(options.group) ?? this.addGroup(options.group, true, this.startOf(options.from, 'earliest'));
+    } else {
+      g = this.addGroup(`~sub.${++this.privateSeq}`, false, this.startOf(options.from, 'latest'));
+    }
+    const c = new ConsumerImpl<T>(g, settings, options.signal);
+    g.join(c);
+    if (options.signal?.aborted) c.abort(options.signal.reason);
+    return c;
+  }
+
+  consumer(options?: ConsumerOptions<T>): Consumer<T> {
+    return this.open(consumerOptions(options), true);
+  }
+
+  private port(options: ConsumerOptions<T> | undefined): () => ConsumerPort<T> {
+    const o = consumerOptions(options);
+    return () => this.open(o, false);
+  }
+
+  messages(options?: ConsumerOptions<T>): Observable<Delivery<T>> {
+    return messagesFace(this.port(options));
+  }
+
+  values(options?: ConsumerOptions<T>): Observable<T> {
+    return valuesFace(this.port(options));
+  }
+
+  readable(options?: ConsumerOptions<T>): ReadableStream<Delivery<T>> {
+    const o = consumerOptions(options);
+    return readableFace(() => this.open(o, false), o.prefetch ?? 256);
+  }
+
+  consume(options?: ConsumerOptions<T>): AsyncIterableX<Delivery<T>> {
+    const o = consumerOptions(options);
+    return consumeFace(() => this.open(o, false));
+  }
+
+  writable(options?: WritableOptions): WritableStream<T> {
+    return writableFace(this, options);
+  }
+
+  deleteGroup(name: string): boolean {
+    const g = this.groups.get(name);
+    if (g === undefined || !g.durable) return false;
+    for (const m of g.members.slice()) m.close();
+    this.removeGroup(g);
+    return true;
+  }
+
+  // ---- lifecycle ----------------------------------------------------------------------------
+
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      const w = this.waiting;
+      this.waiting = [];
+      for (const p of w) {
+        if (p.onAbort !== undefined) p.settings.signal?.removeEventListener('abort', p.onAbort);
+        p.reject(this.closedError());
+      }
+      for (const g of this.groupList) g.wake();
+    }
+    return Promise.resolve();
+  }
+
+  /** Closes, closes every member, and drops every message (the topic was deleted). */
+  destroy(): void {
+    void this.close();
+    for (const g of this.groupList) {
+      for (const m of g.members.slice()) m.close();
+      g.dispose();
+    }
+    this.groups.clear();
+    this.groupList = [];
+    this.expiryTimer.cancel();
+    this.ring.reset();
+  }
+
+  private closedError(): ClosedError {
+    return new ClosedError(`topic \`${this.name}\` is closed`);
+  }
+
+  private fullError(): TopicFullError {
+    this.rejected++;
+    return new TopicFullError(this.name, this.capacity);
+  }
+
+  stats(): TopicStats {
+    const groups: Record<string, GroupStats> = {};
+    let subscribers = 0;
+    for (const g of this.groupList) {
+      groups[g.name] = g.stats();
+      subscribers += g.members.length;
+    }
+    const ring = this.ring;
+    return {
+      name: this.name,
+      capacity: this.capacity,
+      size: ring.size,
+      head: ring.head,
+      tail: ring.tail,
+      published: this.published,
+      rejected: this.rejected,
+      dropped: this.dropped,
+      expired: this.expired,
+      deadLetterDropped: this.deadLetterDropped,
+      subscribers,
+      closed: this.closed,
+      groups,
+    };
+  }
+}
+
+function first(offsets: number[]): number {
+  return offsets[0];
+}

@@ -1,0 +1,113 @@
+import { ConfigError } from '../errors.js';
+
+/** Renders a value for an error message: `` `0` (number) ``. */
+export function describe(value: unknown): string {
+  let shown: string;
+  if (typeof value === 'string') shown = JSON.stringify(value);
+  else if (typeof value === 'bigint') shown = `${value}n`;
+  else if (typeof value === 'function') shown = `[function ${value.name || 'anonymous'}]`;
+  else if (typeof value === 'symbol') shown = value.toString();
+  else if (Array.isArray(value)) shown = '[array]';
+  else if (value === null) shown = 'null';
+  else if (typeof value === 'object') shown = '[object]';
+  else shown = String(value);
+  const type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+  return `\`${shown}\` (${type})`;
+}
+
+function fail(option: string, range: string, value: unknown): never {
+  throw new ConfigError(option, `\`${option}\` must be ${range}, got ${describe(value)}`);
+}
+
+const RANGE_MAX = 2 ** 30;
+
+/** An integer from `min` to `max` (inclusive); `Infinity` allowed when `allowInfinity`. */
+export function integer(option: string, value: unknown, min: number, max: number, allowInfinity = false): number {
+  if (allowInfinity && value === Infinity) return Infinity;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    const top = max === RANGE_MAX ? '2^30' : max === Number.MAX_SAFE_INTEGER ? '2^53 - 1' : String(max);
+    fail(option, `an integer from ${min} to ${top}${allowInfinity ? ' or `Infinity`' : ''}`, value);
+  }
+  return value;
+}
+
+/** A duration in ms: a finite number ≥ `min`, or `Infinity` when allowed. */
+export function duration(option: string, value: unknown, min: number, allowInfinity: boolean): number {
+  if (typeof value !== 'number' || Number.isNaN(value) || value < min || (!allowInfinity && value === Infinity)) {
+    fail(option, `a number of milliseconds ${min === 0 ? '≥ 0' : '> 0'}${allowInfinity ? ' or `Infinity`' : ''}`, value);
+  }
+  if (min > 0 && value === 0) fail(option, `a number of milliseconds > 0${allowInfinity ? ' or `Infinity`' : ''}`, value);
+  return value;
+}
+
+/** A positive duration (> 0) or Infinity. */
+export function positiveDuration(option: string, value: unknown): number {
+  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) {
+    fail(option, 'a number of milliseconds > 0 or `Infinity`', value);
+  }
+  return value;
+}
+
+/** A finite number in the open or closed range. */
+export function numberIn(option: string, value: unknown, min: number, max: number, range: string, minOpen = false, maxOpen = false): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (minOpen && value === min) || (maxOpen && value === max)) {
+    fail(option, range, value);
+  }
+  return value;
+}
+
+/** One of a fixed set of strings. */
+export function oneOf<S extends string>(option: string, value: unknown, allowed: readonly S[]): S {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    fail(option, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);
+  }
+  return value as S;
+}
+
+/** A non-empty string. */
+export function name(option: string, value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0) fail(option, 'a non-empty string', value);
+  return value;
+}
+
+/** An AbortSignal or undefined. */
+export function signal(option: string, value: unknown): AbortSignal | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || typeof (value as AbortSignal).aborted !== 'boolean' || typeof (value as AbortSignal).addEventListener !== 'function') {
+    fail(option, 'an AbortSignal', value);
+  }
+  return value as AbortSignal;
+}
+
+/** A function or undefined. */
+export function fn<F>(option: string, value: unknown): F | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') fail(option, 'a function', value);
+  return value as F;
+}
+
+/** A plain object of options (or undefined), with no unknown keys. */
+export function options<O extends object>(what: string, value: unknown, known: readonly string[]): Partial<O> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(what, 'an object of options', value);
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      throw new ConfigError(key, `\`${key}\` is not an option of ${what}; known options: ${known.join(', ')}`);
+    }
+  }
+  return value as Partial<O>;
+}
+
+/** Headers: an object of string values. */
+export function headers(option: string, value: unknown): Readonly<Record<string, string>> | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(option, 'an object of string values', value);
+  for (const k in value) {
+    if (typeof (value as Record<string, unknown>)[k] !== 'string') {
+      fail(`${option}.${k}`, 'a string', (value as Record<string, unknown>)[k]);
+    }
+  }
+  return value as Readonly<Record<string, string>>;
+}
+
+export { RANGE_MAX };

@@ -1,0 +1,294 @@
+/**
+ * Public interfaces of ringbus. Implementations live in `src/internal/` and are created
+ * through factories ({@link createBus}, {@link channel}).
+ *
+ * @module
+ */
+import type { AsyncIterableX } from 'ix/asynciterable';
+import type { Observable, SchedulerLike } from 'rxjs';
+
+/** String headers carried by a message. */
+export type Headers = Readonly<Record<string, string>>;
+
+/** One message of a topic. */
+export interface Message<T> {
+  /** Position in the topic: 0, 1, 2, ... */
+  readonly offset: number;
+  /** The payload, passed by reference in memory. */
+  readonly value: T;
+  /** Optional key given at publish. */
+  readonly key: string | undefined;
+  /** String headers given at publish (a shared empty object when none). */
+  readonly headers: Headers;
+  /** Publish time in ms, from the topic's scheduler. */
+  readonly timestamp: number;
+}
+
+/** Options of {@link Delivery.nack}. */
+export interface NackOptions {
+  /** Wait this long before the message may be redelivered. Default `0`. */
+  readonly delayMs?: number;
+}
+
+/**
+ * One hand-off of a message to one consumer. Settle it with {@link Delivery.ack},
+ * {@link Delivery.nack} or {@link Delivery.term}; settling twice, or settling a stale
+ * delivery, is a no-op. `using d = await c.recv()` nacks it at scope end if unsettled.
+ *
+ * @example
+ * ```ts
+ * const d = await consumer.recv();
+ * if (d) { try { await work(d.value); d.ack(); } catch { d.nack({ delayMs: 1000 }); } }
+ * ```
+ */
+export interface Delivery<T> extends Message<T>, Disposable {
+  /** The topic's name. */
+  readonly topic: string;
+  /** The group's name (a generated name for a subscription without a group). */
+  readonly group: string;
+  /** How many times this message has been delivered to this group, this one included (1 on first delivery). */
+  readonly deliveryCount: number;
+  /** True when `deliveryCount > 1`. */
+  readonly redelivered: boolean;
+  /** True once this delivery was settled, or became stale. */
+  readonly settled: boolean;
+  /** Settles the message: the group will not deliver it again. Returns false when it was already settled or stale. */
+  ack(): boolean;
+  /** Returns the message for redelivery, after `delayMs`. Returns false when it was already settled or stale. */
+  nack(options?: NackOptions): boolean;
+  /** Settles the message as failed: it is dead-lettered (if the topic has a `deadLetter`) and never redelivered. */
+  term(reason?: string): boolean;
+  /** Restarts the ack timer. Returns false when settled or stale. */
+  inProgress(): boolean;
+}
+
+/** Where a consumer starts: oldest retained, next published, an offset, or the group's committed offset. */
+export type StartPosition = 'earliest' | 'latest' | 'committed' | { readonly offset: number };
+
+/** What a topic does when it is full and its oldest message is still needed by a group. */
+export type OverflowPolicy = 'block' | 'drop-oldest' | 'reject' | 'grow';
+
+/** Options of {@link Bus.topic}. Every field is validated synchronously. */
+export interface TopicOptions {
+  /** Most messages retained. Integer 1 to 2^30. Default `1024`. */
+  readonly capacity?: number;
+  /** What to do when full. Default `'block'`. */
+  readonly overflow?: OverflowPolicy;
+  /** With `overflow: 'grow'`: the factor capacity grows by. Number > 1 and ≤ 16. Default `2`. */
+  readonly growthFactor?: number;
+  /** With `overflow: 'grow'`: the largest capacity. Integer ≥ `capacity`, ≤ 2^30. Default `capacity * 16`. */
+  readonly maxCapacity?: number;
+  /** With `overflow: 'grow'`: shrink back when use falls under this fraction. Number in (0, 1). Default `0.25`. */
+  readonly shrinkThreshold?: number;
+  /** Messages expire this long after publish. Positive number or `Infinity`. Default `Infinity`. */
+  readonly ttlMs?: number;
+  /** Durable groups created with the topic, starting at the earliest offset. Default `[]`. */
+  readonly groups?: readonly string[];
+  /** A delivery not settled within this time is redelivered. Positive number or `Infinity`. Default `30000`. */
+  readonly ackTimeoutMs?: number;
+  /** A message delivered this many times without an ack is dead-lettered. Integer ≥ 1 or `Infinity`. Default `Infinity`. */
+  readonly maxDeliveries?: number;
+  /** Name of the topic (on the same bus) that receives dead letters. Default: none (dead letters are dropped and counted). */
+  readonly deadLetter?: string;
+  /** Every timer of the topic goes through this scheduler. Default: the bus's scheduler (`asyncScheduler`). */
+  readonly scheduler?: SchedulerLike;
+}
+
+/** Options of {@link Topic.publish}. */
+export interface PublishOptions {
+  /** Key of the message. */
+  readonly key?: string;
+  /** String headers of the message. */
+  readonly headers?: Headers;
+  /** Expire this message this long after publish (the shorter of this and the topic's `ttlMs` wins). */
+  readonly ttlMs?: number;
+  /** Abort a publish that waits for room. */
+  readonly signal?: AbortSignal;
+}
+
+/** Options of every consumer face ({@link Topic.consumer}, {@link Topic.messages}, ...). */
+export interface ConsumerOptions<T> {
+  /** Durable group to join (created at `from` if new). Default: a private, non-durable group of one. */
+  readonly group?: string;
+  /** Where a new group (or a private subscription) starts. Default `'earliest'` for a new group, `'latest'` without a group. */
+  readonly from?: StartPosition;
+  /** Most unsettled deliveries this consumer holds. Integer 1 to 2^20. Default `256`. */
+  readonly prefetch?: number;
+  /** Source-side filter: a message it rejects is settled for the group without being delivered. */
+  readonly filter?: (message: Message<T>) => boolean;
+  /** `'auto'` settles every delivery when it is handed out (at-most-once). Default `'manual'`. */
+  readonly ack?: 'manual' | 'auto';
+  /** Closes the consumer (returning its unsettled deliveries) when aborted. */
+  readonly signal?: AbortSignal;
+}
+
+/** Options of {@link Topic.writable}. */
+export interface WritableOptions {
+  /** Key given to every message written. */
+  readonly key?: string;
+  /** Headers given to every message written. */
+  readonly headers?: Headers;
+  /** Chunks queued in the stream before `writer.ready` waits, on top of the ring's room. Default `1`. */
+  readonly highWaterMark?: number;
+}
+
+/** Per-group figures in {@link TopicStats}. */
+export interface GroupStats {
+  /** Connected members. */
+  readonly members: number;
+  /** Next offset never delivered to this group. */
+  readonly next: number;
+  /** Every offset below this one is settled for the group. */
+  readonly committed: number;
+  /** Messages delivered and not yet settled (held, or waiting for redelivery). */
+  readonly pending: number;
+  /** `tail - committed`. */
+  readonly lag: number;
+  /** Deliveries handed out, redeliveries included. */
+  readonly delivered: number;
+  readonly acked: number;
+  readonly nacked: number;
+  /** Deliveries after the first of a message. */
+  readonly redelivered: number;
+  readonly deadLettered: number;
+  /** Messages the group never got: evicted by `drop-oldest` or skipped by `seek`. */
+  readonly missed: number;
+  /** Messages settled because a consumer's `filter` rejected them. */
+  readonly filtered: number;
+  /** True for named groups; false for a subscription without a group. */
+  readonly durable: boolean;
+}
+
+/** A snapshot of a topic's figures. */
+export interface TopicStats {
+  readonly name: string;
+  readonly capacity: number;
+  /** Messages retained now. */
+  readonly size: number;
+  /** Oldest retained offset. */
+  readonly head: number;
+  /** Next offset to be published. */
+  readonly tail: number;
+  readonly published: number;
+  /** Publishes refused (`reject`, or `grow` at `maxCapacity`). */
+  readonly rejected: number;
+  /** Messages evicted by `drop-oldest` while a group still needed them. */
+  readonly dropped: number;
+  readonly expired: number;
+  /** Dead letters with no dead-letter topic, or that the dead-letter topic refused. */
+  readonly deadLetterDropped: number;
+  /** Live consumers of every group. */
+  readonly subscribers: number;
+  readonly closed: boolean;
+  readonly groups: Readonly<Record<string, GroupStats>>;
+}
+
+/** A snapshot of a bus's figures. */
+export interface BusStats {
+  readonly timestamp: number;
+  readonly topics: Readonly<Record<string, TopicStats>>;
+}
+
+/**
+ * One member of a group, pulling deliveries. Also `AsyncIterable<Delivery<T>>`; breaking out of
+ * a `for await` closes it and returns what it holds unsettled.
+ *
+ * @example
+ * ```ts
+ * const c = topic.consumer({ group: 'billing' });
+ * for await (const d of c) { bill(d.value); d.ack(); }
+ * ```
+ */
+export interface Consumer<T> extends AsyncIterable<Delivery<T>>, Disposable {
+  /** The group's name. */
+  readonly group: string;
+  /** True once closed (by `close()`, abort, or the topic closing and draining). */
+  readonly closed: boolean;
+  /** Unsettled deliveries this consumer holds. */
+  readonly held: number;
+  /** Waits for the next delivery; `undefined` once the topic is closed and drained, or this consumer closed. */
+  recv(options?: { signal?: AbortSignal }): Promise<Delivery<T> | undefined>;
+  /** Never waits: the next delivery, or `undefined` when nothing is ready. */
+  tryRecv(): Delivery<T> | undefined;
+  /** Like `recv`, but resolves `undefined` when nothing arrives within `ms`. */
+  recvTimeout(ms: number, options?: { signal?: AbortSignal }): Promise<Delivery<T> | undefined>;
+  /** Waits for at least one delivery, then returns up to `max` (empty once closed and drained). */
+  recvBatch(max: number, options?: { signal?: AbortSignal }): Promise<Delivery<T>[]>;
+  /** Settles every offset below `offset` for the group. */
+  commit(offset: number): void;
+  /** Moves the group's next delivery to `offset` (clamped to what is retained). */
+  seek(offset: number): void;
+  /** Leaves the group, returning every unsettled delivery to it. Idempotent. */
+  close(): void;
+}
+
+/**
+ * A named, bounded, append-only log of messages with consumer groups.
+ *
+ * @example
+ * ```ts
+ * const orders = bus.topic<Order>('orders', { capacity: 4096, groups: ['billing'] });
+ * await orders.publish({ id: 1 });
+ * orders.values({ group: 'billing' }).subscribe(bill);
+ * ```
+ */
+export interface Topic<T> {
+  readonly name: string;
+  readonly closed: boolean;
+  /** Appends a message; waits for room under `overflow: 'block'`. Resolves to its offset. */
+  publish(value: T, options?: PublishOptions): Promise<number>;
+  /** Appends a message if there is room now; never waits. */
+  tryPublish(value: T, options?: PublishOptions): boolean;
+  /** Appends several messages in order; resolves to their offsets. */
+  publishBatch(values: Iterable<T>, options?: PublishOptions): Promise<number[]>;
+  /** A new member of a group (or a private subscription). */
+  consumer(options?: ConsumerOptions<T>): Consumer<T>;
+  /** Deliveries as an Observable: subscribe joins, unsubscribe leaves; `prefetch` is the backpressure. */
+  messages(options?: ConsumerOptions<T>): Observable<Delivery<T>>;
+  /** Values as an Observable, each settled once the synchronous downstream returns. */
+  values(options?: ConsumerOptions<T>): Observable<T>;
+  /** Deliveries as a pull-based ReadableStream; `cancel()` returns unsettled deliveries. */
+  readable(options?: ConsumerOptions<T>): ReadableStream<Delivery<T>>;
+  /** A WritableStream publishing each chunk; its backpressure is the ring's room. */
+  writable(options?: WritableOptions): WritableStream<T>;
+  /** Deliveries as an ix `AsyncIterableX`. */
+  consume(options?: ConsumerOptions<T>): AsyncIterableX<Delivery<T>>;
+  /** A snapshot of the topic's figures. */
+  stats(): TopicStats;
+  /** Removes a durable group (its members are closed). Returns false if there was none. */
+  deleteGroup(name: string): boolean;
+  /** Refuses further publishes; consumers drain what is retained, then complete. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link createBus}. */
+export interface BusOptions {
+  /** Default scheduler of every topic. Default `asyncScheduler`. */
+  readonly scheduler?: SchedulerLike;
+  /** Receives errors that have nowhere else to go. Default: rethrown asynchronously. */
+  readonly onUnhandledError?: (error: unknown) => void;
+}
+
+/**
+ * A registry of topics sharing a scheduler.
+ *
+ * @example
+ * ```ts
+ * const bus = createBus();
+ * const t = bus.topic<string>('greetings');
+ * ```
+ */
+export interface Bus {
+  /** Gets or creates a topic. Asking again with different options throws `ConfigError`. */
+  topic<T>(name: string, options?: TopicOptions): Topic<T>;
+  /** True when a topic of that name exists. */
+  has(name: string): boolean;
+  /** Closes and removes a topic. Returns false if there was none. */
+  deleteTopic(name: string): Promise<boolean>;
+  /** A snapshot of every topic's figures. */
+  stats(): BusStats;
+  /** Stats every `ms` on the bus's scheduler. */
+  stats$(ms: number): Observable<BusStats>;
+  /** Closes every topic. */
+  close(): Promise<void>;
+}
