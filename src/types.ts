@@ -155,6 +155,8 @@ export interface GroupStats {
   readonly missed: number;
   /** Messages settled because a consumer's `filter` rejected them. */
   readonly filtered: number;
+  /** Messages that expired (TTL) before this group settled them. */
+  readonly expired: number;
   /** True for named groups; false for a subscription without a group. */
   readonly durable: boolean;
 }

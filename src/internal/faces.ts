@@ -82,32 +82,47 @@ export function valuesFace<T>(open: () => ConsumerPort<T>): Observable<T> {
 /** `topic.readable()`: pulls `desiredSize` deliveries on demand; `cancel()` closes the port. */
 export function readableFace<T>(open: () => ConsumerPort<T>, highWaterMark: number): ReadableStream<Delivery<T>> {
   let port: ConsumerPort<T>;
+  /** Enqueues what is ready; true when the pull is over (something enqueued, or the end). */
+  const fill = (controller: ReadableStreamDefaultController<Delivery<T>>): boolean => {
+    let want = controller.desiredSize ?? 1;
+    let got = false;
+    let d: Delivery<T> | undefined;
+    try {
+      while (want > 0 && (d = port.tryRecv()) !== undefined) {
+        controller.enqueue(d);
+        want--;
+        got = true;
+      }
+    } catch (e) {
+      port.onReady = null;
+      port.close();
+      controller.error(e);
+      return true;
+    }
+    if (got) return true;
+    if (port.aborted) {
+      port.onReady = null;
+      controller.error(port.abortReason);
+      return true;
+    }
+    if (port.done) {
+      port.onReady = null;
+      port.close();
+      controller.close();
+      return true;
+    }
+    return false;
+  };
   return new ReadableStream<Delivery<T>>(
     {
       start() {
         port = open();
       },
       pull(controller) {
-        let want = controller.desiredSize ?? 1;
-        let d: Delivery<T> | undefined;
-        let got = false;
-        while (want > 0 && (d = port.tryRecv()) !== undefined) {
-          controller.enqueue(d);
-          want--;
-          got = true;
-        }
-        if (got) return;
-        if (port.aborted) {
-          controller.error(port.abortReason);
-          return;
-        }
-        if (port.done) {
-          port.close();
-          controller.close();
-          return;
-        }
+        if (fill(controller)) return;
         return new Promise<void>((resolve) => {
           port.onReady = () => {
+            if (!fill(controller)) return;
             port.onReady = null;
             resolve();
           };

@@ -77,6 +77,7 @@ export class Group<T> {
   deadLettered = 0;
   missed = 0;
   filtered = 0;
+  expired = 0;
 
   constructor(host: GroupHost<T>, name: string, durable: boolean, start: number) {
     this.host = host;
@@ -141,6 +142,7 @@ export class Group<T> {
       if (off < this.floor || this.st(off) !== WAITING) continue;
       this.pending--;
       if (!ring.isLive(off)) {
+        this.expired++;
         this.settleAt(off); // expired while waiting
         continue;
       }
@@ -152,7 +154,11 @@ export class Group<T> {
     const rmask = ring.mask;
     while (this.next < tail) {
       const off = this.next++;
-      if (live[off & rmask] === 0 || this.st(off) !== FRESH) continue;
+      if (live[off & rmask] === 0) {
+        this.expired++; // a tombstone: expired before this group got to it
+        continue;
+      }
+      if (this.st(off) !== FRESH) continue;
       this.set(off, CLAIMED);
       return off;
     }
@@ -445,11 +451,16 @@ export class Group<T> {
       if (s === INFLIGHT || s === WAITING || s === DEAD) {
         if (s === INFLIGHT) this.release(i);
         this.pending--;
-        if (missed && s !== DEAD) this.missed++;
+        if (s !== DEAD) {
+          if (missed) this.missed++;
+          else this.expired++;
+        }
         this.state[i] = SETTLED;
       }
     }
-    if (missed) this.missed += Math.max(0, head - Math.max(this.next, this.floor));
+    const unreached = Math.max(0, head - Math.max(this.next, this.floor));
+    if (missed) this.missed += unreached;
+    else this.expired += unreached;
     this.floor = head;
     if (this.next < head) this.next = head;
     this.advanceFloor();
@@ -606,6 +617,7 @@ export class Group<T> {
       deadLettered: this.deadLettered,
       missed: this.missed,
       filtered: this.filtered,
+      expired: this.expired,
       durable: this.durable,
     };
   }

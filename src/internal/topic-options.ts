@@ -49,7 +49,10 @@ export function topicSettings(name: string, options: TopicOptions | undefined, d
   let groups: readonly string[] = [];
   if (o.groups !== undefined) {
     if (!Array.isArray(o.groups)) throw new ConfigError('groups', `\`groups\` must be an array of non-empty strings, got ${v.describe(o.groups)}`);
-    groups = o.groups.map((g, i) => v.name(`groups[${i}]`, g));
+    groups = o.groups.map((g, i) => {
+      if (typeof g !== 'string' || g.length === 0) throw new ConfigError('groups', `\`groups\` must be an array of non-empty strings, got ${v.describe(g)} at index ${i}`);
+      return g;
+    });
     if (new Set(groups).size !== groups.length) throw new ConfigError('groups', `\`groups\` must not name a group twice, got ${JSON.stringify(groups)}`);
   }
   let scheduler = defaultScheduler;

@@ -1,0 +1,192 @@
+import { lastValueFrom, toArray } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { ClosedError, ConfigError, isRingbusError } from '../../src/index.js';
+import { isPending, settle } from '../helpers.js';
+import type { MakeBus } from './index.js';
+
+export function closingSuite(makeBus: MakeBus): void {
+  describe('closing, aborts and errors', () => {
+    it('close: publishing fails with ClosedError; consumers drain what is retained, then complete', async () => {
+      const t = makeBus().topic<number>('t', { groups: ['g'] });
+      await t.publishBatch([1, 2]);
+      const c = t.consumer({ group: 'g' });
+      const waiting = t.consumer({ group: 'w', from: 'latest' }).recv();
+      await t.close();
+      expect(t.closed).toBe(true);
+      await expect(t.publish(3)).rejects.toBeInstanceOf(ClosedError);
+      expect(() => t.tryPublish(3)).toThrow(ClosedError);
+      expect(await waiting).toBeUndefined();
+      const a = await c.recv();
+      const b = await c.recv();
+      expect([a?.value, b?.value]).toEqual([1, 2]);
+      const end = c.recv();
+      expect(await isPending(end)).toBe(true); // two deliveries still unsettled
+      a!.ack();
+      b!.nack();
+      const again = await end;
+      expect(again?.value).toBe(2);
+      again!.ack();
+      expect(await c.recv()).toBeUndefined();
+    });
+
+    it('close rejects publishers waiting for room', async () => {
+      const t = makeBus().topic<number>('t', { capacity: 1, groups: ['g'] });
+      t.tryPublish(0);
+      const p = t.publish(1);
+      await t.close();
+      await expect(p).rejects.toBeInstanceOf(ClosedError);
+    });
+
+    it('Observables complete and readables close once the topic is closed and drained', async () => {
+      const t = makeBus().topic<number>('t', { groups: ['g'] });
+      await t.publishBatch([1, 2, 3]);
+      const values = lastValueFrom(t.values({ group: 'v', from: 'earliest' }).pipe(toArray()));
+      const reader = t.readable({ group: 'r', from: 'earliest' }).getReader();
+      await t.close();
+      expect(await values).toEqual([1, 2, 3]);
+      const got: number[] = [];
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        got.push(value.value);
+        value.ack();
+      }
+      expect(got).toEqual([1, 2, 3]);
+    });
+
+    it('an aborted recv rejects with the signal reason and takes nothing', async () => {
+      const t = makeBus().topic<number>('t', { groups: ['g'] });
+      const c = t.consumer({ group: 'g' });
+      const ac = new AbortController();
+      const p = c.recv({ signal: ac.signal });
+      ac.abort();
+      await expect(p).rejects.toMatchObject({ name: 'AbortError' });
+      t.tryPublish(1);
+      expect(c.tryRecv()?.value).toBe(1);
+      await expect(c.recv({ signal: AbortSignal.abort(new Error('why')) })).rejects.toThrow('why');
+    });
+
+    it('an aborted publish waiting for room rejects with the reason and is not published', async () => {
+      const t = makeBus().topic<number>('t', { capacity: 1, groups: ['g'] });
+      t.tryPublish(0);
+      const ac = new AbortController();
+      const p = t.publish(1, { signal: ac.signal });
+      ac.abort();
+      await expect(p).rejects.toMatchObject({ name: 'AbortError' });
+      t.consumer({ group: 'g' }).tryRecv()!.ack();
+      await settle();
+      expect(t.stats().tail).toBe(1);
+    });
+
+    it("a consumer's signal closes it and returns what it holds", async () => {
+      const t = makeBus().topic<number>('t', { groups: ['g'] });
+      t.tryPublish(1);
+      const ac = new AbortController();
+      const c = t.consumer({ group: 'g', signal: ac.signal });
+      c.tryRecv();
+      const p = c.recv();
+      ac.abort();
+      expect(c.closed).toBe(true);
+      await expect(p).rejects.toMatchObject({ name: 'AbortError' });
+      expect(t.consumer({ group: 'g' }).tryRecv()?.deliveryCount).toBe(2);
+    });
+
+    it('recvTimeout resolves undefined when nothing arrives in time, and the delivery when it does', async () => {
+      const t = makeBus().topic<number>('t', { groups: ['g'] });
+      const c = t.consumer({ group: 'g' });
+      expect(await c.recvTimeout(5)).toBeUndefined();
+      const p = c.recvTimeout(1000);
+      t.tryPublish(7);
+      expect((await p)?.value).toBe(7);
+    });
+
+    it('recvBatch waits for at least one, then returns up to max', async () => {
+      const t = makeBus().topic<number>('t', { groups: ['g'] });
+      const c = t.consumer({ group: 'g' });
+      const p = c.recvBatch(3);
+      expect(await isPending(p)).toBe(true);
+      await t.publishBatch([1, 2, 3, 4]);
+      expect((await p).map((d) => d.value)).toEqual([1, 2, 3]);
+      expect((await c.recvBatch(10)).map((d) => d.value)).toEqual([4]);
+    });
+
+    it.each([
+      ['capacity', 0],
+      ['capacity', -1],
+      ['capacity', Number.NaN],
+      ['capacity', 1.5],
+      ['capacity', 2 ** 31],
+      ['capacity', '8'],
+      ['overflow', 'explode'],
+      ['ttlMs', 0],
+      ['ttlMs', -5],
+      ['ttlMs', Number.NaN],
+      ['ackTimeoutMs', 0],
+      ['maxDeliveries', 0],
+      ['maxDeliveries', 2.5],
+      ['growthFactor', 1],
+      ['growthFactor', 100],
+      ['shrinkThreshold', 1],
+      ['shrinkThreshold', 0],
+      ['groups', 'g'],
+      ['groups', ['']],
+      ['deadLetter', ''],
+      ['scheduler', {}],
+      ['bogus', 1],
+    ])('invalid topic option %s = %s throws ConfigError naming it, the value and the range', (option, value) => {
+      const bus = makeBus();
+      let error: unknown;
+      try {
+        bus.topic('t', { [option]: value } as never);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(isRingbusError(error)).toBe(true);
+      expect((error as ConfigError).code).toBe('ERR_CONFIG');
+      expect((error as ConfigError).option).toBe(option);
+      expect((error as Error).message).toContain(`\`${option}\``);
+      expect(bus.has('t')).toBe(false);
+    });
+
+    it('a ConfigError message names the value and the accepted range', () => {
+      expect(() => makeBus().topic('t', { capacity: 0 })).toThrow('`capacity` must be an integer from 1 to 2^30, got `0` (number)');
+      expect(() => makeBus().topic('t', { capacity: 4, maxCapacity: 2 })).toThrow(/`maxCapacity` must be an integer from `capacity` \(4\) to 2\^30, got `2`/);
+      expect(() => makeBus().topic('t', { overflow: 'nope' as never })).toThrow("`overflow` must be one of 'block', 'drop-oldest', 'reject', 'grow', got `\"nope\"` (string)");
+    });
+
+    it('asking for an existing topic with different options is a ConfigError; the same options return it', () => {
+      const bus = makeBus();
+      const t = bus.topic('t', { capacity: 8 });
+      expect(bus.topic('t', { capacity: 8 })).toBe(t);
+      expect(bus.topic('t')).toBe(t);
+      expect(() => bus.topic('t', { capacity: 16 })).toThrow(ConfigError);
+      expect(() => bus.topic('t', { capacity: 8, overflow: 'reject' })).toThrow(/overflow/);
+    });
+
+    it('invalid consumer and publish arguments throw ConfigError before anything changes', () => {
+      const t = makeBus().topic<number>('t');
+      expect(() => t.consumer({ prefetch: 0 })).toThrow(ConfigError);
+      expect(() => t.consumer({ from: 'middle' as never })).toThrow(ConfigError);
+      expect(() => t.consumer({ from: { offset: -1 } })).toThrow(ConfigError);
+      expect(() => t.consumer({ from: 'committed' })).toThrow(/needs a `group`/);
+      expect(() => t.consumer({ filter: 3 as never })).toThrow(ConfigError);
+      expect(() => t.tryPublish(1, { ttlMs: -1 })).toThrow(ConfigError);
+      expect(() => t.tryPublish(1, { headers: { a: 1 as never } })).toThrow(/`headers.a` must be a string/);
+      expect(() => t.consumer({ group: 'g' }).tryRecv()).not.toThrow();
+      expect(t.stats()).toMatchObject({ published: 0, subscribers: 1 });
+    });
+
+    it('deleteTopic closes the topic and completes its consumers', async () => {
+      const bus = makeBus();
+      const t = bus.topic<number>('t', { groups: ['g'] });
+      t.tryPublish(1);
+      const c = t.consumer({ group: 'g' });
+      expect(await bus.deleteTopic('t')).toBe(true);
+      expect(bus.has('t')).toBe(false);
+      expect(c.closed).toBe(true);
+      expect(await c.recv()).toBeUndefined();
+      expect(await bus.deleteTopic('t')).toBe(false);
+    });
+  });
+}
