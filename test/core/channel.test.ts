@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { channel, ClosedError, ConfigError } from '../../src/index.js';
+import { isPending, settle, virtualTime } from '../helpers.js';
+
+describe('channel', () => {
+  it('a receiver closed while holding an unacked message: the next receiver gets it', async () => {
+    const [tx, rx] = channel<string>(4);
+    await tx.send('job');
+    const d = await rx.recv();
+    expect(d?.value).toBe('job');
+    const next = rx.resubscribe();
+    rx.close();
+    const again = await next.recv();
+    expect([again?.value, again?.deliveryCount]).toEqual(['job', 2]);
+  });
+
+  it('a new receiver sees messages sent before it existed', async () => {
+    const [tx, rx] = channel<number>(8);
+    await tx.send(1);
+    await tx.send(2);
+    const late = rx.resubscribe();
+    rx.close();
+    expect((await late.recv())?.value).toBe(1);
+    expect((await late.recv())?.value).toBe(2);
+  });
+
+  it('send on a full channel resolves only after an ack frees room; a recv without ack frees nothing', async () => {
+    const [tx, rx] = channel<number>(2);
+    await tx.send(0);
+    await tx.send(1);
+    expect(tx.trySend(2)).toBe(false);
+    const sent = tx.send(2);
+    expect(await isPending(sent)).toBe(true);
+    const d0 = await rx.recv();
+    expect(await isPending(sent)).toBe(true);
+    d0!.ack();
+    expect(await sent).toBe(2);
+  });
+
+  it('two competing receivers split N messages with no duplicate and no loss', async () => {
+    const [tx, rx] = channel<number>(16);
+    const rx2 = rx.resubscribe();
+    const N = 2000;
+    const seen: number[] = [];
+    const per = [0, 0];
+    const work = async (r: typeof rx, k: number) => {
+      for await (const d of r) {
+        seen.push(d.value);
+        per[k]++;
+        if (d.value % 3 === 0) await settle();
+        d.ack();
+      }
+    };
+    const done = Promise.all([work(rx, 0), work(rx2, 1)]);
+    for (let i = 0; i < N; i++) await tx.send(i);
+    tx.close();
+    await done;
+    expect(seen.length).toBe(N);
+    expect(new Set(seen).size).toBe(N);
+    expect(per[0]).toBeGreaterThan(0);
+    expect(per[1]).toBeGreaterThan(0);
+  });
+
+  it('close-then-drain: receivers get what is left, then undefined; clones keep it open', async () => {
+    const [tx, rx] = channel<number>(8);
+    const tx2 = tx.clone();
+    await tx.send(1);
+    tx.close();
+    await expect(tx.send(2)).rejects.toBeInstanceOf(ClosedError);
+    await tx2.send(2);
+    tx2.close();
+    await expect(tx2.send(3)).rejects.toBeInstanceOf(ClosedError);
+    const a = await rx.recv();
+    const b = await rx.recv();
+    a!.ack();
+    b!.ack();
+    expect([a?.value, b?.value]).toEqual([1, 2]);
+    expect(await rx.recv()).toBeUndefined();
+    expect(rx.tryRecv()).toBeUndefined();
+  });
+
+  it('tryRecv never waits; recvTimeout gives up on time; recvBatch returns up to max', async () => {
+    const vt = virtualTime();
+    const [tx, rx] = channel<number>(8, { scheduler: vt.scheduler });
+    expect(rx.tryRecv()).toBeUndefined();
+    const p = rx.recvTimeout(100);
+    vt.advance(100);
+    expect(await p).toBeUndefined();
+    await tx.send(1);
+    await tx.send(2);
+    await tx.send(3);
+    expect((await rx.recvBatch(2)).map((d) => d.value)).toEqual([1, 2]);
+  });
+
+  it('a send waiting for room can be aborted', async () => {
+    const [tx] = channel<number>(1);
+    await tx.send(0);
+    const ac = new AbortController();
+    const p = tx.send(1, { signal: ac.signal });
+    ac.abort();
+    await expect(p).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('ack timeout returns a message held too long', () => {
+    const vt = virtualTime();
+    const [tx, rx] = channel<string>(4, { scheduler: vt.scheduler, ackTimeoutMs: 50 });
+    tx.trySend('x');
+    const d = rx.tryRecv()!;
+    vt.advance(50);
+    expect(d.settled).toBe(true);
+    expect(rx.tryRecv()?.deliveryCount).toBe(2);
+  });
+
+  it('validates its arguments', () => {
+    expect(() => channel(0)).toThrow(ConfigError);
+    expect(() => channel(1.5)).toThrow('`capacity` must be an integer from 1 to 2^30, got `1.5` (number)');
+    expect(() => channel(4, { prefetch: -1 })).toThrow(ConfigError);
+    expect(() => channel(4, { bogus: 1 } as never)).toThrow(/not an option/);
+  });
+});
