@@ -5,6 +5,7 @@
  * @module
  */
 import type { AsyncIterableX } from 'ix/asynciterable';
+import type { Codec, Compression } from './codec/types.js';
 import type { Observable, SchedulerLike } from 'rxjs';
 
 /** String headers carried by a message. */
@@ -69,7 +70,7 @@ export type StartPosition = 'earliest' | 'latest' | 'committed' | { readonly off
 export type OverflowPolicy = 'block' | 'drop-oldest' | 'reject' | 'grow';
 
 /** Options of {@link Bus.topic}. Every field is validated synchronously. */
-export interface TopicOptions {
+export interface TopicOptions<T = any> {
   /** Most messages retained. Integer 1 to 2^30. Default `1024`. */
   readonly capacity?: number;
   /** What to do when full. Default `'block'`. */
@@ -92,10 +93,18 @@ export interface TopicOptions {
   readonly deadLetter?: string;
   /** Every timer of the topic goes through this scheduler. Default: the bus's scheduler (`asyncScheduler`). */
   readonly scheduler?: SchedulerLike;
+  /**
+   * Encode values at publish and decode them for each consumer (see `ringbus/codec`). Default:
+   * none — values are passed by reference, zero copy. With a codec, a later mutation of the
+   * publisher's object cannot change the message, and each consumer gets its own copy.
+   */
+  readonly codec?: Codec<T>;
+  /** With `codec`: compress payloads (e.g. `gzip` from `ringbus/codec`). Default: none. */
+  readonly compression?: Compression;
 }
 
 /** Options of {@link Topic.publish}. */
-export interface PublishOptions {
+export interface PublishOptions<T = any> {
   /** Key of the message. */
   readonly key?: string;
   /** String headers of the message. */
@@ -104,6 +113,10 @@ export interface PublishOptions {
   readonly ttlMs?: number;
   /** Abort a publish that waits for room. */
   readonly signal?: AbortSignal;
+  /** On a topic with a `codec`: encode this message with another codec (the frame says which). */
+  readonly codec?: Codec<T>;
+  /** On a topic with a `codec`: compress this message with another compression. */
+  readonly compression?: Compression;
 }
 
 /** Options of every consumer face ({@link Topic.consumer}, {@link Topic.messages}, ...). */
@@ -181,6 +194,10 @@ export interface TopicStats {
   readonly deadLetterDropped: number;
   /** Live consumers of every group. */
   readonly subscribers: number;
+  /** With a codec: encoded bytes retained now (0 without a codec). */
+  readonly bytes: number;
+  /** With a codec: encoded bytes published in all (0 without a codec). */
+  readonly bytesPublished: number;
   readonly closed: boolean;
   readonly groups: Readonly<Record<string, GroupStats>>;
 }
@@ -238,11 +255,11 @@ export interface Topic<T> {
   readonly name: string;
   readonly closed: boolean;
   /** Appends a message; waits for room under `overflow: 'block'`. Resolves to its offset. */
-  publish(value: T, options?: PublishOptions): Promise<number>;
+  publish(value: T, options?: PublishOptions<T>): Promise<number>;
   /** Appends a message if there is room now; never waits. */
-  tryPublish(value: T, options?: PublishOptions): boolean;
+  tryPublish(value: T, options?: PublishOptions<T>): boolean;
   /** Appends several messages in order; resolves to their offsets. */
-  publishBatch(values: Iterable<T>, options?: PublishOptions): Promise<number[]>;
+  publishBatch(values: Iterable<T>, options?: PublishOptions<T>): Promise<number[]>;
   /** A new member of a group (or a private subscription). */
   consumer(options?: ConsumerOptions<T>): Consumer<T>;
   /** Deliveries as an Observable: subscribe joins, unsubscribe leaves; `prefetch` is the backpressure. */
@@ -282,7 +299,7 @@ export interface BusOptions {
  */
 export interface Bus {
   /** Gets or creates a topic. Asking again with different options throws `ConfigError`. */
-  topic<T>(name: string, options?: TopicOptions): Topic<T>;
+  topic<T>(name: string, options?: TopicOptions<T>): Topic<T>;
   /** True when a topic of that name exists. */
   has(name: string): boolean;
   /** Closes and removes a topic. Returns false if there was none. */

@@ -80,18 +80,27 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
     if (this.closed || this.held >= this.prefetch) return undefined;
     const g = this.g;
     const filter = this.filter;
+    const ring = g.host.ring;
+    const plain = g.host.decode === undefined;
     for (;;) {
       const off = g.take();
       if (off < 0) return undefined;
-      if (filter !== undefined && !this.passes(off, filter)) continue;
-      return g.deliver(this, off, this.auto, this.track);
+      let value: T;
+      if (plain) value = ring.values[off & ring.mask] as T;
+      else {
+        const r = g.valueOf(off);
+        if (!r.ok) continue;
+        value = r.value;
+      }
+      if (filter !== undefined && !this.passes(off, value, filter)) continue;
+      return g.deliver(this, off, this.auto, this.track, value);
     }
   }
 
-  private passes(off: number, filter: (m: Message<T>) => boolean): boolean {
+  private passes(off: number, value: T, filter: (m: Message<T>) => boolean): boolean {
     let ok: boolean;
     try {
-      ok = filter(this.g.message(off));
+      ok = filter(this.g.message(off, value));
     } catch (e) {
       this.g.unclaim(off);
       throw e;
@@ -109,13 +118,20 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
     const g = this.g;
     const ring = g.host.ring;
     const filter = this.filter;
+    const plain = g.host.decode === undefined;
     while (!this.closed && !sink.closed && this.held < this.prefetch) {
       const off = g.take();
       if (off < 0) return;
-      if (filter !== undefined && !this.passes(off, filter)) continue;
-      const value = ring.values[off & ring.mask] as T;
+      let value: T;
+      if (plain) value = ring.values[off & ring.mask] as T;
+      else {
+        const r = g.valueOf(off);
+        if (!r.ok) continue;
+        value = r.value;
+      }
+      if (filter !== undefined && !this.passes(off, value, filter)) continue;
       if (this.auto) {
-        g.deliver(this, off, true, false);
+        g.deliver(this, off, true, false, value);
         sink.next(value);
         continue;
       }

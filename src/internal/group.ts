@@ -25,6 +25,8 @@ export interface GroupHost<T> {
   readonly ackTimeoutMs: number;
   readonly maxDeliveries: number;
   readonly closed: boolean;
+  /** With a codec: decodes a retained frame into a fresh value (throws CodecError). */
+  readonly decode: ((bytes: unknown) => T) | undefined;
   /** Expires messages whose time has come (cheap when nothing is due). */
   expireDue(): void;
   /** Routes a dead letter; true when done synchronously, else a promise that settles when done. */
@@ -166,10 +168,24 @@ export class Group<T> {
   }
 
   /** A message view for a source-side filter. */
-  message(off: number): Message<T> {
+  message(off: number, value: T): Message<T> {
     const ring = this.host.ring;
     const i = off & ring.mask;
-    return { offset: off, value: ring.values[i] as T, key: ring.keys[i], headers: ring.headers[i], timestamp: ring.stamps[i] };
+    return { offset: off, value, key: ring.keys[i], headers: ring.headers[i], timestamp: ring.stamps[i] };
+  }
+
+  /** The value to hand out for a claimed offset: decoded when the topic has a codec. Returns false (and dead-letters it) when it cannot be decoded. */
+  valueOf(off: number): { ok: true; value: T } | { ok: false } {
+    const ring = this.host.ring;
+    const raw = ring.values[off & ring.mask] as T;
+    const decode = this.host.decode;
+    if (decode === undefined) return { ok: true, value: raw };
+    try {
+      return { ok: true, value: decode(raw) };
+    } catch (e) {
+      this.deadLetterAt(off, 'decode-error', e instanceof Error ? e.message : String(e));
+      return { ok: false };
+    }
   }
 
   /** Settles a claimed offset that a filter rejected. */
@@ -214,11 +230,11 @@ export class Group<T> {
   }
 
   /** Claim + a Delivery object. */
-  deliver(consumer: ConsumerImpl<T>, off: number, auto: boolean, track: boolean): DeliveryImpl<T> {
+  deliver(consumer: ConsumerImpl<T>, off: number, auto: boolean, track: boolean, value: T): DeliveryImpl<T> {
     const gen = this.claim(consumer, off, auto);
     const ring = this.host.ring;
     const r = off & ring.mask;
-    const d = new DeliveryImpl(this, gen, off, ring.values[r] as T, ring.keys[r], ring.headers[r], ring.stamps[r], this.count[off & this.mask]);
+    const d = new DeliveryImpl(this, gen, off, value, ring.keys[r], ring.headers[r], ring.stamps[r], this.count[off & this.mask]);
     if (track && !auto) {
       this.registry ??= new FinalizationRegistry((g) => this.onLost(g));
       this.registry.register(d, gen, d);

@@ -1,4 +1,6 @@
 import type { SchedulerLike } from 'rxjs';
+import type { Codec, Compression } from '../codec/types.js';
+import { checkCodec, checkCompression } from '../codec/registry.js';
 import { ConfigError } from '../errors.js';
 import type { ConsumerOptions, OverflowPolicy, PublishOptions, TopicOptions } from '../types.js';
 import * as v from './validate.js';
@@ -16,9 +18,11 @@ export interface TopicSettings {
   readonly maxDeliveries: number;
   readonly deadLetter: string | undefined;
   readonly scheduler: SchedulerLike;
+  readonly codec: Codec<any> | undefined;
+  readonly compression: Compression | undefined;
 }
 
-const TOPIC_KEYS = ['capacity', 'overflow', 'growthFactor', 'maxCapacity', 'shrinkThreshold', 'ttlMs', 'groups', 'ackTimeoutMs', 'maxDeliveries', 'deadLetter', 'scheduler'] as const;
+const TOPIC_KEYS = ['capacity', 'overflow', 'growthFactor', 'maxCapacity', 'shrinkThreshold', 'ttlMs', 'groups', 'ackTimeoutMs', 'maxDeliveries', 'deadLetter', 'scheduler', 'codec', 'compression'] as const;
 const OVERFLOWS: readonly OverflowPolicy[] = ['block', 'drop-oldest', 'reject', 'grow'];
 
 /** Validates topic options synchronously, before anything is created. */
@@ -63,7 +67,12 @@ export function topicSettings(name: string, options: TopicOptions | undefined, d
     }
     scheduler = s;
   }
-  return { capacity, overflow, growthFactor, maxCapacity, shrinkThreshold, ttlMs, groups, ackTimeoutMs, maxDeliveries, deadLetter, scheduler };
+  if (o.codec !== undefined) checkCodec('codec', o.codec);
+  if (o.compression !== undefined) {
+    checkCompression('compression', o.compression);
+    if (o.codec === undefined) throw new ConfigError('compression', '`compression` needs a `codec`: without one, values are passed by reference and never encoded');
+  }
+  return { capacity, overflow, growthFactor, maxCapacity, shrinkThreshold, ttlMs, groups, ackTimeoutMs, maxDeliveries, deadLetter, scheduler, codec: o.codec, compression: o.compression };
 }
 
 /** The first option that differs between two settings, or undefined when they are the same. */
@@ -86,9 +95,11 @@ export interface PublishSettings {
   headers: Readonly<Record<string, string>> | undefined;
   ttlMs: number;
   signal: AbortSignal | undefined;
+  codec: Codec<any> | undefined;
+  compression: Compression | undefined;
 }
 
-const PUBLISH_KEYS = ['key', 'headers', 'ttlMs', 'signal'] as const;
+const PUBLISH_KEYS = ['key', 'headers', 'ttlMs', 'signal', 'codec', 'compression'] as const;
 
 export function publishSettings(options: PublishOptions | undefined): PublishSettings {
   const o = v.options<PublishOptions>('publish options', options, PUBLISH_KEYS);
@@ -102,6 +113,8 @@ export function publishSettings(options: PublishOptions | undefined): PublishSet
     headers: v.headers('headers', o.headers),
     ttlMs: o.ttlMs === undefined ? Infinity : v.positiveDuration('ttlMs', o.ttlMs),
     signal: v.signal('signal', o.signal),
+    codec: o.codec === undefined ? undefined : (checkCodec('codec', o.codec), o.codec),
+    compression: o.compression === undefined ? undefined : (checkCompression('compression', o.compression), o.compression),
   };
 }
 

@@ -1,6 +1,8 @@
 import type { AsyncIterableX } from 'ix/asynciterable';
 import type { Observable, SchedulerLike } from 'rxjs';
-import { ClosedError, TopicFullError } from '../errors.js';
+import { createFramer, type Framer } from '../codec/frame.js';
+import type { Codec, Compression } from '../codec/types.js';
+import { ClosedError, ConfigError, TopicFullError } from '../errors.js';
 import type { Consumer, ConsumerOptions, Delivery, GroupStats, Headers, PublishOptions, Topic, TopicStats, WritableOptions } from '../types.js';
 import { ConsumerImpl, memberSettings } from './consumer.js';
 import { consumeFace, messagesFace, readableFace, valuesFace, writableFace } from './faces.js';
@@ -27,7 +29,7 @@ interface PendingPublish<T> {
   onAbort: (() => void) | undefined;
 }
 
-const NO_PUBLISH: PublishSettings = Object.freeze({ key: undefined, headers: undefined, ttlMs: Infinity, signal: undefined });
+const NO_PUBLISH: PublishSettings = Object.freeze({ key: undefined, headers: undefined, ttlMs: Infinity, signal: undefined, codec: undefined, compression: undefined });
 
 /** The in-memory topic engine: a ring, its groups, the overflow strategy, TTL, and the faces. */
 export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
@@ -44,6 +46,11 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
   dropped = 0;
   expired = 0;
   deadLetterDropped = 0;
+  bytesPublished = 0;
+  /** With a codec: turns a retained frame back into a value (each consumer gets its own). */
+  decode: ((bytes: unknown) => T) | undefined;
+  private framer: Framer<T> | undefined;
+  private framers: Map<Codec<T>, Map<Compression | undefined, Framer<T>>> | undefined;
   private readonly strategy: OverflowStrategy;
   private readonly groups = new Map<string, Group<T>>();
   private groupList: Group<T>[] = [];
@@ -66,6 +73,46 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     this.strategy = strategyFor(settings.overflow, settings.capacity, settings.maxCapacity, settings.growthFactor, settings.shrinkThreshold);
     this.expiryTimer = new Deadline(this.scheduler, () => this.onExpiryTimer());
     for (const g of settings.groups) this.addGroup(g, true, 0);
+    if (settings.codec !== undefined) {
+      const framer = createFramer<T>({ codec: settings.codec, compression: settings.compression });
+      this.framer = framer;
+      this.decode = (bytes) => framer.decode(bytes as Uint8Array);
+    }
+  }
+
+  /** With a codec: encodes at publish, so the caller's later mutations cannot change the message. */
+  private encode(value: T, s: PublishSettings): T {
+    const base = this.framer;
+    if (base === undefined) {
+      if (s.codec !== undefined || s.compression !== undefined) {
+        throw new ConfigError(s.codec !== undefined ? 'codec' : 'compression', `a per-publish \`${s.codec !== undefined ? 'codec' : 'compression'}\` needs a topic with a \`codec\`; topic \`${this.name}\` has none`);
+      }
+      return value;
+    }
+    let framer = base;
+    if (s.codec !== undefined || s.compression !== undefined) framer = this.framerFor(s.codec ?? base.codec, s.compression ?? base.compression);
+    const bytes = framer.encode(value);
+    this.bytesPublished += bytes.length;
+    return bytes as unknown as T;
+  }
+
+  private framerFor(codec: Codec<T>, compression: Compression | undefined): Framer<T> {
+    this.framers ??= new Map();
+    let byCompression = this.framers.get(codec);
+    if (byCompression === undefined) {
+      byCompression = new Map();
+      this.framers.set(codec, byCompression);
+      // a codec seen for the first time must be readable too
+      const codecs = [...this.framers.keys()];
+      const decoder = createFramer<T>({ codec: this.settings.codec, compression: this.settings.compression, codecs });
+      this.decode = (bytes) => decoder.decode(bytes as Uint8Array);
+    }
+    let framer = byCompression.get(compression);
+    if (framer === undefined) {
+      framer = createFramer<T>({ codec, compression });
+      byCompression.set(compression, framer);
+    }
+    return framer;
   }
 
   // ---- publishing -------------------------------------------------------------------------
@@ -74,6 +121,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     const s = options === undefined ? NO_PUBLISH : publishSettings(options);
     if (this.closed) return Promise.reject(this.closedError());
     if (s.signal?.aborted) return Promise.reject(s.signal.reason);
+    if (this.framer !== undefined || s.codec !== undefined) value = this.encode(value, s);
     if (this.waiting.length === 0) {
       const off = this.append(value, s);
       if (off >= 0) return Promise.resolve(off);
@@ -86,6 +134,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     const s = options === undefined ? NO_PUBLISH : publishSettings(options);
     if (this.closed) throw this.closedError();
     if (this.waiting.length !== 0) return false;
+    if (this.framer !== undefined || s.codec !== undefined) value = this.encode(value, s);
     if (this.append(value, s) >= 0) return true;
     if (!this.strategy.waits) this.rejected++;
     return false;
@@ -93,8 +142,9 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
 
   publishBatch(values: Iterable<T>, options?: PublishOptions): Promise<number[]> {
     const s = options === undefined ? NO_PUBLISH : publishSettings(options);
-    const list = Array.isArray(values) ? (values as T[]) : Array.from(values);
+    let list = Array.isArray(values) ? (values as T[]) : Array.from(values);
     if (this.closed) return Promise.reject(this.closedError());
+    if (this.framer !== undefined || s.codec !== undefined) list = list.map((x) => this.encode(x, s)); // all or nothing
     if (s.signal?.aborted) return Promise.reject(s.signal.reason);
     const offsets: number[] = [];
     let i = 0;
@@ -427,9 +477,21 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
       expired: this.expired,
       deadLetterDropped: this.deadLetterDropped,
       subscribers,
+      bytes: this.framer === undefined ? 0 : this.retainedBytes(),
+      bytesPublished: this.bytesPublished,
       closed: this.closed,
       groups,
     };
+  }
+
+  private retainedBytes(): number {
+    const ring = this.ring;
+    let n = 0;
+    for (let o = ring.head; o < ring.tail; o++) {
+      const v = ring.values[o & ring.mask] as unknown;
+      if (v instanceof Uint8Array) n += v.length;
+    }
+    return n;
   }
 }
 
