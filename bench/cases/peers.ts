@@ -1,0 +1,600 @@
+/**
+ * Peers: the same workload through other libraries and platform primitives, measured in the
+ * same invocation so every ringbus figure is a ratio taken on the same machine at the same time.
+ *
+ * Third-party libraries are imported inside `prepare()`, so each child process loads only what
+ * its case uses and its peak RSS says something about the case rather than the whole suite.
+ */
+import { EventEmitter, once } from 'node:events';
+import { Readable } from 'node:stream';
+import { CAPACITY, Sink, merge, settledHeap, type Case, type Msg } from '../lib/harness.js';
+
+const BATCH = 100;
+
+/**
+ * The physical limit: a power-of-two ring, struct-of-arrays (a value column and an offset
+ * column), monotonic head/tail indices masked on access, slots cleared on take.
+ */
+class RawRing<T> {
+  readonly values: (T | undefined)[];
+  readonly offsets: Float64Array;
+  readonly mask: number;
+  readonly capacity: number;
+  head = 0;
+  tail = 0;
+
+  constructor(capacity: number) {
+    if ((capacity & (capacity - 1)) !== 0) throw new Error('capacity must be a power of two');
+    this.capacity = capacity;
+    this.mask = capacity - 1;
+    this.values = new Array<T | undefined>(capacity).fill(undefined);
+    this.offsets = new Float64Array(capacity);
+  }
+
+  push(v: T): boolean {
+    const t = this.tail;
+    if (t - this.head === this.capacity) return false;
+    const i = t & this.mask;
+    this.values[i] = v;
+    this.offsets[i] = t;
+    this.tail = t + 1;
+    return true;
+  }
+
+  /** Moves everything ready into the sink. */
+  drainTo(sink: Sink): void {
+    const values = this.values;
+    const mask = this.mask;
+    let h = this.head;
+    const t = this.tail;
+    while (h !== t) {
+      const i = h & mask;
+      sink.take(values[i] as unknown as Msg);
+      values[i] = undefined;
+      h++;
+    }
+    this.head = h;
+  }
+}
+
+function nextPow2(n: number): number {
+  let c = 1;
+  while (c < n) c *= 2;
+  return c;
+}
+
+const ring: Case[] = [
+  {
+    name: 'ring push N then drain',
+    group: 'ring',
+    note: 'raw SoA ring sized to N: push every message, then drain them all',
+    prepare(n) {
+      const r = new RawRing<Msg>(nextPow2(n));
+      return {
+        run() {
+          const sink = new Sink();
+          for (let i = 0; i < n; i++) r.push({ id: i, v: 'x' });
+          r.drainTo(sink);
+          return sink.result();
+        },
+      };
+    },
+  },
+  {
+    name: 'ring interleaved (cap 1024)',
+    group: 'ring',
+    note: 'raw SoA ring of 1024: push until full, drain, repeat (the baseline for ratios)',
+    prepare(n) {
+      const r = new RawRing<Msg>(CAPACITY);
+      return {
+        run() {
+          const sink = new Sink();
+          for (let i = 0; i < n; i++) {
+            const m = { id: i, v: 'x' };
+            if (!r.push(m)) {
+              r.drainTo(sink);
+              r.push(m);
+            }
+          }
+          r.drainTo(sink);
+          return sink.result();
+        },
+      };
+    },
+  },
+];
+
+const emitters: Case[] = [
+  {
+    name: 'EventEmitter emit→on',
+    group: 'emitter',
+    note: "node:events, one 'm' listener, emit per message",
+    prepare(n) {
+      const ee = new EventEmitter();
+      let sink = new Sink();
+      ee.on('m', (m: Msg) => sink.take(m));
+      return {
+        run() {
+          sink = new Sink();
+          for (let i = 0; i < n; i++) ee.emit('m', { id: i, v: 'x' });
+          return sink.result();
+        },
+      };
+    },
+  },
+  {
+    name: 'mqemitter emit→on',
+    group: 'emitter',
+    note: "mqemitter, one listener on topic 'bench' calling done() at once; message is { topic, id, v }",
+    async prepare(n) {
+      const { default: mqemitter } = await import('mqemitter');
+      const mq = mqemitter();
+      let sink = new Sink();
+      await new Promise<void>((resolve) =>
+        mq.on(
+          'bench',
+          (m, done) => {
+            sink.take(m as unknown as Msg);
+            done();
+          },
+          resolve,
+        ),
+      );
+      return {
+        async run() {
+          sink = new Sink();
+          for (let i = 0; i < n - 1; i++) mq.emit({ topic: 'bench', id: i, v: 'x' });
+          if (n > 0) {
+            await new Promise<void>((resolve, reject) =>
+              mq.emit({ topic: 'bench', id: n - 1, v: 'x' }, (err) => (err ? reject(err) : resolve())),
+            );
+          }
+          return sink.result();
+        },
+        dispose: () => new Promise<void>((resolve) => mq.close(resolve)),
+      };
+    },
+  },
+];
+
+const rx: Case[] = [
+  {
+    name: 'rxjs Subject.next',
+    group: 'rxjs',
+    note: 'RxJS 7 Subject, one subscriber',
+    async prepare(n) {
+      const { Subject } = await import('rxjs');
+      const subject = new Subject<Msg>();
+      let sink = new Sink();
+      const sub = subject.subscribe((m) => sink.take(m));
+      return {
+        run() {
+          sink = new Sink();
+          for (let i = 0; i < n; i++) subject.next({ id: i, v: 'x' });
+          return sink.result();
+        },
+        dispose: () => sub.unsubscribe(),
+      };
+    },
+  },
+  {
+    name: 'rxjs Subject filter+map',
+    group: 'rxjs',
+    note: "Subject.pipe(filter(m => m.v === 'x'), map(m => m.id)), one subscriber",
+    async prepare(n) {
+      const { Subject, filter, map } = await import('rxjs');
+      const subject = new Subject<Msg>();
+      let sink = new Sink();
+      const sub = subject
+        .pipe(
+          filter((m) => m.v === 'x'),
+          map((m) => m.id),
+        )
+        .subscribe((id) => sink.takeId(id));
+      return {
+        run() {
+          sink = new Sink();
+          for (let i = 0; i < n; i++) subject.next({ id: i, v: 'x' });
+          return sink.result();
+        },
+        dispose: () => sub.unsubscribe(),
+      };
+    },
+  },
+  {
+    name: 'rxjs Subject fan-out 4',
+    group: 'rxjs',
+    note: 'one Subject, 4 subscribers; figures are deliveries/s (4 per message)',
+    fanout: 4,
+    async prepare(n) {
+      const { Subject } = await import('rxjs');
+      const subject = new Subject<Msg>();
+      let sinks = [new Sink(), new Sink(), new Sink(), new Sink()];
+      const subs = [0, 1, 2, 3].map((k) => subject.subscribe((m) => sinks[k].take(m)));
+      return {
+        run() {
+          sinks = [new Sink(), new Sink(), new Sink(), new Sink()];
+          for (let i = 0; i < n; i++) subject.next({ id: i, v: 'x' });
+          return merge(sinks);
+        },
+        dispose: () => subs.forEach((s) => s.unsubscribe()),
+      };
+    },
+  },
+];
+
+/** Runs a consumer loop while a forked producer fiber fills the queue. */
+const effect: Case[] = [
+  {
+    name: 'effect Queue.bounded offer/take',
+    group: 'effect',
+    note: 'Effect 4 Queue.bounded(1024); producer fiber yield* Queue.offer, consumer yield* Queue.take',
+    async prepare(n) {
+      const { Effect, Fiber, Queue } = await import('effect');
+      const q = Effect.runSync(Queue.bounded<Msg>(CAPACITY));
+      return {
+        run: () =>
+          Effect.runPromise(
+            Effect.gen(function* () {
+              const sink = new Sink();
+              const producer = yield* Effect.forkChild(
+                Effect.gen(function* () {
+                  for (let i = 0; i < n; i++) yield* Queue.offer(q, { id: i, v: 'x' });
+                }),
+              );
+              for (let k = 0; k < n; k++) sink.take(yield* Queue.take(q));
+              yield* Fiber.join(producer);
+              return sink.result();
+            }),
+          ),
+      };
+    },
+  },
+  {
+    name: 'effect Queue.bounded offerAll(100)/takeAll',
+    group: 'effect',
+    note: 'Queue.bounded(1024); producer offerAll of 100-message arrays, consumer takeAll (everything ready)',
+    async prepare(n) {
+      const { Effect, Fiber, Queue } = await import('effect');
+      const q = Effect.runSync(Queue.bounded<Msg>(CAPACITY));
+      return {
+        run: () =>
+          Effect.runPromise(
+            Effect.gen(function* () {
+              const sink = new Sink();
+              const producer = yield* Effect.forkChild(
+                Effect.gen(function* () {
+                  for (let b = 0; b < n; b += BATCH) {
+                    const end = Math.min(n, b + BATCH);
+                    const batch: Msg[] = [];
+                    for (let i = b; i < end; i++) batch.push({ id: i, v: 'x' });
+                    yield* Queue.offerAll(q, batch);
+                  }
+                }),
+              );
+              while (sink.count < n) {
+                const xs = yield* Queue.takeAll(q);
+                for (let k = 0; k < xs.length; k++) sink.take(xs[k]);
+              }
+              yield* Fiber.join(producer);
+              return sink.result();
+            }),
+          ),
+      };
+    },
+  },
+  {
+    name: 'effect Queue.bounded offerAll(100)/takeBetween(1,100)',
+    group: 'effect',
+    note: 'Queue.bounded(1024); producer offerAll of 100-message arrays, consumer takeBetween(1, 100)',
+    async prepare(n) {
+      const { Effect, Fiber, Queue } = await import('effect');
+      const q = Effect.runSync(Queue.bounded<Msg>(CAPACITY));
+      return {
+        run: () =>
+          Effect.runPromise(
+            Effect.gen(function* () {
+              const sink = new Sink();
+              const producer = yield* Effect.forkChild(
+                Effect.gen(function* () {
+                  for (let b = 0; b < n; b += BATCH) {
+                    const end = Math.min(n, b + BATCH);
+                    const batch: Msg[] = [];
+                    for (let i = b; i < end; i++) batch.push({ id: i, v: 'x' });
+                    yield* Queue.offerAll(q, batch);
+                  }
+                }),
+              );
+              while (sink.count < n) {
+                const xs = yield* Queue.takeBetween(q, 1, BATCH);
+                for (let k = 0; k < xs.length; k++) sink.take(xs[k]);
+              }
+              yield* Fiber.join(producer);
+              return sink.result();
+            }),
+          ),
+      };
+    },
+  },
+  {
+    name: 'effect PubSub.bounded publish/take',
+    group: 'effect',
+    note: 'PubSub.bounded(1024), one subscription; producer fiber publish, consumer take',
+    async prepare(n) {
+      const { Effect, Fiber, PubSub } = await import('effect');
+      const ps = Effect.runSync(PubSub.bounded<Msg>(CAPACITY));
+      return {
+        run: () =>
+          Effect.runPromise(
+            Effect.scoped(
+              Effect.gen(function* () {
+                const sink = new Sink();
+                const sub = yield* PubSub.subscribe(ps);
+                const producer = yield* Effect.forkChild(
+                  Effect.gen(function* () {
+                    for (let i = 0; i < n; i++) yield* PubSub.publish(ps, { id: i, v: 'x' });
+                  }),
+                );
+                for (let k = 0; k < n; k++) sink.take(yield* PubSub.take(sub));
+                yield* Fiber.join(producer);
+                return sink.result();
+              }),
+            ),
+          ),
+      };
+    },
+  },
+  {
+    name: 'effect PubSub.bounded publishAll(100)/takeAll',
+    group: 'effect',
+    note: 'PubSub.bounded(1024), one subscription; publishAll of 100-message arrays, takeAll',
+    async prepare(n) {
+      const { Effect, Fiber, PubSub } = await import('effect');
+      const ps = Effect.runSync(PubSub.bounded<Msg>(CAPACITY));
+      return {
+        run: () =>
+          Effect.runPromise(
+            Effect.scoped(
+              Effect.gen(function* () {
+                const sink = new Sink();
+                const sub = yield* PubSub.subscribe(ps);
+                const producer = yield* Effect.forkChild(
+                  Effect.gen(function* () {
+                    for (let b = 0; b < n; b += BATCH) {
+                      const end = Math.min(n, b + BATCH);
+                      const batch: Msg[] = [];
+                      for (let i = b; i < end; i++) batch.push({ id: i, v: 'x' });
+                      yield* PubSub.publishAll(ps, batch);
+                    }
+                  }),
+                );
+                while (sink.count < n) {
+                  const xs = yield* PubSub.takeAll(sub);
+                  for (let k = 0; k < xs.length; k++) sink.take(xs[k]);
+                }
+                yield* Fiber.join(producer);
+                return sink.result();
+              }),
+            ),
+          ),
+      };
+    },
+  },
+];
+
+/** A WHATWG pull source: fills the queue up to the high-water mark, a fresh message per enqueue. */
+function sourceStream(n: number): ReadableStream<Msg> {
+  let i = 0;
+  return new ReadableStream<Msg>(
+    {
+      pull(c) {
+        while (i < n && (c.desiredSize ?? 0) > 0) c.enqueue({ id: i++, v: 'x' });
+        if (i >= n) c.close();
+      },
+    },
+    new CountQueuingStrategy({ highWaterMark: CAPACITY }),
+  );
+}
+
+/** A Node objectMode Readable: read() pushes until push() says stop. */
+function nodeReadable(n: number): Readable {
+  let i = 0;
+  return new Readable({
+    objectMode: true,
+    highWaterMark: CAPACITY,
+    read() {
+      while (i < n) {
+        if (!this.push({ id: i++, v: 'x' })) return;
+      }
+      this.push(null);
+    },
+  });
+}
+
+const streams: Case[] = [
+  {
+    name: 'node Readable for-await',
+    group: 'streams',
+    note: 'Readable({ objectMode, highWaterMark: 1024 }) consumed with for await',
+    prepare(n) {
+      return {
+        async run() {
+          const sink = new Sink();
+          for await (const m of nodeReadable(n)) sink.take(m as Msg);
+          return sink.result();
+        },
+      };
+    },
+  },
+  {
+    name: "node Readable 'data'",
+    group: 'streams',
+    note: "Readable({ objectMode, highWaterMark: 1024 }) consumed with on('data') until 'end'",
+    prepare(n) {
+      return {
+        async run() {
+          const sink = new Sink();
+          const r = nodeReadable(n);
+          r.on('data', (m: Msg) => sink.take(m));
+          await once(r, 'end');
+          return sink.result();
+        },
+      };
+    },
+  },
+  {
+    name: 'ReadableStream reader (hwm 1024)',
+    group: 'streams',
+    note: 'WHATWG ReadableStream, pull source, CountQueuingStrategy(1024), getReader().read() loop',
+    prepare(n) {
+      return {
+        async run() {
+          const sink = new Sink();
+          const reader = sourceStream(n).getReader();
+          for (;;) {
+            const r = await reader.read();
+            if (r.done) break;
+            sink.take(r.value);
+          }
+          return sink.result();
+        },
+      };
+    },
+  },
+  {
+    name: 'ReadableStream pipeThrough→pipeTo',
+    group: 'streams',
+    note: 'same source → pipeThrough(TransformStream passing each chunk on) → pipeTo(WritableStream); hwm 1024 throughout',
+    prepare(n) {
+      return {
+        async run() {
+          const sink = new Sink();
+          await sourceStream(n)
+            .pipeThrough(
+              new TransformStream<Msg, Msg>(
+                { transform: (m, c) => c.enqueue(m) },
+                new CountQueuingStrategy({ highWaterMark: CAPACITY }),
+                new CountQueuingStrategy({ highWaterMark: CAPACITY }),
+              ),
+            )
+            .pipeTo(
+              new WritableStream<Msg>(
+                { write: (m) => sink.take(m) },
+                new CountQueuingStrategy({ highWaterMark: CAPACITY }),
+              ),
+            );
+          return sink.result();
+        },
+      };
+    },
+  },
+];
+
+async function* generate(n: number): AsyncGenerator<Msg> {
+  for (let i = 0; i < n; i++) yield { id: i, v: 'x' };
+}
+
+const asyncIter: Case[] = [
+  {
+    name: 'it-pushable for-await',
+    group: 'async',
+    note: 'it-pushable objectMode; producer pushes and awaits onEmpty() at 1024 buffered; consumer for await',
+    async prepare(n) {
+      const { pushable } = await import('it-pushable');
+      return {
+        async run() {
+          const sink = new Sink();
+          const p = pushable<Msg>({ objectMode: true });
+          const producer = (async () => {
+            for (let i = 0; i < n; i++) {
+              p.push({ id: i, v: 'x' });
+              if (p.readableLength >= CAPACITY) await p.onEmpty();
+            }
+            p.end();
+          })();
+          for await (const m of p) sink.take(m);
+          await producer;
+          return sink.result();
+        },
+      };
+    },
+  },
+  {
+    name: 'async generator for-await',
+    group: 'async',
+    note: 'async function* yielding a fresh message per step, consumed with for await',
+    prepare(n) {
+      return {
+        async run() {
+          const sink = new Sink();
+          for await (const m of generate(n)) sink.take(m);
+          return sink.result();
+        },
+      };
+    },
+  },
+];
+
+const codecs: Case[] = [
+  {
+    name: 'msgpack encode+decode',
+    group: 'codec',
+    note: '@msgpack/msgpack Encoder.encode then Decoder.decode per message (reused instances)',
+    async prepare(n) {
+      const { Decoder, Encoder } = await import('@msgpack/msgpack');
+      const enc = new Encoder();
+      const dec = new Decoder();
+      return {
+        run() {
+          const sink = new Sink();
+          for (let i = 0; i < n; i++) sink.take(dec.decode(enc.encode({ id: i, v: 'x' })) as Msg);
+          return sink.result();
+        },
+      };
+    },
+  },
+  {
+    name: 'JSON stringify+parse',
+    group: 'codec',
+    note: 'JSON.parse(JSON.stringify(m)) per message',
+    prepare(n) {
+      return {
+        run() {
+          const sink = new Sink();
+          for (let i = 0; i < n; i++) sink.take(JSON.parse(JSON.stringify({ id: i, v: 'x' })) as Msg);
+          return sink.result();
+        },
+      };
+    },
+  },
+];
+
+/** Size used by the retention memory cases (here and in ringbus.ts). */
+export function retainSize(_base: number, quick: boolean): number {
+  return quick ? 1 << 16 : 1 << 20;
+}
+
+const memory: Case[] = [
+  {
+    name: 'Array retain 1M (heap)',
+    group: 'memory',
+    kind: 'memory',
+    note: 'heap after GC of a presized plain Array holding 2^20 fresh messages (the retention baseline)',
+    size: retainSize,
+    prepare(n) {
+      return {
+        run() {
+          const before = settledHeap();
+          const arr = new Array<Msg>(n);
+          for (let i = 0; i < n; i++) arr[i] = { id: i, v: 'x' };
+          const heapBytes = settledHeap() - before;
+          const sink = new Sink();
+          for (let i = 0; i < arr.length; i++) sink.take(arr[i]);
+          return sink.result({ heapBytes, bytesPerMsg: heapBytes / n });
+        },
+      };
+    },
+  },
+];
+
+export const peerCases: Case[] = [...ring, ...emitters, ...rx, ...effect, ...streams, ...asyncIter, ...codecs, ...memory];

@@ -1,0 +1,82 @@
+/**
+ * The targets of issue 5, as data: each is a ratio of medians (or heap figures) taken from one
+ * results file, i.e. the same machine at the same time.
+ */
+import type { CaseReport } from './case.js';
+
+/** The case every msgs/s figure is divided by in the tables and the chart. */
+export const BASELINE = 'ring interleaved (cap 1024)';
+
+export interface Target {
+  label: string;
+  /** The ringbus case. */
+  subject: string;
+  /** The peer; with several, the fastest of them (the strictest reading). */
+  peer: string | string[];
+  kind: 'throughput-ratio' | 'heap-ratio' | 'heap-growth';
+  /** throughput-ratio: subject/peer ≥ bound. heap-ratio: subject/peer ≤ bound. heap-growth: bytes ≤ bound. */
+  bound: number;
+}
+
+export const TARGETS: Target[] = [
+  { label: 'values() 1→1 vs Subject.next', subject: 'ringbus values() 1→1', peer: 'rxjs Subject.next', kind: 'throughput-ratio', bound: 1.0 },
+  { label: 'values() fan-out 4 vs Subject fan-out 4', subject: 'ringbus values() fan-out 4', peer: 'rxjs Subject fan-out 4', kind: 'throughput-ratio', bound: 1.0 },
+  { label: 'messages() ack vs Effect Queue offer/take', subject: 'ringbus messages() ack', peer: 'effect Queue.bounded offer/take', kind: 'throughput-ratio', bound: 3.0 },
+  { label: 'messages() ack vs Subject.next', subject: 'ringbus messages() ack', peer: 'rxjs Subject.next', kind: 'throughput-ratio', bound: 0.4 },
+  {
+    label: 'publishBatch/recvBatch(100) vs Effect offerAll/takeAll(100)',
+    subject: 'ringbus publishBatch(100)/recvBatch(100)',
+    peer: ['effect Queue.bounded offerAll(100)/takeAll', 'effect Queue.bounded offerAll(100)/takeBetween(1,100)'],
+    kind: 'throughput-ratio',
+    bound: 1.0,
+  },
+  { label: 'consume() for-await vs async generator', subject: 'ringbus consume() for-await ack', peer: 'async generator for-await', kind: 'throughput-ratio', bound: 1.0 },
+  { label: 'consume() for-await vs it-pushable', subject: 'ringbus consume() for-await ack', peer: 'it-pushable for-await', kind: 'throughput-ratio', bound: 4.0 },
+  { label: 'readable() reader vs native ReadableStream reader', subject: 'ringbus readable() reader ack', peer: 'ReadableStream reader (hwm 1024)', kind: 'throughput-ratio', bound: 1.0 },
+  { label: 'channel(1024) vs Effect Queue offer/take', subject: 'ringbus channel(1024) send/recv/ack', peer: 'effect Queue.bounded offer/take', kind: 'throughput-ratio', bound: 3.0 },
+  { label: 'streaming 10M through cap 1024: heap growth after the first 1M', subject: 'ringbus stream 10M cap 1024 (heap)', peer: [], kind: 'heap-growth', bound: 2 * 1024 * 1024 },
+  { label: 'retaining 1M: topic heap vs plain Array heap', subject: 'ringbus retain 1M (heap)', peer: 'Array retain 1M (heap)', kind: 'heap-ratio', bound: 2.0 },
+];
+
+export interface TargetOutcome {
+  target: Target;
+  /** The measured ratio (or bytes); undefined when a case is missing or failed. */
+  value?: number;
+  /** The peer the ratio was taken against. */
+  against?: string;
+  status: 'PASS' | 'FAIL' | 'n/a';
+  text: string;
+}
+
+function mib(b: number): string {
+  return `${(b / 1024 / 1024).toFixed(2)} MiB`;
+}
+
+export function evaluateTargets(results: readonly CaseReport[]): TargetOutcome[] {
+  const by = new Map(results.filter((r) => r.ok).map((r) => [r.name, r]));
+  return TARGETS.map((t): TargetOutcome => {
+    const s = by.get(t.subject);
+    const peers = (Array.isArray(t.peer) ? t.peer : [t.peer]).map((p) => by.get(p));
+    if (t.kind === 'heap-growth') {
+      const g = s?.metrics?.heapGrowthBytes;
+      if (g === undefined) return { target: t, status: 'n/a', text: `${t.label}: n/a (case not run)` };
+      const pass = g <= t.bound;
+      return { target: t, value: g, status: pass ? 'PASS' : 'FAIL', text: `${t.label}: ${mib(g)} (target ≤ ${mib(t.bound)}) ${pass ? 'PASS' : 'FAIL'}` };
+    }
+    if (!s || peers.some((p) => p === undefined)) return { target: t, status: 'n/a', text: `${t.label}: n/a (case not run)` };
+    const ps = peers as CaseReport[];
+    if (t.kind === 'heap-ratio') {
+      const a = s.metrics?.heapBytes;
+      const b = ps[0].metrics?.heapBytes;
+      if (a === undefined || b === undefined || b <= 0) return { target: t, status: 'n/a', text: `${t.label}: n/a (no heap figure)` };
+      const v = a / b;
+      const pass = v <= t.bound;
+      return { target: t, value: v, against: ps[0].name, status: pass ? 'PASS' : 'FAIL', text: `${t.label}: ${v.toFixed(2)}× (${mib(a)} vs ${mib(b)}; target ≤ ${t.bound}×) ${pass ? 'PASS' : 'FAIL'}` };
+    }
+    const best = ps.reduce((a, b) => (b.median > a.median ? b : a));
+    const v = s.median / best.median;
+    const pass = v >= t.bound;
+    const against = ps.length > 1 ? ` [vs ${best.name}]` : '';
+    return { target: t, value: v, against: best.name, status: pass ? 'PASS' : 'FAIL', text: `${t.label}: ${v.toFixed(2)}× (target ≥ ${t.bound.toFixed(1)}×)${against} ${pass ? 'PASS' : 'FAIL'}` };
+  });
+}
