@@ -23,11 +23,13 @@ const CHANNEL_KEYS = ['ackTimeoutMs', 'maxDeliveries', 'prefetch', 'scheduler'] 
 
 /**
  * A work queue: one bounded topic with one durable group, `overflow: 'block'`. A message stays
- * in the channel until a receiver acks it, so `send` waits while `capacity` messages are
- * unacked, a receiver that closes (or drops a delivery) gives its messages back, and a receiver
- * created later still sees every message not yet received.
+ * in the channel until a receiver acks it, so `send` waits while the channel is full, a
+ * receiver that closes (or drops a delivery) gives its messages back, and a receiver created
+ * later still sees every message not yet received. Room is counted from the oldest unacked
+ * message (the group's committed offset), as in a log: one message held unacked keeps the
+ * `capacity` slots after it occupied even when later ones are acked.
  *
- * @param capacity Most unacked messages in the channel: an integer from 1 to 2^30.
+ * @param capacity Most messages from the oldest unacked one: an integer from 1 to 2^30.
  * @example
  * ```ts
  * const [tx, rx] = channel<string>(100);

@@ -284,8 +284,6 @@ export interface Topic<T> {
 export interface BusOptions {
   /** Default scheduler of every topic. Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
-  /** Receives errors that have nowhere else to go. Default: rethrown asynchronously. */
-  readonly onUnhandledError?: (error: unknown) => void;
 }
 
 /**

@@ -6,7 +6,7 @@ import { TopicImpl } from './topic.js';
 import { settingsDiffer, topicSettings } from './topic-options.js';
 import * as v from './validate.js';
 
-const BUS_KEYS = ['scheduler', 'onUnhandledError'] as const;
+const BUS_KEYS = ['scheduler'] as const;
 
 /** The topic registry. */
 export class BusImpl implements Bus {
@@ -19,7 +19,6 @@ export class BusImpl implements Bus {
     if (s !== undefined && (typeof s !== 'object' || s === null || typeof s.schedule !== 'function' || typeof s.now !== 'function')) {
       throw new ConfigError('scheduler', `\`scheduler\` must be an RxJS SchedulerLike (with \`now()\` and \`schedule()\`), got ${v.describe(s)}`);
     }
-    v.fn('onUnhandledError', o.onUnhandledError);
     this.scheduler = s ?? asyncScheduler;
   }
 

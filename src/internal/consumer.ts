@@ -137,8 +137,7 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
       }
       const gen = g.deliverRaw(this, off);
       sink.next(value);
-      if (sink.closed) g.nack(off, gen, 0);
-      else g.ack(off, gen);
+      g.settleRaw(off, gen, !sink.closed);
     }
   }
 

@@ -1,10 +1,10 @@
-import type { SchedulerLike } from 'rxjs';
+import type { SchedulerLike, Subscription } from 'rxjs';
 import type { GroupStats, Headers, Message } from '../types.js';
 import type { ConsumerImpl } from './consumer.js';
 import { DeliveryImpl } from './delivery.js';
 import { NumHeap } from './heap.js';
 import type { Ring } from './ring.js';
-import { Deadline } from './timer.js';
+import { Deadline, scheduleUnref } from './timer.js';
 
 /** Slot states of a group, valid only where `tag[slot] === offset`; any other slot is FRESH. */
 const FRESH = 0;
@@ -56,16 +56,15 @@ export class Group<T> {
   private state: Uint8Array;
   private count: Uint32Array;
   private gens: Float64Array;
-  private due: Float64Array;
+  private epochs: Float64Array;
   private owner: (ConsumerImpl<T> | null)[];
   private genSeq = 0;
   private readonly redeliver = new NumHeap();
   private readonly delayed = new NumHeap();
-  private toOff: number[] = [];
-  private toGen: number[] = [];
-  private toAt: number[] = [];
-  private toHead = 0;
-  private readonly timeoutTimer: Deadline;
+  /** Ack timeouts: a sweep every `ackTimeoutMs / 4` while deliveries are held; a delivery stamped with epoch e times out at the sweep making the epoch e + 5. */
+  private epoch = 0;
+  private inflight = 0;
+  private sweeper: Subscription | null = null;
   private readonly delayTimer: Deadline;
   private registry: FinalizationRegistry<number> | undefined;
   private waking = false;
@@ -93,9 +92,8 @@ export class Group<T> {
     this.state = new Uint8Array(slots);
     this.count = new Uint32Array(slots);
     this.gens = new Float64Array(slots);
-    this.due = new Float64Array(slots);
+    this.epochs = new Float64Array(slots);
     this.owner = new Array(slots).fill(null);
-    this.timeoutTimer = new Deadline(host.scheduler, () => this.onTimeouts());
     this.delayTimer = new Deadline(host.scheduler, () => this.onDelayed());
   }
 
@@ -202,7 +200,7 @@ export class Group<T> {
   }
 
   /** Hands a claimed offset to `consumer`: INFLIGHT, or SETTLED at once when `auto`. Returns the generation. */
-  private claim(consumer: ConsumerImpl<T>, off: number, auto: boolean): number {
+  private claim(consumer: ConsumerImpl<T>, off: number, auto: boolean, timed: boolean): number {
     const i = this.set(off, INFLIGHT);
     const c = ++this.count[i];
     this.delivered++;
@@ -217,21 +215,17 @@ export class Group<T> {
     this.owner[i] = consumer;
     consumer.held++;
     this.pending++;
-    const timeout = this.host.ackTimeoutMs;
-    if (timeout !== Infinity) {
-      const at = this.host.scheduler.now() + timeout;
-      this.due[i] = at;
-      this.toOff.push(off);
-      this.toGen.push(gen);
-      this.toAt.push(at);
-      this.timeoutTimer.arm(at);
-    }
+    this.inflight++;
+    if (timed) {
+      this.epochs[i] = this.epoch;
+      if (this.sweeper === null && this.host.ackTimeoutMs !== Infinity) this.startSweeper();
+    } else this.epochs[i] = Infinity;
     return gen;
   }
 
   /** Claim + a Delivery object. */
   deliver(consumer: ConsumerImpl<T>, off: number, auto: boolean, track: boolean, value: T): DeliveryImpl<T> {
-    const gen = this.claim(consumer, off, auto);
+    const gen = this.claim(consumer, off, auto, true);
     const ring = this.host.ring;
     const r = off & ring.mask;
     const d = new DeliveryImpl(this, gen, off, value, ring.keys[r], ring.headers[r], ring.stamps[r], this.count[off & this.mask]);
@@ -243,14 +237,29 @@ export class Group<T> {
     return d;
   }
 
-  /** Claim without a Delivery object (the `values()` fast path). Returns the generation. */
+  /** Claim without a Delivery object and without an ack timer: the `values()` fast path, settled synchronously with `settleRaw`. */
   deliverRaw(consumer: ConsumerImpl<T>, off: number): number {
-    return this.claim(consumer, off, false);
+    return this.claim(consumer, off, false, false);
+  }
+
+  /** Settles a `deliverRaw` hand-off: ack, or return it (the sink closed meanwhile). Does not wake the owner. */
+  settleRaw(off: number, gen: number, ok: boolean): void {
+    if (!this.holds(off, gen)) return;
+    this.release(off & this.mask);
+    if (ok) {
+      this.acked++;
+      this.pending--;
+      this.settleAt(off);
+    } else {
+      this.nacked++;
+      this.giveBack(off, 0);
+    }
   }
 
   private release(i: number): void {
     const owner = this.owner[i];
     this.owner[i] = null;
+    this.inflight--;
     if (owner !== null) owner.held--;
   }
 
@@ -300,15 +309,7 @@ export class Group<T> {
 
   touch(off: number, gen: number): boolean {
     if (!this.holds(off, gen)) return false;
-    const timeout = this.host.ackTimeoutMs;
-    if (timeout !== Infinity) {
-      const at = this.host.scheduler.now() + timeout;
-      this.due[off & this.mask] = at;
-      this.toOff.push(off);
-      this.toGen.push(gen);
-      this.toAt.push(at);
-      this.timeoutTimer.arm(at);
-    }
+    this.epochs[off & this.mask] = this.epoch;
     return true;
   }
 
@@ -379,30 +380,19 @@ export class Group<T> {
     this.settleAt(off);
   }
 
-  /** Ack timeouts: return every delivery whose time is up. */
-  private onTimeouts(): void {
-    const now = this.host.scheduler.now();
-    const { toOff, toGen, toAt } = this;
-    let h = this.toHead;
-    while (h < toAt.length && toAt[h] <= now) {
-      const off = toOff[h];
-      const gen = toGen[h];
-      h++;
-      if (this.holds(off, gen) && this.due[off & this.mask] <= now) this.returnHeld(off);
+  private startSweeper(): void {
+    this.sweeper = scheduleUnref(this.host.scheduler, this.host.ackTimeoutMs / 4, () => this.sweep());
+  }
+
+  /** Ack timeouts: every delivery held for more than `ackTimeoutMs` (at most 1.25 ×) goes back. */
+  private sweep(): void {
+    this.sweeper = null;
+    const limit = ++this.epoch - 5;
+    for (let off = this.floor; off < this.next && this.inflight > 0; off++) {
+      const i = off & this.mask;
+      if (this.tag[i] === off && this.state[i] === INFLIGHT && this.epochs[i] <= limit) this.returnHeld(off);
     }
-    if (h >= toAt.length) {
-      this.toOff = [];
-      this.toGen = [];
-      this.toAt = [];
-      h = 0;
-    } else if (h > 4096 && h * 2 > toAt.length) {
-      this.toOff = toOff.slice(h);
-      this.toGen = toGen.slice(h);
-      this.toAt = toAt.slice(h);
-      h = 0;
-    }
-    this.toHead = h;
-    if (h < this.toAt.length) this.timeoutTimer.arm(this.toAt[h]);
+    if (this.inflight > 0 && this.sweeper === null) this.startSweeper();
   }
 
   /** Delayed nacks whose delay is over become ready. */
@@ -589,7 +579,7 @@ export class Group<T> {
     const state = new Uint8Array(slots);
     const count = new Uint32Array(slots);
     const gens = new Float64Array(slots);
-    const due = new Float64Array(slots);
+    const epochs = new Float64Array(slots);
     const owner = new Array<ConsumerImpl<T> | null>(slots).fill(null);
     const ring = this.host.ring;
     for (let off = Math.max(this.floor, ring.head); off < ring.tail; off++) {
@@ -600,7 +590,7 @@ export class Group<T> {
       state[b] = this.state[a];
       count[b] = this.count[a];
       gens[b] = this.gens[a];
-      due[b] = this.due[a];
+      epochs[b] = this.epochs[a];
       owner[b] = this.owner[a];
     }
     this.mask = mask;
@@ -608,13 +598,14 @@ export class Group<T> {
     this.state = state;
     this.count = count;
     this.gens = gens;
-    this.due = due;
+    this.epochs = epochs;
     this.owner = owner;
   }
 
   /** Stops timers (topic deleted or group removed). */
   dispose(): void {
-    this.timeoutTimer.cancel();
+    this.sweeper?.unsubscribe();
+    this.sweeper = null;
     this.delayTimer.cancel();
   }
 

@@ -11,6 +11,7 @@ import { NumHeap } from './heap.js';
 import { type OverflowHost, type OverflowStrategy, strategyFor } from './overflow.js';
 import type { ConsumerPort } from './port.js';
 import { EMPTY_HEADERS, pow2AtLeast, Ring } from './ring.js';
+import { Clock } from './clock.js';
 import { Deadline } from './timer.js';
 import { consumerOptions, type PublishSettings, publishSettings, type TopicSettings } from './topic-options.js';
 
@@ -56,6 +57,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
   private groupList: Group<T>[] = [];
   private readonly ttlHeap = new NumHeap();
   private readonly expiryTimer: Deadline;
+  private readonly clock: Clock;
   private waiting: PendingPublish<T>[] = [];
   private admitting = false;
   private privateSeq = 0;
@@ -72,6 +74,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     this.ring = new Ring<T>(pow2AtLeast(settings.capacity));
     this.strategy = strategyFor(settings.overflow, settings.capacity, settings.maxCapacity, settings.growthFactor, settings.shrinkThreshold);
     this.expiryTimer = new Deadline(this.scheduler, () => this.onExpiryTimer());
+    this.clock = new Clock(this.scheduler);
     for (const g of settings.groups) this.addGroup(g, true, 0);
     if (settings.codec !== undefined) {
       const framer = createFramer<T>({ codec: settings.codec, compression: settings.compression });
@@ -115,6 +118,11 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     return framer;
   }
 
+  /** True when `publish()` waits for room (overflow `block`). */
+  get waits(): boolean {
+    return this.strategy.waits;
+  }
+
   // ---- publishing -------------------------------------------------------------------------
 
   publish(value: T, options?: PublishOptions): Promise<number> {
@@ -125,7 +133,10 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     if (this.waiting.length === 0) {
       const off = this.append(value, s);
       if (off >= 0) return Promise.resolve(off);
-      if (!this.strategy.waits) return Promise.reject(this.fullError());
+      if (!this.strategy.waits) {
+        this.rejected++;
+        return Promise.reject(this.fullError());
+      }
     }
     return this.enqueue([value], s).then(first);
   }
@@ -205,9 +216,13 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
   /** Appends one message if room can be made; returns its offset or -1. Wakes every group. */
   private append(value: T, s: PublishSettings): number {
     const ring = this.ring;
-    if ((ring.size >= this.capacity || ring.span >= ring.slots) && !this.makeRoom()) return -1;
-    const now = this.scheduler.now();
+    if (ring.size >= this.capacity || ring.span >= ring.slots) {
+      // steady state of a full ring: the oldest message is only kept for replay
+      if (ring.size === ring.span && this.ttlHeap.size === 0 && ring.size === this.capacity && ring.head < this.minFloor()) ring.evictHead();
+      else if (!this.makeRoom()) return -1;
+    }
     const ttl = s.ttlMs < this.settings.ttlMs ? s.ttlMs : this.settings.ttlMs;
+    const now = ttl === Infinity ? this.clock.stamp() : this.clock.now();
     const expires = ttl === Infinity ? Infinity : now + ttl;
     const off = ring.append(value, s.key, s.headers ?? EMPTY_HEADERS, now, expires);
     this.published++;
@@ -326,6 +341,10 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     if (detail !== undefined) h['x-dead-letter-detail'] = detail;
     const options = key === undefined ? { headers: h } : { key, headers: h };
     if (dlq.tryPublish(value, options)) return true;
+    if (!dlq.waits) {
+      this.deadLetterDropped++; // the dead-letter topic refused it (and counted it as rejected)
+      return true;
+    }
     return dlq.publish(value, options).catch(() => {
       this.deadLetterDropped++;
     });
@@ -453,7 +472,6 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
   }
 
   private fullError(): TopicFullError {
-    this.rejected++;
     return new TopicFullError(this.name, this.capacity);
   }
 

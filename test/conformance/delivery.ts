@@ -196,7 +196,7 @@ export function deliverySuite(makeBus: MakeBus): void {
       expect([got?.value, got?.deliveryCount]).toEqual(['m', 2]);
     });
 
-    it('ack timeout redelivers an unsettled delivery; inProgress restarts the timer', () => {
+    it('ack timeout redelivers an unsettled delivery (after ackTimeoutMs, within 1.25x); inProgress restarts the timer', () => {
       const vt = virtualTime();
       const t = makeBus({ scheduler: vt.scheduler }).topic<string>('t', { groups: ['g'], ackTimeoutMs: 100 });
       t.tryPublish('slow');
@@ -204,13 +204,28 @@ export function deliverySuite(makeBus: MakeBus): void {
       const d = c.tryRecv()!;
       vt.advance(80);
       expect(d.inProgress()).toBe(true);
-      vt.advance(80); // 160: the original deadline (100) has passed, the new one (180) has not
+      vt.advance(100); // 180: the first deadline (100..125) has passed, the new one (after 180) has not
+      expect(d.settled).toBe(false);
       expect(c.tryRecv()).toBeUndefined();
-      vt.advance(30); // 190
+      vt.advance(25); // 205 = 80 + 1.25 x 100
       expect(d.settled).toBe(true);
       const again = c.tryRecv()!;
       expect([again.value, again.deliveryCount]).toEqual(['slow', 2]);
       expect(d.ack()).toBe(false);
+    });
+
+    it('a delivery acked before its timeout is never returned, however many sweeps pass', () => {
+      const vt = virtualTime();
+      const t = makeBus({ scheduler: vt.scheduler }).topic<number>('t', { groups: ['g'], ackTimeoutMs: 40 });
+      const c = t.consumer({ group: 'g' });
+      for (let i = 0; i < 20; i++) {
+        t.tryPublish(i);
+        const d = c.tryRecv()!;
+        vt.advance(39);
+        expect(d.ack()).toBe(true);
+      }
+      vt.advance(1000);
+      expect(t.stats().groups.g).toMatchObject({ acked: 20, redelivered: 0, pending: 0 });
     });
 
     it('ackTimeoutMs Infinity never redelivers', () => {

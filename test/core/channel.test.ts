@@ -107,6 +107,8 @@ describe('channel', () => {
     tx.trySend('x');
     const d = rx.tryRecv()!;
     vt.advance(50);
+    expect(d.settled).toBe(false);
+    vt.advance(12.5); // at most 1.25 x ackTimeoutMs
     expect(d.settled).toBe(true);
     expect(rx.tryRecv()?.deliveryCount).toBe(2);
   });
