@@ -4,6 +4,7 @@ import { ReceiverImpl, type Receiver, type Sender, SenderImpl } from './internal
 import { TopicImpl } from './internal/topic.js';
 import { topicSettings } from './internal/topic-options.js';
 import * as v from './internal/validate.js';
+import { ConfigError } from './errors.js';
 
 export type { Receiver, Sender };
 
@@ -17,9 +18,11 @@ export interface ChannelOptions {
   readonly prefetch?: number;
   /** Timers (ack timeout, `recvTimeout`) run on this scheduler. Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
+  /** Return a delivery dropped unsettled when it is garbage-collected (best effort; costs a FinalizationRegistry entry per delivery). Default `false`. */
+  readonly returnOnGc?: boolean;
 }
 
-const CHANNEL_KEYS = ['ackTimeoutMs', 'maxDeliveries', 'prefetch', 'scheduler'] as const;
+const CHANNEL_KEYS = ['ackTimeoutMs', 'maxDeliveries', 'prefetch', 'scheduler', 'returnOnGc'] as const;
 
 /**
  * A work queue: one bounded topic with one durable group, `overflow: 'block'`. A message stays
@@ -49,5 +52,6 @@ export function channel<T>(capacity: number, options?: ChannelOptions): [Sender<
     asyncScheduler,
   );
   const topic = new TopicImpl<T>('channel', settings);
-  return [new SenderImpl(topic, { senders: 0 }), new ReceiverImpl(topic, prefetch)];
+  if (o.returnOnGc !== undefined && typeof o.returnOnGc !== 'boolean') throw new ConfigError('returnOnGc', `\`returnOnGc\` must be a boolean, got ${v.describe(o.returnOnGc)}`);
+  return [new SenderImpl(topic, { senders: 0 }), new ReceiverImpl(topic, prefetch, o.returnOnGc === true)];
 }

@@ -133,6 +133,12 @@ export interface ConsumerOptions<T> {
   readonly ack?: 'manual' | 'auto';
   /** Closes the consumer (returning its unsettled deliveries) when aborted. */
   readonly signal?: AbortSignal;
+  /**
+   * Also return a delivery that is garbage-collected unsettled (FinalizationRegistry, best
+   * effort; the ack timeout remains the guarantee). Costs a registration per delivery, several
+   * times the rest of the delivery path, so it is off unless asked for. Default `false`.
+   */
+  readonly returnOnGc?: boolean;
 }
 
 /** Options of {@link Topic.writable}. */

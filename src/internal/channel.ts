@@ -64,8 +64,9 @@ export class ReceiverImpl<T> implements Receiver<T> {
   constructor(
     private readonly topic: TopicImpl<T>,
     private readonly prefetch: number,
+    private readonly returnOnGc: boolean,
   ) {
-    this.c = topic.open({ group: 'channel', prefetch }, true);
+    this.c = topic.open({ group: 'channel', prefetch, returnOnGc });
   }
 
   get closed(): boolean {
@@ -84,7 +85,7 @@ export class ReceiverImpl<T> implements Receiver<T> {
     return this.c.recvBatch(max, options);
   }
   resubscribe(): Receiver<T> {
-    return new ReceiverImpl(this.topic, this.prefetch);
+    return new ReceiverImpl(this.topic, this.prefetch, this.returnOnGc);
   }
   close(): void {
     this.c.close();

@@ -333,7 +333,7 @@ class ConsumerIterator<T> implements AsyncIterator<Delivery<T>> {
 }
 
 /** Validates the member options shared by every face. */
-export function memberSettings<T>(options: ConsumerOptions<T>, track: boolean): MemberSettings<T> {
+export function memberSettings<T>(options: ConsumerOptions<T>): MemberSettings<T> {
   const prefetch = options.prefetch === undefined ? 256 : integer('prefetch', options.prefetch, 1, 2 ** 20);
-  return { prefetch, filter: options.filter, auto: options.ack === 'auto', track };
+  return { prefetch, filter: options.filter, auto: options.ack === 'auto', track: options.returnOnGc === true };
 }

@@ -118,7 +118,7 @@ export function publishSettings(options: PublishOptions | undefined): PublishSet
   };
 }
 
-const CONSUMER_KEYS = ['group', 'from', 'prefetch', 'filter', 'ack', 'signal'] as const;
+const CONSUMER_KEYS = ['group', 'from', 'prefetch', 'filter', 'ack', 'signal', 'returnOnGc'] as const;
 
 /** Validates consumer options (all faces share them). */
 export function consumerOptions<T>(options: ConsumerOptions<T> | undefined): ConsumerOptions<T> {
@@ -136,5 +136,6 @@ export function consumerOptions<T>(options: ConsumerOptions<T> | undefined): Con
   v.fn('filter', o.filter);
   if (o.ack !== undefined) v.oneOf('ack', o.ack, ['manual', 'auto']);
   v.signal('signal', o.signal);
+  if (o.returnOnGc !== undefined && typeof o.returnOnGc !== 'boolean') throw new ConfigError('returnOnGc', `\`returnOnGc\` must be a boolean, got ${v.describe(o.returnOnGc)}`);
   return o;
 }

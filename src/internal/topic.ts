@@ -385,8 +385,8 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
   }
 
   /** A new member (validated options). */
-  open(options: ConsumerOptions<T>, track: boolean): ConsumerImpl<T> {
-    const settings = memberSettings(options, track);
+  open(options: ConsumerOptions<T>): ConsumerImpl<T> {
+    const settings = memberSettings(options);
     let g: Group<T>;
     if (options.group !== undefined) {
       g = this.groups.get(options.group) ?? this.addGroup(options.group, true, this.startOf(options.from, 'earliest'));
@@ -400,12 +400,12 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
   }
 
   consumer(options?: ConsumerOptions<T>): Consumer<T> {
-    return this.open(consumerOptions(options), true);
+    return this.open(consumerOptions(options));
   }
 
   private port(options: ConsumerOptions<T> | undefined): () => ConsumerPort<T> {
     const o = consumerOptions(options);
-    return () => this.open(o, false);
+    return () => this.open(o);
   }
 
   messages(options?: ConsumerOptions<T>): Observable<Delivery<T>> {
@@ -418,12 +418,12 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
 
   readable(options?: ConsumerOptions<T>): ReadableStream<Delivery<T>> {
     const o = consumerOptions(options);
-    return readableFace(() => this.open(o, false), o.prefetch ?? 256);
+    return readableFace(() => this.open(o), o.prefetch ?? 256);
   }
 
   consume(options?: ConsumerOptions<T>): AsyncIterableX<Delivery<T>> {
     const o = consumerOptions(options);
-    return consumeFace(() => this.open(o, false));
+    return consumeFace(() => this.open(o));
   }
 
   writable(options?: WritableOptions): WritableStream<T> {

@@ -42,7 +42,7 @@ describe('process lifetime and garbage collection', () => {
       import { createBus } from RINGBUS;
       const t = createBus().topic('t', { groups: ['g'], ackTimeoutMs: Infinity });
       t.tryPublish('lost');
-      const c = t.consumer({ group: 'g' });
+      const c = t.consumer({ group: 'g', returnOnGc: true });
       (() => { c.tryRecv(); })(); // dropped on the floor
       for (let i = 0; i < 50 && t.stats().groups.g.pending > 0; i++) {
         globalThis.gc();
