@@ -316,8 +316,13 @@ export class Group<T> {
   /** Marks `off` settled (not pending any more) and moves the floor. */
   private settleAt(off: number): void {
     this.set(off, SETTLED);
-    if (off === this.floor) this.advanceFloor();
-    else if (this.host.closed) this.checkDrained();
+    if (off !== this.floor) {
+      if (this.host.closed) this.checkDrained();
+    } else if (off + 1 === this.next) {
+      this.floor = off + 1; // the common case: settling the only outstanding message
+      this.host.released();
+      if (this.host.closed) this.checkDrained();
+    } else this.advanceFloor();
   }
 
   private advanceFloor(): void {
@@ -539,6 +544,11 @@ export class Group<T> {
 
   /** Wakes members that can take a delivery (round robin), without recursion. */
   wake(): void {
+    const ms0 = this.members;
+    if (ms0.length === 1 && !this.waking) {
+      ms0[0].onAvailable(); // one member guards its own re-entrance
+      return;
+    }
     if (this.waking) {
       this.wakeAgain = true;
       return;

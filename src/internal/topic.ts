@@ -20,12 +20,14 @@ export interface DeadLetterRouter {
   deadLetterTopic(name: string): TopicImpl<unknown> | undefined;
 }
 
+/** A publisher waiting for room: one value (`values` undefined) or the rest of a batch. */
 interface PendingPublish<T> {
-  values: readonly T[];
+  value: T | undefined;
+  values: readonly T[] | undefined;
   index: number;
-  offsets: number[];
+  offsets: number[] | undefined;
   settings: PublishSettings;
-  resolve: (offsets: number[]) => void;
+  resolve: (result: never) => void;
   reject: (e: unknown) => void;
   onAbort: (() => void) | undefined;
 }
@@ -60,6 +62,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
   private readonly clock: Clock;
   private waiting: PendingPublish<T>[] = [];
   private admitting = false;
+  private admitAgain = false;
   private privateSeq = 0;
   private readonly router: DeadLetterRouter | undefined;
 
@@ -138,7 +141,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
         return Promise.reject(this.fullError());
       }
     }
-    return this.enqueue([value], s).then(first);
+    return this.enqueue<number>(value, undefined, s, 0, undefined);
   }
 
   tryPublish(value: T, options?: PublishOptions): boolean {
@@ -161,22 +164,23 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     let i = 0;
     if (this.waiting.length === 0) {
       for (; i < list.length; i++) {
-        const off = this.append(list[i], s);
+        const off = this.append(list[i], s, false);
         if (off < 0) break;
         offsets.push(off);
       }
+      if (i > 0) this.wakeAll(); // a batch moves as a batch: one wake for all of it
       if (i === list.length) return Promise.resolve(offsets);
       if (!this.strategy.waits) {
         this.rejected += list.length - i;
         return Promise.reject(this.fullError());
       }
     }
-    return this.enqueue(list, s, i, offsets);
+    return this.enqueue<number[]>(undefined, list, s, i, offsets);
   }
 
-  private enqueue(values: readonly T[], settings: PublishSettings, index = 0, offsets: number[] = []): Promise<number[]> {
-    return new Promise((resolve, reject) => {
-      const p: PendingPublish<T> = { values, index, offsets, settings, resolve, reject, onAbort: undefined };
+  private enqueue<R>(value: T | undefined, values: readonly T[] | undefined, settings: PublishSettings, index: number, offsets: number[] | undefined): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      const p: PendingPublish<T> = { value, values, index, offsets, settings, resolve: resolve as (r: never) => void, reject, onAbort: undefined };
       const signal = settings.signal;
       if (signal !== undefined) {
         p.onAbort = () => {
@@ -190,31 +194,56 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     });
   }
 
-  /** Admits waiting publishers, in order, while there is room. */
+  /** Admits waiting publishers, in order, while there is room; wakes the groups once per round. */
   private admit(): void {
-    if (this.admitting) return;
+    if (this.admitting) {
+      this.admitAgain = true;
+      return;
+    }
     this.admitting = true;
     try {
-      const w = this.waiting;
-      while (w.length > 0) {
-        const p = w[0];
-        while (p.index < p.values.length) {
-          const off = this.append(p.values[p.index], p.settings);
-          if (off < 0) return;
-          p.offsets.push(off);
-          p.index++;
+      do {
+        this.admitAgain = false;
+        let appended = false;
+        const w = this.waiting;
+        while (w.length > 0) {
+          const p = w[0];
+          let result: number | number[];
+          if (p.values === undefined) {
+            const off = this.append(p.value as T, p.settings, false);
+            if (off < 0) break;
+            appended = true;
+            result = off;
+          } else {
+            const offsets = p.offsets as number[];
+            while (p.index < p.values.length) {
+              const off = this.append(p.values[p.index], p.settings, false);
+              if (off < 0) break;
+              appended = true;
+              offsets.push(off);
+              p.index++;
+            }
+            if (p.index < p.values.length) break;
+            result = offsets;
+          }
+          w.shift();
+          if (p.onAbort !== undefined) p.settings.signal?.removeEventListener('abort', p.onAbort);
+          p.resolve(result as never);
         }
-        w.shift();
-        if (p.onAbort !== undefined) p.settings.signal?.removeEventListener('abort', p.onAbort);
-        p.resolve(p.offsets);
-      }
+        if (appended) this.wakeAll();
+      } while (this.admitAgain && this.waiting.length > 0);
     } finally {
       this.admitting = false;
     }
   }
 
-  /** Appends one message if room can be made; returns its offset or -1. Wakes every group. */
-  private append(value: T, s: PublishSettings): number {
+  private wakeAll(): void {
+    const gl = this.groupList;
+    for (let i = 0; i < gl.length; i++) gl[i].wake();
+  }
+
+  /** Appends one message if room can be made; returns its offset or -1. Wakes every group unless told not to. */
+  private append(value: T, s: PublishSettings, wake = true): number {
     const ring = this.ring;
     if (ring.size >= this.capacity || ring.span >= ring.slots) {
       // steady state of a full ring: the oldest message is only kept for replay
@@ -230,8 +259,10 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
       this.ttlHeap.push(expires, off);
       this.expiryTimer.arm(expires);
     }
-    const gl = this.groupList;
-    for (let i = 0; i < gl.length; i++) gl[i].wake();
+    if (wake) {
+      const gl = this.groupList;
+      for (let i = 0; i < gl.length; i++) gl[i].wake();
+    }
     return off;
   }
 
@@ -511,8 +542,4 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     }
     return n;
   }
-}
-
-function first(offsets: number[]): number {
-  return offsets[0];
 }
