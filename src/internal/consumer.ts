@@ -247,9 +247,13 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
     else if (this.onReady !== null) this.onReady();
   }
 
-  /** One of this member's deliveries was settled or returned: it may take more. */
+  /**
+   * One of this member's deliveries was settled or returned. A face or waiter stalls only on an
+   * empty group (a publish wakes it) or a full prefetch window, so only the settle that reopens
+   * the window needs to wake it.
+   */
   onSettled(): void {
-    if (!this.closed && (this.g.hasAvailable() || this.g.drained)) this.onAvailable();
+    if (!this.closed && this.held === this.prefetch - 1) this.onAvailable();
   }
 
   commit(offset: number): void {

@@ -79,56 +79,51 @@ export function valuesFace<T>(open: () => ConsumerPort<T>): Observable<T> {
   });
 }
 
-/** `topic.readable()`: pulls `desiredSize` deliveries on demand; `cancel()` closes the port. */
+/**
+ * `topic.readable()`: pulls `desiredSize` deliveries on demand; while the group has nothing, the
+ * port's `onReady` enqueues as soon as something arrives (no promise per chunk). `cancel()`
+ * closes the port, returning what the stream still holds.
+ */
 export function readableFace<T>(open: () => ConsumerPort<T>, highWaterMark: number): ReadableStream<Delivery<T>> {
   let port: ConsumerPort<T>;
-  /** Enqueues what is ready; true when the pull is over (something enqueued, or the end). */
-  const fill = (controller: ReadableStreamDefaultController<Delivery<T>>): boolean => {
-    let want = controller.desiredSize ?? 1;
-    let got = false;
-    let d: Delivery<T> | undefined;
+  let filling = false;
+  let ended = false;
+  const fill = (controller: ReadableStreamDefaultController<Delivery<T>>): void => {
+    if (filling || ended) return;
+    filling = true;
     try {
-      while (want > 0 && (d = port.tryRecv()) !== undefined) {
-        controller.enqueue(d);
-        want--;
-        got = true;
+      let d: Delivery<T> | undefined;
+      while ((controller.desiredSize ?? 0) > 0 && (d = port.tryRecv()) !== undefined) controller.enqueue(d);
+      if (port.aborted) {
+        ended = true;
+        port.onReady = null;
+        controller.error(port.abortReason);
+      } else if (port.done) {
+        ended = true;
+        port.onReady = null;
+        port.close();
+        controller.close();
       }
     } catch (e) {
+      ended = true;
       port.onReady = null;
       port.close();
       controller.error(e);
-      return true;
+    } finally {
+      filling = false;
     }
-    if (got) return true;
-    if (port.aborted) {
-      port.onReady = null;
-      controller.error(port.abortReason);
-      return true;
-    }
-    if (port.done) {
-      port.onReady = null;
-      port.close();
-      controller.close();
-      return true;
-    }
-    return false;
   };
   return new ReadableStream<Delivery<T>>(
     {
-      start() {
+      start(controller) {
         port = open();
+        port.onReady = () => fill(controller);
       },
       pull(controller) {
-        if (fill(controller)) return;
-        return new Promise<void>((resolve) => {
-          port.onReady = () => {
-            if (!fill(controller)) return;
-            port.onReady = null;
-            resolve();
-          };
-        });
+        fill(controller);
       },
       cancel() {
+        ended = true;
         port.onReady = null;
         port.close();
       },

@@ -539,7 +539,7 @@ export class Group<T> {
   }
 
   private wakeOwners(): void {
-    for (const m of this.members.slice()) m.onSettled();
+    for (const m of this.members.slice()) if (!m.closed) m.onAvailable();
   }
 
   /** Wakes members that can take a delivery (round robin), without recursion. */
