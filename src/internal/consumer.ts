@@ -119,6 +119,16 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
     const ring = g.host.ring;
     const filter = this.filter;
     const plain = g.host.decode === undefined;
+    if (plain && filter === undefined && !this.auto) {
+      while (!this.closed && !sink.closed && this.held < this.prefetch) {
+        const off = g.takeRaw(this);
+        if (off === -1) return;
+        if (off === -2) break; // redeliveries or TTL: the general path below
+        const gen = g.rawGen;
+        sink.next(ring.values[off & ring.mask] as T); // re-read: a re-entrant publish may grow the ring
+        g.settleRaw(off, gen, !sink.closed);
+      }
+    }
     while (!this.closed && !sink.closed && this.held < this.prefetch) {
       const off = g.take();
       if (off < 0) return;

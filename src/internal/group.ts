@@ -27,6 +27,8 @@ export interface GroupHost<T> {
   readonly closed: boolean;
   /** With a codec: decodes a retained frame into a fresh value (throws CodecError). */
   readonly decode: ((bytes: unknown) => T) | undefined;
+  /** True while some retained message has a TTL. */
+  readonly ttlActive: boolean;
   /** Expires messages whose time has come (cheap when nothing is due). */
   expireDue(): void;
   /** Routes a dead letter; true when done synchronously, else a promise that settles when done. */
@@ -242,14 +244,79 @@ export class Group<T> {
     return this.claim(consumer, off, false, false);
   }
 
+  /**
+   * `take()` + `deliverRaw()` in one pass for the common case of the `values()` fast path: no
+   * redelivery waiting and no TTL. Returns the offset now INFLIGHT for `consumer` (its generation
+   * in `rawGen`), or -1 when nothing is ready, or -2 when the caller must use the general path.
+   */
+  takeRaw(consumer: ConsumerImpl<T>): number {
+    if (this.redeliver.size !== 0 || this.host.ttlActive) return -2;
+    const ring = this.host.ring;
+    const tail = ring.tail;
+    const live = ring.live;
+    const rmask = ring.mask;
+    const mask = this.mask;
+    let off = this.next;
+    let i = 0;
+    for (;;) {
+      if (off >= tail) {
+        this.next = off;
+        return -1;
+      }
+      if (live[off & rmask] === 0) {
+        this.expired++;
+        off++;
+        continue;
+      }
+      i = off & mask;
+      if (this.tag[i] !== off) {
+        this.tag[i] = off;
+        this.count[i] = 1;
+        break;
+      }
+      if (this.state[i] === FRESH) {
+        this.count[i]++;
+        break;
+      }
+      off++;
+    }
+    this.next = off + 1;
+    this.state[i] = INFLIGHT;
+    const gen = ++this.genSeq;
+    this.gens[i] = gen;
+    this.owner[i] = consumer;
+    this.epochs[i] = Infinity;
+    this.rawGen = gen;
+    consumer.held++;
+    this.pending++;
+    this.inflight++;
+    this.delivered++;
+    if (this.count[i] > 1) this.redelivered++;
+    return off;
+  }
+
+  /** Generation of the last `takeRaw`. */
+  rawGen = 0;
+
   /** Settles a `deliverRaw` hand-off: ack, or return it (the sink closed meanwhile). Does not wake the owner. */
   settleRaw(off: number, gen: number, ok: boolean): void {
-    if (!this.holds(off, gen)) return;
-    this.release(off & this.mask);
+    const i = off & this.mask;
+    if (off < this.floor || this.tag[i] !== off || this.state[i] !== INFLIGHT || this.gens[i] !== gen) return;
+    const owner = this.owner[i];
+    this.owner[i] = null;
+    this.inflight--;
+    if (owner !== null) owner.held--;
     if (ok) {
       this.acked++;
       this.pending--;
-      this.settleAt(off);
+      this.state[i] = SETTLED;
+      if (off !== this.floor) {
+        if (this.host.closed) this.checkDrained();
+      } else if (off + 1 === this.next) {
+        this.floor = off + 1;
+        this.host.released();
+        if (this.host.closed) this.checkDrained();
+      } else this.advanceFloor();
     } else {
       this.nacked++;
       this.giveBack(off, 0);

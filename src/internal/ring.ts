@@ -58,9 +58,24 @@ export class Ring<T> {
     this.keys[i] = key;
     this.headers[i] = headers;
     this.stamps[i] = stamp;
-    this.expires[i] = expires;
+    if (expires !== Infinity) this.expires[i] = expires; // only read for offsets in the TTL heap
     this.live[i] = 1;
     this.size++;
+    return offset;
+  }
+
+  /**
+   * A full ring with no tombstones, whose oldest message nobody needs: the new message takes the
+   * oldest one's slot (head and tail share it), in one pass. Returns the offset.
+   */
+  overwrite(value: T, key: string | undefined, headers: Headers, stamp: number): number {
+    const offset = this.tail++;
+    this.head++;
+    const i = offset & this.mask;
+    this.values[i] = value;
+    this.keys[i] = key;
+    this.headers[i] = headers;
+    this.stamps[i] = stamp;
     return offset;
   }
 

@@ -60,6 +60,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
   private readonly ttlHeap = new NumHeap();
   private readonly expiryTimer: Deadline;
   private readonly clock: Clock;
+  private readonly ttlMs: number;
   private waiting: PendingPublish<T>[] = [];
   private admitting = false;
   private admitAgain = false;
@@ -78,6 +79,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     this.strategy = strategyFor(settings.overflow, settings.capacity, settings.maxCapacity, settings.growthFactor, settings.shrinkThreshold);
     this.expiryTimer = new Deadline(this.scheduler, () => this.onExpiryTimer());
     this.clock = new Clock(this.scheduler);
+    this.ttlMs = settings.ttlMs;
     for (const g of settings.groups) this.addGroup(g, true, 0);
     if (settings.codec !== undefined) {
       const framer = createFramer<T>({ codec: settings.codec, compression: settings.compression });
@@ -245,24 +247,28 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
   /** Appends one message if room can be made; returns its offset or -1. Wakes every group unless told not to. */
   private append(value: T, s: PublishSettings, wake = true): number {
     const ring = this.ring;
-    if (ring.size >= this.capacity || ring.span >= ring.slots) {
-      // steady state of a full ring: the oldest message is only kept for replay
-      if (ring.size === ring.span && this.ttlHeap.size === 0 && ring.size === this.capacity && ring.head < this.minFloor()) ring.evictHead();
-      else if (!this.makeRoom()) return -1;
+    const ttl = s.ttlMs < this.ttlMs ? s.ttlMs : this.ttlMs;
+    let off: number;
+    if (ring.size >= this.capacity || ring.tail - ring.head >= ring.mask + 1) {
+      const slots = ring.mask + 1;
+      if (ttl === Infinity && ring.size === slots && this.capacity === slots && ring.tail - ring.head === slots && ring.head < this.minFloor()) {
+        // steady state of a full ring: the oldest message was only kept for replay
+        off = ring.overwrite(value, s.key, s.headers ?? EMPTY_HEADERS, this.clock.stamp());
+        this.published++;
+        if (wake) this.wakeAll();
+        return off;
+      }
+      if (!this.makeRoom()) return -1;
     }
-    const ttl = s.ttlMs < this.settings.ttlMs ? s.ttlMs : this.settings.ttlMs;
     const now = ttl === Infinity ? this.clock.stamp() : this.clock.now();
     const expires = ttl === Infinity ? Infinity : now + ttl;
-    const off = ring.append(value, s.key, s.headers ?? EMPTY_HEADERS, now, expires);
+    off = ring.append(value, s.key, s.headers ?? EMPTY_HEADERS, now, expires);
     this.published++;
     if (expires !== Infinity) {
       this.ttlHeap.push(expires, off);
       this.expiryTimer.arm(expires);
     }
-    if (wake) {
-      const gl = this.groupList;
-      for (let i = 0; i < gl.length; i++) gl[i].wake();
-    }
+    if (wake) this.wakeAll();
     return off;
   }
 
@@ -327,6 +333,10 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
   }
 
   // ---- GroupHost ----------------------------------------------------------------------------
+
+  get ttlActive(): boolean {
+    return this.ttlHeap.size !== 0;
+  }
 
   expireDue(): void {
     if (this.ttlHeap.size === 0) return;
