@@ -6,6 +6,7 @@
  */
 import type { AsyncIterableX } from 'ix/asynciterable';
 import type { Codec, Compression } from './codec/types.js';
+import type { Storage } from './storage.js';
 import type { Observable, SchedulerLike } from 'rxjs';
 
 /** String headers carried by a message. */
@@ -101,6 +102,12 @@ export interface TopicOptions<T = any> {
   readonly codec?: Codec<T>;
   /** With `codec`: compress payloads (e.g. `gzip` from `ringbus/codec`). Default: none. */
   readonly compression?: Compression;
+  /**
+   * Makes the topic durable (e.g. `fileStorage(dir)` from `ringbus/node`): retained messages and
+   * durable groups' positions survive a restart; `publish()` resolves once the message is as
+   * durable as the storage promises. Default: the bus's storage, or none (memory only).
+   */
+  readonly storage?: Storage;
 }
 
 /** Options of {@link Topic.publish}. */
@@ -290,6 +297,8 @@ export interface Topic<T> {
 export interface BusOptions {
   /** Default scheduler of every topic. Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
+  /** Default storage of every topic (see {@link TopicOptions.storage}). Default: none (memory only). */
+  readonly storage?: Storage;
 }
 
 /**

@@ -3,15 +3,17 @@ import { ConfigError } from '../errors.js';
 import type { Bus, BusOptions, BusStats, Topic, TopicOptions, TopicStats } from '../types.js';
 import { scheduleUnref } from './timer.js';
 import { TopicImpl } from './topic.js';
-import { settingsDiffer, topicSettings } from './topic-options.js';
+import type { Storage } from '../storage.js';
+import { checkStorage, settingsDiffer, topicSettings } from './topic-options.js';
 import * as v from './validate.js';
 
-const BUS_KEYS = ['scheduler'] as const;
+const BUS_KEYS = ['scheduler', 'storage'] as const;
 
 /** The topic registry. */
 export class BusImpl implements Bus {
   private readonly topics = new Map<string, TopicImpl<unknown>>();
   private readonly scheduler: SchedulerLike;
+  private readonly storage: Storage | undefined;
 
   constructor(options?: BusOptions) {
     const o = v.options<BusOptions>('bus options', options, BUS_KEYS);
@@ -20,10 +22,11 @@ export class BusImpl implements Bus {
       throw new ConfigError('scheduler', `\`scheduler\` must be an RxJS SchedulerLike (with \`now()\` and \`schedule()\`), got ${v.describe(s)}`);
     }
     this.scheduler = s ?? asyncScheduler;
+    this.storage = checkStorage('storage', o.storage);
   }
 
   topic<T>(name: string, options?: TopicOptions): Topic<T> {
-    const settings = topicSettings(name, options, this.scheduler);
+    const settings = topicSettings(name, options, this.scheduler, this.storage);
     const existing = this.topics.get(name);
     if (existing !== undefined) {
       if (options !== undefined) {
@@ -52,8 +55,7 @@ export class BusImpl implements Bus {
     const t = this.topics.get(name);
     if (t === undefined) return Promise.resolve(false);
     this.topics.delete(name);
-    t.destroy();
-    return Promise.resolve(true);
+    return t.destroy().then(() => true);
   }
 
   stats(): BusStats {
@@ -76,7 +78,9 @@ export class BusImpl implements Bus {
     });
   }
 
+  /** Closes every topic and flushes and releases its storage. */
   async close(): Promise<void> {
     for (const t of this.topics.values()) await t.close();
+    for (const t of this.topics.values()) await t.release();
   }
 }

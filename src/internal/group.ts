@@ -1,4 +1,6 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
+import type { TopicStore } from '../storage.js';
+import type { StoredGroup } from '../storage.js';
 import type { GroupStats, Headers, Message } from '../types.js';
 import type { ConsumerImpl } from './consumer.js';
 import { DeliveryImpl } from './delivery.js';
@@ -27,6 +29,8 @@ export interface GroupHost<T> {
   readonly closed: boolean;
   /** With a codec: decodes a retained frame into a fresh value (throws CodecError). */
   readonly decode: ((bytes: unknown) => T) | undefined;
+  /** The durable side of the topic, if any. */
+  readonly store: TopicStore | undefined;
   /** True while some retained message has a TTL. */
   readonly ttlActive: boolean;
   /** Expires messages whose time has come (cheap when nothing is due). */
@@ -48,6 +52,8 @@ export class Group<T> {
   readonly name: string;
   readonly durable: boolean;
   readonly host: GroupHost<T>;
+  /** The topic's store, for a durable group of a durable topic. */
+  private readonly store: TopicStore | undefined;
   floor: number;
   next: number;
   pending = 0;
@@ -88,6 +94,7 @@ export class Group<T> {
     this.durable = durable;
     this.floor = start;
     this.next = start;
+    this.store = durable ? host.store : undefined;
     const slots = host.ring.slots;
     this.mask = slots - 1;
     this.tag = new Float64Array(slots).fill(-1);
@@ -207,6 +214,7 @@ export class Group<T> {
     const c = ++this.count[i];
     this.delivered++;
     if (c > 1) this.redelivered++;
+    if (this.store !== undefined) this.store.group({ kind: 'deliver', group: this.name, offset: off, count: c });
     if (auto) {
       this.acked++;
       this.settleAt(off);
@@ -292,6 +300,7 @@ export class Group<T> {
     this.inflight++;
     this.delivered++;
     if (this.count[i] > 1) this.redelivered++;
+    if (this.store !== undefined) this.store.group({ kind: 'deliver', group: this.name, offset: off, count: this.count[i] });
     return off;
   }
 
@@ -310,6 +319,7 @@ export class Group<T> {
       this.acked++;
       this.pending--;
       this.state[i] = SETTLED;
+      if (this.store !== undefined) this.store.group({ kind: 'settle', group: this.name, offset: off });
       if (off !== this.floor) {
         if (this.host.closed) this.checkDrained();
       } else if (off + 1 === this.next) {
@@ -383,6 +393,7 @@ export class Group<T> {
   /** Marks `off` settled (not pending any more) and moves the floor. */
   private settleAt(off: number): void {
     this.set(off, SETTLED);
+    if (this.store !== undefined) this.store.group({ kind: 'settle', group: this.name, offset: off });
     if (off !== this.floor) {
       if (this.host.closed) this.checkDrained();
     } else if (off + 1 === this.next) {
@@ -574,6 +585,7 @@ export class Group<T> {
     }
     this.floor = to;
     if (this.next < to) this.next = to;
+    if (this.store !== undefined) this.store.group({ kind: 'commit', group: this.name, offset: to });
     this.advanceFloor();
     this.host.released();
     this.wakeOwners();
@@ -600,6 +612,7 @@ export class Group<T> {
     this.delayed.clear();
     this.floor = to;
     this.next = to;
+    if (this.store !== undefined) this.store.group({ kind: 'seek', group: this.name, offset: to });
     this.host.released();
     this.wakeOwners();
     this.wake();
@@ -635,6 +648,19 @@ export class Group<T> {
     } finally {
       this.waking = false;
     }
+  }
+
+  /** Recovery: marks what the store says was settled above the committed offset, and delivery counts. */
+  restore(sg: StoredGroup): void {
+    const tail = this.host.ring.tail;
+    for (const off of sg.settled) if (off >= this.floor && off < tail) this.set(off, SETTLED);
+    for (const [off, c] of sg.deliveries) {
+      if (off < this.floor || off >= tail || this.st(off) !== FRESH) continue;
+      const i = this.set(off, FRESH);
+      this.count[i] = c;
+    }
+    while (this.floor < tail && this.st(this.floor) === SETTLED) this.floor++;
+    this.next = this.floor;
   }
 
   join(consumer: ConsumerImpl<T>): void {

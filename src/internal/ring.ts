@@ -111,6 +111,25 @@ export class Ring<T> {
     while (this.head < this.tail && this.live[this.head & this.mask] === 0) this.head++;
   }
 
+  /** Starts an empty ring at `offset` (recovery: offsets never go back). */
+  startAt(offset: number): void {
+    this.head = offset;
+    this.tail = offset;
+  }
+
+  /** Recovery: a gap in the stored offsets becomes tombstones up to `offset`. */
+  skipTo(offset: number): void {
+    if (this.head === this.tail) {
+      this.startAt(offset);
+      return;
+    }
+    while (this.tail < offset) {
+      const i = this.tail++ & this.mask;
+      this.live[i] = 0;
+      this.values[i] = undefined;
+    }
+  }
+
   /** Drops every message (used when a topic is deleted). */
   reset(): void {
     while (this.head < this.tail) this.evictHead();

@@ -2,6 +2,7 @@ import type { SchedulerLike } from 'rxjs';
 import type { Codec, Compression } from '../codec/types.js';
 import { checkCodec, checkCompression } from '../codec/registry.js';
 import { ConfigError } from '../errors.js';
+import type { Storage } from '../storage.js';
 import type { ConsumerOptions, OverflowPolicy, PublishOptions, TopicOptions } from '../types.js';
 import * as v from './validate.js';
 
@@ -20,13 +21,23 @@ export interface TopicSettings {
   readonly scheduler: SchedulerLike;
   readonly codec: Codec<any> | undefined;
   readonly compression: Compression | undefined;
+  readonly storage: Storage | undefined;
 }
 
-const TOPIC_KEYS = ['capacity', 'overflow', 'growthFactor', 'maxCapacity', 'shrinkThreshold', 'ttlMs', 'groups', 'ackTimeoutMs', 'maxDeliveries', 'deadLetter', 'scheduler', 'codec', 'compression'] as const;
+const TOPIC_KEYS = ['capacity', 'overflow', 'growthFactor', 'maxCapacity', 'shrinkThreshold', 'ttlMs', 'groups', 'ackTimeoutMs', 'maxDeliveries', 'deadLetter', 'scheduler', 'codec', 'compression', 'storage'] as const;
+
+/** Throws ConfigError unless `s` looks like a {@link Storage}. */
+export function checkStorage(option: string, s: unknown): Storage | undefined {
+  if (s === undefined) return undefined;
+  if (typeof s !== 'object' || s === null || typeof (s as Storage).open !== 'function' || typeof (s as Storage).name !== 'string') {
+    throw new ConfigError(option, `\`${option}\` must be a Storage (with \`name\` and \`open(topic)\`), e.g. fileStorage(dir) from ringbus/node; got ${v.describe(s)}`);
+  }
+  return s as Storage;
+}
 const OVERFLOWS: readonly OverflowPolicy[] = ['block', 'drop-oldest', 'reject', 'grow'];
 
 /** Validates topic options synchronously, before anything is created. */
-export function topicSettings(name: string, options: TopicOptions | undefined, defaultScheduler: SchedulerLike): TopicSettings {
+export function topicSettings(name: string, options: TopicOptions | undefined, defaultScheduler: SchedulerLike, defaultStorage?: Storage): TopicSettings {
   v.name('name', name);
   const o = v.options<TopicOptions>('topic options', options, TOPIC_KEYS);
   const capacity = o.capacity === undefined ? 1024 : v.integer('capacity', o.capacity, 1, v.RANGE_MAX);
@@ -72,7 +83,8 @@ export function topicSettings(name: string, options: TopicOptions | undefined, d
     checkCompression('compression', o.compression);
     if (o.codec === undefined) throw new ConfigError('compression', '`compression` needs a `codec`: without one, values are passed by reference and never encoded');
   }
-  return { capacity, overflow, growthFactor, maxCapacity, shrinkThreshold, ttlMs, groups, ackTimeoutMs, maxDeliveries, deadLetter, scheduler, codec: o.codec, compression: o.compression };
+  const storage = o.storage === undefined ? defaultStorage : checkStorage('storage', o.storage);
+  return { capacity, overflow, growthFactor, maxCapacity, shrinkThreshold, ttlMs, groups, ackTimeoutMs, maxDeliveries, deadLetter, scheduler, codec: o.codec, compression: o.compression, storage };
 }
 
 /** The first option that differs between two settings, or undefined when they are the same. */

@@ -3,6 +3,7 @@ import type { Observable, SchedulerLike } from 'rxjs';
 import { createFramer, type Framer } from '../codec/frame.js';
 import type { Codec, Compression } from '../codec/types.js';
 import { ClosedError, ConfigError, TopicFullError } from '../errors.js';
+import type { RecoveredTopic, TopicStore } from '../storage.js';
 import type { Consumer, ConsumerOptions, Delivery, GroupStats, Headers, PublishOptions, Topic, TopicStats, WritableOptions } from '../types.js';
 import { ConsumerImpl, memberSettings } from './consumer.js';
 import { consumeFace, messagesFace, readableFace, valuesFace, writableFace } from './faces.js';
@@ -61,6 +62,8 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
   private readonly expiryTimer: Deadline;
   private readonly clock: Clock;
   private readonly ttlMs: number;
+  /** The durable side, when the topic has a storage. */
+  readonly store: TopicStore | undefined;
   private waiting: PendingPublish<T>[] = [];
   private admitting = false;
   private admitAgain = false;
@@ -80,12 +83,51 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     this.expiryTimer = new Deadline(this.scheduler, () => this.onExpiryTimer());
     this.clock = new Clock(this.scheduler);
     this.ttlMs = settings.ttlMs;
-    for (const g of settings.groups) this.addGroup(g, true, 0);
+    if (settings.storage !== undefined) {
+      this.store = settings.storage.open(name);
+      this.recover(this.store.recovered);
+    }
+    for (const g of settings.groups) if (!this.groups.has(g)) this.addGroup(g, true, this.ring.head);
     if (settings.codec !== undefined) {
       const framer = createFramer<T>({ codec: settings.codec, compression: settings.compression });
       this.framer = framer;
       this.decode = (bytes) => framer.decode(bytes as Uint8Array);
     }
+  }
+
+  /** Rebuilds the ring and the durable groups from what the store recovered. */
+  private recover(r: RecoveredTopic): void {
+    const ring = this.ring;
+    let empty = true;
+    for (const m of r.messages) {
+      if (empty) {
+        ring.startAt(m.offset);
+        empty = false;
+      } else if (m.offset < ring.tail) continue;
+      this.fit(m.offset + 1);
+      if (m.offset > ring.tail) ring.skipTo(m.offset);
+      ring.append(m.value as T, m.key, m.headers, m.timestamp, m.expires);
+      if (m.expires !== Infinity) {
+        this.ttlHeap.push(m.expires, m.offset);
+        this.expiryTimer.arm(m.expires);
+      }
+    }
+    if (empty) ring.startAt(r.tail);
+    else if (r.tail > ring.tail) {
+      this.fit(r.tail);
+      ring.skipTo(r.tail);
+    }
+    this.published = ring.tail;
+    for (const sg of r.groups) {
+      const g = this.addGroup(sg.name, true, Math.max(ring.head, Math.min(sg.committed, ring.tail)), false);
+      g.restore(sg);
+    }
+  }
+
+  /** Recovery: makes the ring wide enough for offsets up to `end` (exclusive). */
+  private fit(end: number): void {
+    const need = end - this.ring.head;
+    if (need > this.ring.slots) this.relayout(pow2AtLeast(need));
   }
 
   /** With a codec: encodes at publish, so the caller's later mutations cannot change the message. */
@@ -136,8 +178,13 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     if (s.signal?.aborted) return Promise.reject(s.signal.reason);
     if (this.framer !== undefined || s.codec !== undefined) value = this.encode(value, s);
     if (this.waiting.length === 0) {
-      const off = this.append(value, s);
-      if (off >= 0) return Promise.resolve(off);
+      let off: number;
+      try {
+        off = this.append(value, s);
+      } catch (e) {
+        return Promise.reject(e); // the store refused it: nothing was accepted
+      }
+      if (off >= 0) return this.store === undefined ? Promise.resolve(off) : this.durable(off);
       if (!this.strategy.waits) {
         this.rejected++;
         return Promise.reject(this.fullError());
@@ -171,7 +218,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
         offsets.push(off);
       }
       if (i > 0) this.wakeAll(); // a batch moves as a batch: one wake for all of it
-      if (i === list.length) return Promise.resolve(offsets);
+      if (i === list.length) return this.store === undefined ? Promise.resolve(offsets) : this.durable(offsets);
       if (!this.strategy.waits) {
         this.rejected += list.length - i;
         return Promise.reject(this.fullError());
@@ -230,13 +277,19 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
           }
           w.shift();
           if (p.onAbort !== undefined) p.settings.signal?.removeEventListener('abort', p.onAbort);
-          p.resolve(result as never);
+          if (this.store === undefined) p.resolve(result as never);
+          else this.durable(result).then(p.resolve as (r: unknown) => void, p.reject);
         }
         if (appended) this.wakeAll();
       } while (this.admitAgain && this.waiting.length > 0);
     } finally {
       this.admitting = false;
     }
+  }
+
+  /** Resolves `result` once the store has made everything so far durable. */
+  private durable<R>(result: R): Promise<R> {
+    return (this.store as TopicStore).sync().then(() => result);
   }
 
   private wakeAll(): void {
@@ -253,7 +306,10 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
       const slots = ring.mask + 1;
       if (ttl === Infinity && ring.size === slots && this.capacity === slots && ring.tail - ring.head === slots && ring.head < this.minFloor()) {
         // steady state of a full ring: the oldest message was only kept for replay
-        off = ring.overwrite(value, s.key, s.headers ?? EMPTY_HEADERS, this.clock.stamp());
+        const stamp = this.clock.stamp();
+        if (this.store !== undefined) this.persist(value, s, stamp, Infinity);
+        off = ring.overwrite(value, s.key, s.headers ?? EMPTY_HEADERS, stamp);
+        if (this.store !== undefined) this.store.evicted(ring.head);
         this.published++;
         if (wake) this.wakeAll();
         return off;
@@ -262,6 +318,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     }
     const now = ttl === Infinity ? this.clock.stamp() : this.clock.now();
     const expires = ttl === Infinity ? Infinity : now + ttl;
+    if (this.store !== undefined) this.persist(value, s, now, expires);
     off = ring.append(value, s.key, s.headers ?? EMPTY_HEADERS, now, expires);
     this.published++;
     if (expires !== Infinity) {
@@ -270,6 +327,11 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     }
     if (wake) this.wakeAll();
     return off;
+  }
+
+  /** Hands the message about to take offset `ring.tail` to the store (which may throw StorageError). */
+  private persist(value: T, s: PublishSettings, timestamp: number, expires: number): void {
+    (this.store as TopicStore).append({ offset: this.ring.tail, value, key: s.key, headers: s.headers ?? EMPTY_HEADERS, timestamp, expires });
   }
 
   /** The ring is full: expire, evict what no group needs, or ask the overflow strategy. */
@@ -299,6 +361,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
 
   private afterHeadMove(): void {
     const head = this.ring.head;
+    if (this.store !== undefined) this.store.evicted(head);
     for (const g of this.groupList) if (g.floor < head) g.clampTo(head, false);
   }
 
@@ -402,8 +465,9 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
 
   // ---- groups and consumers -----------------------------------------------------------------
 
-  private addGroup(name: string, durable: boolean, start: number): Group<T> {
+  private addGroup(name: string, durable: boolean, start: number, journal = true): Group<T> {
     const g = new Group<T>(this, name, durable, start);
+    if (durable && journal && this.store !== undefined) this.store.group({ kind: 'create', group: name, offset: start });
     this.groups.set(name, g);
     this.groupList = [...this.groupList, g];
     return g;
@@ -413,6 +477,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     if (this.groups.get(g.name) !== g) return;
     this.groups.delete(g.name);
     this.groupList = this.groupList.filter((x) => x !== g);
+    if (g.durable && this.store !== undefined) this.store.group({ kind: 'delete', group: g.name });
     g.dispose();
     this.released();
   }
@@ -495,8 +560,8 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     return Promise.resolve();
   }
 
-  /** Closes, closes every member, and drops every message (the topic was deleted). */
-  destroy(): void {
+  /** Closes, closes every member, drops every message and deletes stored data (the topic was deleted). */
+  destroy(): Promise<void> {
     void this.close();
     for (const g of this.groupList) {
       for (const m of g.members.slice()) m.close();
@@ -506,6 +571,12 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     this.groupList = [];
     this.expiryTimer.cancel();
     this.ring.reset();
+    return this.store === undefined ? Promise.resolve() : this.store.destroy();
+  }
+
+  /** Flushes and releases the storage (the bus is closing). */
+  release(): Promise<void> {
+    return this.store === undefined ? Promise.resolve() : this.store.close();
   }
 
   private closedError(): ClosedError {

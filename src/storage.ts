@@ -1,0 +1,81 @@
+/**
+ * The storage seam. A topic always keeps its retained window in its in-memory ring (the read
+ * cache every face is served from); a {@link Storage} makes that window and every durable
+ * group's position survive a restart. Without one (the default), a topic lives in memory only.
+ *
+ * The engine calls a {@link TopicStore} synchronously and never awaits it on the hot path;
+ * `publish()` awaits {@link TopicStore.sync} so that it resolves only once the message is as
+ * durable as the store promises. `ringbus/node`'s `fileStorage()` is the first implementation.
+ *
+ * @module
+ */
+import type { Headers } from './types.js';
+
+/** One retained message as a store gives it back on recovery. */
+export interface StoredMessage {
+  readonly offset: number;
+  /** The value as published (already encoded bytes when the topic has a `codec`). */
+  readonly value: unknown;
+  readonly key: string | undefined;
+  readonly headers: Headers;
+  readonly timestamp: number;
+  /** Expiry time (ms, scheduler clock), `Infinity` for none. */
+  readonly expires: number;
+}
+
+/** A durable group as a store gives it back on recovery. */
+export interface StoredGroup {
+  readonly name: string;
+  /** Every offset below is settled. */
+  readonly committed: number;
+  /** Offsets at or above `committed` already settled (acked out of order). */
+  readonly settled: readonly number[];
+  /** Delivery counts of unsettled offsets that were delivered (for `maxDeliveries`). */
+  readonly deliveries: ReadonlyMap<number, number>;
+}
+
+/** What a store recovered when it was opened. */
+export interface RecoveredTopic {
+  /** Next offset to publish (offsets never go back, even when nothing is retained). */
+  readonly tail: number;
+  /** Retained messages, in offset order. */
+  readonly messages: Iterable<StoredMessage>;
+  readonly groups: readonly StoredGroup[];
+}
+
+/** Group state changes a store journals. */
+export type GroupEvent =
+  | { readonly kind: 'create'; readonly group: string; readonly offset: number }
+  | { readonly kind: 'delete'; readonly group: string }
+  /** delivered for the `count`-th time */
+  | { readonly kind: 'deliver'; readonly group: string; readonly offset: number; readonly count: number }
+  /** settled (acked, terminated, dead-lettered, filtered, expired) */
+  | { readonly kind: 'settle'; readonly group: string; readonly offset: number }
+  | { readonly kind: 'commit'; readonly group: string; readonly offset: number }
+  | { readonly kind: 'seek'; readonly group: string; readonly offset: number };
+
+/** The durable side of one topic. */
+export interface TopicStore {
+  /** What was on disk when the topic opened. */
+  readonly recovered: RecoveredTopic;
+  /** Appends a message (buffered; made durable by `sync`). */
+  append(message: StoredMessage): void;
+  /** Journals a group event (buffered; made durable by the next `sync` or flush). */
+  group(event: GroupEvent): void;
+  /** Messages below `head` are no longer retained: the store may delete them. */
+  evicted(head: number): void;
+  /** Resolves once everything appended so far is as durable as the store's mode promises. */
+  sync(): Promise<void>;
+  /** Flushes and releases the store. */
+  close(): Promise<void>;
+  /** Releases the store and deletes the topic's data (the topic was deleted). */
+  destroy(): Promise<void>;
+}
+
+/** Opens the durable side of topics, by name. */
+export interface Storage {
+  /** A short description for stats and errors, e.g. `file:/var/lib/app/bus`. */
+  readonly name: string;
+  /** Opens (recovering) the store of one topic. Throws `StorageError` when it cannot. */
+  open(topic: string): TopicStore;
+}
