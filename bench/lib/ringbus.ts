@@ -48,6 +48,7 @@ export interface Consumer<T> extends AsyncIterable<Delivery<T>> {
   recv(): Promise<Delivery<T> | undefined>;
   tryRecv(): Delivery<T> | undefined;
   recvBatch(max: number): Promise<Delivery<T>[] | undefined>;
+  commit(offset: number): void;
   close(): unknown;
 }
 

@@ -572,16 +572,30 @@ export class Group<T> {
 
   /** Settles everything below `offset` (monotonic: a lower offset is a no-op). */
   commit(offset: number): void {
-    const tail = this.host.ring.tail;
-    const to = Math.min(offset, tail);
+    const ring = this.host.ring;
+    const to = Math.min(offset, ring.tail);
     if (to <= this.floor) return;
+    const { tag, state, owner, mask } = this;
+    const live = ring.live;
+    const rmask = ring.mask;
     for (let off = this.floor; off < to; off++) {
-      const s = this.st(off);
-      if (s === INFLIGHT || s === WAITING || s === DEAD) {
-        if (s === INFLIGHT) this.release(off & this.mask);
-        this.pending--;
+      const i = off & mask;
+      const s = tag[i] === off ? state[i] : FRESH;
+      if (s === SETTLED) continue;
+      if (s === FRESH) {
+        // never delivered (at or past the cursor): committing past it acks it
+        if (off >= this.next && live[off & rmask] === 1) this.acked++;
+        continue;
       }
-      if (s !== FRESH) this.set(off, SETTLED);
+      if (s === INFLIGHT) {
+        const o = owner[i];
+        owner[i] = null;
+        this.inflight--;
+        if (o !== null) o.held--;
+      }
+      if (s !== DEAD) this.acked++;
+      this.pending--;
+      state[i] = SETTLED;
     }
     this.floor = to;
     if (this.next < to) this.next = to;
@@ -619,7 +633,9 @@ export class Group<T> {
   }
 
   private wakeOwners(): void {
-    for (const m of this.members.slice()) if (!m.closed) m.onAvailable();
+    const ms = this.members;
+    if (ms.length === 1) ms[0].onAvailable();
+    else for (const m of ms.slice()) if (!m.closed) m.onAvailable();
   }
 
   /** Wakes members that can take a delivery (round robin), without recursion. */
