@@ -1,0 +1,67 @@
+import { Observable, type OperatorFunction } from 'rxjs';
+import type { Delivery, Topic } from '../types.js';
+import { subscribeInner } from './internal/inner.js';
+import { deadLetterMapper, OrderedPublisher } from './internal/publisher.js';
+import * as v from './internal/validate.js';
+import type { DeadLetterToOptions } from './types.js';
+
+/**
+ * Dead-letters every delivery that reaches it into `topic`: publishes its value (and key)
+ * with its headers plus `x-dead-letter-reason: 'terminated'`, `x-original-topic`,
+ * `x-original-offset`, `x-original-group`, `x-deliveries` (and `x-dead-letter-detail` when
+ * `detail` gives one) — the headers the engine writes — then acks the source delivery, so it
+ * is settled and never redelivered. Emits the dead letter's offset, in order.
+ *
+ * The publish side behaves as in `publishTo` (waits for room under `block`, in order, at most
+ * `maxBuffered` queued, `TopicFullError` under `reject`). Ack comes after the publish:
+ * at-least-once, so a delivery whose subscription ended between the two may show up twice in
+ * the dead-letter topic. A delivery not published when the subscription ends is nacked after
+ * the source is unsubscribed (a no-op for a ringbus source, which has already returned it).
+ *
+ * Use it to route by your own rule (`term(reason)` routes to the topic's own `deadLetter`).
+ *
+ * @param topic The dead-letter topic.
+ * @param options `detail` (string, or function of the delivery), `maxBuffered` (default `1024`).
+ * @returns An operator from `Observable<Delivery<T>>` to `Observable<number>` (offsets in `topic`).
+ * @throws ConfigError synchronously, for an invalid option.
+ *
+ * @example
+ * ```ts
+ * import { partition, share } from 'rxjs';
+ * import { createBus } from 'ringbus';
+ * import { deadLetterTo } from 'ringbus/operators';
+ *
+ * const bus = createBus();
+ * const orders = bus.topic<{ total: number }>('orders', { groups: ['billing'] });
+ * const rejected = bus.topic<{ total: number }>('orders.rejected');
+ * // share(): one member of the group, split in two (partition subscribes twice)
+ * const [bad, good] = partition(orders.messages({ group: 'billing' }).pipe(share()), (d) => d.value.total < 0);
+ * bad.pipe(deadLetterTo(rejected, { detail: 'negative total' })).subscribe();
+ * good.subscribe((d) => d.ack());
+ * ```
+ */
+export function deadLetterTo<T>(topic: Topic<T>, options?: DeadLetterToOptions<T>): OperatorFunction<Delivery<T>, number> {
+  v.topic('topic', topic);
+  const { map, maxBuffered } = deadLetterMapper(options);
+  return (source) =>
+    new Observable<number>((subscriber) => {
+      const unpublished: Delivery<T>[] = [];
+      const publisher = new OrderedPublisher<Delivery<T>, T>(topic, map, maxBuffered, {
+        published: (d) => void d.ack(),
+        dropped: (d) => void unpublished.push(d),
+        next: (offset) => subscriber.next(offset),
+        error: (e) => subscriber.error(e),
+        complete: () => subscriber.complete(),
+      });
+      const inner = subscribeInner(subscriber, source, {
+        next: (d) => publisher.push(d),
+        error: (e) => publisher.fail(e),
+        complete: () => publisher.end(),
+      });
+      return () => {
+        inner.unsubscribe(); // a ringbus source returns what it handed out unsettled
+        publisher.stop();
+        for (const d of unpublished.splice(0)) d.nack();
+      };
+    });
+}
