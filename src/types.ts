@@ -267,6 +267,10 @@ export interface Consumer<T> extends AsyncIterable<Delivery<T>>, Disposable {
 export interface Topic<T> {
   readonly name: string;
   readonly closed: boolean;
+  /** The next offset to be published: `tryPublish` that returns true took exactly this offset. */
+  readonly tail: number;
+  /** The topic's overflow policy. */
+  readonly overflow: OverflowPolicy;
   /** Appends a message; waits for room under `overflow: 'block'`. Resolves to its offset. */
   publish(value: T, options?: PublishOptions<T>): Promise<number>;
   /** Appends a message if there is room now; never waits. */

@@ -299,6 +299,14 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
     this.close();
   }
 
+  get returns(): number {
+    return this.g.returns;
+  }
+
+  defer(work: () => void): void {
+    scheduleUnref(this.scheduler, 0, work);
+  }
+
   [Symbol.asyncIterator](): AsyncIterator<Delivery<T>> {
     return new ConsumerIterator(this);
   }

@@ -41,15 +41,36 @@ function pump<T, R>(port: ConsumerPort<T>, subscriber: Subscriber<R>, emit: () =
 export function messagesFace<T>(open: () => ConsumerPort<T>): Observable<Delivery<T>> {
   return new Observable<Delivery<T>>((subscriber) => {
     const port = open();
+    // A redelivery of a message returned during this synchronous pass (a subscriber that nacks
+    // at once) waits for a fresh macrotask: a consumer that always nacks must not hang the thread.
+    let parked: Delivery<T> | undefined;
+    let resume = false;
     const drain = pump(port, subscriber, () => {
-      let d: Delivery<T> | undefined;
-      while (!subscriber.closed && (d = port.tryRecv()) !== undefined) subscriber.next(d);
+      if (resume) return; // a parked redelivery goes first, on the deferred pass
+      const returns = port.returns;
+      let d: Delivery<T> | undefined = parked;
+      parked = undefined;
+      if (d !== undefined) subscriber.next(d);
+      while (!subscriber.closed && (d = port.tryRecv()) !== undefined) {
+        if (d.deliveryCount > 1 && port.returns !== returns) {
+          parked = d;
+          if (!resume) {
+            resume = true;
+            port.defer(() => {
+              resume = false;
+              drain();
+            });
+          }
+          return;
+        }
+        subscriber.next(d);
+      }
     });
     port.onReady = drain;
     drain();
     return () => {
       port.onReady = null;
-      port.close();
+      port.close(); // returns `parked` too: it is held by this port
     };
   });
 }

@@ -79,6 +79,8 @@ export class Group<T> {
   private wakeAgain = false;
   private rr = 0;
 
+  /** Messages returned to the group so far (nack, ack timeout, a member leaving). */
+  returns = 0;
   delivered = 0;
   acked = 0;
   nacked = 0;
@@ -421,6 +423,7 @@ export class Group<T> {
   /** An INFLIGHT offset (owner already released) comes back: redelivery, delay, or dead letter. */
   private giveBack(off: number, delayMs: number, d?: DeliveryImpl<T>): void {
     const i = off & this.mask;
+    this.returns++;
     if (this.count[i] >= this.host.maxDeliveries) {
       this.pending--;
       this.deadLetterAt(off, 'max-deliveries', undefined, d);

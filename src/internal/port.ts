@@ -20,6 +20,10 @@ export interface ConsumerPort<T> {
   readonly aborted: boolean;
   readonly abortReason: unknown;
   close(): void;
+  /** Counts messages returned to the group (nack, timeout, close): a push face uses it to tell a redelivery it caused itself. */
+  readonly returns: number;
+  /** Runs `work` soon, on the topic's scheduler (a fresh macrotask on the default one). */
+  defer(work: () => void): void;
   /** Optional fast path for `values()`: see `ConsumerImpl.drainValues`. */
   drainValues?(sink: { next(value: T): void; readonly closed: boolean }): void;
 }

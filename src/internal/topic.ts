@@ -4,6 +4,7 @@ import { createFramer, type Framer } from '../codec/frame.js';
 import type { Codec, Compression } from '../codec/types.js';
 import { ClosedError, ConfigError, TopicFullError } from '../errors.js';
 import type { RecoveredTopic, TopicStore } from '../storage.js';
+import type { OverflowPolicy } from '../types.js';
 import type { Consumer, ConsumerOptions, Delivery, GroupStats, Headers, PublishOptions, Topic, TopicStats, WritableOptions } from '../types.js';
 import { ConsumerImpl, memberSettings } from './consumer.js';
 import { consumeFace, messagesFace, readableFace, valuesFace, writableFace } from './faces.js';
@@ -163,6 +164,14 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
       byCompression.set(compression, framer);
     }
     return framer;
+  }
+
+  get tail(): number {
+    return this.ring.tail;
+  }
+
+  get overflow(): OverflowPolicy {
+    return this.settings.overflow;
   }
 
   /** True when `publish()` waits for room (overflow `block`). */

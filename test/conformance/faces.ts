@@ -33,6 +33,23 @@ export function facesSuite(makeBus: MakeBus): void {
       expect(got.map((d) => d.value)).toEqual([0, 1, 2, 3, 4]);
     });
 
+    it('messages(): a subscriber that always nacks at once does not hang the thread; the redelivery comes on a later turn', async () => {
+      const t = makeBus().topic<number>('t', { groups: ['g'] });
+      t.tryPublish(1);
+      t.tryPublish(2);
+      const seen: string[] = [];
+      const sub = t.messages({ group: 'g' }).subscribe((d) => {
+        seen.push(`${d.value}:${d.deliveryCount}`);
+        if (d.value === 1 && d.deliveryCount < 3) d.nack();
+        else d.ack();
+      });
+      expect(seen).toEqual(['1:1']); // returned synchronously, redelivered on a later turn, before 2
+      for (let i = 0; i < 10 && seen.length < 4; i++) await new Promise((r) => setTimeout(r, 1));
+      expect(seen).toEqual(['1:1', '1:2', '1:3', '2:1']);
+      sub.unsubscribe();
+      expect(t.stats().groups.g).toMatchObject({ acked: 2, nacked: 2, pending: 0 });
+    });
+
     it('messages(): deliveries arriving later are pushed as they are published', () => {
       const t = makeBus().topic<number>('t');
       const got: number[] = [];

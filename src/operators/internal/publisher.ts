@@ -1,4 +1,5 @@
 import type { Delivery, PublishOptions, Topic } from '../../types.js';
+import { TopicFullError } from '../../errors.js';
 import { PublishOverflowError } from '../errors.js';
 import type { DeadLetterToOptions, PublishToOptions } from '../types.js';
 import { Queue } from './queue.js';
@@ -11,13 +12,14 @@ export interface Outgoing<V> {
 }
 
 /**
- * Publishes one value: `tryPublish` when there is room now (the offset is the topic's tail
- * just before, read through `stats()` because `tryPublish` returns a boolean), else
- * `publish`, which waits under `overflow: 'block'` and rejects under `reject`.
+ * Publishes one value: `tryPublish` when there is room now (a `tryPublish` that returns true
+ * took the offset `topic.tail` had just before), else `publish`, which waits under
+ * `overflow: 'block'`; under any other policy the refusal `tryPublish` already counted is final.
  */
 export function publishOne<V>(topic: Topic<V>, out: Outgoing<V>, signal: AbortSignal): number | Promise<number> {
-  const tail = topic.stats().tail;
+  const tail = topic.tail;
   if (topic.tryPublish(out.value, out.options)) return tail;
+  if (topic.overflow !== 'block') return Promise.reject(new TopicFullError(topic.name, topic.stats().capacity));
   return topic.publish(out.value, out.options === undefined ? { signal } : { ...out.options, signal });
 }
 
