@@ -1,13 +1,15 @@
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
+import { scheduleUnref } from './timer.js';
 
 const STAMPS_PER_READ = 16;
 
 /**
  * Time for a topic, through its scheduler. `now()` reads the scheduler every time (TTL, delays,
  * timeouts). `stamp()` gives publish timestamps and, on the default `asyncScheduler` only,
- * reads the wall clock at most once every 16 stamps within one synchronous run (a clock read
- * costs more than a whole in-memory delivery); the cached value is dropped at the next
- * microtask. Virtual-time schedulers are always read exactly.
+ * reads the wall clock at most once every 16 stamps (a clock read costs more than a whole
+ * in-memory delivery); the cached value is also dropped by a 1 ms timer, so it is never older
+ * than 1 ms plus the length of the synchronous run it was read in. Virtual-time schedulers are
+ * always read exactly.
  */
 export class Clock {
   private cached = 0;
@@ -39,7 +41,7 @@ export class Clock {
       this.budget = STAMPS_PER_READ - 1;
       if (!this.armed) {
         this.armed = true;
-        queueMicrotask(this.reset);
+        scheduleUnref(this.scheduler, 1, this.reset);
       }
     }
     return t;
