@@ -82,6 +82,12 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
     const filter = this.filter;
     const ring = g.host.ring;
     const plain = g.host.decode === undefined;
+    if (plain && filter === undefined && !this.auto) {
+      // the common case in one pass: no redelivery waiting, no TTL, no codec, no filter
+      const off = g.takeRaw(this, true);
+      if (off >= 0) return g.wrap(off, this.track);
+      if (off === -1) return undefined;
+    }
     for (;;) {
       const off = g.take();
       if (off < 0) return undefined;

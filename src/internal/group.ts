@@ -235,6 +235,19 @@ export class Group<T> {
     return gen;
   }
 
+  /** A Delivery for an offset `takeRaw(consumer, true)` just handed out. */
+  wrap(off: number, track: boolean): DeliveryImpl<T> {
+    const ring = this.host.ring;
+    const r = off & ring.mask;
+    const d = new DeliveryImpl(this, this.rawGen, off, ring.values[r] as T, ring.keys[r], ring.headers[r], ring.stamps[r], this.count[off & this.mask]);
+    if (track) {
+      this.registry ??= new FinalizationRegistry((g) => this.onLost(g));
+      this.registry.register(d, this.rawGen, d);
+      d.tracked = true;
+    }
+    return d;
+  }
+
   /** Claim + a Delivery object. */
   deliver(consumer: ConsumerImpl<T>, off: number, auto: boolean, track: boolean, value: T): DeliveryImpl<T> {
     const gen = this.claim(consumer, off, auto, true);
@@ -259,7 +272,7 @@ export class Group<T> {
    * redelivery waiting and no TTL. Returns the offset now INFLIGHT for `consumer` (its generation
    * in `rawGen`), or -1 when nothing is ready, or -2 when the caller must use the general path.
    */
-  takeRaw(consumer: ConsumerImpl<T>): number {
+  takeRaw(consumer: ConsumerImpl<T>, timed = false): number {
     if (this.redeliver.size !== 0 || this.host.ttlActive) return -2;
     const ring = this.host.ring;
     const tail = ring.tail;
@@ -295,7 +308,10 @@ export class Group<T> {
     const gen = ++this.genSeq;
     this.gens[i] = gen;
     this.owner[i] = consumer;
-    this.epochs[i] = Infinity;
+    if (timed && this.host.ackTimeoutMs !== Infinity) {
+      this.epochs[i] = this.epoch;
+      if (this.sweeper === null) this.startSweeper();
+    } else this.epochs[i] = Infinity;
     this.rawGen = gen;
     consumer.held++;
     this.pending++;
