@@ -32,6 +32,8 @@ interface PendingPublish<T> {
   resolve: (result: never) => void;
   reject: (e: unknown) => void;
   onAbort: (() => void) | undefined;
+  /** Resolve once admitted into the ring, without waiting for the store's sync (dead letters). */
+  admitted: boolean;
 }
 
 const NO_PUBLISH: PublishSettings = Object.freeze({ key: undefined, headers: undefined, ttlMs: Infinity, signal: undefined, codec: undefined, compression: undefined });
@@ -181,7 +183,8 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
 
   // ---- publishing -------------------------------------------------------------------------
 
-  publish(value: T, options?: PublishOptions): Promise<number> {
+  /** `admitted` (internal, dead letters): resolve once in the ring, as `tryPublish` would, not once durable. */
+  publish(value: T, options?: PublishOptions, admitted = false): Promise<number> {
     const s = options === undefined ? NO_PUBLISH : publishSettings(options);
     if (this.closed) return Promise.reject(this.closedError());
     if (s.signal?.aborted) return Promise.reject(s.signal.reason);
@@ -193,13 +196,13 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
       } catch (e) {
         return Promise.reject(e); // the store refused it: nothing was accepted
       }
-      if (off >= 0) return this.store === undefined ? Promise.resolve(off) : this.durable(off);
+      if (off >= 0) return this.store === undefined || admitted ? Promise.resolve(off) : this.durable(off);
       if (!this.strategy.waits) {
         this.rejected++;
         return Promise.reject(this.fullError());
       }
     }
-    return this.enqueue<number>(value, undefined, s, 0, undefined);
+    return this.enqueue<number>(value, undefined, s, 0, undefined, admitted);
   }
 
   tryPublish(value: T, options?: PublishOptions): boolean {
@@ -236,9 +239,9 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     return this.enqueue<number[]>(undefined, list, s, i, offsets);
   }
 
-  private enqueue<R>(value: T | undefined, values: readonly T[] | undefined, settings: PublishSettings, index: number, offsets: number[] | undefined): Promise<R> {
+  private enqueue<R>(value: T | undefined, values: readonly T[] | undefined, settings: PublishSettings, index: number, offsets: number[] | undefined, admitted = false): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      const p: PendingPublish<T> = { value, values, index, offsets, settings, resolve: resolve as (r: never) => void, reject, onAbort: undefined };
+      const p: PendingPublish<T> = { value, values, index, offsets, settings, resolve: resolve as (r: never) => void, reject, onAbort: undefined, admitted };
       const signal = settings.signal;
       if (signal !== undefined) {
         p.onAbort = () => {
@@ -286,7 +289,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
           }
           w.shift();
           if (p.onAbort !== undefined) p.settings.signal?.removeEventListener('abort', p.onAbort);
-          if (this.store === undefined) p.resolve(result as never);
+          if (this.store === undefined || p.admitted) p.resolve(result as never);
           else this.durable(result).then(p.resolve as (r: unknown) => void, p.reject);
         }
         if (appended) this.wakeAll();
@@ -458,7 +461,8 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
       this.deadLetterDropped++; // the dead-letter topic refused it (and counted it as rejected)
       return true;
     }
-    return dlq.publish(value, options).catch(() => {
+    // settled once admitted, like the tryPublish path above (its durability is the dead-letter topic's next sync)
+    return dlq.publish(value, options, true).catch(() => {
       this.deadLetterDropped++;
     });
   }
