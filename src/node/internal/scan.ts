@@ -1,0 +1,216 @@
+/**
+ * Recovery of a topic's segments: validates every record (length, CRC, offset sequence), cuts a
+ * torn tail off the last segment, and moves damaged regions in the middle to `quarantine.log`.
+ * Never throws on damaged data (only on I/O errors).
+ */
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import type { QuarantinedRange } from '../types.js';
+import { QUARANTINE_FILE, parseSegmentName, segmentName } from './names.js';
+import { Batch, checkRecord, FORMAT_VERSION, RECORD_FIXED_BODY, RECORD_PREFIX_BYTES, recordOffset, readRecord, type RawRecord, SEGMENT_HEADER_BYTES, SEGMENT_MAGIC, writeSegmentHeader } from './record.js';
+
+/** A sparse index entry every this many bytes of records. */
+export const INDEX_EVERY = 4096;
+const MIN_RECORD = RECORD_PREFIX_BYTES + RECORD_FIXED_BODY;
+
+/** One segment file, as the log keeps it. */
+export interface Segment {
+  base: number;
+  /** Next offset after its last record (`base` when empty). */
+  end: number;
+  /** Bytes in the file (header included). */
+  size: number;
+  /** Sparse index: [relative offset, position] pairs, flattened. */
+  index: number[];
+  /** Bytes of records since the last index entry. */
+  sinceIndex: number;
+}
+
+export interface ScanResult {
+  segments: Segment[];
+  records: number;
+  truncatedBytes: number;
+  truncatedFrom: number | undefined;
+  quarantined: QuarantinedRange[];
+  headersRepaired: number;
+}
+
+export function segmentsIn(dir: string): number[] {
+  return fs
+    .readdirSync(dir)
+    .map(parseSegmentName)
+    .filter((b) => b >= 0)
+    .sort((a, b) => a - b);
+}
+
+/** Finds the next whole record after damage at `from`: its position and offset, or undefined. */
+function resync(buf: Buffer, from: number, end: number, expected: number, limit: number): { pos: number; offset: number } | undefined {
+  for (let p = from; p + MIN_RECORD <= end; p++) {
+    const off = recordOffset(buf, p);
+    // at most one record per MIN_RECORD damaged bytes can have been lost
+    if (off < expected || off > expected + Math.ceil((p - from + 1) / MIN_RECORD) || off >= limit) continue;
+    if (checkRecord(buf, p, end) > 0) return { pos: p, offset: off };
+  }
+  return undefined;
+}
+
+function quarantine(dir: string, meta: Record<string, unknown>, bytes: Uint8Array): void {
+  const head = Buffer.from(JSON.stringify({ ...meta, at: new Date().toISOString() }), 'utf8');
+  const out = Buffer.allocUnsafe(8 + head.length + bytes.length);
+  out.writeUInt32LE(head.length, 0);
+  head.copy(out, 4);
+  out.writeUInt32LE(bytes.length, 4 + head.length);
+  out.set(bytes, 8 + head.length);
+  fs.appendFileSync(join(dir, QUARANTINE_FILE), out);
+}
+
+/**
+ * Scans every segment of `dir`, repairing as it goes, and calls `onRecord` for each whole
+ * record in offset order. `skipBelow`: whole sealed segments ending at or below it are not
+ * decoded (they are deleted by retention right after).
+ */
+export function scanSegments(dir: string, skipBelow: number, onRecord: (r: RawRecord) => void): ScanResult {
+  const bases = segmentsIn(dir);
+  const res: ScanResult = { segments: [], records: 0, truncatedBytes: 0, truncatedFrom: undefined, quarantined: [], headersRepaired: 0 };
+  for (let s = 0; s < bases.length; s++) {
+    const base = bases[s];
+    const last = s === bases.length - 1;
+    const limit = last ? Infinity : bases[s + 1];
+    const path = join(dir, segmentName(base, 'log'));
+    if (!last && limit <= skipBelow) {
+      res.segments.push({ base, end: limit, size: fs.statSync(path).size, index: [], sinceIndex: 0 });
+      continue;
+    }
+    const buf = fs.readFileSync(path);
+    const seg: Segment = { base, end: base, size: buf.length, index: [], sinceIndex: 0 };
+    let headerOk = buf.length >= SEGMENT_HEADER_BYTES && SEGMENT_MAGIC.every((b, i) => buf[i] === b) && buf[4] === FORMAT_VERSION;
+    if (headerOk) headerOk = recordOffsetAt(buf, 8) === base;
+    const cuts: [number, number][] = []; // byte ranges to remove
+    let pos = SEGMENT_HEADER_BYTES;
+    let expected = base;
+    let tailCut = -1;
+    if (buf.length > SEGMENT_HEADER_BYTES || last) {
+      while (pos < buf.length) {
+        const size = checkRecord(buf, pos, buf.length);
+        if (size > 0 && recordOffset(buf, pos) >= expected && recordOffset(buf, pos) < limit) {
+          expected = recordOffset(buf, pos); // a gap in the offsets is not damage
+          if (seg.index.length === 0 || seg.sinceIndex >= INDEX_EVERY) {
+            seg.index.push(expected - base, pos);
+            seg.sinceIndex = 0;
+          }
+          seg.sinceIndex += size;
+          onRecord(readRecord(buf, pos, size));
+          res.records++;
+          expected++;
+          pos += size;
+          continue;
+        }
+        const found = resync(buf, pos + 1, buf.length, expected, limit);
+        if (found !== undefined) {
+          cuts.push([pos, found.pos]);
+          quarantine(dir, { segment: base, position: pos, from: expected, to: found.offset, reason: 'corrupt' }, buf.subarray(pos, found.pos));
+          res.quarantined.push({ segment: base, position: pos, bytes: found.pos - pos, from: expected, to: found.offset });
+          expected = found.offset;
+          pos = found.pos;
+          continue;
+        }
+        // nothing whole after `pos` in this segment
+        if (last) {
+          quarantine(dir, { segment: base, position: pos, from: expected, to: expected, reason: 'torn-tail' }, buf.subarray(pos));
+          res.truncatedBytes += buf.length - pos;
+          res.truncatedFrom = expected;
+        } else {
+          quarantine(dir, { segment: base, position: pos, from: expected, to: limit, reason: 'corrupt' }, buf.subarray(pos));
+          res.quarantined.push({ segment: base, position: pos, bytes: buf.length - pos, from: expected, to: limit });
+          expected = limit;
+        }
+        tailCut = pos;
+        break;
+      }
+    }
+    seg.end = expected;
+    const keepEnd = tailCut >= 0 ? tailCut : buf.length;
+    if (cuts.length > 0 || !headerOk) {
+      // rewrite without the damaged regions: temp file, fsync, rename
+      if (!headerOk) res.headersRepaired++;
+      const b = new Batch(Math.max(SEGMENT_HEADER_BYTES, keepEnd));
+      writeSegmentHeader(b, base);
+      let from = SEGMENT_HEADER_BYTES;
+      for (const [a, z] of cuts) {
+        if (a > from) {
+          b.ensure(a - from);
+          buf.copy(b.buf, b.used, from, a);
+          b.used += a - from;
+        }
+        from = z;
+      }
+      if (keepEnd > from) {
+        b.ensure(keepEnd - from);
+        buf.copy(b.buf, b.used, from, keepEnd);
+        b.used += keepEnd - from;
+      }
+      const tmp = `${path}.tmp`;
+      const fd = fs.openSync(tmp, 'w');
+      try {
+        fs.writeSync(fd, b.buf, 0, b.used);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.renameSync(tmp, path);
+      // positions moved: rebuild the index from the rewritten file
+      seg.size = b.used;
+      seg.index = [];
+      seg.sinceIndex = 0;
+      let p = SEGMENT_HEADER_BYTES;
+      while (p < b.used) {
+        const size = checkRecord(b.buf, p, b.used);
+        if (size <= 0) break;
+        if (seg.index.length === 0 || seg.sinceIndex >= INDEX_EVERY) {
+          seg.index.push(recordOffset(b.buf, p) - base, p);
+          seg.sinceIndex = 0;
+        }
+        seg.sinceIndex += size;
+        p += size;
+      }
+    } else if (tailCut >= 0) {
+      fs.truncateSync(path, tailCut);
+      seg.size = tailCut;
+    }
+    res.segments.push(seg);
+  }
+  return res;
+}
+
+function recordOffsetAt(buf: Buffer, at: number): number {
+  return buf.readUInt32LE(at) + buf.readUInt32LE(at + 4) * 0x1_0000_0000;
+}
+
+/** Writes a segment's sparse index file (`<base>.idx`): header `RBIX`, version, base, then u32 pairs. */
+export function writeIndex(dir: string, seg: Segment): void {
+  const buf = Buffer.allocUnsafe(16 + seg.index.length * 4);
+  buf.write('RBIX', 0, 'latin1');
+  buf[4] = FORMAT_VERSION;
+  buf[5] = buf[6] = buf[7] = 0;
+  buf.writeUInt32LE(seg.base % 0x1_0000_0000, 8);
+  buf.writeUInt32LE(Math.floor(seg.base / 0x1_0000_0000), 12);
+  for (let i = 0; i < seg.index.length; i++) buf.writeUInt32LE(seg.index[i] >>> 0, 16 + i * 4);
+  try {
+    fs.writeFileSync(join(dir, segmentName(seg.base, 'idx')), buf);
+  } catch {
+    // the index is derived data: rebuilt on the next open
+  }
+}
+
+/** Reads a segment's index file: [relative offset, position] pairs flattened, or undefined. */
+export function readIndex(dir: string, base: number): number[] | undefined {
+  try {
+    const buf = fs.readFileSync(join(dir, segmentName(base, 'idx')));
+    if (buf.length < 16 || buf.toString('latin1', 0, 4) !== 'RBIX') return undefined;
+    const out: number[] = [];
+    for (let p = 16; p + 4 <= buf.length; p += 4) out.push(buf.readUInt32LE(p));
+    return out;
+  } catch {
+    return undefined;
+  }
+}
