@@ -64,6 +64,30 @@ function quarantine(dir: string, meta: Record<string, unknown>, bytes: Uint8Arra
   fs.appendFileSync(join(dir, QUARANTINE_FILE), out);
 }
 
+/** The entries of `quarantine.log` (their headers). */
+export function readQuarantine(dir: string): { from: number; to: number; reason: string; segment: number; position: number; bytes: number; at: string }[] {
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(join(dir, QUARANTINE_FILE));
+  } catch {
+    return [];
+  }
+  const out: { from: number; to: number; reason: string; segment: number; position: number; bytes: number; at: string }[] = [];
+  let p = 0;
+  while (p + 8 <= buf.length) {
+    const hl = buf.readUInt32LE(p);
+    if (p + 8 + hl > buf.length) break;
+    const dl = buf.readUInt32LE(p + 4 + hl);
+    try {
+      out.push({ ...(JSON.parse(buf.toString('utf8', p + 4, p + 4 + hl)) as { from: number; to: number; reason: string; segment: number; position: number; at: string }), bytes: dl });
+    } catch {
+      break;
+    }
+    p += 8 + hl + dl;
+  }
+  return out;
+}
+
 /**
  * Scans every segment of `dir`, repairing as it goes, and calls `onRecord` for each whole
  * record in offset order. `skipBelow`: whole sealed segments ending at or below it are not
@@ -71,6 +95,7 @@ function quarantine(dir: string, meta: Record<string, unknown>, bytes: Uint8Arra
  */
 export function scanSegments(dir: string, skipBelow: number, onRecord: (r: RawRecord) => void): ScanResult {
   const bases = segmentsIn(dir);
+  const known = readQuarantine(dir);
   const res: ScanResult = { segments: [], records: 0, truncatedBytes: 0, truncatedFrom: undefined, quarantined: [], headersRepaired: 0 };
   for (let s = 0; s < bases.length; s++) {
     const base = bases[s];
@@ -127,6 +152,16 @@ export function scanSegments(dir: string, skipBelow: number, onRecord: (r: RawRe
         tailCut = pos;
         break;
       }
+    }
+    if (!last && expected < limit && tailCut < 0) {
+      // a sealed segment that ends before the next one starts lost whole records at its end
+      // (the writer never leaves a gap: it starts a new segment at the next offset); reported once
+      const from = expected;
+      if (!known.some((k) => k.from <= from && k.to >= limit)) {
+        quarantine(dir, { segment: base, position: buf.length, from, to: limit, reason: 'missing' }, new Uint8Array(0));
+        res.quarantined.push({ segment: base, position: buf.length, bytes: 0, from, to: limit });
+      }
+      expected = limit;
     }
     seg.end = expected;
     const keepEnd = tailCut >= 0 ? tailCut : buf.length;
