@@ -1,6 +1,7 @@
 import type { Delivery, Headers, NackOptions } from '../types.js';
 import type { Group } from './group.js';
-import { duration } from './validate.js';
+import { ConfigError } from '../errors.js';
+import { describe, duration } from './validate.js';
 
 /**
  * One hand-off of one message. Methods live on the prototype (no closure per delivery); the
@@ -55,7 +56,10 @@ export class DeliveryImpl<T> implements Delivery<T> {
   }
 
   term(reason?: string): boolean {
-    return this.g.term(this.offset, this.gen, reason === undefined ? undefined : String(reason), this);
+    if (reason !== undefined && typeof reason !== 'string') {
+      throw new ConfigError('reason', `\`reason\` must be a string, got ${describe(reason)}`);
+    }
+    return this.g.term(this.offset, this.gen, reason, this);
   }
 
   inProgress(): boolean {

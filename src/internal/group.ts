@@ -167,6 +167,7 @@ export class Group<T> {
       const off = this.next++;
       if (live[off & rmask] === 0) {
         this.expired++; // a tombstone: expired before this group got to it
+        if (off === this.floor) this.floor = off + 1; // everything below was settled: so is this
         continue;
       }
       if (this.st(off) !== FRESH) continue;
@@ -214,6 +215,7 @@ export class Group<T> {
   private claim(consumer: ConsumerImpl<T>, off: number, auto: boolean, timed: boolean): number {
     const i = this.set(off, INFLIGHT);
     const c = ++this.count[i];
+    this.lastCount = c;
     this.delivered++;
     if (c > 1) this.redelivered++;
     if (this.store !== undefined) this.store.group({ kind: 'deliver', group: this.name, offset: off, count: c });
@@ -250,10 +252,14 @@ export class Group<T> {
 
   /** Claim + a Delivery object. */
   deliver(consumer: ConsumerImpl<T>, off: number, auto: boolean, track: boolean, value: T): DeliveryImpl<T> {
-    const gen = this.claim(consumer, off, auto, true);
+    // read the slot first: an auto settle may admit a waiting publisher into it, or re-lay the ring
     const ring = this.host.ring;
     const r = off & ring.mask;
-    const d = new DeliveryImpl(this, gen, off, value, ring.keys[r], ring.headers[r], ring.stamps[r], this.count[off & this.mask]);
+    const key = ring.keys[r];
+    const headers = ring.headers[r];
+    const stamp = ring.stamps[r];
+    const gen = this.claim(consumer, off, auto, true);
+    const d = new DeliveryImpl(this, gen, off, value, key, headers, stamp, this.lastCount);
     if (track && !auto) {
       this.registry ??= new FinalizationRegistry((g) => this.onLost(g));
       this.registry.register(d, gen, d);
@@ -288,6 +294,7 @@ export class Group<T> {
       }
       if (live[off & rmask] === 0) {
         this.expired++;
+        if (off === this.floor) this.floor = off + 1;
         off++;
         continue;
       }
@@ -324,6 +331,8 @@ export class Group<T> {
 
   /** Generation of the last `takeRaw`. */
   rawGen = 0;
+  /** Delivery count of the last claim. */
+  private lastCount = 0;
 
   /** Settles a `deliverRaw` hand-off: ack, or return it (the sink closed meanwhile). Does not wake the owner. */
   settleRaw(off: number, gen: number, ok: boolean): void {
@@ -461,7 +470,8 @@ export class Group<T> {
     const ring = this.host.ring;
     const live = ring.isLive(off);
     if (!live && d === undefined) {
-      this.settleAt(off); // expired meanwhile: nothing to dead-letter
+      this.expired++; // expired meanwhile: nothing to dead-letter
+      this.settleAt(off);
       return;
     }
     const r = off & ring.mask;
@@ -602,8 +612,11 @@ export class Group<T> {
       const s = tag[i] === off ? state[i] : FRESH;
       if (s === SETTLED) continue;
       if (s === FRESH) {
-        // never delivered (at or past the cursor): committing past it acks it
-        if (off >= this.next && live[off & rmask] === 1) this.acked++;
+        // never delivered (at or past the cursor): committing past it acks it (or it had expired)
+        if (off >= this.next) {
+          if (live[off & rmask] === 1) this.acked++;
+          else this.expired++;
+        }
         continue;
       }
       if (s === INFLIGHT) {
@@ -633,7 +646,10 @@ export class Group<T> {
     for (let off = from; off < end; off++) {
       const i = off & this.mask;
       const s = this.tag[i] === off ? this.state[i] : FRESH;
-      if (off < to && off >= this.floor && s !== SETTLED && ring.isLive(off) && (s !== FRESH || off >= this.next)) this.missed++;
+      if (off < to && off >= this.floor && s !== SETTLED && s !== DEAD && (s !== FRESH || off >= this.next)) {
+        if (ring.isLive(off)) this.missed++;
+        else this.expired++; // expired before the group settled it
+      }
       if (this.tag[i] === off) {
         if (s === INFLIGHT) this.release(i);
         this.tag[i] = -1;

@@ -57,8 +57,11 @@ export function growStrategy(base: number, max: number, factor: number, threshol
     onRelease(host) {
       let capacity = host.capacity;
       if (capacity <= base) return;
-      while (capacity > base && host.needed < capacity * threshold) {
-        capacity = Math.max(base, Math.floor(capacity / factor));
+      const needed = host.needed;
+      while (capacity > base && needed < capacity * threshold) {
+        const smaller = Math.max(base, Math.floor(capacity / factor));
+        if (smaller < needed) break; // never below what the groups still need
+        capacity = smaller;
       }
       if (capacity !== host.capacity) host.setCapacity(capacity);
     },

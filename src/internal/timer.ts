@@ -1,13 +1,37 @@
-import type { SchedulerLike, Subscription } from 'rxjs';
+import { type SchedulerLike, Subscription } from 'rxjs';
 
 /**
  * Schedules `work` on `scheduler` after `delayMs`, and un-refs the underlying Node timer when
  * there is one, so that no ringbus timer keeps a process alive on its own.
  */
 export function scheduleUnref(scheduler: SchedulerLike, delayMs: number, work: () => void): Subscription {
+  if (delayMs > MAX_DELAY) return scheduleLong(scheduler, delayMs, work);
   const sub = scheduler.schedule(work, Math.max(0, delayMs));
   unref(sub);
   return sub;
+}
+
+/** Node and browsers run a timer longer than 2^31 - 1 ms at once: hop in steps below that. */
+const MAX_DELAY = 2 ** 31 - 1;
+
+function scheduleLong(scheduler: SchedulerLike, delayMs: number, work: () => void): Subscription {
+  const at = scheduler.now() + delayMs;
+  const outer = new Subscription();
+  let inner: Subscription | undefined;
+  const hop = (): void => {
+    const left = at - scheduler.now();
+    if (left <= 0) {
+      outer.unsubscribe();
+      work();
+      return;
+    }
+    inner = scheduler.schedule(hop, Math.min(left, MAX_DELAY));
+    unref(inner);
+  };
+  outer.add(() => inner?.unsubscribe());
+  inner = scheduler.schedule(hop, MAX_DELAY);
+  unref(inner);
+  return outer;
 }
 
 function unref(sub: Subscription): void {

@@ -36,6 +36,9 @@ interface PendingPublish<T> {
   admitted: boolean;
 }
 
+/** Slots a ring starts with (or fewer, for a smaller capacity). */
+const INITIAL_SLOTS = 1024;
+
 const NO_PUBLISH: PublishSettings = Object.freeze({ key: undefined, headers: undefined, ttlMs: Infinity, signal: undefined, codec: undefined, compression: undefined });
 
 /** The in-memory topic engine: a ring, its groups, the overflow strategy, TTL, and the faces. */
@@ -81,7 +84,8 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     this.maxDeliveries = settings.maxDeliveries;
     this.capacity = settings.capacity;
     this.router = router;
-    this.ring = new Ring<T>(pow2AtLeast(settings.capacity));
+    // slots grow on demand (doubling) up to the capacity: a large capacity costs nothing up front
+    this.ring = new Ring<T>(Math.min(pow2AtLeast(settings.capacity), INITIAL_SLOTS));
     this.strategy = strategyFor(settings.overflow, settings.capacity, settings.maxCapacity, settings.growthFactor, settings.shrinkThreshold);
     this.expiryTimer = new Deadline(this.scheduler, () => this.onExpiryTimer());
     this.clock = new Clock(this.scheduler);
@@ -403,8 +407,9 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     const floor = this.minFloor();
     while (ring.size > capacity && ring.head < floor) ring.evictHead();
     this.afterHeadMove();
-    const slots = pow2AtLeast(Math.max(capacity, ring.span));
-    if (slots !== ring.slots) this.relayout(slots);
+    // growing: slots follow on demand (makeRoom doubles them); shrinking: give memory back
+    const slots = pow2AtLeast(Math.max(capacity, ring.span, 1));
+    if (slots < ring.slots) this.relayout(slots);
   }
 
   // ---- GroupHost ----------------------------------------------------------------------------
