@@ -2,13 +2,14 @@
 import type { Case } from '../lib/harness.js';
 import { peerCases } from './peers.js';
 import { ringbusCases } from './ringbus.js';
+import { storageCases } from './storage.js';
 
-export { peerCases, ringbusCases };
+export { peerCases, ringbusCases, storageCases };
 
-export const allCases: Case[] = [...peerCases, ...ringbusCases];
+export const allCases: Case[] = [...peerCases, ...ringbusCases, ...storageCases];
 
-/** Cases that import the ringbus core. */
-export const needsCore = new Set(ringbusCases.map((c) => c.name));
+/** Cases that import the ringbus core (the storage group's raw and lmdb loops import its record framing). */
+export const needsCore = new Set([...ringbusCases, ...storageCases].map((c) => c.name));
 
 const names = new Set<string>();
 for (const c of allCases) {

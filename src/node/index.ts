@@ -20,7 +20,7 @@ import type { Storage } from '../storage.js';
 import { createFileStorage } from './internal/file-storage.js';
 import type { FileStorage, FileStorageOptions } from './types.js';
 
-export type { FileStorage, FileStorageOptions, QuarantinedRange, RecoveryReport } from './types.js';
+export type { FileStorage, FileStorageOptions, FileTopicStats, QuarantinedRange, RecoveryReport } from './types.js';
 export { FORMAT_VERSION } from './internal/record.js';
 export { inspectStorage, type StorageInspection, type TopicInspection, type SegmentInspection, type GroupInspection } from './inspect.js';
 

@@ -99,4 +99,36 @@ export interface FileStorage extends Storage {
   readonly dir: string;
   /** The recovery report of `topic`, once opened in this process. */
   report(topic: string): RecoveryReport | undefined;
+  /** Figures of an open topic's store, or `undefined` when it is not open. */
+  stats(topic: string): FileTopicStats | undefined;
+}
+
+/**
+ * Figures of one open topic store ({@link FileStorage.stats}).
+ *
+ * @example
+ * ```ts
+ * const s = storage.stats('orders');
+ * console.log(`${s.segments} segments, ${s.bytes} bytes, ${s.records / s.syncs} records per fdatasync`);
+ * ```
+ */
+export interface FileTopicStats {
+  /** Segment files. */
+  readonly segments: number;
+  /** Bytes of segment files. */
+  readonly bytes: number;
+  /** Oldest offset still on disk (segments below it were deleted). */
+  readonly firstOffset: number;
+  /** Next offset. */
+  readonly tail: number;
+  /** Records appended since open. */
+  readonly records: number;
+  /** `write` calls of batched records and group events since open. */
+  readonly writes: number;
+  /** Durability points since open: group commits (`always`) or timer flushes (`interval`), each one round of `fdatasync`s. */
+  readonly syncs: number;
+  /** The error that stopped the store (every later publish fails with it), if any. */
+  readonly failed: Error | undefined;
+  /** What recovery did when the topic opened. */
+  readonly recovery: RecoveryReport;
 }

@@ -106,7 +106,7 @@ function checkKept(got: Map<number, { value: Msg; key: string | undefined; heade
   }
 }
 
-describe('damaged segments', () => {
+describe('damaged segments', { timeout: 20_000 + TRIALS * 200 }, () => {
   it('the fixture has several segments', () => {
     expect(layout.size).toBeGreaterThan(4);
   });

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { resolve } from 'node:path';
 import { StorageError } from '../../errors.js';
 import type { TopicStore } from '../../storage.js';
-import type { FileStorage, FileStorageOptions, RecoveryReport } from '../types.js';
+import type { FileStorage, FileStorageOptions, FileTopicStats, RecoveryReport } from '../types.js';
 import { acquireLock, releaseLock } from './lock.js';
 import { topicDir } from './names.js';
 import { type FileStorageSettings, fileStorageSettings } from './options.js';
@@ -45,6 +45,10 @@ class FileStorageImpl implements FileStorage {
 
   report(topic: string): RecoveryReport | undefined {
     return this.reports.get(topic);
+  }
+
+  stats(topic: string): FileTopicStats | undefined {
+    return this.stores.get(topic)?.stats();
   }
 
   private lock(): void {

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { createFramer, type Framer } from '../../codec/frame.js';
 import { StorageError } from '../../errors.js';
 import type { GroupEvent, RecoveredTopic, StoredMessage, TopicStore } from '../../storage.js';
-import type { RecoveryReport } from '../types.js';
+import type { FileTopicStats, RecoveryReport } from '../types.js';
 import { fsyncDir, GroupJournal } from './groups.js';
 import { segmentName, TOPIC_META } from './names.js';
 import type { FileStorageSettings } from './options.js';
@@ -66,6 +66,9 @@ export class FileTopicStore implements TopicStore {
   private timer: NodeJS.Timeout | undefined;
   private failed: StorageError | undefined;
   private closed = false;
+  private records = 0;
+  private writes = 0;
+  private syncs = 0;
 
   constructor(
     readonly topic: string,
@@ -95,10 +98,10 @@ export class FileTopicStore implements TopicStore {
     const scan = scanSegments(dir, head, (r) => {
       if (r.offset < head) return;
       let value: unknown;
-      if (r.raw) value = r.payload.slice();
+      if (r.raw) value = new Uint8Array(r.payload); // a copy: the file buffer is not kept alive
       else {
         try {
-          value = this.framer.decode(r.payload.slice());
+          value = this.framer.decode(new Uint8Array(r.payload));
         } catch {
           undecodable.push(r.offset);
           return;
@@ -178,6 +181,7 @@ export class FileTopicStore implements TopicStore {
     }
     seg.sinceIndex += size;
     seg.end = m.offset + 1;
+    this.records++;
     this.seq++;
     if (this.batch.used >= FLUSH_BYTES) this.writeAll();
     if (this.timer === undefined) this.arm();
@@ -191,7 +195,10 @@ export class FileTopicStore implements TopicStore {
   }
 
   evicted(head: number): void {
-    if (head > this.head) this.head = head;
+    if (head > this.head) {
+      this.head = head;
+      if (this.timer === undefined) this.arm();
+    }
   }
 
   sync(): Promise<void> {
@@ -221,7 +228,7 @@ export class FileTopicStore implements TopicStore {
     let error: unknown;
     try {
       if (this.failed === undefined) {
-        this.writeAll();
+        this.writeAll(true);
         if (this.s.fsync !== 'never') {
           fs.fdatasyncSync(this.fd);
           for (const fd of this.sealed) fs.fdatasyncSync(fd);
@@ -280,7 +287,7 @@ export class FileTopicStore implements TopicStore {
   }
 
   /** Writes every buffered record and group event (synchronously), then applies retention. */
-  private writeAll(): void {
+  private writeAll(headToo = false): void {
     const b = this.batch;
     if (b.used > 0) {
       let done = 0;
@@ -296,9 +303,12 @@ export class FileTopicStore implements TopicStore {
       }
       this.active.size += b.used;
       this.bytesOnDisk += b.used;
+      this.writes++;
       b.reset();
     }
-    if (this.head > this.journal.head) this.journal.setHead(this.head);
+    // the head is journaled when it lets a segment go, and on background flushes and close:
+    // not per batch, which would add a journal fdatasync to every group commit
+    if (this.head > this.journal.head && (headToo || (this.segments.length > 1 && this.head >= this.segments[1].base))) this.journal.setHead(this.head);
     if (this.journal.pending) {
       try {
         this.journal.write();
@@ -377,6 +387,7 @@ export class FileTopicStore implements TopicStore {
     }
     const dir = this.dirDirty;
     this.dirDirty = false;
+    this.syncs++;
     let left = fds.length + (dir ? 1 : 0);
     const one = (e: NodeJS.ErrnoException | null): void => {
       if (e !== null) this.fail(e, 'fdatasync');
@@ -405,6 +416,10 @@ export class FileTopicStore implements TopicStore {
   private background(): void {
     this.timer = undefined;
     if (this.closed || this.failed !== undefined) return;
+    if (this.head > this.journal.head) {
+      this.journal.setHead(this.head);
+      this.seq++;
+    }
     if (this.s.fsync === 'always') {
       this.sync().catch(() => {});
       return;
@@ -449,8 +464,17 @@ export class FileTopicStore implements TopicStore {
     this.journal.close();
   }
 
-  /** Bytes of segment files. */
-  get bytes(): number {
-    return this.bytesOnDisk;
+  stats(): FileTopicStats {
+    return {
+      segments: this.segments.length,
+      bytes: this.bytesOnDisk,
+      firstOffset: this.segments[0].base,
+      tail: this.active.end,
+      records: this.records,
+      writes: this.writes,
+      syncs: this.syncs,
+      failed: this.failed,
+      recovery: this.report,
+    };
   }
 }
