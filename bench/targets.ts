@@ -1,5 +1,5 @@
 /**
- * The targets of issue 5, as data: each is a ratio of medians (or heap figures) taken from one
+ * The targets of issues 5 and 7, as data: each is a ratio of medians (or heap figures) taken from one
  * results file, i.e. the same machine at the same time.
  */
 import type { CaseReport } from './case.js';
@@ -36,6 +36,11 @@ export const TARGETS: Target[] = [
   { label: 'channel(1024) vs Effect Queue offer/take', subject: 'ringbus channel(1024) send/recv/ack', peer: 'effect Queue.bounded offer/take', kind: 'throughput-ratio', bound: 3.0 },
   { label: 'streaming 10M through cap 1024: heap growth after the first 1M', subject: 'ringbus stream 10M cap 1024 (heap)', peer: [], kind: 'heap-growth', bound: 2 * 1024 * 1024 },
   { label: 'retaining 1M: topic heap vs plain Array heap', subject: 'ringbus retain 1M (heap)', peer: 'Array retain 1M (heap)', kind: 'heap-ratio', bound: 2.0 },
+  // issue 7: durable appends against the physical limit (raw fs loops, same framing) and lmdb
+  { label: 'file never ×1000 vs raw batched write loop', subject: 'ringbus file never: publish ×1000 in flight', peer: 'raw fs write batch 1000 (no fsync)', kind: 'throughput-ratio', bound: 0.5 },
+  { label: 'file always ×1000 vs raw batch of 1000 + fdatasync', subject: 'ringbus file always: publish ×1000 in flight', peer: 'raw fs write batch 1000 + fdatasync', kind: 'throughput-ratio', bound: 0.5 },
+  { label: 'file always ×1000 vs lmdb flushed', subject: 'ringbus file always: publish ×1000 in flight', peer: 'lmdb put ×1000 in flight (flushed)', kind: 'throughput-ratio', bound: 1.0 },
+  { label: 'file always, one awaited publish vs raw write + fdatasync per record', subject: 'ringbus file always: one awaited publish at a time', peer: 'raw fs write + fdatasync per record', kind: 'throughput-ratio', bound: 0.8 },
 ];
 
 export interface TargetOutcome {
