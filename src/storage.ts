@@ -34,6 +34,18 @@ export interface StoredGroup {
   readonly deliveries: ReadonlyMap<number, number>;
 }
 
+/** Damaged data a store moved aside on recovery: the topic dead-letters it with reason `corrupt`. */
+export interface CorruptRecord {
+  /** First offset the damaged bytes held. */
+  readonly offset: number;
+  /** One past the last offset they held. */
+  readonly end: number;
+  /** The damaged bytes, as found. */
+  readonly bytes: Uint8Array;
+  /** What was wrong (the `x-dead-letter-detail` header). */
+  readonly detail: string;
+}
+
 /** What a store recovered when it was opened. */
 export interface RecoveredTopic {
   /** Next offset to publish (offsets never go back, even when nothing is retained). */
@@ -41,6 +53,8 @@ export interface RecoveredTopic {
   /** Retained messages, in offset order. */
   readonly messages: Iterable<StoredMessage>;
   readonly groups: readonly StoredGroup[];
+  /** Damaged records found (and set aside) by this recovery, if any: dead-lettered with reason `corrupt`. */
+  readonly corrupt?: readonly CorruptRecord[];
 }
 
 /** Group state changes a store journals. */

@@ -129,6 +129,16 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
       const g = this.addGroup(sg.name, true, Math.max(ring.head, Math.min(sg.committed, ring.tail)), false);
       g.restore(sg);
     }
+    const corrupt = r.corrupt;
+    if (corrupt !== undefined && corrupt.length > 0) {
+      // after this turn, so a dead-letter topic created right after this one gets its own options
+      queueMicrotask(() => {
+        for (const c of corrupt) {
+          const h = { 'x-original-offsets': `${c.offset}..${c.end - 1}` };
+          void this.deadLetter('', c.offset, 'corrupt', c.detail, 0, c.bytes as T, undefined, h);
+        }
+      });
+    }
   }
 
   /** Recovery: makes the ring wide enough for offsets up to `end` (exclusive). */
