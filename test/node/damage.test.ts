@@ -169,6 +169,31 @@ describe('damaged segments', { timeout: 20_000 + TRIALS * 200 }, () => {
     expect(quarantinedTrials).toBeGreaterThan(TRIALS / 2);
   });
 
+  it('a quarantined record goes to the dead-letter topic with reason corrupt (once)', async () => {
+    const root = tempDir('ringbus-dlq-');
+    cpSync(original, root, { recursive: true });
+    const f = [...layout.keys()].sort()[2];
+    const victim = layout.get(f)![1];
+    const buf = readFileSync(join(topicPath(root), f));
+    buf[victim.start + 30] ^= 0x10;
+    writeFileSync(join(topicPath(root), f), buf);
+    for (let open = 0; open < 2; open++) {
+      const bus = createBus({ storage: fileStorage(root, { fsync: 'never', segmentBytes: 4096 }) });
+      bus.topic<Msg>('damaged', { capacity: 1024, deadLetter: 'damaged.dlq' });
+      const dlq = bus.topic<Uint8Array>('damaged.dlq', { groups: ['ops'] });
+      await Promise.resolve();
+      const got = dlq.consumer({ group: 'ops' });
+      if (open === 0) {
+        const d = got.tryRecv()!;
+        expect(d.headers).toMatchObject({ 'x-dead-letter-reason': 'corrupt', 'x-original-topic': 'damaged', 'x-original-offset': String(victim.offset), 'x-original-offsets': `${victim.offset}..${victim.offset}` });
+        expect(d.value).toEqual(new Uint8Array(buf.subarray(victim.start, victim.end)));
+        d.ack();
+      }
+      expect(got.tryRecv()).toBeUndefined(); // the second open finds nothing new to dead-letter
+      await bus.close();
+    }
+  });
+
   it('a damaged segment header is rewritten and its records are kept', async () => {
     const root = tempDir('ringbus-header-');
     cpSync(original, root, { recursive: true });

@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
+import type { CorruptRecord } from '../../storage.js';
 import type { QuarantinedRange } from '../types.js';
 import { QUARANTINE_FILE, parseSegmentName, segmentName } from './names.js';
 import { Batch, checkRecord, FORMAT_VERSION, RECORD_FIXED_BODY, RECORD_PREFIX_BYTES, recordOffset, readRecord, type RawRecord, SEGMENT_HEADER_BYTES, SEGMENT_MAGIC, writeSegmentHeader } from './record.js';
@@ -32,6 +33,8 @@ export interface ScanResult {
   truncatedBytes: number;
   truncatedFrom: number | undefined;
   quarantined: QuarantinedRange[];
+  /** The damaged bytes of each quarantined range that had any (copies), for dead-lettering. */
+  corrupt: CorruptRecord[];
   headersRepaired: number;
 }
 
@@ -96,7 +99,7 @@ export function readQuarantine(dir: string): { from: number; to: number; reason:
 export function scanSegments(dir: string, skipBelow: number, onRecord: (r: RawRecord) => void): ScanResult {
   const bases = segmentsIn(dir);
   const known = readQuarantine(dir);
-  const res: ScanResult = { segments: [], records: 0, truncatedBytes: 0, truncatedFrom: undefined, quarantined: [], headersRepaired: 0 };
+  const res: ScanResult = { segments: [], records: 0, truncatedBytes: 0, truncatedFrom: undefined, quarantined: [], corrupt: [], headersRepaired: 0 };
   for (let s = 0; s < bases.length; s++) {
     const base = bases[s];
     const last = s === bases.length - 1;
@@ -135,6 +138,7 @@ export function scanSegments(dir: string, skipBelow: number, onRecord: (r: RawRe
           cuts.push([pos, found.pos]);
           quarantine(dir, { segment: base, position: pos, from: expected, to: found.offset, reason: 'corrupt' }, buf.subarray(pos, found.pos));
           res.quarantined.push({ segment: base, position: pos, bytes: found.pos - pos, from: expected, to: found.offset });
+          if (found.offset > expected) res.corrupt.push({ offset: expected, end: found.offset, bytes: new Uint8Array(buf.subarray(pos, found.pos)), detail: `bad checksum or length in segment ${base} at byte ${pos}` });
           expected = found.offset;
           pos = found.pos;
           continue;
@@ -147,6 +151,7 @@ export function scanSegments(dir: string, skipBelow: number, onRecord: (r: RawRe
         } else {
           quarantine(dir, { segment: base, position: pos, from: expected, to: limit, reason: 'corrupt' }, buf.subarray(pos));
           res.quarantined.push({ segment: base, position: pos, bytes: buf.length - pos, from: expected, to: limit });
+          res.corrupt.push({ offset: expected, end: limit, bytes: new Uint8Array(buf.subarray(pos)), detail: `bad checksum or length in segment ${base} at byte ${pos}` });
           expected = limit;
         }
         tailCut = pos;

@@ -122,7 +122,7 @@ export class FileTopicStore implements TopicStore {
       for (const seg of this.segments) if (seg.index.length > 0) writeIndex(dir, seg);
     }
     this.retain();
-    this.recovered = { tail, messages, groups: this.journal.stored() };
+    this.recovered = scan.corrupt.length === 0 ? { tail, messages, groups: this.journal.stored() } : { tail, messages, groups: this.journal.stored(), corrupt: scan.corrupt };
     this.report = {
       topic,
       segments: scan.segments.length,
