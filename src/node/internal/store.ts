@@ -363,6 +363,20 @@ export class FileTopicStore implements TopicStore {
       d.reject(this.fail(e, 'write'));
       return;
     }
+    if (upTo - this.synced === 1 && this.sealed.length === 0 && !this.journal.dirty && !this.dirDirty) {
+      // a lone change (one awaited publish at a time): fdatasync inline, which saves the thread
+      // pool round trip (~20-40 µs of a ~150 µs sync); batches of more go to the pool
+      this.syncs++;
+      try {
+        fs.fdatasyncSync(this.fd);
+      } catch (e) {
+        d.reject(this.fail(e, 'fdatasync'));
+        return;
+      }
+      this.synced = upTo;
+      d.resolve();
+      return;
+    }
     this.inflight = d;
     this.inflightUpTo = upTo;
     this.flushToDisk(() => {
