@@ -1,0 +1,30 @@
+/**
+ * Run counts of the reliability suite. The default slice is bounded (seconds); `RINGBUS_DEEP=1`
+ * raises every count for a deep run; `RINGBUS_SEED=<n>` replays one fast-check seed.
+ */
+export const DEEP = process.env.RINGBUS_DEEP === '1';
+
+function num(name: string, fallback: number): number {
+  const v = process.env[name];
+  return v === undefined || v === '' ? fallback : Number(v);
+}
+
+/** Model sequences per overflow strategy. */
+export const MODEL_RUNS = num('RINGBUS_MODEL_RUNS', DEEP ? 25_000 : 1_000);
+/** Scheduled interleavings (fc.scheduler) per channel property. */
+export const SCHEDULER_RUNS = num('RINGBUS_SCHEDULER_RUNS', DEEP ? 50_000 : 1_000);
+/** Random inputs per fuzzed entry point. */
+export const FUZZ_RUNS = num('RINGBUS_FUZZ_RUNS', DEEP ? 50_000 : 1_000);
+/** Iterations of each leak loop. */
+export const LEAK_N = num('RINGBUS_LEAK_N', DEEP ? 1_000_000 : 100_000);
+
+export const SEED = process.env.RINGBUS_SEED === undefined ? undefined : Number(process.env.RINGBUS_SEED);
+
+/** Per-file test timeout: generous in deep mode. */
+export const TIMEOUT = DEEP ? 3_600_000 : 60_000;
+
+/** Figures a test reports, printed once per file (collected in docs/reliability.md). */
+export function report(line: string): void {
+  // eslint-disable-next-line no-console
+  console.log(`[reliability] ${line}`);
+}
