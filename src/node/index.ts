@@ -1,6 +1,6 @@
 /**
  * `ringbus/node`: durable topics on the local file system. {@link fileStorage} is a
- * {@link Storage} (`createBus({ storage })` or `bus.topic(name, { storage })`): a segmented,
+ * `Storage` (`createBus({ storage })` or `bus.topic(name, { storage })`): a segmented,
  * CRC-checked append-only log per topic, durable consumer groups, crash recovery, and a
  * `ringbus` CLI to inspect and tail it. Node only (`node:fs`); pure TypeScript, no native code.
  *
@@ -16,7 +16,6 @@
  *
  * @module
  */
-import type { Storage } from '../storage.js';
 import { createFileStorage } from './internal/file-storage.js';
 import type { FileStorage, FileStorageOptions } from './types.js';
 
@@ -25,7 +24,7 @@ export { FORMAT_VERSION } from './internal/record.js';
 export { inspectStorage, type StorageInspection, type TopicInspection, type SegmentInspection, type GroupInspection } from './inspect.js';
 
 /**
- * Creates a file {@link Storage} rooted at `dir` (created if missing). Options are checked
+ * Creates a file `Storage` rooted at `dir` (created if missing). Options are checked
  * now; the directory is locked for this process when the first topic opens, and released when
  * the last one closes (`bus.close()`).
  *
@@ -53,5 +52,3 @@ export { inspectStorage, type StorageInspection, type TopicInspection, type Segm
 export function fileStorage(dir: string, options?: FileStorageOptions): FileStorage {
   return createFileStorage(dir, options);
 }
-
-export type { Storage };

@@ -11,6 +11,16 @@
  */
 import { crc32 } from './crc32.js';
 
+/**
+ * The version of the on-disk format `fileStorage` writes (byte 4 of every segment and index
+ * header); docs/storage.md describes it byte by byte.
+ *
+ * @example
+ * ```ts
+ * import { FORMAT_VERSION } from 'ringbus/node';
+ * console.log(`segments are format v${FORMAT_VERSION}`);
+ * ```
+ */
 export const FORMAT_VERSION = 1;
 export const SEGMENT_MAGIC = [0x52, 0x42, 0x53, 0x47] as const; // 'RBSG'
 export const SEGMENT_HEADER_BYTES = 16;
