@@ -1,7 +1,5 @@
 import type { AsyncIterableX } from 'ix/asynciterable';
 import type { Observable, SchedulerLike } from 'rxjs';
-import { createFramer, type Framer } from '../codec/frame.js';
-import type { Codec, Compression } from '../codec/types.js';
 import { ClosedError, ConfigError, TopicFullError } from '../errors.js';
 import type { RecoveredTopic, TopicStore } from '../storage.js';
 import type { OverflowPolicy } from '../types.js';
@@ -14,6 +12,7 @@ import { type OverflowHost, type OverflowStrategy, strategyFor } from './overflo
 import type { ConsumerPort } from './port.js';
 import { EMPTY_HEADERS, pow2AtLeast, Ring } from './ring.js';
 import { Clock } from './clock.js';
+import { noCodecError, TopicCodec } from './topic-codec.js';
 import { Deadline } from './timer.js';
 import { consumerOptions, type PublishSettings, publishSettings, type TopicSettings } from './topic-options.js';
 
@@ -56,11 +55,8 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
   dropped = 0;
   expired = 0;
   deadLetterDropped = 0;
-  bytesPublished = 0;
-  /** With a codec: turns a retained frame back into a value (each consumer gets its own). */
-  decode: ((bytes: unknown) => T) | undefined;
-  private framer: Framer<T> | undefined;
-  private framers: Map<Codec<T>, Map<Compression | undefined, Framer<T>>> | undefined;
+  /** With a codec: encodes at publish, decodes per consumer. */
+  private readonly codec: TopicCodec<T> | undefined;
   private readonly strategy: OverflowStrategy;
   private readonly groups = new Map<string, Group<T>>();
   private groupList: Group<T>[] = [];
@@ -95,11 +91,12 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
       this.recover(this.store.recovered);
     }
     for (const g of settings.groups) if (!this.groups.has(g)) this.addGroup(g, true, this.ring.head);
-    if (settings.codec !== undefined) {
-      const framer = createFramer<T>({ codec: settings.codec, compression: settings.compression });
-      this.framer = framer;
-      this.decode = (bytes) => framer.decode(bytes as Uint8Array);
-    }
+    if (settings.codec !== undefined) this.codec = new TopicCodec<T>(settings.codec, settings.compression);
+  }
+
+  /** With a codec: turns a retained frame back into a value (each consumer gets its own). */
+  get decode(): ((bytes: unknown) => T) | undefined {
+    return this.codec?.decode;
   }
 
   /** Rebuilds the ring and the durable groups from what the store recovered. */
@@ -147,39 +144,10 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     if (need > this.ring.slots) this.relayout(pow2AtLeast(need));
   }
 
-  /** With a codec: encodes at publish, so the caller's later mutations cannot change the message. */
+  /** With a codec: encodes at publish; without one, a per-publish codec is a mistake. */
   private encode(value: T, s: PublishSettings): T {
-    const base = this.framer;
-    if (base === undefined) {
-      if (s.codec !== undefined || s.compression !== undefined) {
-        throw new ConfigError(s.codec !== undefined ? 'codec' : 'compression', `a per-publish \`${s.codec !== undefined ? 'codec' : 'compression'}\` needs a topic with a \`codec\`; topic \`${this.name}\` has none`);
-      }
-      return value;
-    }
-    let framer = base;
-    if (s.codec !== undefined || s.compression !== undefined) framer = this.framerFor(s.codec ?? base.codec, s.compression ?? base.compression);
-    const bytes = framer.encode(value);
-    this.bytesPublished += bytes.length;
-    return bytes as unknown as T;
-  }
-
-  private framerFor(codec: Codec<T>, compression: Compression | undefined): Framer<T> {
-    this.framers ??= new Map();
-    let byCompression = this.framers.get(codec);
-    if (byCompression === undefined) {
-      byCompression = new Map();
-      this.framers.set(codec, byCompression);
-      // a codec seen for the first time must be readable too
-      const codecs = [...this.framers.keys()];
-      const decoder = createFramer<T>({ codec: this.settings.codec, compression: this.settings.compression, codecs });
-      this.decode = (bytes) => decoder.decode(bytes as Uint8Array);
-    }
-    let framer = byCompression.get(compression);
-    if (framer === undefined) {
-      framer = createFramer<T>({ codec, compression });
-      byCompression.set(compression, framer);
-    }
-    return framer;
+    if (this.codec === undefined) throw noCodecError(this.name, s);
+    return this.codec.encode(value, s) as unknown as T;
   }
 
   get tail(): number {
@@ -202,7 +170,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     const s = options === undefined ? NO_PUBLISH : publishSettings(options);
     if (this.closed) return Promise.reject(this.closedError());
     if (s.signal?.aborted) return Promise.reject(s.signal.reason);
-    if (this.framer !== undefined || s.codec !== undefined) value = this.encode(value, s);
+    if (this.codec !== undefined || s.codec !== undefined || s.compression !== undefined) value = this.encode(value, s);
     if (this.waiting.length === 0) {
       let off: number;
       try {
@@ -223,7 +191,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     const s = options === undefined ? NO_PUBLISH : publishSettings(options);
     if (this.closed) throw this.closedError();
     if (this.waiting.length !== 0) return false;
-    if (this.framer !== undefined || s.codec !== undefined) value = this.encode(value, s);
+    if (this.codec !== undefined || s.codec !== undefined || s.compression !== undefined) value = this.encode(value, s);
     if (this.append(value, s) >= 0) return true;
     if (!this.strategy.waits) this.rejected++;
     return false;
@@ -233,7 +201,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     const s = options === undefined ? NO_PUBLISH : publishSettings(options);
     let list = Array.isArray(values) ? (values as T[]) : Array.from(values);
     if (this.closed) return Promise.reject(this.closedError());
-    if (this.framer !== undefined || s.codec !== undefined) list = list.map((x) => this.encode(x, s)); // all or nothing
+    if (this.codec !== undefined || s.codec !== undefined || s.compression !== undefined) list = list.map((x) => this.encode(x, s)); // all or nothing
     if (s.signal?.aborted) return Promise.reject(s.signal.reason);
     const offsets: number[] = [];
     let i = 0;
@@ -635,20 +603,10 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
       expired: this.expired,
       deadLetterDropped: this.deadLetterDropped,
       subscribers,
-      bytes: this.framer === undefined ? 0 : this.retainedBytes(),
-      bytesPublished: this.bytesPublished,
+      bytes: this.codec === undefined ? 0 : this.codec.retainedBytes(ring),
+      bytesPublished: this.codec === undefined ? 0 : this.codec.bytesPublished,
       closed: this.closed,
       groups,
     };
-  }
-
-  private retainedBytes(): number {
-    const ring = this.ring;
-    let n = 0;
-    for (let o = ring.head; o < ring.tail; o++) {
-      const v = ring.values[o & ring.mask] as unknown;
-      if (v instanceof Uint8Array) n += v.length;
-    }
-    return n;
   }
 }
