@@ -121,6 +121,32 @@ describe('fileStorage', () => {
     expect(info.groups).toEqual([{ name: 'g', committed: 1, lag: 1, unsettledDeliveries: 0 }]);
   });
 
+  it('the group journal is compacted into a snapshot (atomic rename) and a restart resumes from it', async () => {
+    const dir = tempDir();
+    const bus = createBus({ storage: fileStorage(dir, { fsync: 'never' }) });
+    const t = bus.topic<number>('t', { capacity: 1 << 18, groups: ['g'] });
+    const n = 150_000; // 2 events per message: > 4 MiB of journal
+    await t.publishBatch(Array.from({ length: n }, (_, i) => i));
+    const c = t.consumer({ group: 'g', prefetch: 1 << 20 });
+    const held = [];
+    for (let d = c.tryRecv(); d !== undefined; d = c.tryRecv()) {
+      if (d.offset === 100_000 || d.offset === 140_000) held.push(d);
+      else d.ack();
+    }
+    await t.publish(-1);
+    const files = readdirSync(join(dir, 'topics', 't'));
+    expect(files).toContain('groups.snap');
+    expect(files.filter((f) => /^groups\.\d+\.log$/.test(f))).toHaveLength(1);
+    expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    await bus.close();
+    const again = createBus({ storage: fileStorage(dir) }).topic<number>('t', { capacity: 1 << 18, groups: ['g'] });
+    expect(again.stats().groups.g.committed).toBe(100_000);
+    const r = again.consumer({ group: 'g', prefetch: 16 });
+    const back = [r.tryRecv()!, r.tryRecv()!, r.tryRecv()!];
+    expect(back.map((d) => [d.offset, d.deliveryCount])).toEqual([[100_000, 2], [140_000, 2], [n, 1]]);
+    expect(held.map((d) => d.deliveryCount)).toEqual([1, 1]);
+  });
+
   it('rolls segments and deletes whole segments below the head', async () => {
     const dir = tempDir();
     const bus = createBus({ storage: fileStorage(dir, { segmentBytes: 4096 }) });
