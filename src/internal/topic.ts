@@ -12,6 +12,7 @@ import { type OverflowHost, type OverflowStrategy, strategyFor } from './overflo
 import type { ConsumerPort } from './port.js';
 import { EMPTY_HEADERS, pow2AtLeast, Ring } from './ring.js';
 import { Clock } from './clock.js';
+import { PublishQueue } from './publish-queue.js';
 import { noCodecError, TopicCodec } from './topic-codec.js';
 import { Deadline } from './timer.js';
 import { consumerOptions, type PublishSettings, publishSettings, type TopicSettings } from './topic-options.js';
@@ -21,19 +22,6 @@ export interface DeadLetterRouter {
   deadLetterTopic(name: string): TopicImpl<unknown> | undefined;
 }
 
-/** A publisher waiting for room: one value (`values` undefined) or the rest of a batch. */
-interface PendingPublish<T> {
-  value: T | undefined;
-  values: readonly T[] | undefined;
-  index: number;
-  offsets: number[] | undefined;
-  settings: PublishSettings;
-  resolve: (result: never) => void;
-  reject: (e: unknown) => void;
-  onAbort: (() => void) | undefined;
-  /** Resolve once admitted into the ring, without waiting for the store's sync (dead letters). */
-  admitted: boolean;
-}
 
 /** Slots a ring starts with (or fewer, for a smaller capacity). */
 const INITIAL_SLOTS = 1024;
@@ -66,9 +54,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
   private readonly ttlMs: number;
   /** The durable side, when the topic has a storage. */
   readonly store: TopicStore | undefined;
-  private waiting: PendingPublish<T>[] = [];
-  private admitting = false;
-  private admitAgain = false;
+  private readonly queue: PublishQueue<T>;
   private privateSeq = 0;
   private readonly router: DeadLetterRouter | undefined;
 
@@ -85,6 +71,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     this.strategy = strategyFor(settings.overflow, settings.capacity, settings.maxCapacity, settings.growthFactor, settings.shrinkThreshold);
     this.expiryTimer = new Deadline(this.scheduler, () => this.onExpiryTimer());
     this.clock = new Clock(this.scheduler);
+    this.queue = new PublishQueue<T>(this);
     this.ttlMs = settings.ttlMs;
     if (settings.storage !== undefined) {
       this.store = settings.storage.open(name);
@@ -171,7 +158,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     if (this.closed) return Promise.reject(this.closedError());
     if (s.signal?.aborted) return Promise.reject(s.signal.reason);
     if (this.codec !== undefined || s.codec !== undefined || s.compression !== undefined) value = this.encode(value, s);
-    if (this.waiting.length === 0) {
+    if (this.queue.length === 0) {
       let off: number;
       try {
         off = this.append(value, s);
@@ -184,13 +171,13 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
         return Promise.reject(this.fullError());
       }
     }
-    return this.enqueue<number>(value, undefined, s, 0, undefined, admitted);
+    return this.queue.enqueue<number>(value, undefined, s, 0, undefined, admitted);
   }
 
   tryPublish(value: T, options?: PublishOptions): boolean {
     const s = options === undefined ? NO_PUBLISH : publishSettings(options);
     if (this.closed) throw this.closedError();
-    if (this.waiting.length !== 0) return false;
+    if (this.queue.length !== 0) return false;
     if (this.codec !== undefined || s.codec !== undefined || s.compression !== undefined) value = this.encode(value, s);
     if (this.append(value, s) >= 0) return true;
     if (!this.strategy.waits) this.rejected++;
@@ -205,7 +192,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     if (s.signal?.aborted) return Promise.reject(s.signal.reason);
     const offsets: number[] = [];
     let i = 0;
-    if (this.waiting.length === 0) {
+    if (this.queue.length === 0) {
       for (; i < list.length; i++) {
         const off = this.append(list[i], s, false);
         if (off < 0) break;
@@ -218,67 +205,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
         return Promise.reject(this.fullError());
       }
     }
-    return this.enqueue<number[]>(undefined, list, s, i, offsets);
-  }
-
-  private enqueue<R>(value: T | undefined, values: readonly T[] | undefined, settings: PublishSettings, index: number, offsets: number[] | undefined, admitted = false): Promise<R> {
-    return new Promise<R>((resolve, reject) => {
-      const p: PendingPublish<T> = { value, values, index, offsets, settings, resolve: resolve as (r: never) => void, reject, onAbort: undefined, admitted };
-      const signal = settings.signal;
-      if (signal !== undefined) {
-        p.onAbort = () => {
-          const at = this.waiting.indexOf(p);
-          if (at >= 0) this.waiting.splice(at, 1);
-          reject(signal.reason);
-        };
-        signal.addEventListener('abort', p.onAbort, { once: true });
-      }
-      this.waiting.push(p);
-    });
-  }
-
-  /** Admits waiting publishers, in order, while there is room; wakes the groups once per round. */
-  private admit(): void {
-    if (this.admitting) {
-      this.admitAgain = true;
-      return;
-    }
-    this.admitting = true;
-    try {
-      do {
-        this.admitAgain = false;
-        let appended = false;
-        const w = this.waiting;
-        while (w.length > 0) {
-          const p = w[0];
-          let result: number | number[];
-          if (p.values === undefined) {
-            const off = this.append(p.value as T, p.settings, false);
-            if (off < 0) break;
-            appended = true;
-            result = off;
-          } else {
-            const offsets = p.offsets as number[];
-            while (p.index < p.values.length) {
-              const off = this.append(p.values[p.index], p.settings, false);
-              if (off < 0) break;
-              appended = true;
-              offsets.push(off);
-              p.index++;
-            }
-            if (p.index < p.values.length) break;
-            result = offsets;
-          }
-          w.shift();
-          if (p.onAbort !== undefined) p.settings.signal?.removeEventListener('abort', p.onAbort);
-          if (this.store === undefined || p.admitted) p.resolve(result as never);
-          else this.durable(result).then(p.resolve as (r: unknown) => void, p.reject);
-        }
-        if (appended) this.wakeAll();
-      } while (this.admitAgain && this.waiting.length > 0);
-    } finally {
-      this.admitting = false;
-    }
+    return this.queue.enqueue<number[]>(undefined, list, s, i, offsets);
   }
 
   /** Resolves `result` once the store has made everything so far durable. */
@@ -286,13 +213,15 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     return (this.store as TopicStore).sync().then(() => result);
   }
 
-  private wakeAll(): void {
+  /** @internal (PublishQueueHost) */
+  wakeAll(): void {
     const gl = this.groupList;
     for (let i = 0; i < gl.length; i++) gl[i].wake();
   }
 
   /** Appends one message if room can be made; returns its offset or -1. Wakes every group unless told not to. */
-  private append(value: T, s: PublishSettings, wake = true): number {
+  /** @internal (PublishQueueHost) */
+  append(value: T, s: PublishSettings, wake = true): number {
     const ring = this.ring;
     const ttl = s.ttlMs < this.ttlMs ? s.ttlMs : this.ttlMs;
     let off: number;
@@ -451,7 +380,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
   }
 
   released(): void {
-    if (this.waiting.length > 0) this.admit();
+    if (this.queue.length > 0) this.queue.admit();
     if (this.capacity !== this.settings.capacity) this.strategy.onRelease(this);
   }
 
@@ -545,12 +474,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
   close(): Promise<void> {
     if (!this.closed) {
       this.closed = true;
-      const w = this.waiting;
-      this.waiting = [];
-      for (const p of w) {
-        if (p.onAbort !== undefined) p.settings.signal?.removeEventListener('abort', p.onAbort);
-        p.reject(this.closedError());
-      }
+      this.queue.rejectAll(() => this.closedError());
       for (const g of this.groupList) g.wake();
     }
     return Promise.resolve();

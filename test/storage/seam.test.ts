@@ -68,6 +68,28 @@ describe('storage seam', () => {
     expect(t.stats()).toMatchObject({ tail: 1, published: 1 });
   });
 
+  it('a store refusing a waiting publish rejects that publish only; the ack that made room does not throw', async () => {
+    const inner = journalStorage();
+    let fail = false;
+    const storage = {
+      name: 'flaky',
+      open(topic: string) {
+        const s = inner.open(topic);
+        return { ...s, recovered: s.recovered, append: (m: Parameters<typeof s.append>[0]) => (fail ? (() => { throw new Error('disk full'); })() : s.append(m)) };
+      },
+    };
+    const t = createBus({ storage }).topic<number>('t', { capacity: 1, groups: ['g'] });
+    await t.publish(0);
+    const refused = t.publish(1);
+    const c = t.consumer({ group: 'g' });
+    const d = c.tryRecv()!;
+    fail = true;
+    expect(() => d.ack()).not.toThrow();
+    await expect(refused).rejects.toThrow('disk full');
+    fail = false;
+    expect(await t.publish(2)).toBe(1);
+  });
+
   it('rejects something that is not a Storage', () => {
     expect(() => createBus({ storage: {} as never })).toThrow(ConfigError);
     expect(() => createBus().topic('t', { storage: 'x' as never })).toThrow(/must be a Storage/);
