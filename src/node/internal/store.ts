@@ -32,6 +32,15 @@ function deferred(): Deferred {
 }
 
 const RESOLVED = Promise.resolve();
+
+/** An fd of a directory, for fsyncs of its entries; -1 where directories cannot be opened (Windows). */
+function openDir(dir: string): number {
+  try {
+    return fs.openSync(dir, 'r');
+  } catch {
+    return -1;
+  }
+}
 /** A batch this large is written at once, without waiting for a sync. */
 const FLUSH_BYTES = 4 * 1024 * 1024;
 
@@ -113,7 +122,7 @@ export class FileTopicStore implements TopicStore {
     for (const seg of this.segments) this.bytesOnDisk += seg.size;
     let tail = this.segments.length > 0 ? this.segments[this.segments.length - 1].end : head;
     if (tail < head) tail = head;
-    this.dirFd = fs.openSync(dir, 'r');
+    this.dirFd = openDir(dir);
     if (this.segments.length === 0) {
       this.active = this.createSegment(tail);
     } else {
@@ -233,7 +242,13 @@ export class FileTopicStore implements TopicStore {
           fs.fdatasyncSync(this.fd);
           for (const fd of this.sealed) fs.fdatasyncSync(fd);
           if (this.journal.dirty) fs.fdatasyncSync(this.journal.journalFd);
-          fs.fsyncSync(this.dirFd);
+          if (this.dirFd >= 0) {
+            try {
+              fs.fsyncSync(this.dirFd);
+            } catch {
+              // best effort, as above
+            }
+          }
         }
         writeIndex(this.dir, this.active);
       }
@@ -399,7 +414,7 @@ export class FileTopicStore implements TopicStore {
       fds.push(this.journal.journalFd);
       this.journal.dirty = false;
     }
-    const dir = this.dirDirty;
+    const dir = this.dirDirty && this.dirFd >= 0;
     this.dirDirty = false;
     this.syncs++;
     let left = fds.length + (dir ? 1 : 0);
@@ -410,7 +425,7 @@ export class FileTopicStore implements TopicStore {
       done();
     };
     for (const fd of fds) fs.fdatasync(fd, one);
-    if (dir) fs.fsync(this.dirFd, one);
+    if (dir) fs.fsync(this.dirFd, () => one(null)); // some file systems cannot fsync a directory: best effort
   }
 
   // ---- background flush ---------------------------------------------------------------------
