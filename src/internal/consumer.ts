@@ -94,7 +94,7 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
       let value: T;
       if (plain) value = ring.values[off & ring.mask] as T;
       else {
-        const r = g.valueOf(off);
+        const r = g.valueAt(off);
         if (!r.ok) continue;
         value = r.value;
       }
@@ -141,7 +141,7 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
       let value: T;
       if (plain) value = ring.values[off & ring.mask] as T;
       else {
-        const r = g.valueOf(off);
+        const r = g.valueAt(off);
         if (!r.ok) continue;
         value = r.value;
       }

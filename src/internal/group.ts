@@ -1,20 +1,11 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
 import type { TopicStore } from '../storage.js';
-import type { StoredGroup } from '../storage.js';
-import type { GroupStats, Headers, Message } from '../types.js';
+import type { Headers, Message } from '../types.js';
 import type { ConsumerImpl } from './consumer.js';
 import { DeliveryImpl } from './delivery.js';
-import { NumHeap } from './heap.js';
 import type { Ring } from './ring.js';
+import { CLAIMED, DEAD, FRESH, GroupWindow, INFLIGHT, SETTLED, WAITING } from './group-window.js';
 import { Deadline, scheduleUnref } from './timer.js';
-
-/** Slot states of a group, valid only where `tag[slot] === offset`; any other slot is FRESH. */
-const FRESH = 0;
-const INFLIGHT = 1;
-const SETTLED = 2;
-const WAITING = 3; // returned, waiting for redelivery (in `redeliver` or `delayed`)
-const DEAD = 4; // being published to the dead-letter topic
-const CLAIMED = 5; // taken by a consumer, being handed out (transient, synchronous)
 
 /** Why a message was dead-lettered (the `x-dead-letter-reason` header). */
 export type DeadLetterReason = 'max-deliveries' | 'terminated' | 'decode-error' | 'corrupt';
@@ -48,30 +39,9 @@ export interface GroupHost<T> {
  * of per-slot state (struct-of-arrays, tagged by offset), a redelivery heap (lowest offset
  * first), delayed nacks, an ack-timeout FIFO, and its members.
  */
-export class Group<T> {
-  readonly name: string;
-  readonly durable: boolean;
-  readonly host: GroupHost<T>;
-  /** The topic's store, for a durable group of a durable topic. */
-  private readonly store: TopicStore | undefined;
-  floor: number;
-  next: number;
-  pending = 0;
-  members: ConsumerImpl<T>[] = [];
-
-  private mask: number;
-  private tag: Float64Array;
-  private state: Uint8Array;
-  private count: Uint32Array;
-  private gens: Float64Array;
-  private epochs: Float64Array;
-  private owner: (ConsumerImpl<T> | null)[];
+export class Group<T> extends GroupWindow<T> {
   private genSeq = 0;
-  private readonly redeliver = new NumHeap();
-  private readonly delayed = new NumHeap();
-  /** Ack timeouts: a sweep every `ackTimeoutMs / 4` while deliveries are held; a delivery stamped with epoch e times out at the sweep making the epoch e + 5. */
   private epoch = 0;
-  private inflight = 0;
   private sweeper: Subscription | null = null;
   private readonly delayTimer: Deadline;
   private registry: FinalizationRegistry<number> | undefined;
@@ -79,66 +49,17 @@ export class Group<T> {
   private wakeAgain = false;
   private rr = 0;
 
-  /** Messages returned to the group so far (nack, ack timeout, a member leaving). */
-  returns = 0;
-  delivered = 0;
-  acked = 0;
-  nacked = 0;
-  redelivered = 0;
-  deadLettered = 0;
-  missed = 0;
-  filtered = 0;
-  expired = 0;
-
   constructor(host: GroupHost<T>, name: string, durable: boolean, start: number) {
-    this.host = host;
-    this.name = name;
-    this.durable = durable;
-    this.floor = start;
-    this.next = start;
-    this.store = durable ? host.store : undefined;
-    const slots = host.ring.slots;
-    this.mask = slots - 1;
-    this.tag = new Float64Array(slots).fill(-1);
-    this.state = new Uint8Array(slots);
-    this.count = new Uint32Array(slots);
-    this.gens = new Float64Array(slots);
-    this.epochs = new Float64Array(slots);
-    this.owner = new Array(slots).fill(null);
+    super(host, name, durable, start);
     this.delayTimer = new Deadline(host.scheduler, () => this.onDelayed());
   }
 
-  private st(offset: number): number {
-    const i = offset & this.mask;
-    return this.tag[i] === offset ? this.state[i] : FRESH;
-  }
-
-  private set(offset: number, state: number): number {
-    const i = offset & this.mask;
-    if (this.tag[i] !== offset) {
-      this.tag[i] = offset;
-      this.count[i] = 0;
-      this.owner[i] = null;
-    }
-    this.state[i] = state;
-    return i;
-  }
-
-  /** True while the delivery `(offset, gen)` is the one holding the message. */
-  holds(offset: number, gen: number): boolean {
-    const i = offset & this.mask;
-    return offset >= this.floor && this.tag[i] === offset && this.state[i] === INFLIGHT && this.gens[i] === gen;
-  }
 
   /** Something may be ready to hand out. */
   hasAvailable(): boolean {
     return this.redeliver.size > 0 || this.next < this.host.ring.tail;
   }
 
-  /** The topic is closed and this group has nothing left to deliver or settle. */
-  get drained(): boolean {
-    return this.host.closed && this.pending === 0 && this.next >= this.host.ring.tail;
-  }
 
   /**
    * Claims the next offset to hand out: redeliveries first (lowest offset first), then the
@@ -185,7 +106,7 @@ export class Group<T> {
   }
 
   /** The value to hand out for a claimed offset: decoded when the topic has a codec. Returns false (and dead-letters it) when it cannot be decoded. */
-  valueOf(off: number): { ok: true; value: T } | { ok: false } {
+  valueAt(off: number): { ok: true; value: T } | { ok: false } {
     const ring = this.host.ring;
     const raw = ring.values[off & ring.mask] as T;
     const decode = this.host.decode;
@@ -360,13 +281,6 @@ export class Group<T> {
     }
   }
 
-  private release(i: number): void {
-    const owner = this.owner[i];
-    this.owner[i] = null;
-    this.inflight--;
-    if (owner !== null) owner.held--;
-  }
-
   private untrack(d: DeliveryImpl<T> | undefined): void {
     if (d !== undefined && d.tracked) {
       d.tracked = false;
@@ -428,21 +342,6 @@ export class Group<T> {
       this.host.released();
       if (this.host.closed) this.checkDrained();
     } else this.advanceFloor();
-  }
-
-  private advanceFloor(): void {
-    const before = this.floor;
-    while (this.floor < this.next) {
-      const s = this.st(this.floor);
-      if (s !== SETTLED && s !== FRESH) break;
-      this.floor++;
-    }
-    if (this.floor !== before) this.host.released();
-    if (this.host.closed) this.checkDrained();
-  }
-
-  private checkDrained(): void {
-    if (this.drained) this.wake();
   }
 
   /** An INFLIGHT offset (owner already released) comes back: redelivery, delay, or dead letter. */
@@ -553,126 +452,6 @@ export class Group<T> {
     consumer.held = 0;
   }
 
-  /**
-   * The ring's head moved past `head` (eviction or expiry): everything below is gone for this
-   * group. Unsettled messages count as missed when `missed` (drop-oldest).
-   */
-  clampTo(head: number, missed: boolean): void {
-    if (this.floor >= head) return;
-    const end = Math.min(head, this.next);
-    for (let off = this.floor; off < end; off++) {
-      const i = off & this.mask;
-      if (this.tag[i] !== off) {
-        continue;
-      }
-      const s = this.state[i];
-      if (s === INFLIGHT || s === WAITING || s === DEAD) {
-        if (s === INFLIGHT) this.release(i);
-        this.pending--;
-        if (s !== DEAD) {
-          if (missed) this.missed++;
-          else this.expired++;
-        }
-        this.state[i] = SETTLED;
-      }
-    }
-    const unreached = Math.max(0, head - Math.max(this.next, this.floor));
-    if (missed) this.missed += unreached;
-    else this.expired += unreached;
-    this.floor = head;
-    if (this.next < head) this.next = head;
-    this.advanceFloor();
-  }
-
-  /** Drop-oldest evicts `off` (the head) while this group may still need it. */
-  dropped(off: number, live: boolean): void {
-    if (off < this.floor) return;
-    const s = this.st(off);
-    if (s === SETTLED) return;
-    if (live || s !== FRESH) this.missed++;
-    if (s === INFLIGHT || s === WAITING || s === DEAD) {
-      if (s === INFLIGHT) this.release(off & this.mask);
-      this.pending--;
-    }
-    this.set(off, SETTLED);
-    if (this.next <= off) this.next = off + 1;
-    if (off === this.floor) this.advanceFloor();
-  }
-
-  /** Settles everything below `offset` (monotonic: a lower offset is a no-op). */
-  commit(offset: number): void {
-    const ring = this.host.ring;
-    const to = Math.min(offset, ring.tail);
-    if (to <= this.floor) return;
-    const { tag, state, owner, mask } = this;
-    const live = ring.live;
-    const rmask = ring.mask;
-    for (let off = this.floor; off < to; off++) {
-      const i = off & mask;
-      const s = tag[i] === off ? state[i] : FRESH;
-      if (s === SETTLED) continue;
-      if (s === FRESH) {
-        // never delivered (at or past the cursor): committing past it acks it (or it had expired)
-        if (off >= this.next) {
-          if (live[off & rmask] === 1) this.acked++;
-          else this.expired++;
-        }
-        continue;
-      }
-      if (s === INFLIGHT) {
-        const o = owner[i];
-        owner[i] = null;
-        this.inflight--;
-        if (o !== null) o.held--;
-      }
-      if (s !== DEAD) this.acked++;
-      this.pending--;
-      state[i] = SETTLED;
-    }
-    this.floor = to;
-    if (this.next < to) this.next = to;
-    if (this.store !== undefined) this.store.group({ kind: 'commit', group: this.name, offset: to });
-    this.advanceFloor();
-    this.host.released();
-    this.wakeOwners();
-  }
-
-  /** Moves the next delivery to `offset` (clamped to what is retained); every outstanding delivery becomes stale. */
-  seek(offset: number): void {
-    const ring = this.host.ring;
-    const to = Math.max(ring.head, Math.min(offset, ring.tail));
-    const from = Math.min(this.floor, to);
-    const end = Math.max(this.next, to);
-    for (let off = from; off < end; off++) {
-      const i = off & this.mask;
-      const s = this.tag[i] === off ? this.state[i] : FRESH;
-      if (off < to && off >= this.floor && s !== SETTLED && s !== DEAD && (s !== FRESH || off >= this.next)) {
-        if (ring.isLive(off)) this.missed++;
-        else this.expired++; // expired before the group settled it
-      }
-      if (this.tag[i] === off) {
-        if (s === INFLIGHT) this.release(i);
-        this.tag[i] = -1;
-        this.owner[i] = null;
-      }
-    }
-    this.pending = 0;
-    this.redeliver.clear();
-    this.delayed.clear();
-    this.floor = to;
-    this.next = to;
-    if (this.store !== undefined) this.store.group({ kind: 'seek', group: this.name, offset: to });
-    this.host.released();
-    this.wakeOwners();
-    this.wake();
-  }
-
-  private wakeOwners(): void {
-    const ms = this.members;
-    if (ms.length === 1) ms[0].onAvailable();
-    else for (const m of ms.slice()) if (!m.closed) m.onAvailable();
-  }
-
   /** Wakes members that can take a delivery (round robin), without recursion. */
   wake(): void {
     const ms0 = this.members;
@@ -701,19 +480,6 @@ export class Group<T> {
     }
   }
 
-  /** Recovery: marks what the store says was settled above the committed offset, and delivery counts. */
-  restore(sg: StoredGroup): void {
-    const tail = this.host.ring.tail;
-    for (const off of sg.settled) if (off >= this.floor && off < tail) this.set(off, SETTLED);
-    for (const [off, c] of sg.deliveries) {
-      if (off < this.floor || off >= tail || this.st(off) !== FRESH) continue;
-      const i = this.set(off, FRESH);
-      this.count[i] = c;
-    }
-    while (this.floor < tail && this.st(this.floor) === SETTLED) this.floor++;
-    this.next = this.floor;
-  }
-
   join(consumer: ConsumerImpl<T>): void {
     this.members.push(consumer);
   }
@@ -726,36 +492,6 @@ export class Group<T> {
     else this.wake();
   }
 
-  /** The ring was re-laid into `slots` slots: re-lay the window too. */
-  resize(slots: number): void {
-    const mask = slots - 1;
-    const tag = new Float64Array(slots).fill(-1);
-    const state = new Uint8Array(slots);
-    const count = new Uint32Array(slots);
-    const gens = new Float64Array(slots);
-    const epochs = new Float64Array(slots);
-    const owner = new Array<ConsumerImpl<T> | null>(slots).fill(null);
-    const ring = this.host.ring;
-    for (let off = Math.max(this.floor, ring.head); off < ring.tail; off++) {
-      const a = off & this.mask;
-      if (this.tag[a] !== off) continue;
-      const b = off & mask;
-      tag[b] = off;
-      state[b] = this.state[a];
-      count[b] = this.count[a];
-      gens[b] = this.gens[a];
-      epochs[b] = this.epochs[a];
-      owner[b] = this.owner[a];
-    }
-    this.mask = mask;
-    this.tag = tag;
-    this.state = state;
-    this.count = count;
-    this.gens = gens;
-    this.epochs = epochs;
-    this.owner = owner;
-  }
-
   /** Stops timers (topic deleted or group removed). */
   dispose(): void {
     this.sweeper?.unsubscribe();
@@ -763,23 +499,4 @@ export class Group<T> {
     this.delayTimer.cancel();
   }
 
-  stats(): GroupStats {
-    const tail = this.host.ring.tail;
-    return {
-      members: this.members.length,
-      next: this.next,
-      committed: this.floor,
-      pending: this.pending,
-      lag: tail - this.floor,
-      delivered: this.delivered,
-      acked: this.acked,
-      nacked: this.nacked,
-      redelivered: this.redelivered,
-      deadLettered: this.deadLettered,
-      missed: this.missed,
-      filtered: this.filtered,
-      expired: this.expired,
-      durable: this.durable,
-    };
-  }
 }

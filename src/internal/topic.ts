@@ -1,6 +1,6 @@
 import type { AsyncIterableX } from 'ix/asynciterable';
 import type { Observable, SchedulerLike } from 'rxjs';
-import { ClosedError, ConfigError, TopicFullError } from '../errors.js';
+import { ClosedError, TopicFullError } from '../errors.js';
 import type { RecoveredTopic, TopicStore } from '../storage.js';
 import type { OverflowPolicy } from '../types.js';
 import type { Consumer, ConsumerOptions, Delivery, GroupStats, Headers, PublishOptions, Topic, TopicStats, WritableOptions } from '../types.js';
