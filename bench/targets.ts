@@ -36,6 +36,8 @@ export const TARGETS: Target[] = [
   { label: 'channel(1024) vs Effect Queue offer/take', subject: 'ringbus channel(1024) send/recv/ack', peer: 'effect Queue.bounded offer/take', kind: 'throughput-ratio', bound: 3.0 },
   { label: 'streaming 10M through cap 1024: heap growth after the first 1M', subject: 'ringbus stream 10M cap 1024 (heap)', peer: [], kind: 'heap-growth', bound: 2 * 1024 * 1024 },
   { label: 'retaining 1M: topic heap vs plain Array heap', subject: 'ringbus retain 1M (heap)', peer: 'Array retain 1M (heap)', kind: 'heap-ratio', bound: 2.0 },
+  // issue 4: the framed msgpack path within 10 % of raw msgpack
+  { label: 'framed msgpack encode+decode vs raw @msgpack/msgpack', subject: 'ringbus codec msgpack framed', peer: 'msgpack encode+decode', kind: 'throughput-ratio', bound: 0.9 },
   // issue 7: durable appends against the physical limit (raw fs loops, same framing) and lmdb
   { label: 'file never ×1000 vs raw batched write loop', subject: 'ringbus file never: publish ×1000 in flight', peer: 'raw fs write batch 1000 (no fsync)', kind: 'throughput-ratio', bound: 0.5 },
   { label: 'file always ×1000 vs raw batch of 1000 + fdatasync', subject: 'ringbus file always: publish ×1000 in flight', peer: 'raw fs write batch 1000 + fdatasync', kind: 'throughput-ratio', bound: 0.5 },
