@@ -117,7 +117,7 @@ export function renderMarkdownBlock(file: RunFile): string {
   if (file.skipped.length > 0) L.push('', `Skipped: ${file.skipped.length} case(s) — ${file.skipReason ?? 'not run'}.`);
   if (file.failed.length > 0) L.push('', `**Failed:** ${file.failed.join(', ')}.`);
   L.push('', '![Throughput relative to the raw ring, log scale](benchmarks.svg)', '');
-  L.push('### Targets (issue 5)', '');
+  L.push('### Targets (issues 4, 5 and 7)', '');
   L.push('| target | measured | status |', '|---|---:|---|');
   for (const o of evaluateTargets(file.results)) {
     const t = o.target;
@@ -241,7 +241,7 @@ export function writeDocs(file: RunFile): { md: string; svg: string } {
 }
 
 export function printTargets(file: RunFile, out: (s: string) => void = (s) => process.stdout.write(s + '\n')): void {
-  out(`targets (issue 5)${file.quick ? ' — quick run: small N, ratios are not meaningful and not asserted' : ''}:`);
+  out(`targets (issues 4, 5, 7)${file.quick ? ' — quick run: small N, ratios are not meaningful and not asserted' : ''}:`);
   for (const o of evaluateTargets(file.results)) out(`  ${o.text}`);
 }
 
