@@ -198,6 +198,17 @@ async function main(): Promise<number> {
     }
   }
 
+  for (const c of toRun) {
+    if (c.requires === undefined) continue;
+    try {
+      await import(c.requires);
+    } catch {
+      process.stdout.write(`${c.name} skipped: ${c.requires} is not installed (npm i --no-save ${c.requires} to run it)\n`);
+      skipped.push(c.name);
+    }
+  }
+  toRun = toRun.filter((c) => !skipped.includes(c.name));
+
   const started = new Date();
   process.stdout.write(
     `ringbus bench${o.quick ? ' (quick)' : ''}: ${toRun.length} case(s), N = ${o.n.toLocaleString('en-US')}, ` +

@@ -46,6 +46,8 @@ export interface Case {
   fanout?: number;
   /** 'memory' cases run once, without warm-up, and report `metrics`. */
   kind?: CaseKind;
+  /** An optional peer package the case needs; without it the case is skipped, saying so. */
+  requires?: string;
   /** N for this case given the suite's N (lets memory cases pick their own sizes). */
   size?(base: number, quick: boolean): number;
   prepare(n: number): Trial | Promise<Trial>;

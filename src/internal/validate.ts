@@ -3,7 +3,7 @@ import { ConfigError } from '../errors.js';
 /** Renders a value for an error message: `` `0` (number) ``. */
 export function describe(value: unknown): string {
   let shown: string;
-  if (typeof value === 'string') shown = JSON.stringify(value);
+  if (typeof value === 'string') shown = JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
   else if (typeof value === 'bigint') shown = `${value}n`;
   else if (typeof value === 'function') shown = `[function ${value.name || 'anonymous'}]`;
   else if (typeof value === 'symbol') shown = value.toString();
@@ -108,6 +108,11 @@ export function headers(option: string, value: unknown): Readonly<Record<string,
     }
   }
   return value as Readonly<Record<string, string>>;
+}
+
+/** The message of an unknown thrown value. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 export { RANGE_MAX };

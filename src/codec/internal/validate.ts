@@ -1,26 +1,7 @@
 import { CodecError, ConfigError, isRingbusError } from '../../errors.js';
+import { describe, messageOf } from '../../internal/validate.js';
 
-/** Renders a rejected value for a `ConfigError` message: `` `12` (number) ``. */
-export function describe(value: unknown): string {
-  let shown: string;
-  switch (typeof value) {
-    case 'string':
-      shown = JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-      break;
-    case 'bigint':
-      shown = `${value}n`;
-      break;
-    case 'function':
-      shown = `[function ${value.name || 'anonymous'}]`;
-      break;
-    case 'object':
-      shown = value === null ? 'null' : Object.prototype.toString.call(value);
-      break;
-    default:
-      shown = String(value);
-  }
-  return `\`${shown}\` (${value === null ? 'null' : typeof value})`;
-}
+export { describe, messageOf };
 
 /** Throws `ConfigError` unless `value` is an integer from `min` to `max`. */
 export function checkInteger(option: string, value: unknown, min: number, max: number): number {
@@ -52,10 +33,6 @@ export function checkBoolean(option: string, value: unknown): void {
   }
 }
 
-/** The message of an unknown thrown value. */
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** `error` itself when it is already a `CodecError`, else a `CodecError` wrapping it. */
 export function toCodecError(reason: string, what: string, error: unknown): CodecError {

@@ -1,19 +1,7 @@
 import { ConfigError } from '../../errors.js';
+import { describe } from '../../internal/validate.js';
 
-/** Renders a rejected value for a `ConfigError` message: `` `0` (number) ``. */
-export function describe(value: unknown): string {
-  let shown: string;
-  if (typeof value === 'string') shown = JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  else if (typeof value === 'function') shown = `[function ${value.name || 'anonymous'}]`;
-  else if (typeof value === 'bigint') shown = `${value}n`;
-  else if (typeof value === 'symbol') shown = value.toString();
-  else if (Array.isArray(value)) shown = '[array]';
-  else if (value === null) shown = 'null';
-  else if (typeof value === 'object') shown = '[object]';
-  else shown = String(value);
-  const type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
-  return `\`${shown}\` (${type})`;
-}
+export { describe, messageOf, options } from '../../internal/validate.js';
 
 function fail(option: string, range: string, value: unknown): never {
   throw new ConfigError(option, `\`${option}\` must be ${range}, got ${describe(value)}`);
@@ -87,19 +75,4 @@ export function topic<T>(option: string, value: T): T {
     fail(option, 'a ringbus Topic', value);
   }
   return value;
-}
-
-/** A plain object of options (or undefined) with no unknown keys. Never mutated. */
-export function options<O extends object>(what: string, value: unknown, known: readonly string[]): Partial<O> {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(what, 'an object of options', value);
-  for (const key of Object.keys(value)) {
-    if (!known.includes(key)) throw new ConfigError(key, `\`${key}\` is not an option of ${what}; known options: ${known.join(', ')}`);
-  }
-  return value as Partial<O>;
-}
-
-/** The message of an unknown thrown value. */
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
