@@ -79,18 +79,34 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
   tryRecv(): DeliveryImpl<T> | undefined {
     if (this.closed || this.held >= this.prefetch) return undefined;
     const g = this.g;
-    const filter = this.filter;
-    const ring = g.host.ring;
-    const plain = g.host.decode === undefined;
-    if (plain && filter === undefined && !this.auto) {
+    if (this.filter === undefined && !this.auto && g.host.decode === undefined) {
       // the common case in one pass: no redelivery waiting, no TTL, no codec, no filter
       const off = g.takeRaw(this, true);
       if (off >= 0) return g.wrap(off, this.track);
       if (off === -1) return undefined;
     }
+    const off = this.takeGeneral();
+    if (off < 0) return undefined;
+    const value = this.taken as T;
+    this.taken = undefined;
+    return g.deliver(this, off, this.auto, this.track, value);
+  }
+
+  /** The value `takeGeneral` took. */
+  private taken: T | undefined = undefined;
+
+  /**
+   * The general path of a take: redeliveries, TTL, a codec, a filter. Returns the claimed offset
+   * (its value, decoded, in `taken`) or -1 when nothing is ready.
+   */
+  private takeGeneral(): number {
+    const g = this.g;
+    const ring = g.host.ring;
+    const filter = this.filter;
+    const plain = g.host.decode === undefined;
     for (;;) {
       const off = g.take();
-      if (off < 0) return undefined;
+      if (off < 0) return -1;
       let value: T;
       if (plain) value = ring.values[off & ring.mask] as T;
       else {
@@ -99,7 +115,8 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
         value = r.value;
       }
       if (filter !== undefined && !this.passes(off, value, filter)) continue;
-      return g.deliver(this, off, this.auto, this.track, value);
+      this.taken = value;
+      return off;
     }
   }
 
@@ -136,16 +153,10 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
       }
     }
     while (!this.closed && !sink.closed && this.held < this.prefetch) {
-      const off = g.take();
+      const off = this.takeGeneral();
       if (off < 0) return;
-      let value: T;
-      if (plain) value = ring.values[off & ring.mask] as T;
-      else {
-        const r = g.valueAt(off);
-        if (!r.ok) continue;
-        value = r.value;
-      }
-      if (filter !== undefined && !this.passes(off, value, filter)) continue;
+      const value = this.taken as T;
+      this.taken = undefined;
       if (this.auto) {
         g.deliver(this, off, true, false, value);
         sink.next(value);

@@ -1,9 +1,30 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, createBus } from '../../src/index.js';
+import { ConfigError, createBus, type Storage, type TopicStore } from '../../src/index.js';
 import { describeTopicConformance } from '../conformance/index.js';
 import { journalStorage } from './journal-storage.js';
 
 describeTopicConformance('journal storage seam', (options) => createBus({ ...options, storage: journalStorage() }));
+
+/** A journal storage whose `append` throws `disk full` while `failing(true)`. */
+function flakyStorage(): { storage: Storage; failing(on: boolean): void } {
+  const inner = journalStorage();
+  let fail = false;
+  const storage: Storage = {
+    name: 'flaky',
+    open(topic: string): TopicStore {
+      const s = inner.open(topic);
+      return {
+        ...s,
+        recovered: s.recovered,
+        append(m) {
+          if (fail) throw new Error('disk full');
+          s.append(m);
+        },
+      };
+    },
+  };
+  return { storage, failing: (on) => (fail = on) };
+}
 
 describe('storage seam', () => {
   it('a restart resumes every durable group where it was; unacked deliveries come back with their count', async () => {
@@ -51,42 +72,26 @@ describe('storage seam', () => {
   });
 
   it('a store that refuses a message rejects that publish and accepts nothing', async () => {
-    const inner = journalStorage();
-    let fail = false;
-    const storage = {
-      name: 'flaky',
-      open(topic: string) {
-        const s = inner.open(topic);
-        return { ...s, recovered: s.recovered, append: (m: Parameters<typeof s.append>[0]) => (fail ? (() => { throw new Error('disk full'); })() : s.append(m)) };
-      },
-    };
+    const { storage, failing } = flakyStorage();
     const t = createBus({ storage }).topic<number>('t', { groups: ['g'] });
     await t.publish(1);
-    fail = true;
+    failing(true);
     await expect(t.publish(2)).rejects.toThrow('disk full');
     expect(() => t.tryPublish(3)).toThrow('disk full');
     expect(t.stats()).toMatchObject({ tail: 1, published: 1 });
   });
 
   it('a store refusing a waiting publish rejects that publish only; the ack that made room does not throw', async () => {
-    const inner = journalStorage();
-    let fail = false;
-    const storage = {
-      name: 'flaky',
-      open(topic: string) {
-        const s = inner.open(topic);
-        return { ...s, recovered: s.recovered, append: (m: Parameters<typeof s.append>[0]) => (fail ? (() => { throw new Error('disk full'); })() : s.append(m)) };
-      },
-    };
+    const { storage, failing } = flakyStorage();
     const t = createBus({ storage }).topic<number>('t', { capacity: 1, groups: ['g'] });
     await t.publish(0);
     const refused = t.publish(1);
     const c = t.consumer({ group: 'g' });
     const d = c.tryRecv()!;
-    fail = true;
+    failing(true);
     expect(() => d.ack()).not.toThrow();
     await expect(refused).rejects.toThrow('disk full');
-    fail = false;
+    failing(false);
     expect(await t.publish(2)).toBe(1);
   });
 
