@@ -13,7 +13,7 @@
  * "no codec" codec); give custom codecs ids from 16 to 255, or reuse a built-in id to
  * replace that built-in when decoding (e.g. a `jsonCodec({ reviver })` with id 1).
  *
- * `encode` and `decode` throw {@link CodecError} (`'encode-error'` / `'decode-error'`)
+ * `encode` and `decode` throw `CodecError` (from `ringbus`) (`'encode-error'` / `'decode-error'`)
  * when they fail; anything else they throw is wrapped into one by the frame functions.
  *
  * @example
