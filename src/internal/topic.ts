@@ -7,14 +7,14 @@ import type { Consumer, ConsumerOptions, Delivery, GroupStats, Headers, PublishO
 import { ConsumerImpl, memberSettings } from './consumer.js';
 import { consumeFace, messagesFace, readableFace, valuesFace, writableFace } from './faces.js';
 import { type DeadLetterReason, Group, type GroupHost } from './group.js';
-import { NumHeap } from './heap.js';
 import { type OverflowHost, type OverflowStrategy, strategyFor } from './overflow.js';
 import type { ConsumerPort } from './port.js';
 import { EMPTY_HEADERS, pow2AtLeast, Ring } from './ring.js';
 import { Clock } from './clock.js';
+import { type DeadLetterTarget, deadLetterHeaders, sendDeadLetter } from './dead-letter.js';
+import { Expiry } from './expiry.js';
 import { PublishQueue } from './publish-queue.js';
 import { noCodecError, TopicCodec } from './topic-codec.js';
-import { Deadline } from './timer.js';
 import { consumerOptions, type PublishSettings, publishSettings, type TopicSettings } from './topic-options.js';
 
 /** Where dead letters go: the bus resolves a topic name. */
@@ -48,8 +48,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
   private readonly strategy: OverflowStrategy;
   private readonly groups = new Map<string, Group<T>>();
   private groupList: Group<T>[] = [];
-  private readonly ttlHeap = new NumHeap();
-  private readonly expiryTimer: Deadline;
+  private readonly expiry: Expiry<T>;
   private readonly clock: Clock;
   private readonly ttlMs: number;
   /** The durable side, when the topic has a storage. */
@@ -69,7 +68,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     // slots grow on demand (doubling) up to the capacity: a large capacity costs nothing up front
     this.ring = new Ring<T>(Math.min(pow2AtLeast(settings.capacity), INITIAL_SLOTS));
     this.strategy = strategyFor(settings.overflow, settings.capacity, settings.maxCapacity, settings.growthFactor, settings.shrinkThreshold);
-    this.expiryTimer = new Deadline(this.scheduler, () => this.onExpiryTimer());
+    this.expiry = new Expiry<T>(this.scheduler, () => this.onExpiryTimer());
     this.clock = new Clock(this.scheduler);
     this.queue = new PublishQueue<T>(this);
     this.ttlMs = settings.ttlMs;
@@ -98,10 +97,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
       this.fit(m.offset + 1);
       if (m.offset > ring.tail) ring.skipTo(m.offset);
       ring.append(m.value as T, m.key, m.headers, m.timestamp, m.expires);
-      if (m.expires !== Infinity) {
-        this.ttlHeap.push(m.expires, m.offset);
-        this.expiryTimer.arm(m.expires);
-      }
+      if (m.expires !== Infinity) this.expiry.add(m.expires, m.offset);
     }
     if (empty) ring.startAt(r.tail);
     else if (r.tail > ring.tail) {
@@ -244,10 +240,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     if (this.store !== undefined) this.persist(value, s, now, expires);
     off = ring.append(value, s.key, s.headers ?? EMPTY_HEADERS, now, expires);
     this.published++;
-    if (expires !== Infinity) {
-      this.ttlHeap.push(expires, off);
-      this.expiryTimer.arm(expires);
-    }
+    if (expires !== Infinity) this.expiry.add(expires, off);
     if (wake) this.wakeAll();
     return off;
   }
@@ -322,28 +315,16 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
   // ---- GroupHost ----------------------------------------------------------------------------
 
   get ttlActive(): boolean {
-    return this.ttlHeap.size !== 0;
+    return this.expiry.active;
   }
 
   expireDue(): void {
-    if (this.ttlHeap.size === 0) return;
-    const now = this.scheduler.now();
-    if (this.ttlHeap.peekKey() <= now) this.expireUntil(now);
+    if (this.expiry.due()) this.expireUntil(this.scheduler.now());
   }
 
   private expireUntil(now: number): void {
-    const heap = this.ttlHeap;
-    const ring = this.ring;
-    while (heap.size > 0 && heap.peekKey() <= now) {
-      const at = heap.peekKey();
-      const off = heap.pop();
-      if (ring.isLive(off) && ring.expires[off & ring.mask] === at) {
-        ring.tomb(off);
-        this.expired++;
-      }
-    }
+    this.expired += this.expiry.expire(this.ring, now);
     this.afterHeadMove();
-    if (heap.size > 0) this.expiryTimer.arm(heap.peekKey());
   }
 
   private onExpiryTimer(): void {
@@ -353,31 +334,15 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
   }
 
   deadLetter(group: string, offset: number, reason: DeadLetterReason, detail: string | undefined, deliveries: number, value: T, key: string | undefined, headers: Headers): true | Promise<unknown> {
-    const dlq = this.settings.deadLetter === undefined ? undefined : this.router?.deadLetterTopic(this.settings.deadLetter);
-    if (dlq === undefined || dlq.closed) {
-      this.deadLetterDropped++;
-      return true;
-    }
-    const h: Record<string, string> = {
-      ...headers,
-      'x-dead-letter-reason': reason,
-      'x-original-topic': this.name,
-      'x-original-offset': String(offset),
-      'x-original-group': group,
-      'x-deliveries': String(deliveries),
-    };
-    if (detail !== undefined) h['x-dead-letter-detail'] = detail;
-    const options = key === undefined ? { headers: h } : { key, headers: h };
-    if (dlq.tryPublish(value, options)) return true;
-    if (!dlq.waits) {
-      this.deadLetterDropped++; // the dead-letter topic refused it (and counted it as rejected)
-      return true;
-    }
-    // settled once admitted, like the tryPublish path above (its durability is the dead-letter topic's next sync)
-    return dlq.publish(value, options, true).catch(() => {
-      this.deadLetterDropped++;
-    });
+    const name = this.settings.deadLetter;
+    const dlq = name === undefined ? undefined : (this.router?.deadLetterTopic(name) as DeadLetterTarget<T> | undefined);
+    const h = deadLetterHeaders(headers, { topic: this.name, group, offset, reason, detail, deliveries });
+    return sendDeadLetter(dlq, value, key, h, this.droppedDeadLetter);
   }
+
+  private readonly droppedDeadLetter = (): void => {
+    this.deadLetterDropped++;
+  };
 
   released(): void {
     if (this.queue.length > 0) this.queue.admit();
@@ -489,7 +454,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     }
     this.groups.clear();
     this.groupList = [];
-    this.expiryTimer.cancel();
+    this.expiry.cancel();
     this.ring.reset();
     return this.store === undefined ? Promise.resolve() : this.store.destroy();
   }
