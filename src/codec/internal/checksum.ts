@@ -15,11 +15,11 @@ function makeCrcTable(): Uint32Array {
   return table;
 }
 
-/** The CRC-32 (IEEE 802.3, as in gzip) of `bytes`, as an unsigned 32-bit integer. */
-export function crc32(bytes: Uint8Array): number {
+/** The CRC-32 (IEEE 802.3, as in gzip) of `bytes[start, end)`, as an unsigned 32-bit integer. */
+export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number {
   const table = (crcTable ??= makeCrcTable());
   let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = table[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  for (let i = start; i < end; i++) c = table[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
 

@@ -3,26 +3,10 @@
  * pure-JS fallback with the same results.
  */
 import * as zlib from 'node:zlib';
+import { crc32 as crc32Table } from '../../codec/internal/checksum.js';
 
-let table: Int32Array | undefined;
-
-function makeTable(): Int32Array {
-  const t = new Int32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c;
-  }
-  return t;
-}
-
-/** The pure-JS CRC-32 of `bytes[start, end)`, as an unsigned 32-bit integer. */
-export function crc32js(bytes: Uint8Array, start = 0, end = bytes.length): number {
-  const t = (table ??= makeTable());
-  let c = -1;
-  for (let i = start; i < end; i++) c = t[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ -1) >>> 0;
-}
+/** The pure-JS CRC-32 of `bytes[start, end)` (shared with `ringbus/codec`'s gzip check). */
+export const crc32js: (bytes: Uint8Array, start?: number, end?: number) => number = crc32Table;
 
 const native = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
 
