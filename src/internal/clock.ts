@@ -1,12 +1,12 @@
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { scheduleUnref } from './timer.js';
 
-const STAMPS_PER_READ = 16;
+const STAMPS_PER_READ = 64;
 
 /**
  * Time for a topic, through its scheduler. `now()` reads the scheduler every time (TTL, delays,
  * timeouts). `stamp()` gives publish timestamps and, on the default `asyncScheduler` only,
- * reads the wall clock at most once every 16 stamps (a clock read costs more than a whole
+ * reads the wall clock at most once every 64 stamps (a clock read costs more than a whole
  * in-memory delivery); the cached value is also dropped by a 1 ms timer, so it is never older
  * than 1 ms plus the length of the synchronous run it was read in. Virtual-time schedulers are
  * always read exactly.
