@@ -84,6 +84,8 @@ export interface TopicStore {
   close(): Promise<void>;
   /** Releases the store and deletes the topic's data (the topic was deleted). */
   destroy(): Promise<void>;
+  /** The store's own figures (segments, bytes, syncs, what recovery did), for `topic.stats().storage`. */
+  stats?(): object;
 }
 
 /** Opens the durable side of topics, by name. */

@@ -213,6 +213,8 @@ export interface TopicStats {
   readonly bytesPublished: number;
   readonly closed: boolean;
   readonly groups: Readonly<Record<string, GroupStats>>;
+  /** With a storage: its figures for this topic (for `fileStorage`: segments, bytes, syncs, the recovery report). */
+  readonly storage?: object;
 }
 
 /** A snapshot of a bus's figures. */

@@ -480,7 +480,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
       subscribers += g.members.length;
     }
     const ring = this.ring;
-    return {
+    const stats: TopicStats = {
       name: this.name,
       capacity: this.capacity,
       size: ring.size,
@@ -497,5 +497,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
       closed: this.closed,
       groups,
     };
+    const storage = this.store?.stats?.();
+    return storage === undefined ? stats : { ...stats, storage };
   }
 }

@@ -81,6 +81,19 @@ describe('fileStorage', () => {
     expect(again.topic<{ a: number }>('coded', { codec: json }).consumer({ from: 'earliest' }).tryRecv()!.value).toEqual({ a: 1 });
   });
 
+  it("the store's figures and recovery report appear in topic.stats().storage", async () => {
+    const dir = tempDir();
+    const bus = createBus({ storage: fileStorage(dir) });
+    const t = bus.topic<number>('t', { groups: ['g'] });
+    await t.publishBatch([1, 2, 3]);
+    const s = t.stats().storage as { segments: number; tail: number; records: number; syncs: number; recovery: RecoveryReport };
+    expect(s).toMatchObject({ segments: 1, tail: 3, records: 3 });
+    expect(s.syncs).toBeGreaterThan(0);
+    expect(s.recovery).toBeDefined();
+    await bus.close();
+    expect(createBus().topic('memory').stats().storage).toBeUndefined();
+  });
+
   it('group commit: 1000 publishes in flight share a few fdatasyncs, and each resolves after one', async () => {
     const dir = tempDir();
     const storage = fileStorage(dir);
