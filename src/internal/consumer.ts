@@ -320,6 +320,10 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
     return this.g.returns;
   }
 
+  get more(): boolean {
+    return this.g.hasAvailable();
+  }
+
   defer(work: () => void): void {
     scheduleUnref(this.scheduler, 0, work);
   }

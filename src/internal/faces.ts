@@ -51,7 +51,7 @@ export function messagesFace<T>(open: () => ConsumerPort<T>): Observable<Deliver
       let d: Delivery<T> | undefined = parked;
       parked = undefined;
       if (d !== undefined) subscriber.next(d);
-      while (!subscriber.closed && (d = port.tryRecv()) !== undefined) {
+      while (!subscriber.closed && port.more && (d = port.tryRecv()) !== undefined) {
         if (d.deliveryCount > 1 && port.returns !== returns) {
           parked = d;
           if (!resume) {

@@ -22,6 +22,8 @@ export interface ConsumerPort<T> {
   close(): void;
   /** Counts messages returned to the group (nack, timeout, close): a push face uses it to tell a redelivery it caused itself. */
   readonly returns: number;
+  /** False when a `tryRecv` now would surely find nothing in the group (a cheap hint; true may still find nothing). */
+  readonly more: boolean;
   /** Runs `work` soon, on the topic's scheduler (a fresh macrotask on the default one). */
   defer(work: () => void): void;
   /** Optional fast path for `values()`: see `ConsumerImpl.drainValues`. */
