@@ -3,7 +3,7 @@ import { ClosedError } from '../errors.js';
 import type { Consumer, ConsumerOptions, Delivery, Message } from '../types.js';
 import type { DeliveryImpl } from './delivery.js';
 import type { Group } from './group.js';
-import type { ConsumerPort } from './port.js';
+import type { ConsumerPort, ReadyListener } from './port.js';
 import { scheduleUnref } from './timer.js';
 import { duration, integer, signal as checkSignal } from './validate.js';
 
@@ -37,7 +37,7 @@ export interface ValueSink<T> {
 export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
   held = 0;
   closed = false;
-  onReady: (() => void) | null = null;
+  onReady: ReadyListener | null = null;
   /** Why the consumer was aborted, when it was. */
   abortReason: unknown = undefined;
   aborted = false;
@@ -271,7 +271,7 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
   /** The group may have something for this member (or has drained). */
   onAvailable(): void {
     if (this.waiters.length > 0) this.serveWaiters();
-    else if (this.onReady !== null) this.onReady();
+    else if (this.onReady !== null) this.onReady.ready();
   }
 
   /**
@@ -301,7 +301,7 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
     if (this.onAbort !== undefined) this.signal?.removeEventListener('abort', this.onAbort);
     this.g.leave(this);
     this.flushWaiters();
-    this.onReady?.();
+    this.onReady?.ready();
   }
 
   /** Closes because a signal aborted: waiters and faces see `reason`. */

@@ -1,7 +1,7 @@
 import { AsyncIterableX } from 'ix/asynciterable';
 import { Observable, type Subscriber } from 'rxjs';
 import type { Delivery, Topic, WritableOptions } from '../types.js';
-import type { ConsumerPort } from './port.js';
+import type { ConsumerPort, ReadyListener } from './port.js';
 import * as v from './validate.js';
 
 /**
@@ -9,95 +9,155 @@ import * as v from './validate.js';
  * `close`), so any engine implementing the port gets all of them.
  */
 
-/** Drains a port into a subscriber without recursion: a re-entrant wake sets `again`. */
-function pump<T, R>(port: ConsumerPort<T>, subscriber: Subscriber<R>, emit: () => void): () => void {
-  let draining = false;
-  let again = false;
-  return () => {
-    if (draining) {
-      again = true;
+/**
+ * Drains a port into a subscriber without recursion: a re-entrant `ready()` sets `again`. The
+ * port calls `ready()`, a method shared by every instance, so the call stays monomorphic however
+ * many subscriptions come and go.
+ */
+abstract class Pump<T, R> implements ReadyListener {
+  private draining = false;
+  private again = false;
+
+  constructor(
+    protected readonly port: ConsumerPort<T>,
+    protected readonly subscriber: Subscriber<R>,
+  ) {}
+
+  /** Hands out what the port has now. */
+  protected abstract emit(): void;
+
+  ready(): void {
+    if (this.draining) {
+      this.again = true;
       return;
     }
-    draining = true;
+    const { port, subscriber } = this;
+    this.draining = true;
     try {
       do {
-        again = false;
-        emit();
-      } while (again && !subscriber.closed);
+        this.again = false;
+        this.emit();
+      } while (this.again && !subscriber.closed);
     } catch (e) {
       port.close();
       subscriber.error(e);
       return;
     } finally {
-      draining = false;
+      this.draining = false;
     }
     if (subscriber.closed) return;
     if (port.aborted) subscriber.error(port.abortReason);
     else if (port.done) subscriber.complete();
+  }
+
+  /** Subscribes: joins (the port is open), drains what is there, and leaves on teardown. */
+  start(): () => void {
+    this.port.onReady = this;
+    this.ready();
+    return () => {
+      this.port.onReady = null;
+      this.port.close(); // returns what this port still holds
+    };
+  }
+}
+
+/**
+ * `messages()`: a redelivery of a message returned during the current synchronous pass (a
+ * subscriber that nacks at once) waits for a fresh macrotask: a consumer that always nacks must
+ * not hang the thread. It still goes out before anything newer.
+ */
+class MessagesPump<T> extends Pump<T, Delivery<T>> {
+  private parked: Delivery<T> | undefined = undefined;
+  private resume = false;
+  private readonly resumed = (): void => {
+    this.resume = false;
+    this.ready();
   };
+
+  protected emit(): void {
+    if (this.resume) return; // a parked redelivery goes first, on the deferred pass
+    const { port, subscriber } = this;
+    const returns = port.returns;
+    let d: Delivery<T> | undefined = this.parked;
+    this.parked = undefined;
+    if (d !== undefined) subscriber.next(d);
+    while (!subscriber.closed && port.more && (d = port.tryRecv()) !== undefined) {
+      if (d.deliveryCount > 1 && port.returns !== returns) {
+        this.parked = d;
+        this.resume = true;
+        port.defer(this.resumed);
+        return;
+      }
+      subscriber.next(d);
+    }
+  }
+}
+
+/** `values()`: through the port's allocation-free `drainValues` when it has one. */
+class ValuesPump<T> extends Pump<T, T> {
+  protected emit(): void {
+    const { port, subscriber } = this;
+    if (port.drainValues !== undefined) {
+      port.drainValues(subscriber);
+      return;
+    }
+    let d: Delivery<T> | undefined;
+    while (!subscriber.closed && (d = port.tryRecv()) !== undefined) {
+      subscriber.next(d.value);
+      if (subscriber.closed) d.nack();
+      else d.ack();
+    }
+  }
 }
 
 /** `topic.messages()`: subscribe joins the group, unsubscribe leaves it; `prefetch` is the backpressure. */
 export function messagesFace<T>(open: () => ConsumerPort<T>): Observable<Delivery<T>> {
-  return new Observable<Delivery<T>>((subscriber) => {
-    const port = open();
-    // A redelivery of a message returned during this synchronous pass (a subscriber that nacks
-    // at once) waits for a fresh macrotask: a consumer that always nacks must not hang the thread.
-    let parked: Delivery<T> | undefined;
-    let resume = false;
-    const drain = pump(port, subscriber, () => {
-      if (resume) return; // a parked redelivery goes first, on the deferred pass
-      const returns = port.returns;
-      let d: Delivery<T> | undefined = parked;
-      parked = undefined;
-      if (d !== undefined) subscriber.next(d);
-      while (!subscriber.closed && port.more && (d = port.tryRecv()) !== undefined) {
-        if (d.deliveryCount > 1 && port.returns !== returns) {
-          parked = d;
-          if (!resume) {
-            resume = true;
-            port.defer(() => {
-              resume = false;
-              drain();
-            });
-          }
-          return;
-        }
-        subscriber.next(d);
-      }
-    });
-    port.onReady = drain;
-    drain();
-    return () => {
-      port.onReady = null;
-      port.close(); // returns `parked` too: it is held by this port
-    };
-  });
+  return new Observable<Delivery<T>>((subscriber) => new MessagesPump(open(), subscriber).start());
 }
 
 /** `topic.values()`: each value settled once the synchronous downstream returns; returned if the subscription ends meanwhile. */
 export function valuesFace<T>(open: () => ConsumerPort<T>): Observable<T> {
-  return new Observable<T>((subscriber) => {
-    const port = open();
-    const emit =
-      port.drainValues !== undefined
-        ? () => port.drainValues?.(subscriber)
-        : () => {
-            let d: Delivery<T> | undefined;
-            while (!subscriber.closed && (d = port.tryRecv()) !== undefined) {
-              subscriber.next(d.value);
-              if (subscriber.closed) d.nack();
-              else d.ack();
-            }
-          };
-    const drain = pump(port, subscriber, emit);
-    port.onReady = drain;
-    drain();
-    return () => {
-      port.onReady = null;
+  return new Observable<T>((subscriber) => new ValuesPump(open(), subscriber).start());
+}
+
+/** Enqueues what the port has while the stream wants more; ends the stream with the port. */
+class ReadableFill<T> implements ReadyListener {
+  private filling = false;
+  ended = false;
+
+  constructor(
+    readonly port: ConsumerPort<T>,
+    private readonly controller: ReadableStreamDefaultController<Delivery<T>>,
+  ) {}
+
+  ready(): void {
+    if (this.filling || this.ended) return;
+    const { port, controller } = this;
+    this.filling = true;
+    try {
+      let d: Delivery<T> | undefined;
+      while ((controller.desiredSize ?? 0) > 0 && (d = port.tryRecv()) !== undefined) controller.enqueue(d);
+      if (port.aborted) {
+        this.end();
+        controller.error(port.abortReason);
+      } else if (port.done) {
+        this.end();
+        port.close();
+        controller.close();
+      }
+    } catch (e) {
+      this.end();
       port.close();
-    };
-  });
+      controller.error(e);
+    } finally {
+      this.filling = false;
+    }
+  }
+
+  end(): void {
+    this.ended = true;
+    this.port.onReady = null;
+  }
 }
 
 /**
@@ -106,47 +166,19 @@ export function valuesFace<T>(open: () => ConsumerPort<T>): Observable<T> {
  * closes the port, returning what the stream still holds.
  */
 export function readableFace<T>(open: () => ConsumerPort<T>, highWaterMark: number): ReadableStream<Delivery<T>> {
-  let port: ConsumerPort<T>;
-  let filling = false;
-  let ended = false;
-  const fill = (controller: ReadableStreamDefaultController<Delivery<T>>): void => {
-    if (filling || ended) return;
-    filling = true;
-    try {
-      let d: Delivery<T> | undefined;
-      while ((controller.desiredSize ?? 0) > 0 && (d = port.tryRecv()) !== undefined) controller.enqueue(d);
-      if (port.aborted) {
-        ended = true;
-        port.onReady = null;
-        controller.error(port.abortReason);
-      } else if (port.done) {
-        ended = true;
-        port.onReady = null;
-        port.close();
-        controller.close();
-      }
-    } catch (e) {
-      ended = true;
-      port.onReady = null;
-      port.close();
-      controller.error(e);
-    } finally {
-      filling = false;
-    }
-  };
+  let fill: ReadableFill<T>;
   return new ReadableStream<Delivery<T>>(
     {
       start(controller) {
-        port = open();
-        port.onReady = () => fill(controller);
+        fill = new ReadableFill(open(), controller);
+        fill.port.onReady = fill;
       },
-      pull(controller) {
-        fill(controller);
+      pull() {
+        fill.ready();
       },
       cancel() {
-        ended = true;
-        port.onReady = null;
-        port.close();
+        fill.end();
+        fill.port.close();
       },
     },
     { highWaterMark, size: () => 1 },

@@ -13,9 +13,14 @@ import type { Delivery } from '../types.js';
  * - `done` is true once closed, or once the topic is closed and the group drained.
  * - `aborted`/`abortReason`: the port was closed by an AbortSignal.
  */
+/** Told (through `ready()`) when a pull may succeed now, or the port is done. */
+export interface ReadyListener {
+  ready(): void;
+}
+
 export interface ConsumerPort<T> {
   tryRecv(): Delivery<T> | undefined;
-  onReady: (() => void) | null;
+  onReady: ReadyListener | null;
   readonly done: boolean;
   readonly aborted: boolean;
   readonly abortReason: unknown;
