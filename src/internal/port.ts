@@ -1,23 +1,23 @@
 import type { Delivery } from '../types.js';
 
+/** Told (through `ready()`) when a pull may succeed now, or the port is done. */
+export interface ReadyListener {
+  ready(): void;
+}
+
 /**
  * The one narrow port every face (Observable, ReadableStream, ix, channel) is built on.
  * An engine (in-memory ring, durable log, NATS JetStream pull consumer, Redis XREADGROUP)
  * implements it once and gets every face.
  *
  * - `tryRecv()` pulls one delivery if one is ready and the prefetch window allows (never waits).
- * - `onReady` is called (synchronously, possibly re-entrantly) when a pull may succeed now,
+ * - `onReady.ready()` is called (synchronously, possibly re-entrantly) when a pull may succeed now,
  *   or when the port became `done`.
  * - Settlement goes through the Delivery (`ack`/`nack`/`term`/`inProgress`).
  * - `close()` leaves the group and returns every unsettled delivery.
  * - `done` is true once closed, or once the topic is closed and the group drained.
  * - `aborted`/`abortReason`: the port was closed by an AbortSignal.
  */
-/** Told (through `ready()`) when a pull may succeed now, or the port is done. */
-export interface ReadyListener {
-  ready(): void;
-}
-
 export interface ConsumerPort<T> {
   tryRecv(): Delivery<T> | undefined;
   onReady: ReadyListener | null;
