@@ -11,6 +11,47 @@ import { CAPACITY, Sink, merge, settledHeap, type Case, type Msg } from '../lib/
 
 const BATCH = 100;
 
+type EffectQueueModule = (typeof import('effect'))['Queue'];
+type EffectQueue = ReturnType<typeof import('effect').Effect.runSync<import('effect').Queue.Queue<Msg>, never>>;
+
+/** Effect `Queue.bounded(1024)`: producer `offerAll` of 100-message arrays, consumer `take(Queue, q)` in a loop. */
+function effectBatchCase(takeName: string, takeNote: string, take: (Queue: EffectQueueModule, q: EffectQueue) => import('effect').Effect.Effect<ArrayLike<Msg>, unknown>): Case {
+  return {
+    name: `effect Queue.bounded offerAll(100)/${takeName}`,
+    group: 'effect',
+    note: `Queue.bounded(1024); producer offerAll of 100-message arrays, consumer ${takeNote}`,
+    async prepare(n) {
+      const { Effect, Fiber, Queue } = await import('effect');
+      const q = Effect.runSync(Queue.bounded<Msg>(CAPACITY));
+      return {
+        run: () =>
+          Effect.runPromise(
+            Effect.gen(function* () {
+              const sink = new Sink();
+              const producer = yield* Effect.forkChild(
+                Effect.gen(function* () {
+                  for (let b = 0; b < n; b += BATCH) {
+                    const end = Math.min(n, b + BATCH);
+                    const batch: Msg[] = [];
+                    for (let i = b; i < end; i++) batch.push({ id: i, v: 'x' });
+                    yield* Queue.offerAll(q, batch);
+                  }
+                }),
+              );
+              while (sink.count < n) {
+                const xs = yield* take(Queue, q);
+                for (let k = 0; k < xs.length; k++) sink.take(xs[k]);
+              }
+              yield* Fiber.join(producer);
+              return sink.result();
+            }),
+          ),
+      };
+    },
+  };
+}
+
+
 /**
  * The physical limit: a power-of-two ring, struct-of-arrays (a value column and an offset
  * column), monotonic head/tail indices masked on access, slots cleared on take.
@@ -250,100 +291,8 @@ const effect: Case[] = [
       };
     },
   },
-  {
-    name: 'effect Queue.bounded offerAll(100)/takeAll',
-    group: 'effect',
-    note: 'Queue.bounded(1024); producer offerAll of 100-message arrays, consumer takeAll (everything ready)',
-    async prepare(n) {
-      const { Effect, Fiber, Queue } = await import('effect');
-      const q = Effect.runSync(Queue.bounded<Msg>(CAPACITY));
-      return {
-        run: () =>
-          Effect.runPromise(
-            Effect.gen(function* () {
-              const sink = new Sink();
-              const producer = yield* Effect.forkChild(
-                Effect.gen(function* () {
-                  for (let b = 0; b < n; b += BATCH) {
-                    const end = Math.min(n, b + BATCH);
-                    const batch: Msg[] = [];
-                    for (let i = b; i < end; i++) batch.push({ id: i, v: 'x' });
-                    yield* Queue.offerAll(q, batch);
-                  }
-                }),
-              );
-              while (sink.count < n) {
-                const xs = yield* Queue.takeAll(q);
-                for (let k = 0; k < xs.length; k++) sink.take(xs[k]);
-              }
-              yield* Fiber.join(producer);
-              return sink.result();
-            }),
-          ),
-      };
-    },
-  },
-  {
-    name: 'effect Queue.bounded offerAll(100)/takeBetween(1,100)',
-    group: 'effect',
-    note: 'Queue.bounded(1024); producer offerAll of 100-message arrays, consumer takeBetween(1, 100)',
-    async prepare(n) {
-      const { Effect, Fiber, Queue } = await import('effect');
-      const q = Effect.runSync(Queue.bounded<Msg>(CAPACITY));
-      return {
-        run: () =>
-          Effect.runPromise(
-            Effect.gen(function* () {
-              const sink = new Sink();
-              const producer = yield* Effect.forkChild(
-                Effect.gen(function* () {
-                  for (let b = 0; b < n; b += BATCH) {
-                    const end = Math.min(n, b + BATCH);
-                    const batch: Msg[] = [];
-                    for (let i = b; i < end; i++) batch.push({ id: i, v: 'x' });
-                    yield* Queue.offerAll(q, batch);
-                  }
-                }),
-              );
-              while (sink.count < n) {
-                const xs = yield* Queue.takeBetween(q, 1, BATCH);
-                for (let k = 0; k < xs.length; k++) sink.take(xs[k]);
-              }
-              yield* Fiber.join(producer);
-              return sink.result();
-            }),
-          ),
-      };
-    },
-  },
-  {
-    name: 'effect PubSub.bounded publish/take',
-    group: 'effect',
-    note: 'PubSub.bounded(1024), one subscription; producer fiber publish, consumer take',
-    async prepare(n) {
-      const { Effect, Fiber, PubSub } = await import('effect');
-      const ps = Effect.runSync(PubSub.bounded<Msg>(CAPACITY));
-      return {
-        run: () =>
-          Effect.runPromise(
-            Effect.scoped(
-              Effect.gen(function* () {
-                const sink = new Sink();
-                const sub = yield* PubSub.subscribe(ps);
-                const producer = yield* Effect.forkChild(
-                  Effect.gen(function* () {
-                    for (let i = 0; i < n; i++) yield* PubSub.publish(ps, { id: i, v: 'x' });
-                  }),
-                );
-                for (let k = 0; k < n; k++) sink.take(yield* PubSub.take(sub));
-                yield* Fiber.join(producer);
-                return sink.result();
-              }),
-            ),
-          ),
-      };
-    },
-  },
+  effectBatchCase('takeAll', 'takeAll (everything ready)', (Queue, q) => Queue.takeAll(q)),
+  effectBatchCase('takeBetween(1,100)', 'takeBetween(1, 100)', (Queue, q) => Queue.takeBetween(q, 1, BATCH)),
   {
     name: 'effect PubSub.bounded publishAll(100)/takeAll',
     group: 'effect',

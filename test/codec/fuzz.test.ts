@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { prng } from '../helpers.js';
 import { CodecError } from '../../src/errors.js';
 import { bytes, decodeFrame, deflate, encodeFrame, gzip, json, msgpack, text } from '../../src/codec/index.js';
 
-/** A small, seeded PRNG (mulberry32), so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SAMPLE = {
   id: 42,

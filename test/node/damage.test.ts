@@ -6,6 +6,7 @@
 import { cpSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prng as rng } from '../helpers.js';
 import { createBus, type Headers } from '../../src/index.js';
 import { fileStorage, type RecoveryReport } from '../../src/node/index.js';
 import { cleanTempDirs, tempDir } from './helpers.js';
@@ -25,17 +26,6 @@ interface Published {
   headers: Headers;
 }
 
-/** A seeded PRNG (mulberry32), so a failure names a reproducible seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let original: string;
 let published: Published[];
