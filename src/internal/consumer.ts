@@ -135,17 +135,29 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
   /**
    * The `values()` fast path: hands values to `sink` while it stays open and room allows,
    * settling each once `sink.next` returns, returning it if the sink closed meanwhile.
-   * No Delivery is allocated.
+   * No Delivery is allocated. Returns true when it stopped only because nothing is ready and
+   * the topic is open (the face has nothing else to check), false otherwise.
    */
-  drainValues(sink: ValueSink<T>): void {
+  drainValues(sink: ValueSink<T>): boolean {
     const g = this.g;
     const ring = g.host.ring;
-    const filter = this.filter;
-    const plain = g.host.decode === undefined;
-    if (plain && filter === undefined && !this.auto) {
+    if (this.filter === undefined && !this.auto && g.host.decode === undefined) {
       while (!this.closed && !sink.closed && this.held < this.prefetch) {
+        const lane = g.laneOffset();
+        if (lane >= 0) {
+          // caught up: the message needs no slot state while the downstream holds it
+          try {
+            sink.next(ring.values[lane & ring.mask] as T);
+          } catch (e) {
+            g.laneDone(lane, false);
+            throw e;
+          }
+          g.laneDone(lane, !sink.closed && !this.closed);
+          continue;
+        }
+        if (lane === -1) return !g.host.closed;
         const off = g.takeRaw(this);
-        if (off === -1) return;
+        if (off === -1) return !g.host.closed;
         if (off === -2) break; // redeliveries or TTL: the general path below
         const gen = g.rawGen;
         sink.next(ring.values[off & ring.mask] as T); // re-read: a re-entrant publish may grow the ring
@@ -154,7 +166,7 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
     }
     while (!this.closed && !sink.closed && this.held < this.prefetch) {
       const off = this.takeGeneral();
-      if (off < 0) return;
+      if (off < 0) return !g.host.closed;
       const value = this.taken as T;
       this.taken = undefined;
       if (this.auto) {
@@ -166,6 +178,7 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
       sink.next(value);
       g.settleRaw(off, gen, !sink.closed);
     }
+    return false;
   }
 
   recv(options?: { signal?: AbortSignal }): Promise<Delivery<T> | undefined> {
@@ -266,6 +279,12 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
       if (this.aborted) w.reject(this.abortReason);
       else w.resolve(undefined);
     }
+  }
+
+  /** Waiting for a message it has room for: a `recv` is pending, or an attached face wants more and buffers nothing. */
+  get hungry(): boolean {
+    if (this.closed || this.held >= this.prefetch) return false;
+    return this.waiters.length > 0 || (this.onReady !== null && this.onReady.hungry !== false);
   }
 
   /** The group may have something for this member (or has drained). */

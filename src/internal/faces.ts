@@ -15,8 +15,8 @@ import * as v from './validate.js';
  * many subscriptions come and go.
  */
 abstract class Pump<T, R> implements ReadyListener {
-  private draining = false;
-  private again = false;
+  protected draining = false;
+  protected again = false;
 
   constructor(
     protected readonly port: ConsumerPort<T>,
@@ -95,6 +95,28 @@ class MessagesPump<T> extends Pump<T, Delivery<T>> {
 
 /** `values()`: through the port's allocation-free `drainValues` when it has one. */
 class ValuesPump<T> extends Pump<T, T> {
+  override ready(): void {
+    const port = this.port;
+    if (port.drainValues === undefined || this.draining) {
+      super.ready();
+      return;
+    }
+    // the hot path of a caught-up subscriber: one drain, nothing else to check when it went idle
+    const subscriber = this.subscriber;
+    let idle: boolean;
+    this.draining = true;
+    try {
+      idle = port.drainValues(subscriber);
+    } catch (e) {
+      this.draining = false;
+      port.close();
+      subscriber.error(e);
+      return;
+    }
+    this.draining = false;
+    if (!idle || this.again) super.ready(); // more to do: the general loop and its end checks
+  }
+
   protected emit(): void {
     const { port, subscriber } = this;
     if (port.drainValues !== undefined) {
@@ -128,7 +150,13 @@ class ReadableFill<T> implements ReadyListener {
   constructor(
     readonly port: ConsumerPort<T>,
     private readonly controller: ReadableStreamDefaultController<Delivery<T>>,
+    private readonly highWaterMark: number,
   ) {}
+
+  /** Starving only once the reader has taken everything queued. */
+  get hungry(): boolean {
+    return (this.controller.desiredSize ?? 0) >= this.highWaterMark;
+  }
 
   ready(): void {
     if (this.filling || this.ended) return;
@@ -170,7 +198,7 @@ export function readableFace<T>(open: () => ConsumerPort<T>, highWaterMark: numb
   return new ReadableStream<Delivery<T>>(
     {
       start(controller) {
-        fill = new ReadableFill(open(), controller);
+        fill = new ReadableFill(open(), controller, highWaterMark);
         fill.port.onReady = fill;
       },
       pull() {

@@ -27,6 +27,8 @@ export abstract class GroupWindow<T> {
   floor: number;
   next: number;
   pending = 0;
+  /** The offset in the synchronous downstream of a lane hand-off (no slot state; see `Group.laneOffset`), or -1. */
+  lane = -1;
   members: ConsumerImpl<T>[] = [];
 
   protected mask: number;
@@ -71,7 +73,7 @@ export abstract class GroupWindow<T> {
 
   /** The topic is closed and this group has nothing left to deliver or settle. */
   get drained(): boolean {
-    return this.host.closed && this.pending === 0 && this.next >= this.host.ring.tail;
+    return this.host.closed && this.pending === 0 && this.lane === -1 && this.next >= this.host.ring.tail;
   }
 
   /** Wakes members that can take a delivery. */
@@ -290,7 +292,7 @@ export abstract class GroupWindow<T> {
       members: this.members.length,
       next: this.next,
       committed: this.floor,
-      pending: this.pending,
+      pending: this.lane === -1 ? this.pending : this.pending + 1,
       lag: tail - this.floor,
       delivered: this.delivered,
       acked: this.acked,

@@ -30,6 +30,8 @@ export interface GroupHost<T> {
   deadLetter(group: string, offset: number, reason: DeadLetterReason, detail: string | undefined, deliveries: number, value: T, key: string | undefined, headers: Headers): true | Promise<unknown>;
   /** The group's committed offset moved up: room may have been made. */
   released(): void;
+  /** The group found nothing to hand out: admits waiting publishers if there is any room; true when something was. */
+  refill(): boolean;
   /** A private group lost its member. */
   dropPrivate(group: Group<T>): void;
 }
@@ -54,6 +56,14 @@ export class Group<T> extends GroupWindow<T> {
     this.delayTimer = new Deadline(host.scheduler, () => this.onDelayed());
   }
 
+
+  /** Everything has been handed out and a member waits for more: a waiting publisher should go in now. */
+  hungry(): boolean {
+    if (this.next < this.host.ring.tail || this.redeliver.size !== 0) return false;
+    const ms = this.members;
+    for (let i = 0; i < ms.length; i++) if (ms[i].hungry) return true;
+    return false;
+  }
 
   /** Something may be ready to hand out. */
   hasAvailable(): boolean {
@@ -84,6 +94,7 @@ export class Group<T> extends GroupWindow<T> {
     const tail = ring.tail;
     const live = ring.live;
     const rmask = ring.mask;
+    const floor = this.floor;
     while (this.next < tail) {
       const off = this.next++;
       if (live[off & rmask] === 0) {
@@ -93,9 +104,11 @@ export class Group<T> extends GroupWindow<T> {
       }
       if (this.st(off) !== FRESH) continue;
       this.set(off, CLAIMED);
+      if (this.floor !== floor) this.host.released();
       return off;
     }
-    return -1;
+    if (this.floor !== floor) this.host.released(); // after the scan: admitting may re-lay the ring
+    return ring.tail !== tail || this.host.refill() ? this.take() : -1;
   }
 
   /** A message view for a source-side filter. */
@@ -206,16 +219,18 @@ export class Group<T> extends GroupWindow<T> {
     const live = ring.live;
     const rmask = ring.mask;
     const mask = this.mask;
+    const floor = this.floor;
     let off = this.next;
     let i = 0;
     for (;;) {
       if (off >= tail) {
         this.next = off;
-        return -1;
+        if (this.floor !== floor) this.host.released(); // after the scan: admitting may re-lay the ring
+        return ring.tail !== tail || this.host.refill() ? this.takeRaw(consumer, timed) : -1;
       }
       if (live[off & rmask] === 0) {
         this.expired++;
-        if (off === this.floor) this.floor = off + 1;
+        if (off === this.floor) this.floor = off + 1; // a tombstone at the floor: settled
         off++;
         continue;
       }
@@ -247,7 +262,44 @@ export class Group<T> extends GroupWindow<T> {
     this.delivered++;
     if (this.count[i] > 1) this.redelivered++;
     if (this.store !== undefined) this.store.group({ kind: 'deliver', group: this.name, offset: off, count: this.count[i] });
+    if (this.floor !== floor) this.host.released();
     return off;
+  }
+
+  /**
+   * The lane: the next message when this group is caught up (`floor === next`, nothing waiting,
+   * no TTL, no store, the slot never touched), taken without slot state: `next` moves, `floor`
+   * stays on it (so the ring keeps it) until {@link laneDone}. Returns -1 when nothing is ready,
+   * -2 when the caller must take the regular path.
+   */
+  laneOffset(): number {
+    const off = this.next;
+    const ring = this.host.ring;
+    if (off >= ring.tail) return this.host.refill() ? this.laneOffset() : -1;
+    if (off !== this.floor || this.lane !== -1 || this.redeliver.size !== 0 || this.store !== undefined || this.host.ttlActive) return -2;
+    if (ring.live[off & ring.mask] === 0 || this.tag[off & this.mask] === off) return -2;
+    this.next = off + 1;
+    this.delivered++;
+    this.lane = off;
+    return off;
+  }
+
+  /** Ends a lane hand-off: settled when `ok`, else returned for redelivery. */
+  laneDone(off: number, ok: boolean): void {
+    this.lane = -1;
+    if (this.floor !== off || this.next <= off) return; // a seek, commit or clamp moved past it meanwhile
+    if (ok) {
+      this.acked++;
+      this.floor = off + 1;
+      this.host.released();
+      if (this.host.closed) this.checkDrained();
+      return;
+    }
+    const i = this.set(off, INFLIGHT);
+    this.count[i] = 1;
+    this.pending++;
+    this.nacked++;
+    this.giveBack(off, 0);
   }
 
   /** Generation of the last `takeRaw`. */

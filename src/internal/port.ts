@@ -3,6 +3,11 @@ import type { Delivery } from '../types.js';
 /** Told (through `ready()`) when a pull may succeed now, or the port is done. */
 export interface ReadyListener {
   ready(): void;
+  /**
+   * Optional: false while the face still buffers deliveries its reader has not taken (a stream's
+   * queue), so it is not starving even when the group has nothing left. Absent means true.
+   */
+  readonly hungry?: boolean;
 }
 
 /**
@@ -31,6 +36,9 @@ export interface ConsumerPort<T> {
   readonly more: boolean;
   /** Runs `work` soon, on the topic's scheduler (a fresh macrotask on the default one). */
   defer(work: () => void): void;
-  /** Optional fast path for `values()`: see `ConsumerImpl.drainValues`. */
-  drainValues?(sink: { next(value: T): void; readonly closed: boolean }): void;
+  /**
+   * Optional fast path for `values()`: hands out and settles values while `sink` is open; true
+   * when it stopped only because nothing is ready and the topic is open. See `ConsumerImpl.drainValues`.
+   */
+  drainValues?(sink: { next(value: T): void; readonly closed: boolean }): boolean;
 }

@@ -55,6 +55,8 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
   readonly store: TopicStore | undefined;
   private readonly queue: PublishQueue<T>;
   private privateSeq = 0;
+  /** No codec, no store, no topic TTL, not closed: `appendLean` applies to publishes without options. */
+  private lean: boolean;
   private readonly router: DeadLetterRouter | undefined;
 
   constructor(name: string, settings: TopicSettings, router?: DeadLetterRouter) {
@@ -78,6 +80,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     }
     for (const g of settings.groups) if (!this.groups.has(g)) this.addGroup(g, true, this.ring.head);
     if (settings.codec !== undefined) this.codec = new TopicCodec<T>(settings.codec, settings.compression);
+    this.lean = this.codec === undefined && this.store === undefined && this.ttlMs === Infinity;
   }
 
   /** With a codec: turns a retained frame back into a value (each consumer gets its own). */
@@ -171,6 +174,11 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
   }
 
   tryPublish(value: T, options?: PublishOptions): boolean {
+    if (options === undefined && this.lean && this.queue.length === 0) {
+      const off = this.appendLean(value);
+      if (off >= 0) return true;
+      if (off === -1) return false;
+    }
     const s = options === undefined ? NO_PUBLISH : publishSettings(options);
     if (this.closed) throw this.closedError();
     if (this.queue.length !== 0) return false;
@@ -213,6 +221,25 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
   wakeAll(): void {
     const gl = this.groupList;
     for (let i = 0; i < gl.length; i++) gl[i].wake();
+  }
+
+  /**
+   * The common publish in one pass: no options, no codec, no store, no topic TTL, open. Returns
+   * the offset, -1 when full (nothing changed), or -2 when the general `append` must decide.
+   */
+  private appendLean(value: T): number {
+    const ring = this.ring;
+    const slots = ring.mask + 1;
+    let off: number;
+    if (ring.tail - ring.head < slots && ring.size < this.capacity) {
+      off = ring.append(value, undefined, EMPTY_HEADERS, this.clock.stamp(), Infinity);
+    } else if (ring.size === slots && this.capacity === slots && ring.head < this.minFloor()) {
+      off = ring.overwrite(value, undefined, EMPTY_HEADERS, this.clock.stamp());
+    } else return -2;
+    this.published++;
+    const gl = this.groupList;
+    for (let i = 0; i < gl.length; i++) gl[i].wake();
+    return off;
   }
 
   /** Appends one message if room can be made; returns its offset or -1. Wakes every group unless told not to. */
@@ -344,9 +371,29 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     this.deadLetterDropped++;
   };
 
+  /**
+   * Room may have been made. Waiting publishers go in once the ring has drained to half its
+   * capacity (a low-water mark, as Node streams wait for 'drain'): a producer and a consumer in
+   * lock-step then trade one wake per half ring instead of one per message. They go in at once
+   * when a member has nothing left to take and waits for more (a pending `recv`, an attached
+   * face), and a consumer that finds nothing admits them ({@link refill}): the mark never stalls anyone.
+   */
   released(): void {
-    if (this.queue.length > 0) this.queue.admit();
+    if (this.queue.length > 0 && (this.needed <= this.capacity >>> 1 || this.hungry())) this.queue.admit();
     if (this.capacity !== this.settings.capacity) this.strategy.onRelease(this);
+  }
+
+  private hungry(): boolean {
+    const gl = this.groupList;
+    for (let i = 0; i < gl.length; i++) if (gl[i].hungry()) return true;
+    return false;
+  }
+
+  refill(): boolean {
+    if (this.queue.length === 0) return false;
+    const tail = this.ring.tail;
+    this.queue.admit();
+    return this.ring.tail !== tail;
   }
 
   dropPrivate(group: Group<T>): void {
@@ -439,6 +486,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
   close(): Promise<void> {
     if (!this.closed) {
       this.closed = true;
+      this.lean = false;
       this.queue.rejectAll(() => this.closedError());
       for (const g of this.groupList) g.wake();
     }

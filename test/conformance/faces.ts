@@ -89,6 +89,22 @@ export function facesSuite(makeBus: MakeBus): void {
       expect([d.value, d.deliveryCount]).toEqual([2, 2]);
     });
 
+    it('values(): unsubscribing from inside the downstream returns that message to a durable group', async () => {
+      const t = makeBus().topic<number>('t', { groups: ['g'] });
+      const got: number[] = [];
+      const sub = t.values({ group: 'g' }).subscribe((v) => {
+        got.push(v);
+        if (v === 2) sub.unsubscribe();
+      });
+      await t.publishBatch([1, 2, 3]);
+      expect(got).toEqual([1, 2]);
+      expect(t.stats().groups.g).toMatchObject({ members: 0, committed: 1, pending: 1, acked: 1, next: 2 });
+      const c = t.consumer({ group: 'g' });
+      const d = c.tryRecv()!;
+      expect([d.value, d.deliveryCount]).toEqual([2, 2]);
+      expect(c.tryRecv()?.value).toBe(3);
+    });
+
     it('values(): publishing from inside the subscriber, 100 000 deep, neither overflows the stack nor reorders', () => {
       const t = makeBus().topic<number>('t', { capacity: 8 });
       const N = 100_000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TopicFullError } from '../../src/index.js';
+import { type Delivery, TopicFullError } from '../../src/index.js';
 import { isPending, settle, virtualTime } from '../helpers.js';
 import type { MakeBus } from './index.js';
 
@@ -83,6 +83,60 @@ export function retentionSuite(makeBus: MakeBus): void {
       }
       expect(await p).toEqual([0, 1, 2, 3]);
       expect(seen).toEqual([0, 1, 2, 3]);
+    });
+
+    it('block: waiting publishers go in once the ring has drained to half its capacity (low-water mark)', async () => {
+      const t = makeBus().topic<number>('t', { capacity: 8, groups: ['g'] });
+      for (let i = 0; i < 8; i++) t.tryPublish(i);
+      const p = t.publish(8);
+      const c = t.consumer({ group: 'g', prefetch: 8 });
+      for (let i = 0; i < 3; i++) c.tryRecv()?.ack();
+      expect(await isPending(p)).toBe(true); // 5 still needed: above the mark, and the consumer has more to take
+      expect(t.tryPublish(99)).toBe(false); // no queue jumping meanwhile
+      c.tryRecv()?.ack();
+      expect(await p).toBe(8); // 4 needed: at the mark
+      expect(t.stats()).toMatchObject({ tail: 9, published: 9 });
+    });
+
+    it('block: a consumer that finds nothing to take admits waiting publishers at once', async () => {
+      const t = makeBus().topic<number>('t', { capacity: 8, groups: ['g'] });
+      for (let i = 0; i < 8; i++) t.tryPublish(i);
+      const p = t.publish(8);
+      const c = t.consumer({ group: 'g', prefetch: 8 });
+      const held: Delivery<number>[] = [];
+      for (let d = c.tryRecv(); d; d = c.tryRecv()) held.push(d);
+      expect(held.map((d) => d.value)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]); // the ring was full: nothing could go in
+      held.slice(0, 3).forEach((d) => d.ack()); // 5 still needed, but the consumer has nothing left to take
+      expect(c.tryRecv()?.value).toBe(8);
+      expect(await p).toBe(8);
+    });
+
+    it('block: an ack while a recv() waits admits waiting publishers at once', async () => {
+      const t = makeBus().topic<number>('t', { capacity: 8, groups: ['g'] });
+      for (let i = 0; i < 8; i++) t.tryPublish(i);
+      const ps = [t.publish(8), t.publish(9)];
+      const c = t.consumer({ group: 'g', prefetch: 16 });
+      const held: Delivery<number>[] = [];
+      for (let d = c.tryRecv(); d; d = c.tryRecv()) held.push(d);
+      const r = c.recv();
+      expect(await isPending(r)).toBe(true);
+      held[0].ack(); // 7 still needed, far above the mark: the waiting recv is what lets 8 in
+      expect((await r)?.value).toBe(8);
+      expect(await ps[0]).toBe(8);
+      expect(await isPending(ps[1])).toBe(true); // the ring is full again
+    });
+
+    it('block: a push subscriber keeping a sliding window of unacked messages wider than half the capacity never stalls', async () => {
+      const t = makeBus().topic<number>('t', { capacity: 8, groups: ['g'] });
+      const window: Delivery<number>[] = [];
+      const seen: number[] = [];
+      t.messages({ group: 'g', prefetch: 8 }).subscribe((d) => {
+        seen.push(d.value);
+        window.push(d);
+        if (window.length > 6) window.shift()?.ack(); // acks only when something newer arrives
+      });
+      for (let i = 0; i < 40; i++) await t.publish(i);
+      expect(seen).toEqual(Array.from({ length: 40 }, (_, i) => i));
     });
 
     it('reject: publish rejects with TopicFullError and tryPublish returns false, both counted', async () => {

@@ -287,13 +287,24 @@ export class Model {
    * `grow` shrink back while the messages still needed fall under `shrinkThreshold × capacity`.
    */
   released(): void {
-    this.admitWaiting();
+    this.admit();
     this.shrink();
   }
 
-  /** Waiting publishers are admitted whenever room was made (extra calls find no room). */
+  /**
+   * Waiting publishers are admitted once what groups still need has fallen to half the capacity
+   * (the low-water mark; extra calls find it unchanged), or when a consumer finds nothing ({@link refill}).
+   */
   admit(): void {
+    if (this.tail - Math.max(this.head, this.minFloor()) <= this.capacity >>> 1) this.admitWaiting();
+  }
+
+  /** A take found nothing: waiting publishers go in if there is any room; true when any did. */
+  private refill(): boolean {
+    if (this.waiting.length === 0) return false;
+    const tail = this.tail;
     this.admitWaiting();
+    return this.tail !== tail;
   }
 
   private shrink(): void {
@@ -387,6 +398,7 @@ export class Model {
       let off = -1;
       const r = this.ready(g);
       for (const o of r) {
+        if (g.out.get(o)?.kind !== 'waiting') continue; // gone meanwhile: an admission moved the head past it
         g.out.delete(o);
         if (!this.isLive(o)) {
           g.fate('expired');
@@ -402,16 +414,22 @@ export class Model {
           const o = g.next++;
           if (!this.isLive(o)) {
             g.fate('expired');
-            // the engine moves its committed offset past a skipped expired message at it, without
-            // a released() pass (that cannot make room: the expiry already freed the slot)
-            if (!this.known.floorStuckOnSkippedTombstone && o === g.ef) g.ef = o + 1;
+            // the engine moves its committed offset past a skipped expired message at it, with a
+            // released() pass (the low-water mark may be reached now)
+            if (!this.known.floorStuckOnSkippedTombstone && o === g.ef) {
+              g.ef = o + 1;
+              this.released();
+            }
             continue;
           }
           off = o;
           break;
         }
       }
-      if (off < 0) return undefined;
+      if (off < 0) {
+        if (this.refill()) continue;
+        return undefined;
+      }
       const value = this.msgs[off].value;
       if (c.filter && filterRejects(value)) {
         g.fate('filtered');
