@@ -83,13 +83,22 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
       // the common case in one pass: no redelivery waiting, no TTL, no codec, no filter
       const off = g.takeRaw(this, true);
       if (off >= 0) return g.wrap(off, this.track);
-      if (off === -1) return undefined;
+      if (off === -1) return this.starved() ? this.tryRecv() : undefined;
     }
     const off = this.takeGeneral();
-    if (off < 0) return undefined;
+    if (off < 0) return this.starved() ? this.tryRecv() : undefined;
     const value = this.taken as T;
     this.taken = undefined;
     return g.deliver(this, off, this.auto, this.track, value);
+  }
+
+  /**
+   * A take found nothing: unless the face still buffers deliveries for its reader, waiting
+   * publishers go in now if there is any room (the low-water mark must never stall a consumer).
+   * True when something was admitted: take again.
+   */
+  private starved(): boolean {
+    return (this.onReady === null || this.onReady.hungry !== false) && this.g.host.refill();
   }
 
   /** The value `takeGeneral` took. */
@@ -155,9 +164,15 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
           g.laneDone(lane, !sink.closed && !this.closed);
           continue;
         }
-        if (lane === -1) return !g.host.closed;
+        if (lane === -1) {
+          if (this.starved()) continue;
+          return !g.host.closed;
+        }
         const off = g.takeRaw(this);
-        if (off === -1) return !g.host.closed;
+        if (off === -1) {
+          if (this.starved()) continue;
+          return !g.host.closed;
+        }
         if (off === -2) break; // redeliveries or TTL: the general path below
         const gen = g.rawGen;
         sink.next(ring.values[off & ring.mask] as T); // re-read: a re-entrant publish may grow the ring
@@ -166,7 +181,10 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
     }
     while (!this.closed && !sink.closed && this.held < this.prefetch) {
       const off = this.takeGeneral();
-      if (off < 0) return !g.host.closed;
+      if (off < 0) {
+        if (this.starved()) continue;
+        return !g.host.closed;
+      }
       const value = this.taken as T;
       this.taken = undefined;
       if (this.auto) {

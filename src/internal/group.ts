@@ -108,7 +108,7 @@ export class Group<T> extends GroupWindow<T> {
       return off;
     }
     if (this.floor !== floor) this.host.released(); // after the scan: admitting may re-lay the ring
-    return ring.tail !== tail || this.host.refill() ? this.take() : -1;
+    return ring.tail !== tail ? this.take() : -1;
   }
 
   /** A message view for a source-side filter. */
@@ -226,7 +226,7 @@ export class Group<T> extends GroupWindow<T> {
       if (off >= tail) {
         this.next = off;
         if (this.floor !== floor) this.host.released(); // after the scan: admitting may re-lay the ring
-        return ring.tail !== tail || this.host.refill() ? this.takeRaw(consumer, timed) : -1;
+        return ring.tail !== tail ? this.takeRaw(consumer, timed) : -1;
       }
       if (live[off & rmask] === 0) {
         this.expired++;
@@ -275,7 +275,7 @@ export class Group<T> extends GroupWindow<T> {
   laneOffset(): number {
     const off = this.next;
     const ring = this.host.ring;
-    if (off >= ring.tail) return this.host.refill() ? this.laneOffset() : -1;
+    if (off >= ring.tail) return -1;
     if (off !== this.floor || this.lane !== -1 || this.redeliver.size !== 0 || this.store !== undefined || this.host.ttlActive) return -2;
     if (ring.live[off & ring.mask] === 0 || this.tag[off & this.mask] === off) return -2;
     this.next = off + 1;

@@ -391,6 +391,8 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
 
   refill(): boolean {
     if (this.queue.length === 0) return false;
+    const ring = this.ring;
+    if (ring.size >= this.capacity && ring.head >= this.minFloor()) return false; // no room: not worth a round
     const tail = this.ring.tail;
     this.queue.admit();
     return this.ring.tail !== tail;
