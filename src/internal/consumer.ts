@@ -215,6 +215,9 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
     const first = await this.recv(options);
     if (first === undefined) return [];
     const out: Delivery<T>[] = [first];
+    if (this.filter === undefined && !this.auto && !this.track && this.g.host.decode === undefined) {
+      this.g.takeRun(this, Math.min(max, this.prefetch - this.held + 1) - 1, out as DeliveryImpl<T>[]); // a batch moves as a batch
+    }
     while (out.length < max) {
       const d = this.tryRecv();
       if (d === undefined) break;

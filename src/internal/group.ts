@@ -302,6 +302,45 @@ export class Group<T> extends GroupWindow<T> {
     this.giveBack(off, 0);
   }
 
+  /**
+   * `takeRaw` + `wrap` for a run: claims up to `max` never-delivered messages from the cursor in
+   * one pass (one generation for the run: offsets tell its deliveries apart) and pushes their
+   * Deliveries to `out`. Stops at the first message that needs the general path. Returns how many.
+   */
+  takeRun(consumer: ConsumerImpl<T>, max: number, out: DeliveryImpl<T>[]): number {
+    if (max <= 0 || this.redeliver.size !== 0 || this.host.ttlActive || this.store !== undefined) return 0;
+    const ring = this.host.ring;
+    const { values, keys, headers, stamps, live } = ring;
+    const rmask = ring.mask;
+    const { tag, count, state, gens, owner, epochs, mask } = this;
+    const start = this.next;
+    const end = Math.min(ring.tail, start + max);
+    const gen = ++this.genSeq;
+    const timed = this.host.ackTimeoutMs !== Infinity;
+    const epoch = timed ? this.epoch : Infinity;
+    let off = start;
+    for (; off < end; off++) {
+      const r = off & rmask;
+      const i = off & mask;
+      if (live[r] === 0 || tag[i] === off) break;
+      tag[i] = off;
+      count[i] = 1;
+      state[i] = INFLIGHT;
+      gens[i] = gen;
+      owner[i] = consumer;
+      epochs[i] = epoch;
+      out.push(new DeliveryImpl(this, gen, off, values[r] as T, keys[r], headers[r], stamps[r], 1));
+    }
+    const k = off - start;
+    this.next = off;
+    consumer.held += k;
+    this.pending += k;
+    this.inflight += k;
+    this.delivered += k;
+    if (timed && k > 0 && this.sweeper === null) this.startSweeper();
+    return k;
+  }
+
   /** Generation of the last `takeRaw`. */
   rawGen = 0;
   /** Delivery count of the last claim. */

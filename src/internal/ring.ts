@@ -79,6 +79,29 @@ export class Ring<T> {
     return offset;
   }
 
+  /**
+   * Appends `count` values from `list[from]` with no key, no headers, no TTL and one stamp. When
+   * `overwrite`, the run takes the oldest slots (a full ring whose oldest `count` messages nobody
+   * needs: head moves with tail); otherwise the caller has made sure they fit. Returns the first offset.
+   */
+  appendRun(list: readonly T[], from: number, count: number, stamp: number, overwrite: boolean): number {
+    const first = this.tail;
+    const mask = this.mask;
+    const { values, keys, headers, stamps, live } = this;
+    for (let k = 0; k < count; k++) {
+      const i = (first + k) & mask;
+      values[i] = list[from + k];
+      keys[i] = undefined;
+      headers[i] = EMPTY_HEADERS;
+      stamps[i] = stamp;
+      live[i] = 1;
+    }
+    this.tail = first + count;
+    if (overwrite) this.head += count;
+    else this.size += count;
+    return first;
+  }
+
   /** Removes the head message (live or not) and any tombstones after it. */
   evictHead(): void {
     if (this.head === this.tail) return;

@@ -197,6 +197,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     const offsets: number[] = [];
     let i = 0;
     if (this.queue.length === 0) {
+      if (options === undefined && this.lean) i = this.appendRuns(list, offsets);
       for (; i < list.length; i++) {
         const off = this.append(list[i], s, false);
         if (off < 0) break;
@@ -210,6 +211,32 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
       }
     }
     return this.queue.enqueue<number[]>(undefined, list, s, i, offsets);
+  }
+
+  /**
+   * The lean batch path: appends as much of `list` as fits in runs (free slots, or the oldest
+   * slots of a full ring that nobody needs), one stamp per run, without waking anyone. Returns
+   * how many went in; the general path decides about the rest.
+   */
+  private appendRuns(list: readonly T[], offsets: number[]): number {
+    const ring = this.ring;
+    let i = 0;
+    while (i < list.length) {
+      const slots = ring.mask + 1;
+      let k = Math.min(this.capacity - ring.size, slots - (ring.tail - ring.head), list.length - i);
+      let overwrite = false;
+      if (k <= 0) {
+        if (ring.size !== slots || this.capacity !== slots || ring.tail - ring.head !== slots) break;
+        k = Math.min(this.minFloor() - ring.head, list.length - i);
+        if (k <= 0) break;
+        overwrite = true;
+      }
+      const first = ring.appendRun(list, i, k, this.clock.stamp(), overwrite);
+      for (let j = 0; j < k; j++) offsets.push(first + j);
+      i += k;
+      this.published += k;
+    }
+    return i;
   }
 
   /** Resolves `result` once the store has made everything so far durable. */

@@ -110,6 +110,46 @@ export function closingSuite(makeBus: MakeBus): void {
       expect((await c.recvBatch(10)).map((d) => d.value)).toEqual([4]);
     });
 
+    it('recvBatch: redeliveries first, then a run of new messages, within prefetch; each delivery settles on its own', async () => {
+      const t = makeBus().topic<number>('t', { groups: ['g'] });
+      await t.publishBatch([0, 1, 2, 3, 4, 5, 6, 7]);
+      const c = t.consumer({ group: 'g', prefetch: 5 });
+      const [d0, d1] = await c.recvBatch(2);
+      d0.nack();
+      const batch = await c.recvBatch(10);
+      expect(batch.map((d) => [d.value, d.deliveryCount])).toEqual([[0, 2], [2, 1], [3, 1], [4, 1]]); // d1 still held: 5 in all
+      batch[1].ack();
+      expect(batch[1].ack()).toBe(false); // settling twice is a no-op, and touches no other delivery of the batch
+      expect(batch[2].settled).toBe(false);
+      batch[3].nack();
+      d1.ack();
+      expect((await c.recvBatch(10)).map((d) => d.value)).toEqual([4, 5, 6]);
+      expect(t.stats().groups.g).toMatchObject({ pending: 5, acked: 2, nacked: 2 });
+    });
+
+    it('publishBatch into a topic with no group keeps the last capacity messages and returns every offset', async () => {
+      const t = makeBus().topic<number>('t', { capacity: 4 });
+      expect(await t.publishBatch([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(await t.publishBatch([10, 11])).toEqual([10, 11]);
+      expect(t.stats()).toMatchObject({ size: 4, head: 8, tail: 12, published: 12, dropped: 0 });
+      const c = t.consumer({ group: 'late', from: 'earliest' });
+      expect((await c.recvBatch(10)).map((d) => d.value)).toEqual([8, 9, 10, 11]);
+    });
+
+    it('publishBatch into a full ring takes the slots its groups have settled, then waits for the rest', async () => {
+      const t = makeBus().topic<number>('t', { capacity: 4, groups: ['g'] });
+      await t.publishBatch([0, 1, 2, 3]);
+      const c = t.consumer({ group: 'g', prefetch: 10 });
+      c.commit(2); // 0 and 1 are settled: room for two
+      const p = t.publishBatch([4, 5, 6, 7]);
+      expect(t.stats()).toMatchObject({ head: 2, tail: 6, size: 4 });
+      expect(await isPending(p)).toBe(true);
+      const got: number[] = [];
+      while (got.length < 6) for (const d of await c.recvBatch(10)) (got.push(d.value), d.ack());
+      expect(await p).toEqual([4, 5, 6, 7]);
+      expect(got).toEqual([2, 3, 4, 5, 6, 7]);
+    });
+
     it.each([
       ['capacity', 0],
       ['capacity', -1],
