@@ -150,7 +150,36 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
   drainValues(sink: ValueSink<T>): boolean {
     const g = this.g;
     const ring = g.host.ring;
+    if (this.failure !== undefined) {
+      const e = this.failure;
+      this.failure = undefined;
+      throw e; // a direct hand-off's sink threw: the face errors as if it had thrown here
+    }
     if (this.filter === undefined && !this.auto && g.host.decode === undefined) {
+      if (this.sink !== sink && !this.closed) {
+        this.sink = sink;
+        g.updateDirect();
+      }
+      this.busy = true;
+      try {
+        let idle: boolean;
+        do {
+          this.again = false;
+          idle = this.drainLane(sink);
+        } while (this.again && !this.closed && !sink.closed);
+        return idle;
+      } finally {
+        this.busy = false;
+      }
+    }
+    return this.drainGeneral(sink);
+  }
+
+  /** The plain `values()` drain: the lane while caught up, `takeRaw` otherwise. */
+  private drainLane(sink: ValueSink<T>): boolean {
+    const g = this.g;
+    const ring = g.host.ring;
+    {
       while (!this.closed && !sink.closed && this.held < this.prefetch) {
         const lane = g.laneOffset();
         if (lane >= 0) {
@@ -179,6 +208,12 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
         g.settleRaw(off, gen, !sink.closed);
       }
     }
+    return this.drainGeneral(sink);
+  }
+
+  /** The general `values()` drain: redeliveries, TTL, a codec, a filter, `ack: 'auto'`. */
+  private drainGeneral(sink: ValueSink<T>): boolean {
+    const g = this.g;
     while (!this.closed && !sink.closed && this.held < this.prefetch) {
       const off = this.takeGeneral();
       if (off < 0) {
@@ -308,8 +343,27 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
     return this.waiters.length > 0 || (this.onReady !== null && this.onReady.hungry !== false);
   }
 
+  /** A plain value sink (`values()`), once the face has drained into it: the group may push to it directly. */
+  sink: ValueSink<T> | null = null;
+  /** True while handing values to `sink` (a drain or a direct push): a wake meanwhile sets `again`. */
+  busy = false;
+  again = false;
+  /** What a direct push's sink threw, for the face's next drain to raise. */
+  private failure: unknown = undefined;
+
+  /** A direct push's sink threw: the face learns it through its drain. */
+  fail(e: unknown): void {
+    this.failure = e;
+    this.onAvailable();
+  }
+
   /** The group may have something for this member (or has drained). */
   onAvailable(): void {
+    if (this.busy) {
+      this.again = true;
+      return;
+    }
+    this.again = false;
     if (this.waiters.length > 0) this.serveWaiters();
     else if (this.onReady !== null) this.onReady.ready();
   }
@@ -338,6 +392,7 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.sink = null;
     if (this.onAbort !== undefined) this.signal?.removeEventListener('abort', this.onAbort);
     this.g.leave(this);
     this.flushWaiters();

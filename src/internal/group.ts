@@ -341,6 +341,42 @@ export class Group<T> extends GroupWindow<T> {
     return k;
   }
 
+  /** The one member, when it has a plain value sink (a `values()` face): publishes may hand straight to it. */
+  direct: ConsumerImpl<T> | null = null;
+
+  /** Re-evaluates {@link direct} (a member joined, left, or attached a value sink). */
+  updateDirect(): void {
+    const ms = this.members;
+    this.direct = ms.length === 1 && ms[0].sink !== null && this.store === undefined ? ms[0] : null;
+  }
+
+  /**
+   * Hands `off`, just published, straight to the {@link direct} member's sink when this group is
+   * caught up on it and the member is not already busy handing out: the lane, entered from the
+   * publish instead of through a wake. Settled when the sink returns, returned if it closed.
+   * False when the regular wake must run instead.
+   */
+  push(m: ConsumerImpl<T>, off: number, value: T): boolean {
+    const sink = m.sink;
+    if (sink === null || m.busy || this.next !== off || this.floor !== off || this.lane !== -1 || this.redeliver.size !== 0 || sink.closed) return false;
+    this.next = off + 1;
+    this.delivered++;
+    this.lane = off;
+    m.busy = true;
+    try {
+      sink.next(value);
+    } catch (e) {
+      m.busy = false;
+      this.laneDone(off, false);
+      m.fail(e);
+      return true;
+    }
+    m.busy = false;
+    this.laneDone(off, !sink.closed && !m.closed);
+    if (m.again) m.onAvailable(); // a wake that arrived meanwhile (a publish from inside the sink)
+    return true;
+  }
+
   /** Generation of the last `takeRaw`. */
   rawGen = 0;
   /** Delivery count of the last claim. */
@@ -573,11 +609,13 @@ export class Group<T> extends GroupWindow<T> {
 
   join(consumer: ConsumerImpl<T>): void {
     this.members.push(consumer);
+    this.updateDirect();
   }
 
   leave(consumer: ConsumerImpl<T>): void {
     const i = this.members.indexOf(consumer);
     if (i >= 0) this.members.splice(i, 1);
+    this.updateDirect();
     this.returnAll(consumer);
     if (!this.durable && this.members.length === 0) this.host.dropPrivate(this);
     else this.wake();

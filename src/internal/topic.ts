@@ -265,7 +265,11 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     } else return -2;
     this.published++;
     const gl = this.groupList;
-    for (let i = 0; i < gl.length; i++) gl[i].wake();
+    for (let i = 0; i < gl.length; i++) {
+      const g = gl[i];
+      const m = g.direct;
+      if (m === null || !g.push(m, off, value)) g.wake();
+    }
     return off;
   }
 

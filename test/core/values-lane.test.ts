@@ -79,3 +79,62 @@ describe('values() lane', () => {
     expect(seen).toEqual([0, 1, 0, 1]);
   });
 });
+
+describe('values() direct hand-off at publish', () => {
+  it('four subscribers each see every value in order, also values published from inside a subscriber', () => {
+    const t = createBus().topic<number>('t', { capacity: 4 });
+    const seen: number[][] = [[], [], [], []];
+    seen.forEach((s, k) =>
+      t.values().subscribe((v) => {
+        s.push(v);
+        if (k === 1 && v % 10 === 0 && v < 1000) t.tryPublish(v + 1000); // re-entrant, from the second subscriber
+      }),
+    );
+    for (let i = 0; i < 100; i++) t.tryPublish(i);
+    const want: number[] = [];
+    for (let i = 0; i < 100; i++) want.push(i, ...(i % 10 === 0 ? [i + 1000] : []));
+    for (const s of seen) expect(s).toEqual(want);
+    for (const g of Object.values(t.stats().groups)) expect(g).toMatchObject({ pending: 0, acked: want.length });
+  });
+
+  it('unsubscribing inside a direct hand-off returns that message to a durable group', () => {
+    const t = createBus().topic<number>('t', { groups: ['g'] });
+    const got: number[] = [];
+    const sub = t.values({ group: 'g' }).subscribe((v) => {
+      got.push(v);
+      if (v === 2) sub.unsubscribe();
+    });
+    for (let i = 1; i <= 3; i++) t.tryPublish(i);
+    expect(got).toEqual([1, 2]);
+    const d = t.consumer({ group: 'g' }).tryRecv()!;
+    expect([d.value, d.deliveryCount]).toEqual([2, 2]);
+  });
+
+  it('a sink that throws during a hand-off: the publisher does not see it, the face gets it, the message returns', () => {
+    const { t, p } = port('g');
+    let caught: unknown;
+    const sink = {
+      closed: false,
+      next(v: number) {
+        if (v === 2) throw new Error('boom');
+      },
+    };
+    p.onReady = {
+      ready() {
+        try {
+          p.drainValues?.(sink);
+        } catch (e) {
+          caught = e;
+          p.close();
+        }
+      },
+    };
+    p.drainValues?.(sink); // attaches the sink: publishes now hand off directly
+    expect(t.tryPublish(1)).toBe(true);
+    expect(() => t.tryPublish(2)).not.toThrow();
+    expect((caught as Error).message).toBe('boom');
+    expect(t.stats().groups.g).toMatchObject({ members: 0, committed: 1, acked: 1, nacked: 1 });
+    const d = t.consumer({ group: 'g' }).tryRecv()!;
+    expect([d.value, d.deliveryCount]).toEqual([2, 2]);
+  });
+});
