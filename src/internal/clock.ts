@@ -34,6 +34,11 @@ export class Clock {
       this.budget--;
       return this.cached;
     }
+    return this.read();
+  }
+
+  /** The clock read behind `stamp()` (kept out of it so the cached path inlines). */
+  private read(): number {
     const t = this.scheduler.now();
     // asyncScheduler under TestScheduler.run() reads virtual time: never cache that
     if (this.amortize && Math.abs(t - Date.now()) < 1000) {

@@ -410,6 +410,11 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
    * face), and a consumer that finds nothing admits them ({@link refill}): the mark never stalls anyone.
    */
   released(): void {
+    // small enough to inline into every settle; the work is rare
+    if (this.queue.length !== 0 || this.capacity !== this.settings.capacity) this.releasedSlow();
+  }
+
+  private releasedSlow(): void {
     if (this.queue.length > 0 && (this.needed <= this.capacity >>> 1 || this.hungry())) this.queue.admit();
     if (this.capacity !== this.settings.capacity) this.strategy.onRelease(this);
   }
