@@ -42,7 +42,7 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
   abortReason: unknown = undefined;
   aborted = false;
   private readonly g: Group<T>;
-  private readonly prefetch: number;
+  readonly prefetch: number;
   private readonly filter: ((m: Message<T>) => boolean) | undefined;
   private readonly auto: boolean;
   private readonly track: boolean;
@@ -78,6 +78,7 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
 
   tryRecv(): DeliveryImpl<T> | undefined {
     if (this.closed || this.held >= this.prefetch) return undefined;
+    if (this.failure !== undefined) this.raise();
     const g = this.g;
     if (this.filter === undefined && !this.auto && g.host.decode === undefined) {
       // the common case in one pass: no redelivery waiting, no TTL, no codec, no filter
@@ -150,16 +151,13 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
   drainValues(sink: ValueSink<T>): boolean {
     const g = this.g;
     const ring = g.host.ring;
-    if (this.failure !== undefined) {
-      const e = this.failure;
-      this.failure = undefined;
-      throw e; // a direct hand-off's sink threw: the face errors as if it had thrown here
-    }
+    if (this.failure !== undefined) this.raise();
     if (this.filter === undefined && !this.auto && g.host.decode === undefined) {
       if (this.sink !== sink && !this.closed) {
         this.sink = sink;
         g.updateDirect();
       }
+      const was = this.busy;
       this.busy = true;
       try {
         let idle: boolean;
@@ -169,7 +167,7 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
         } while (this.again && !this.closed && !sink.closed);
         return idle;
       } finally {
-        this.busy = false;
+        this.busy = was;
       }
     }
     return this.drainGeneral(sink);
@@ -345,16 +343,31 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
 
   /** A plain value sink (`values()`), once the face has drained into it: the group may push to it directly. */
   sink: ValueSink<T> | null = null;
+  /** A `messages()` subscriber the group may hand fresh deliveries to directly (see `attachDeliveries`). */
+  dsink: ValueSink<Delivery<T>> | null = null;
+
+  attachDeliveries(sink: ValueSink<Delivery<T>> | null): void {
+    const plain = this.filter === undefined && !this.auto && !this.track && this.g.host.decode === undefined;
+    this.dsink = plain && !this.closed ? sink : null;
+    this.g.updateDirect();
+  }
   /** True while handing values to `sink` (a drain or a direct push): a wake meanwhile sets `again`. */
   busy = false;
   again = false;
   /** What a direct push's sink threw, for the face's next drain to raise. */
   private failure: unknown = undefined;
 
-  /** A direct push's sink threw: the face learns it through its drain. */
+  /** A direct push's sink threw: the face learns it through its next pull. */
   fail(e: unknown): void {
     this.failure = e;
     this.onAvailable();
+  }
+
+  /** Throws what a direct push's sink threw, once: the face errors as if its own pull had thrown. */
+  private raise(): never {
+    const e = this.failure;
+    this.failure = undefined;
+    throw e;
   }
 
   /** The group may have something for this member (or has drained). */
@@ -363,9 +376,22 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
       this.again = true;
       return;
     }
-    this.again = false;
-    if (this.waiters.length > 0) this.serveWaiters();
-    else if (this.onReady !== null) this.onReady.ready();
+    if (this.waiters.length > 0) {
+      this.serveWaiters();
+      return;
+    }
+    const l = this.onReady;
+    if (l === null) return;
+    // busy while the face hands out: a wake meanwhile is replayed here, and no direct hand-off nests inside
+    this.busy = true;
+    try {
+      do {
+        this.again = false;
+        l.ready();
+      } while (this.again && this.onReady === l);
+    } finally {
+      this.busy = false;
+    }
   }
 
   /**
@@ -393,6 +419,7 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
     if (this.closed) return;
     this.closed = true;
     this.sink = null;
+    this.dsink = null;
     if (this.onAbort !== undefined) this.signal?.removeEventListener('abort', this.onAbort);
     this.g.leave(this);
     this.flushWaiters();

@@ -71,13 +71,39 @@ class MessagesPump<T> extends Pump<T, Delivery<T>> {
   private resume = false;
   private readonly resumed = (): void => {
     this.resume = false;
+    if (!this.subscriber.closed) this.port.attachDeliveries?.(this);
     this.ready();
   };
+
+  override start(): () => void {
+    this.port.attachDeliveries?.(this);
+    return super.start();
+  }
+
+  /**
+   * A delivery the port hands over at publish (see `ConsumerPort.attachDeliveries`). A message
+   * returned meanwhile (a subscriber that nacks at once) parks the face until a later turn, as in
+   * a pass of its own.
+   */
+  next(d: Delivery<T>): void {
+    const port = this.port;
+    const returns = port.returns;
+    this.subscriber.next(d);
+    this.pushReturns = port.returns !== returns ? returns : -1;
+  }
+
+  /** `returns` before a hand-off during which something was returned: the pass that follows counts from it. */
+  private pushReturns = -1;
+
+  get closed(): boolean {
+    return this.subscriber.closed;
+  }
 
   protected emit(): void {
     if (this.resume) return; // a parked redelivery goes first, on the deferred pass
     const { port, subscriber } = this;
-    const returns = port.returns;
+    const returns = this.pushReturns >= 0 ? this.pushReturns : port.returns;
+    this.pushReturns = -1;
     let d: Delivery<T> | undefined = this.parked;
     this.parked = undefined;
     if (d !== undefined) subscriber.next(d);
@@ -85,6 +111,7 @@ class MessagesPump<T> extends Pump<T, Delivery<T>> {
       if (d.deliveryCount > 1 && port.returns !== returns) {
         this.parked = d;
         this.resume = true;
+        port.attachDeliveries?.(null); // nothing newer may be handed over before it
         port.defer(this.resumed);
         return;
       }

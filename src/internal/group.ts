@@ -347,7 +347,52 @@ export class Group<T> extends GroupWindow<T> {
   /** Re-evaluates {@link direct} (a member joined, left, or attached a value sink). */
   updateDirect(): void {
     const ms = this.members;
-    this.direct = ms.length === 1 && ms[0].sink !== null && this.store === undefined ? ms[0] : null;
+    this.direct = ms.length === 1 && (ms[0].sink !== null || ms[0].dsink !== null) && this.store === undefined ? ms[0] : null;
+  }
+
+  /** A publish's hand-off to the {@link direct} member: a value or a delivery, by its face. False when a wake must run. */
+  handOff(m: ConsumerImpl<T>, off: number, value: T): boolean {
+    return m.sink !== null ? this.push(m, off, value) : this.pushDelivery(m, off, value);
+  }
+
+  /**
+   * Hands `off`, just published, to the {@link direct} member's `messages()` subscriber as a
+   * Delivery when the group has handed out everything before it, nothing waits for redelivery and
+   * the member's window is open: the claim `takeRaw` makes, without the wake and the face's pass.
+   */
+  private pushDelivery(m: ConsumerImpl<T>, off: number, value: T): boolean {
+    const sink = m.dsink;
+    const i = off & this.mask;
+    if (sink === null || m.busy || this.next !== off || this.redeliver.size !== 0 || m.held >= m.prefetch || sink.closed || this.tag[i] === off) return false;
+    this.tag[i] = off;
+    this.count[i] = 1;
+    this.state[i] = INFLIGHT;
+    const gen = ++this.genSeq;
+    this.gens[i] = gen;
+    this.owner[i] = m;
+    if (this.host.ackTimeoutMs !== Infinity) {
+      this.epochs[i] = this.epoch;
+      if (this.sweeper === null) this.startSweeper();
+    } else this.epochs[i] = Infinity;
+    this.next = off + 1;
+    m.held++;
+    this.pending++;
+    this.inflight++;
+    this.delivered++;
+    const ring = this.host.ring;
+    const r = off & ring.mask;
+    const d = new DeliveryImpl(this, gen, off, value, ring.keys[r], ring.headers[r], ring.stamps[r], 1);
+    m.busy = true;
+    try {
+      sink.next(d);
+    } catch (e) {
+      m.busy = false;
+      m.fail(e);
+      return true;
+    }
+    m.busy = false;
+    if (m.again) m.onAvailable();
+    return true;
   }
 
   /**

@@ -37,6 +37,12 @@ export interface ConsumerPort<T> {
   /** Runs `work` soon, on the topic's scheduler (a fresh macrotask on the default one). */
   defer(work: () => void): void;
   /**
+   * Optional fast path for `messages()`: the face's subscriber, to which the port may hand a
+   * just-published delivery directly while the face is idle (caught up, window open). `null`
+   * detaches (the face holds back a redelivery that must go first).
+   */
+  attachDeliveries?(sink: { next(d: Delivery<T>): void; readonly closed: boolean } | null): void;
+  /**
    * Optional fast path for `values()`: hands out and settles values while `sink` is open; true
    * when it stopped only because nothing is ready and the topic is open. See `ConsumerImpl.drainValues`.
    */

@@ -268,7 +268,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     for (let i = 0; i < gl.length; i++) {
       const g = gl[i];
       const m = g.direct;
-      if (m === null || !g.push(m, off, value)) g.wake();
+      if (m === null || !g.handOff(m, off, value)) g.wake();
     }
     return off;
   }

@@ -50,6 +50,55 @@ export function facesSuite(makeBus: MakeBus): void {
       expect(t.stats().groups.g).toMatchObject({ acked: 2, nacked: 2, pending: 0 });
     });
 
+    it('messages(): a message published while a redelivery waits for its turn is not handed over before it', async () => {
+      const t = makeBus().topic<number>('t', { groups: ['g'] });
+      const seen: string[] = [];
+      t.messages({ group: 'g' }).subscribe((d) => {
+        seen.push(`${d.value}:${d.deliveryCount}`);
+        if (d.value === 1 && d.deliveryCount === 1) d.nack();
+        else d.ack();
+      });
+      t.tryPublish(1); // handed over at publish, nacked at once: parked for a later turn
+      t.tryPublish(2);
+      t.tryPublish(3);
+      expect(seen).toEqual(['1:1']);
+      for (let i = 0; i < 10 && seen.length < 4; i++) await new Promise((r) => setTimeout(r, 1));
+      expect(seen).toEqual(['1:1', '1:2', '2:1', '3:1']);
+      t.tryPublish(4); // and handed over at publish again afterwards
+      expect(seen.at(-1)).toBe('4:1');
+    });
+
+    it('messages(): publishing from inside the subscriber, 100 000 deep, neither overflows the stack nor reorders', () => {
+      const t = makeBus().topic<number>('t', { capacity: 8 });
+      const N = 100_000;
+      let expected = 0;
+      let ok = true;
+      t.messages().subscribe((d) => {
+        if (d.value !== expected++) ok = false;
+        d.ack();
+        if (d.value < N - 1) t.tryPublish(d.value + 1);
+      });
+      t.tryPublish(0);
+      expect(ok).toBe(true);
+      expect(expected).toBe(N);
+    });
+
+    it('messages(): a subscriber holding its whole window gets nothing more until it settles', async () => {
+      const t = makeBus().topic<number>('t', { groups: ['g'] });
+      const got: Delivery<number>[] = [];
+      t.messages({ group: 'g', prefetch: 2 }).subscribe((d) => got.push(d));
+      for (let i = 0; i < 5; i++) t.tryPublish(i);
+      expect(got.map((d) => d.value)).toEqual([0, 1]);
+      got[1].ack(); // out of order: the window reopens, the floor stays at 0
+      expect(got.map((d) => d.value)).toEqual([0, 1, 2]);
+      got[0].ack();
+      got[2].ack();
+      expect(got.map((d) => d.value)).toEqual([0, 1, 2, 3, 4]);
+      t.tryPublish(5);
+      expect(got.map((d) => d.value)).toEqual([0, 1, 2, 3, 4]); // still a full window (3 and 4 held)
+      expect(t.stats().groups.g).toMatchObject({ committed: 3, pending: 2, delivered: 5 });
+    });
+
     it('messages(): deliveries arriving later are pushed as they are published', () => {
       const t = makeBus().topic<number>('t');
       const got: number[] = [];

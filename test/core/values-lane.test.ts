@@ -138,3 +138,36 @@ describe('values() direct hand-off at publish', () => {
     expect([d.value, d.deliveryCount]).toEqual([2, 2]);
   });
 });
+
+describe('messages() direct hand-off at publish', () => {
+  it('a subscriber that throws during a hand-off: the publisher does not see it, the face gets it, the delivery returns', () => {
+    const { t, p } = port('g');
+    let caught: unknown;
+    const sink = {
+      closed: false,
+      next(d: { value: number }) {
+        if (d.value === 2) throw new Error('boom');
+      },
+    };
+    p.onReady = {
+      ready() {
+        try {
+          while (p.tryRecv() !== undefined);
+        } catch (e) {
+          caught = e;
+          p.close();
+        }
+      },
+    };
+    p.attachDeliveries?.(sink as never);
+    expect(t.tryPublish(1)).toBe(true);
+    expect(() => t.tryPublish(2)).not.toThrow();
+    expect((caught as Error).message).toBe('boom');
+    expect(t.stats().groups.g).toMatchObject({ members: 0, delivered: 2, pending: 2 });
+    const c = t.consumer({ group: 'g' });
+    expect([c.tryRecv(), c.tryRecv()].map((d) => [d?.value, d?.deliveryCount])).toEqual([
+      [1, 2],
+      [2, 2],
+    ]);
+  });
+});
