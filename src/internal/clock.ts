@@ -12,8 +12,10 @@ const STAMPS_PER_READ = 64;
  * always read exactly.
  */
 export class Clock {
-  private cached = 0;
-  private budget = 0;
+  /** @internal the last clock read, reused while `budget` lasts (read inline by the topic's lean publish) */
+  cached = 0;
+  /** @internal stamps left before the clock is read again */
+  budget = 0;
   private armed = false;
   private readonly amortize: boolean;
   private readonly reset = (): void => {

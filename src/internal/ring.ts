@@ -73,8 +73,9 @@ export class Ring<T> {
     this.head++;
     const i = offset & this.mask;
     this.values[i] = value;
-    this.keys[i] = key;
-    this.headers[i] = headers;
+    // most messages have no key and no headers: skip the (write-barriered) stores when unchanged
+    if (this.keys[i] !== key) this.keys[i] = key;
+    if (this.headers[i] !== headers) this.headers[i] = headers;
     this.stamps[i] = stamp;
     return offset;
   }
@@ -91,8 +92,8 @@ export class Ring<T> {
     for (let k = 0; k < count; k++) {
       const i = (first + k) & mask;
       values[i] = list[from + k];
-      keys[i] = undefined;
-      headers[i] = EMPTY_HEADERS;
+      if (keys[i] !== undefined) keys[i] = undefined;
+      if (headers[i] !== EMPTY_HEADERS) headers[i] = EMPTY_HEADERS;
       stamps[i] = stamp;
       live[i] = 1;
     }

@@ -257,11 +257,12 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
   private appendLean(value: T): number {
     const ring = this.ring;
     const slots = ring.mask + 1;
+    const clock = this.clock;
     let off: number;
     if (ring.tail - ring.head < slots && ring.size < this.capacity) {
-      off = ring.append(value, undefined, EMPTY_HEADERS, this.clock.stamp(), Infinity);
-    } else if (ring.size === slots && this.capacity === slots && ring.head < this.minFloor()) {
-      off = ring.overwrite(value, undefined, EMPTY_HEADERS, this.clock.stamp());
+      off = ring.append(value, undefined, EMPTY_HEADERS, clock.budget > 0 ? (clock.budget--, clock.cached) : clock.stamp(), Infinity);
+    } else if (ring.size === slots && this.capacity === slots && ring.head < this.floorOfOne()) {
+      off = ring.overwrite(value, undefined, EMPTY_HEADERS, clock.budget > 0 ? (clock.budget--, clock.cached) : clock.stamp());
     } else return -2;
     this.published++;
     const gl = this.groupList;
@@ -324,6 +325,12 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
       }
       if (!this.strategy.onFull(this)) return false;
     }
+  }
+
+  /** `minFloor()` with the one-group case inline (a topic with one subscription or one group). */
+  private floorOfOne(): number {
+    const gl = this.groupList;
+    return gl.length === 1 ? gl[0].floor : this.minFloor();
   }
 
   private minFloor(): number {
