@@ -229,7 +229,8 @@ export function readableFace<T>(open: () => ConsumerPort<T>, highWaterMark: numb
         fill.port.onReady = fill;
       },
       pull() {
-        fill.ready();
+        // the reader took one: nothing to do unless the group has something (a publish or an ack wakes the fill)
+        if (fill.port.more || fill.port.done) fill.ready();
       },
       cancel() {
         fill.end();
