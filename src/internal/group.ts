@@ -350,17 +350,13 @@ export class Group<T> extends GroupWindow<T> {
     this.direct = ms.length === 1 && (ms[0].sink !== null || ms[0].dsink !== null) && this.store === undefined ? ms[0] : null;
   }
 
-  /** A publish's hand-off to the {@link direct} member: a value or a delivery, by its face. False when a wake must run. */
-  handOff(m: ConsumerImpl<T>, off: number, value: T): boolean {
-    return m.sink !== null ? this.push(m, off, value) : this.pushDelivery(m, off, value);
-  }
 
   /**
    * Hands `off`, just published, to the {@link direct} member's `messages()` subscriber as a
    * Delivery when the group has handed out everything before it, nothing waits for redelivery and
    * the member's window is open: the claim `takeRaw` makes, without the wake and the face's pass.
    */
-  private pushDelivery(m: ConsumerImpl<T>, off: number, value: T): boolean {
+  pushDelivery(m: ConsumerImpl<T>, off: number, value: T): boolean {
     const sink = m.dsink;
     const i = off & this.mask;
     if (sink === null || m.busy || this.next !== off || this.redeliver.size !== 0 || m.held >= m.prefetch || sink.closed || this.tag[i] === off) return false;
@@ -468,7 +464,8 @@ export class Group<T> extends GroupWindow<T> {
     this.untrack(d);
     this.acked++;
     this.pending--;
-    this.settleAt(off);
+    this.state[i] = SETTLED; // holds() saw the slot tagged with `off`: no need for set()
+    this.afterSettle(off);
     owner?.onSettled();
     return true;
   }
@@ -506,6 +503,11 @@ export class Group<T> extends GroupWindow<T> {
   /** Marks `off` settled (not pending any more) and moves the floor. */
   private settleAt(off: number): void {
     this.set(off, SETTLED);
+    this.afterSettle(off);
+  }
+
+  /** `off` was just marked SETTLED: journal it and move the floor. */
+  private afterSettle(off: number): void {
     if (this.store !== undefined) this.store.group({ kind: 'settle', group: this.name, offset: off });
     if (off !== this.floor) {
       if (this.host.closed) this.checkDrained();

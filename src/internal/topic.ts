@@ -269,7 +269,7 @@ export class TopicImpl<T> implements Topic<T>, GroupHost<T>, OverflowHost {
     for (let i = 0; i < gl.length; i++) {
       const g = gl[i];
       const m = g.direct;
-      if (m === null || !g.handOff(m, off, value)) g.wake();
+      if (m === null || !(m.sink !== null ? g.push(m, off, value) : g.pushDelivery(m, off, value))) g.wake();
     }
     return off;
   }
