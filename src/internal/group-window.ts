@@ -1,8 +1,38 @@
+import type { SchedulerLike } from 'rxjs';
 import type { StoredGroup, TopicStore } from '../storage.js';
-import type { GroupStats } from '../types.js';
+import type { GroupStats, Headers } from '../types.js';
 import type { ConsumerImpl } from './consumer.js';
-import type { GroupHost } from './group.js';
 import { NumHeap } from './heap.js';
+import type { Ring } from './ring.js';
+
+/** Why a message was dead-lettered (the `x-dead-letter-reason` header). */
+export type DeadLetterReason = 'max-deliveries' | 'terminated' | 'decode-error' | 'corrupt';
+
+/** What a group needs from its topic. */
+export interface GroupHost<T> {
+  readonly name: string;
+  readonly ring: Ring<T>;
+  readonly scheduler: SchedulerLike;
+  readonly ackTimeoutMs: number;
+  readonly maxDeliveries: number;
+  readonly closed: boolean;
+  /** With a codec: decodes a retained frame into a fresh value (throws CodecError). */
+  readonly decode: ((bytes: unknown) => T) | undefined;
+  /** The durable side of the topic, if any. */
+  readonly store: TopicStore | undefined;
+  /** True while some retained message has a TTL. */
+  readonly ttlActive: boolean;
+  /** Expires messages whose time has come (cheap when nothing is due). */
+  expireDue(): void;
+  /** Routes a dead letter; true when done synchronously, else a promise that settles when done. */
+  deadLetter(group: string, offset: number, reason: DeadLetterReason, detail: string | undefined, deliveries: number, value: T, key: string | undefined, headers: Headers): true | Promise<unknown>;
+  /** The group's committed offset moved up: room may have been made. */
+  released(): void;
+  /** The group found nothing to hand out: admits waiting publishers if there is any room; true when something was. */
+  refill(): boolean;
+  /** A private group lost its member. */
+  dropPrivate(group: GroupWindow<T>): void;
+}
 
 /** Slot states of a group, valid only where `tag[slot] === offset`; any other slot is FRESH. */
 export const FRESH = 0;

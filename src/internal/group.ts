@@ -1,59 +1,25 @@
-import type { SchedulerLike, Subscription } from 'rxjs';
-import type { TopicStore } from '../storage.js';
-import type { Headers, Message } from '../types.js';
+import type { Message } from '../types.js';
 import type { ConsumerImpl } from './consumer.js';
 import { DeliveryImpl } from './delivery.js';
-import type { Ring } from './ring.js';
-import { CLAIMED, DEAD, FRESH, GroupWindow, INFLIGHT, SETTLED, WAITING } from './group-window.js';
-import { Deadline, scheduleUnref } from './timer.js';
+import { CLAIMED, type DeadLetterReason, FRESH, type GroupHost, INFLIGHT, SETTLED, WAITING } from './group-window.js';
+import { GroupSettle } from './group-settle.js';
 
-/** Why a message was dead-lettered (the `x-dead-letter-reason` header). */
-export type DeadLetterReason = 'max-deliveries' | 'terminated' | 'decode-error' | 'corrupt';
-
-/** What a group needs from its topic. */
-export interface GroupHost<T> {
-  readonly name: string;
-  readonly ring: Ring<T>;
-  readonly scheduler: SchedulerLike;
-  readonly ackTimeoutMs: number;
-  readonly maxDeliveries: number;
-  readonly closed: boolean;
-  /** With a codec: decodes a retained frame into a fresh value (throws CodecError). */
-  readonly decode: ((bytes: unknown) => T) | undefined;
-  /** The durable side of the topic, if any. */
-  readonly store: TopicStore | undefined;
-  /** True while some retained message has a TTL. */
-  readonly ttlActive: boolean;
-  /** Expires messages whose time has come (cheap when nothing is due). */
-  expireDue(): void;
-  /** Routes a dead letter; true when done synchronously, else a promise that settles when done. */
-  deadLetter(group: string, offset: number, reason: DeadLetterReason, detail: string | undefined, deliveries: number, value: T, key: string | undefined, headers: Headers): true | Promise<unknown>;
-  /** The group's committed offset moved up: room may have been made. */
-  released(): void;
-  /** The group found nothing to hand out: admits waiting publishers if there is any room; true when something was. */
-  refill(): boolean;
-  /** A private group lost its member. */
-  dropPrivate(group: Group<T>): void;
-}
+export type { DeadLetterReason, GroupHost };
 
 /**
  * A consumer group: a cursor (`next`), an ack floor (`floor`, the committed offset), a window
- * of per-slot state (struct-of-arrays, tagged by offset), a redelivery heap (lowest offset
- * first), delayed nacks, an ack-timeout FIFO, and its members.
+ * of per-slot state (struct-of-arrays, tagged by offset: {@link GroupWindow}), settling,
+ * redelivery and timeouts ({@link GroupSettle}), and here: taking and handing out (the general
+ * path, the `takeRaw`/lane/run fast paths, direct hand-offs at publish) and its members.
  */
-export class Group<T> extends GroupWindow<T> {
+export class Group<T> extends GroupSettle<T> {
   private genSeq = 0;
-  private epoch = 0;
-  private sweeper: Subscription | null = null;
-  private readonly delayTimer: Deadline;
-  private registry: FinalizationRegistry<number> | undefined;
   private waking = false;
   private wakeAgain = false;
   private rr = 0;
 
   constructor(host: GroupHost<T>, name: string, durable: boolean, start: number) {
     super(host, name, durable, start);
-    this.delayTimer = new Deadline(host.scheduler, () => this.onDelayed());
   }
 
 
@@ -177,9 +143,7 @@ export class Group<T> extends GroupWindow<T> {
     const r = off & ring.mask;
     const d = new DeliveryImpl(this, this.rawGen, off, ring.values[r] as T, ring.keys[r], ring.headers[r], ring.stamps[r], this.count[off & this.mask]);
     if (track) {
-      this.registry ??= new FinalizationRegistry((g) => this.onLost(g));
-      this.registry.register(d, this.rawGen, d);
-      d.tracked = true;
+      this.track(d, this.rawGen);
     }
     return d;
   }
@@ -195,9 +159,7 @@ export class Group<T> extends GroupWindow<T> {
     const gen = this.claim(consumer, off, auto, true);
     const d = new DeliveryImpl(this, gen, off, value, key, headers, stamp, this.lastCount);
     if (track && !auto) {
-      this.registry ??= new FinalizationRegistry((g) => this.onLost(g));
-      this.registry.register(d, gen, d);
-      d.tracked = true;
+      this.track(d, gen);
     }
     return d;
   }
@@ -423,209 +385,6 @@ export class Group<T> extends GroupWindow<T> {
   /** Delivery count of the last claim. */
   private lastCount = 0;
 
-  /** Settles a `deliverRaw` hand-off: ack, or return it (the sink closed meanwhile). Does not wake the owner. */
-  settleRaw(off: number, gen: number, ok: boolean): void {
-    const i = off & this.mask;
-    if (off < this.floor || this.tag[i] !== off || this.state[i] !== INFLIGHT || this.gens[i] !== gen) return;
-    const owner = this.owner[i];
-    this.owner[i] = null;
-    this.inflight--;
-    if (owner !== null) owner.held--;
-    if (ok) {
-      this.acked++;
-      this.pending--;
-      this.state[i] = SETTLED;
-      if (this.store !== undefined) this.store.group({ kind: 'settle', group: this.name, offset: off });
-      if (off !== this.floor) {
-        if (this.host.closed) this.checkDrained();
-      } else if (off + 1 === this.next) {
-        this.floor = off + 1;
-        this.host.released();
-        if (this.host.closed) this.checkDrained();
-      } else this.advanceFloor();
-    } else {
-      this.nacked++;
-      this.giveBack(off, 0);
-    }
-  }
-
-  private untrack(d: DeliveryImpl<T> | undefined): void {
-    if (d !== undefined && d.tracked) {
-      d.tracked = false;
-      this.registry?.unregister(d);
-    }
-  }
-
-  ack(off: number, gen: number, d?: DeliveryImpl<T>): boolean {
-    if (!this.holds(off, gen)) return false;
-    const i = off & this.mask;
-    const owner = this.owner[i];
-    this.release(i);
-    this.untrack(d);
-    this.acked++;
-    this.pending--;
-    this.state[i] = SETTLED; // holds() saw the slot tagged with `off`: no need for set()
-    this.afterSettle(off);
-    owner?.onSettled();
-    return true;
-  }
-
-  nack(off: number, gen: number, delayMs: number, d?: DeliveryImpl<T>): boolean {
-    if (!this.holds(off, gen)) return false;
-    const i = off & this.mask;
-    const owner = this.owner[i];
-    this.release(i);
-    this.untrack(d);
-    this.nacked++;
-    this.giveBack(off, delayMs, d);
-    owner?.onSettled();
-    return true;
-  }
-
-  term(off: number, gen: number, reason: string | undefined, d?: DeliveryImpl<T>): boolean {
-    if (!this.holds(off, gen)) return false;
-    const i = off & this.mask;
-    const owner = this.owner[i];
-    this.release(i);
-    this.untrack(d);
-    this.pending--;
-    this.deadLetterAt(off, 'terminated', reason, d);
-    owner?.onSettled();
-    return true;
-  }
-
-  touch(off: number, gen: number): boolean {
-    if (!this.holds(off, gen)) return false;
-    this.epochs[off & this.mask] = this.epoch;
-    return true;
-  }
-
-  /** Marks `off` settled (not pending any more) and moves the floor. */
-  private settleAt(off: number): void {
-    this.set(off, SETTLED);
-    this.afterSettle(off);
-  }
-
-  /** `off` was just marked SETTLED: journal it and move the floor. */
-  private afterSettle(off: number): void {
-    if (this.store !== undefined) this.store.group({ kind: 'settle', group: this.name, offset: off });
-    if (off !== this.floor) {
-      if (this.host.closed) this.checkDrained();
-    } else if (off + 1 === this.next) {
-      this.floor = off + 1; // the common case: settling the only outstanding message
-      this.host.released();
-      if (this.host.closed) this.checkDrained();
-    } else this.advanceFloor();
-  }
-
-  /** An INFLIGHT offset (owner already released) comes back: redelivery, delay, or dead letter. */
-  private giveBack(off: number, delayMs: number, d?: DeliveryImpl<T>): void {
-    const i = off & this.mask;
-    this.returns++;
-    if (this.count[i] >= this.host.maxDeliveries) {
-      this.pending--;
-      this.deadLetterAt(off, 'max-deliveries', undefined, d);
-      return;
-    }
-    this.state[i] = WAITING;
-    if (delayMs > 0) {
-      const at = this.host.scheduler.now() + delayMs;
-      this.delayed.push(at, off);
-      this.delayTimer.arm(at);
-    } else {
-      this.redeliver.push(off, off);
-      this.wake();
-    }
-  }
-
-  /** Publishes `off` to the dead-letter route, then settles it. `pending` was already taken off. */
-  private deadLetterAt(off: number, reason: DeadLetterReason, detail: string | undefined, d?: DeliveryImpl<T>): void {
-    const ring = this.host.ring;
-    const live = ring.isLive(off);
-    if (!live && d === undefined) {
-      this.expired++; // expired meanwhile: nothing to dead-letter
-      this.settleAt(off);
-      return;
-    }
-    const r = off & ring.mask;
-    const value = live ? (ring.values[r] as T) : (d as DeliveryImpl<T>).value;
-    const key = live ? ring.keys[r] : d?.key;
-    const headers = live ? ring.headers[r] : (d as DeliveryImpl<T>).headers;
-    const i = this.set(off, DEAD);
-    this.pending++;
-    this.deadLettered++;
-    const done = this.host.deadLetter(this.name, off, reason, detail, this.count[i], value, key, headers);
-    if (done === true) this.finishDead(off);
-    else done.then(() => this.finishDead(off), () => this.finishDead(off));
-  }
-
-  private finishDead(off: number): void {
-    if (off < this.floor || this.st(off) !== DEAD) return;
-    this.pending--;
-    this.settleAt(off);
-  }
-
-  private startSweeper(): void {
-    this.sweeper = scheduleUnref(this.host.scheduler, this.host.ackTimeoutMs / 4, () => this.sweep());
-  }
-
-  /** Ack timeouts: every delivery held for more than `ackTimeoutMs` (at most 1.25 ×) goes back. */
-  private sweep(): void {
-    this.sweeper = null;
-    const limit = ++this.epoch - 5;
-    for (let off = this.floor; off < this.next && this.inflight > 0; off++) {
-      const i = off & this.mask;
-      if (this.tag[i] === off && this.state[i] === INFLIGHT && this.epochs[i] <= limit) this.returnHeld(off);
-    }
-    if (this.inflight > 0 && this.sweeper === null) this.startSweeper();
-  }
-
-  /** Delayed nacks whose delay is over become ready. */
-  private onDelayed(): void {
-    const now = this.host.scheduler.now();
-    let any = false;
-    while (this.delayed.size > 0 && this.delayed.peekKey() <= now) {
-      const off = this.delayed.pop();
-      if (off >= this.floor && this.st(off) === WAITING) {
-        this.redeliver.push(off, off);
-        any = true;
-      }
-    }
-    if (this.delayed.size > 0) this.delayTimer.arm(this.delayed.peekKey());
-    if (any) this.wake();
-  }
-
-  /** A tracked delivery was garbage-collected unsettled. */
-  private onLost(gen: number): void {
-    for (let off = this.floor; off < this.next; off++) {
-      const i = off & this.mask;
-      if (this.tag[i] === off && this.state[i] === INFLIGHT && this.gens[i] === gen) {
-        this.returnHeld(off);
-        return;
-      }
-    }
-  }
-
-  private returnHeld(off: number): void {
-    const i = off & this.mask;
-    const owner = this.owner[i];
-    this.release(i);
-    this.giveBack(off, 0);
-    owner?.onSettled();
-  }
-
-  /** A member leaves: every delivery it holds returns to the group. */
-  returnAll(consumer: ConsumerImpl<T>): void {
-    for (let off = this.floor; off < this.next && consumer.held > 0; off++) {
-      const i = off & this.mask;
-      if (this.tag[i] === off && this.state[i] === INFLIGHT && this.owner[i] === consumer) {
-        this.release(i);
-        this.giveBack(off, 0);
-      }
-    }
-    consumer.held = 0;
-  }
-
   /** Wakes members that can take a delivery (round robin), without recursion. */
   wake(): void {
     const ms0 = this.members;
@@ -667,12 +426,4 @@ export class Group<T> extends GroupWindow<T> {
     if (!this.durable && this.members.length === 0) this.host.dropPrivate(this);
     else this.wake();
   }
-
-  /** Stops timers (topic deleted or group removed). */
-  dispose(): void {
-    this.sweeper?.unsubscribe();
-    this.sweeper = null;
-    this.delayTimer.cancel();
-  }
-
 }

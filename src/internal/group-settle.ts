@@ -1,0 +1,239 @@
+import type { Subscription } from 'rxjs';
+import type { ConsumerImpl } from './consumer.js';
+import type { DeliveryImpl } from './delivery.js';
+import { type DeadLetterReason, DEAD, GroupWindow, type GroupHost, INFLIGHT, SETTLED, WAITING } from './group-window.js';
+import { Deadline, scheduleUnref } from './timer.js';
+
+/**
+ * The settling half of a consumer group, over its state ({@link GroupWindow}): ack, nack, term,
+ * in-progress, redelivery (at once or delayed), dead letters, ack-timeout sweeps, the optional
+ * FinalizationRegistry, and returning what a member holds. {@link Group} adds handing out.
+ */
+export abstract class GroupSettle<T> extends GroupWindow<T> {
+  protected epoch = 0;
+  protected sweeper: Subscription | null = null;
+  private readonly delayTimer: Deadline;
+  private registry: FinalizationRegistry<number> | undefined;
+
+  /** Settles a `deliverRaw` hand-off: ack, or return it (the sink closed meanwhile). Does not wake the owner. */
+  settleRaw(off: number, gen: number, ok: boolean): void {
+    const i = off & this.mask;
+    if (off < this.floor || this.tag[i] !== off || this.state[i] !== INFLIGHT || this.gens[i] !== gen) return;
+    const owner = this.owner[i];
+    this.owner[i] = null;
+    this.inflight--;
+    if (owner !== null) owner.held--;
+    if (ok) {
+      this.acked++;
+      this.pending--;
+      this.state[i] = SETTLED;
+      if (this.store !== undefined) this.store.group({ kind: 'settle', group: this.name, offset: off });
+      if (off !== this.floor) {
+        if (this.host.closed) this.checkDrained();
+      } else if (off + 1 === this.next) {
+        this.floor = off + 1;
+        this.host.released();
+        if (this.host.closed) this.checkDrained();
+      } else this.advanceFloor();
+    } else {
+      this.nacked++;
+      this.giveBack(off, 0);
+    }
+  }
+
+  private untrack(d: DeliveryImpl<T> | undefined): void {
+    if (d !== undefined && d.tracked) {
+      d.tracked = false;
+      this.registry?.unregister(d);
+    }
+  }
+
+  ack(off: number, gen: number, d?: DeliveryImpl<T>): boolean {
+    if (!this.holds(off, gen)) return false;
+    const i = off & this.mask;
+    const owner = this.owner[i];
+    this.release(i);
+    this.untrack(d);
+    this.acked++;
+    this.pending--;
+    this.state[i] = SETTLED; // holds() saw the slot tagged with `off`: no need for set()
+    this.afterSettle(off);
+    owner?.onSettled();
+    return true;
+  }
+
+  nack(off: number, gen: number, delayMs: number, d?: DeliveryImpl<T>): boolean {
+    if (!this.holds(off, gen)) return false;
+    const i = off & this.mask;
+    const owner = this.owner[i];
+    this.release(i);
+    this.untrack(d);
+    this.nacked++;
+    this.giveBack(off, delayMs, d);
+    owner?.onSettled();
+    return true;
+  }
+
+  term(off: number, gen: number, reason: string | undefined, d?: DeliveryImpl<T>): boolean {
+    if (!this.holds(off, gen)) return false;
+    const i = off & this.mask;
+    const owner = this.owner[i];
+    this.release(i);
+    this.untrack(d);
+    this.pending--;
+    this.deadLetterAt(off, 'terminated', reason, d);
+    owner?.onSettled();
+    return true;
+  }
+
+  touch(off: number, gen: number): boolean {
+    if (!this.holds(off, gen)) return false;
+    this.epochs[off & this.mask] = this.epoch;
+    return true;
+  }
+
+  /** Marks `off` settled (not pending any more) and moves the floor. */
+  protected settleAt(off: number): void {
+    this.set(off, SETTLED);
+    this.afterSettle(off);
+  }
+
+  /** `off` was just marked SETTLED: journal it and move the floor. */
+  private afterSettle(off: number): void {
+    if (this.store !== undefined) this.store.group({ kind: 'settle', group: this.name, offset: off });
+    if (off !== this.floor) {
+      if (this.host.closed) this.checkDrained();
+    } else if (off + 1 === this.next) {
+      this.floor = off + 1; // the common case: settling the only outstanding message
+      this.host.released();
+      if (this.host.closed) this.checkDrained();
+    } else this.advanceFloor();
+  }
+
+  /** An INFLIGHT offset (owner already released) comes back: redelivery, delay, or dead letter. */
+  protected giveBack(off: number, delayMs: number, d?: DeliveryImpl<T>): void {
+    const i = off & this.mask;
+    this.returns++;
+    if (this.count[i] >= this.host.maxDeliveries) {
+      this.pending--;
+      this.deadLetterAt(off, 'max-deliveries', undefined, d);
+      return;
+    }
+    this.state[i] = WAITING;
+    if (delayMs > 0) {
+      const at = this.host.scheduler.now() + delayMs;
+      this.delayed.push(at, off);
+      this.delayTimer.arm(at);
+    } else {
+      this.redeliver.push(off, off);
+      this.wake();
+    }
+  }
+
+  /** Publishes `off` to the dead-letter route, then settles it. `pending` was already taken off. */
+  protected deadLetterAt(off: number, reason: DeadLetterReason, detail: string | undefined, d?: DeliveryImpl<T>): void {
+    const ring = this.host.ring;
+    const live = ring.isLive(off);
+    if (!live && d === undefined) {
+      this.expired++; // expired meanwhile: nothing to dead-letter
+      this.settleAt(off);
+      return;
+    }
+    const r = off & ring.mask;
+    const value = live ? (ring.values[r] as T) : (d as DeliveryImpl<T>).value;
+    const key = live ? ring.keys[r] : d?.key;
+    const headers = live ? ring.headers[r] : (d as DeliveryImpl<T>).headers;
+    const i = this.set(off, DEAD);
+    this.pending++;
+    this.deadLettered++;
+    const done = this.host.deadLetter(this.name, off, reason, detail, this.count[i], value, key, headers);
+    if (done === true) this.finishDead(off);
+    else done.then(() => this.finishDead(off), () => this.finishDead(off));
+  }
+
+  private finishDead(off: number): void {
+    if (off < this.floor || this.st(off) !== DEAD) return;
+    this.pending--;
+    this.settleAt(off);
+  }
+
+  protected startSweeper(): void {
+    this.sweeper = scheduleUnref(this.host.scheduler, this.host.ackTimeoutMs / 4, () => this.sweep());
+  }
+
+  /** Ack timeouts: every delivery held for more than `ackTimeoutMs` (at most 1.25 ×) goes back. */
+  private sweep(): void {
+    this.sweeper = null;
+    const limit = ++this.epoch - 5;
+    for (let off = this.floor; off < this.next && this.inflight > 0; off++) {
+      const i = off & this.mask;
+      if (this.tag[i] === off && this.state[i] === INFLIGHT && this.epochs[i] <= limit) this.returnHeld(off);
+    }
+    if (this.inflight > 0 && this.sweeper === null) this.startSweeper();
+  }
+
+  /** Delayed nacks whose delay is over become ready. */
+  private onDelayed(): void {
+    const now = this.host.scheduler.now();
+    let any = false;
+    while (this.delayed.size > 0 && this.delayed.peekKey() <= now) {
+      const off = this.delayed.pop();
+      if (off >= this.floor && this.st(off) === WAITING) {
+        this.redeliver.push(off, off);
+        any = true;
+      }
+    }
+    if (this.delayed.size > 0) this.delayTimer.arm(this.delayed.peekKey());
+    if (any) this.wake();
+  }
+
+  /** A tracked delivery was garbage-collected unsettled. */
+  private onLost(gen: number): void {
+    for (let off = this.floor; off < this.next; off++) {
+      const i = off & this.mask;
+      if (this.tag[i] === off && this.state[i] === INFLIGHT && this.gens[i] === gen) {
+        this.returnHeld(off);
+        return;
+      }
+    }
+  }
+
+  private returnHeld(off: number): void {
+    const i = off & this.mask;
+    const owner = this.owner[i];
+    this.release(i);
+    this.giveBack(off, 0);
+    owner?.onSettled();
+  }
+
+  /** A member leaves: every delivery it holds returns to the group. */
+  returnAll(consumer: ConsumerImpl<T>): void {
+    for (let off = this.floor; off < this.next && consumer.held > 0; off++) {
+      const i = off & this.mask;
+      if (this.tag[i] === off && this.state[i] === INFLIGHT && this.owner[i] === consumer) {
+        this.release(i);
+        this.giveBack(off, 0);
+      }
+    }
+    consumer.held = 0;
+  }
+
+  /** Stops timers (topic deleted or group removed). */
+  dispose(): void {
+    this.sweeper?.unsubscribe();
+    this.sweeper = null;
+    this.delayTimer.cancel();
+  }
+
+  constructor(host: GroupHost<T>, name: string, durable: boolean, start: number) {
+    super(host, name, durable, start);
+    this.delayTimer = new Deadline(host.scheduler, () => this.onDelayed());
+  }
+
+  /** Registers a delivery with the FinalizationRegistry (`returnOnGc`). */
+  protected track(d: DeliveryImpl<T>, gen: number): void {
+    this.registry ??= new FinalizationRegistry((g) => this.onLost(g));
+    this.registry.register(d, gen, d);
+    d.tracked = true;
+  }
+}
