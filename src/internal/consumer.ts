@@ -1,19 +1,13 @@
-import type { SchedulerLike, Subscription } from 'rxjs';
+import type { SchedulerLike } from 'rxjs';
 import { ClosedError } from '../errors.js';
 import type { Consumer, ConsumerOptions, Delivery, Message } from '../types.js';
 import type { DeliveryImpl } from './delivery.js';
 import type { Group } from './group.js';
 import type { ConsumerPort, ReadyListener } from './port.js';
+import { ConsumerIterator } from './consumer-iterator.js';
 import { scheduleUnref } from './timer.js';
+import { WaitList } from './wait-list.js';
 import { duration, integer, signal as checkSignal } from './validate.js';
-
-interface Waiter<T> {
-  resolve: (d: Delivery<T> | undefined) => void;
-  reject: (e: unknown) => void;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  timer: Subscription | undefined;
-}
 
 /** Settings of one member, already validated. */
 export interface MemberSettings<T> {
@@ -46,7 +40,8 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
   private readonly filter: ((m: Message<T>) => boolean) | undefined;
   private readonly auto: boolean;
   private readonly track: boolean;
-  private waiters: Waiter<T>[] = [];
+  private readonly waiters = new WaitList<DeliveryImpl<T>>();
+  private readonly take = (): DeliveryImpl<T> | undefined => this.tryRecv();
   private signal: AbortSignal | undefined;
   private onAbort: (() => void) | undefined;
 
@@ -272,67 +267,16 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
       if (d !== undefined) return Promise.resolve(d);
       if (this.done || ms === 0) return Promise.resolve(undefined);
     }
-    return new Promise((resolve, reject) => {
-      const w: Waiter<T> = { resolve, reject, signal, onAbort: undefined, timer: undefined };
-      if (signal !== undefined) {
-        w.onAbort = () => {
-          this.dropWaiter(w);
-          reject(signal.reason);
-        };
-        signal.addEventListener('abort', w.onAbort, { once: true });
-      }
-      if (ms !== Infinity) {
-        w.timer = scheduleUnref(this.scheduler, ms, () => {
-          this.dropWaiter(w);
-          resolve(undefined);
-        });
-      }
-      this.waiters.push(w);
-    });
-  }
-
-  private dropWaiter(w: Waiter<T>): void {
-    const i = this.waiters.indexOf(w);
-    if (i >= 0) this.waiters.splice(i, 1);
-    this.cleanup(w);
-  }
-
-  private cleanup(w: Waiter<T>): void {
-    if (w.onAbort !== undefined) w.signal?.removeEventListener('abort', w.onAbort);
-    w.timer?.unsubscribe();
+    return this.waiters.add(signal, ms, this.scheduler);
   }
 
   private serveWaiters(): void {
-    const ws = this.waiters;
-    while (ws.length > 0) {
-      let d: Delivery<T> | undefined;
-      try {
-        d = this.tryRecv();
-      } catch (e) {
-        const w = ws.shift() as Waiter<T>;
-        this.cleanup(w);
-        w.reject(e);
-        continue;
-      }
-      if (d !== undefined) {
-        const w = ws.shift() as Waiter<T>;
-        this.cleanup(w);
-        w.resolve(d);
-        continue;
-      }
-      if (this.done) this.flushWaiters();
-      return;
-    }
+    this.waiters.serve(this.take);
+    if (this.waiters.length > 0 && this.done) this.flushWaiters();
   }
 
   private flushWaiters(): void {
-    const ws = this.waiters;
-    this.waiters = [];
-    for (const w of ws) {
-      this.cleanup(w);
-      if (this.aborted) w.reject(this.abortReason);
-      else w.resolve(undefined);
-    }
+    this.waiters.flush(this.aborted, this.abortReason);
   }
 
   /** Waiting for a message it has room for: a `recv` is pending, or an attached face wants more and buffers nothing. */
@@ -452,48 +396,6 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
 
   [Symbol.asyncIterator](): AsyncIterator<Delivery<T>> {
     return new ConsumerIterator(this);
-  }
-}
-
-const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
-
-/** Async iterator over a consumer; `return()` (a `break`) closes it, returning what it holds. */
-class ConsumerIterator<T> implements AsyncIterator<Delivery<T>> {
-  constructor(private readonly c: ConsumerImpl<T>) {}
-
-  next(): Promise<IteratorResult<Delivery<T>>> {
-    const c = this.c;
-    let d: Delivery<T> | undefined;
-    try {
-      d = c.tryRecv();
-    } catch (e) {
-      c.close();
-      return Promise.reject(e);
-    }
-    if (d !== undefined) return Promise.resolve({ done: false, value: d });
-    if (c.aborted) return Promise.reject(c.abortReason);
-    if (c.done) {
-      c.close();
-      return Promise.resolve(DONE);
-    }
-    return c.recv().then(
-      (v) => {
-        if (v === undefined) {
-          c.close();
-          return DONE;
-        }
-        return { done: false, value: v };
-      },
-      (e: unknown) => {
-        c.close();
-        throw e;
-      },
-    );
-  }
-
-  return(): Promise<IteratorResult<Delivery<T>>> {
-    this.c.close();
-    return Promise.resolve(DONE);
   }
 }
 
