@@ -140,13 +140,21 @@ export abstract class GroupWindow<T> {
 
   protected advanceFloor(): void {
     const before = this.floor;
-    while (this.floor < this.next) {
-      const s = this.st(this.floor);
-      if (s !== SETTLED && s !== FRESH) break;
-      this.floor++;
-    }
+    this.passSettled();
     if (this.floor !== before) this.host.released();
     if (this.host.closed) this.checkDrained();
+  }
+
+  /**
+   * Moves the floor past settled offsets (FRESH below the cursor counts as settled: handed out
+   * and settled without slot state), but never past the offset a lane hand-off still holds.
+   */
+  protected passSettled(): void {
+    while (this.floor < this.next) {
+      const s = this.st(this.floor);
+      if (s !== SETTLED && (s !== FRESH || this.floor === this.lane)) break;
+      this.floor++;
+    }
   }
 
   protected checkDrained(): void {

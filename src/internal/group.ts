@@ -249,10 +249,13 @@ export class Group<T> extends GroupSettle<T> {
   /** Ends a lane hand-off: settled when `ok`, else returned for redelivery. */
   laneDone(off: number, ok: boolean): void {
     this.lane = -1;
-    if (this.floor !== off || this.next <= off) return; // a seek, commit or clamp moved past it meanwhile
+    // a seek, commit, clamp or drop moved past it or settled it meanwhile: nothing left to do
+    if (this.floor !== off || this.next <= off || this.tag[off & this.mask] === off) return;
     if (ok) {
       this.acked++;
       this.floor = off + 1;
+      // a re-entrant publish may have gone to another member and been settled meanwhile
+      if (this.next > off + 1) this.passSettled();
       this.host.released();
       if (this.host.closed) this.checkDrained();
       return;
@@ -263,6 +266,7 @@ export class Group<T> extends GroupSettle<T> {
     this.nacked++;
     this.giveBack(off, 0);
   }
+
 
   /**
    * `takeRaw` + `wrap` for a run: claims up to `max` never-delivered messages from the cursor in

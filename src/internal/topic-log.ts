@@ -139,12 +139,16 @@ export abstract class TopicLog<T> implements OverflowHost {
         if (off < 0) break;
         offsets.push(off);
       }
-      if (i > 0) this.wakeAll(); // a batch moves as a batch: one wake for all of it
-      if (i === list.length) return this.store === undefined ? Promise.resolve(offsets) : this.durable(offsets);
-      if (!this.strategy.waits) {
+      if (i === list.length || !this.strategy.waits) {
+        if (i > 0) this.wakeAll(); // a batch moves as a batch: one wake for all of it
+        if (i === list.length) return this.store === undefined ? Promise.resolve(offsets) : this.durable(offsets);
         this.rejected += list.length - i;
         return Promise.reject(this.fullError());
       }
+      // the rest waits for room: queue it before the wake, so acks made during the wake admit it
+      const waiting = this.queue.enqueue<number[]>(undefined, list, s, i, offsets);
+      if (i > 0) this.wakeAll();
+      return waiting;
     }
     return this.queue.enqueue<number[]>(undefined, list, s, i, offsets);
   }

@@ -158,3 +158,30 @@ describe('regressions found by the model-based suite', () => {
     expect(r.code).toBe(0); // engine: out of memory while filling the ring's slot arrays
   }, 60_000);
 });
+
+describe('regressions found by the push-faces property (test/reliability/faces.test.ts)', () => {
+  it('a batch whose rest waits for room is admitted by acks made during its own wake (batchRestMissedTheWake)', async () => {
+    const t = createBus().topic<number>('t', { capacity: 1, groups: ['g'] });
+    const got: number[] = [];
+    t.messages({ group: 'g', prefetch: 1 }).subscribe((d) => {
+      got.push(d.value);
+      d.ack(); // frees the only slot while publishBatch is still waking the group
+    });
+    const p = t.publishBatch([0, 1, 2]);
+    expect(got).toEqual([0, 1, 2]); // the rest went in as the subscriber acked, in the same turn
+    expect(await p).toEqual([0, 1, 2]);
+  });
+
+  it('a message settled by another member while a lane hand-off is in its callback does not hold the committed offset back (laneFloorBehind)', () => {
+    const t = createBus().topic<number>('t', { capacity: 4, groups: ['g'] });
+    let first = true;
+    t.values({ group: 'g' }).subscribe(() => {
+      if (!first) return;
+      first = false;
+      t.values({ group: 'g' }).subscribe(() => {}); // a second member
+      t.tryPublish(1); // goes to the second member and is settled there, inside this callback
+    });
+    t.tryPublish(0);
+    expect(t.stats().groups.g).toMatchObject({ next: 2, committed: 2, pending: 0, acked: 2 });
+  });
+});
