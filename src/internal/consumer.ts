@@ -40,6 +40,8 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
   private readonly filter: ((m: Message<T>) => boolean) | undefined;
   private readonly auto: boolean;
   private readonly track: boolean;
+  /** No filter, no `ack: 'auto'`, no codec: the fast paths apply. */
+  private readonly plain: boolean;
   private readonly waiters = new WaitList<DeliveryImpl<T>>();
   private readonly take = (): DeliveryImpl<T> | undefined => this.tryRecv();
   private signal: AbortSignal | undefined;
@@ -51,6 +53,7 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
     this.filter = settings.filter;
     this.auto = settings.auto;
     this.track = settings.track;
+    this.plain = this.filter === undefined && !this.auto && g.host.decode === undefined;
     if (signal !== undefined) {
       this.signal = signal;
       this.onAbort = () => this.abort(signal.reason);
@@ -75,7 +78,7 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
     if (this.closed || this.held >= this.prefetch) return undefined;
     if (this.failure !== undefined) this.raise();
     const g = this.g;
-    if (this.filter === undefined && !this.auto && g.host.decode === undefined) {
+    if (this.plain) {
       // the common case in one pass: no redelivery waiting, no TTL, no codec, no filter
       const off = g.takeRaw(this, true);
       if (off >= 0) return g.wrap(off, this.track);
@@ -147,7 +150,7 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
     const g = this.g;
     const ring = g.host.ring;
     if (this.failure !== undefined) this.raise();
-    if (this.filter === undefined && !this.auto && g.host.decode === undefined) {
+    if (this.plain) {
       if (this.sink !== sink && !this.closed) {
         this.sink = sink;
         g.updateDirect();
@@ -243,7 +246,7 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
     const first = await this.recv(options);
     if (first === undefined) return [];
     const out: Delivery<T>[] = [first];
-    if (this.filter === undefined && !this.auto && !this.track && this.g.host.decode === undefined) {
+    if (this.plain && !this.track) {
       this.g.takeRun(this, Math.min(max, this.prefetch - this.held + 1) - 1, out as DeliveryImpl<T>[]); // a batch moves as a batch
     }
     while (out.length < max) {
@@ -291,7 +294,7 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
   dsink: ValueSink<Delivery<T>> | null = null;
 
   attachDeliveries(sink: ValueSink<Delivery<T>> | null): void {
-    const plain = this.filter === undefined && !this.auto && !this.track && this.g.host.decode === undefined;
+    const plain = this.plain && !this.track;
     this.dsink = plain && !this.closed ? sink : null;
     this.g.updateDirect();
   }

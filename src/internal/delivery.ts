@@ -11,7 +11,6 @@ import { describe, duration } from './validate.js';
 export class DeliveryImpl<T> implements Delivery<T> {
   /** @internal */ readonly g: Group<T>;
   /** @internal */ readonly gen: number;
-  /** @internal true while registered with the group's FinalizationRegistry. */ tracked: boolean;
   readonly offset: number;
   readonly value: T;
   readonly key: string | undefined;
@@ -28,7 +27,6 @@ export class DeliveryImpl<T> implements Delivery<T> {
     this.headers = headers;
     this.timestamp = timestamp;
     this.deliveryCount = deliveryCount;
-    this.tracked = false;
   }
 
   get topic(): string {

@@ -42,11 +42,10 @@ export abstract class GroupSettle<T> extends GroupWindow<T> {
   }
 
   private untrack(d: DeliveryImpl<T> | undefined): void {
-    if (d !== undefined && d.tracked) {
-      d.tracked = false;
-      this.registry?.unregister(d);
-    }
+    // only groups where some member asked for returnOnGc have a registry (unregistering the rest is a no-op)
+    if (d !== undefined && this.registry !== undefined) this.registry.unregister(d);
   }
+
 
   ack(off: number, gen: number, d?: DeliveryImpl<T>): boolean {
     if (!this.holds(off, gen)) return false;
@@ -234,6 +233,5 @@ export abstract class GroupSettle<T> extends GroupWindow<T> {
   protected track(d: DeliveryImpl<T>, gen: number): void {
     this.registry ??= new FinalizationRegistry((g) => this.onLost(g));
     this.registry.register(d, gen, d);
-    d.tracked = true;
   }
 }
