@@ -27,14 +27,7 @@ export abstract class GroupSettle<T> extends GroupWindow<T> {
       this.acked++;
       this.pending--;
       this.state[i] = SETTLED;
-      if (this.store !== undefined) this.store.group({ kind: 'settle', group: this.name, offset: off });
-      if (off !== this.floor) {
-        if (this.host.closed) this.checkDrained();
-      } else if (off + 1 === this.next) {
-        this.floor = off + 1;
-        this.host.released();
-        if (this.host.closed) this.checkDrained();
-      } else this.advanceFloor();
+      this.afterSettle(off);
     } else {
       this.nacked++;
       this.giveBack(off, 0);
