@@ -191,7 +191,8 @@ class ReadableFill<T> implements ReadyListener {
     this.filling = true;
     try {
       let d: Delivery<T> | undefined;
-      while ((controller.desiredSize ?? 0) > 0 && (d = port.tryRecv()) !== undefined) controller.enqueue(d);
+      // one read of desiredSize: each enqueue takes one (or goes straight to a pending read)
+      for (let want = controller.desiredSize ?? 0; want > 0 && (d = port.tryRecv()) !== undefined; want--) controller.enqueue(d);
       if (port.aborted) {
         this.end();
         controller.error(port.abortReason);
@@ -229,8 +230,8 @@ export function readableFace<T>(open: () => ConsumerPort<T>, highWaterMark: numb
         fill.port.onReady = fill;
       },
       pull() {
-        // the reader took one: nothing to do unless the group has something (a publish or an ack wakes the fill)
-        if (fill.port.more || fill.port.done) fill.ready();
+        // also when the group has nothing: finding nothing is what lets waiting publishers in (refill)
+        fill.ready();
       },
       cancel() {
         fill.end();

@@ -139,6 +139,26 @@ export function retentionSuite(makeBus: MakeBus): void {
       expect(seen).toEqual(Array.from({ length: 40 }, (_, i) => i));
     });
 
+    it('block: a readable() reader holding more than half the capacity unacked, waiting on read(), is never stalled', async () => {
+      const t = makeBus().topic<number>('t', { capacity: 8, groups: ['g'] });
+      const reader = t.readable({ group: 'g', prefetch: 8 }).getReader();
+      const producer = (async () => {
+        for (let i = 0; i < 30; i++) await t.publish(i);
+      })();
+      const window: Delivery<number>[] = [];
+      const seen: number[] = [];
+      while (seen.length < 30) {
+        const r = await Promise.race([reader.read(), new Promise<'stalled'>((res) => setTimeout(() => res('stalled'), 500))]);
+        expect(r, `stalled after ${seen.length} values`).not.toBe('stalled');
+        if (r === 'stalled' || r.done) break;
+        seen.push(r.value.value);
+        window.push(r.value);
+        if (window.length === 7) window.splice(0, 2).forEach((d) => d.ack()); // acks two only once it holds seven
+      }
+      await producer;
+      expect(seen).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    });
+
     it('reject: publish rejects with TopicFullError and tryPublish returns false, both counted', async () => {
       const t = makeBus().topic<number>('t', { capacity: 2, groups: ['g'], overflow: 'reject' });
       t.tryPublish(0);
