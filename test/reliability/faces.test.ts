@@ -238,3 +238,75 @@ describe('property: push faces with direct hand-offs, lanes and re-entrancy', ()
     TIMEOUT,
   );
 });
+
+/**
+ * Liveness of the low-water mark: a producer awaiting `publish()` on a full `block` topic, and a
+ * consumer on any face that holds a sliding window of unacked messages (acking `batch` of them
+ * whenever it holds `hold`), must never stall, whatever the capacity, prefetch and window.
+ */
+describe('property: blocked publishers and sliding-window consumers never stall', () => {
+  const faces = ['readable', 'consume', 'recv', 'messages'] as const;
+  const planArb = fc.record({
+    face: fc.constantFrom(...faces),
+    capacity: fc.integer({ min: 1, max: 8 }),
+    prefetch: fc.integer({ min: 1, max: 10 }),
+    hold: fc.integer({ min: 1, max: 8 }),
+    batch: fc.integer({ min: 1, max: 8 }),
+    n: fc.integer({ min: 1, max: 40 }),
+  });
+  const stalled = (): Promise<'stalled'> => new Promise((r) => setTimeout(() => r('stalled'), 300));
+
+  it(
+    'every value arrives, in order, on every face',
+    async () => {
+      let runs = 0;
+      await fc.assert(
+        fc.asyncProperty(planArb, async (p) => {
+          runs++;
+          const hold = Math.min(p.hold, p.capacity, p.prefetch); // holding more than the ring or the window can never complete
+          const batch = Math.min(p.batch, hold);
+          const t = createBus().topic<number>('t', { capacity: p.capacity, groups: ['g'] });
+          const producer = (async () => {
+            for (let i = 0; i < p.n; i++) await t.publish(i);
+          })();
+          const seen: number[] = [];
+          const window: Delivery<number>[] = [];
+          const take = (d: Delivery<number>): void => {
+            seen.push(d.value);
+            window.push(d);
+            if (window.length >= hold || seen.length === p.n) window.splice(0, seen.length === p.n ? window.length : batch).forEach((x) => x.ack());
+          };
+          if (p.face === 'messages') {
+            const sub = t.messages({ group: 'g', prefetch: p.prefetch }).subscribe(take);
+            const done = await Promise.race([producer.then(async () => {
+              while (seen.length < p.n) await new Promise((r) => setTimeout(r, 0));
+            }), stalled()]);
+            sub.unsubscribe();
+            expect(done, `messages() stalled after ${seen.length} of ${p.n}`).not.toBe('stalled');
+          } else {
+            const c = t.consumer({ group: 'g', prefetch: p.prefetch });
+            const reader = p.face === 'readable' ? t.readable({ group: 'g', prefetch: p.prefetch }).getReader() : undefined;
+            const it = p.face === 'consume' ? t.consume({ group: 'g', prefetch: p.prefetch })[Symbol.asyncIterator]() : undefined;
+            if (reader !== undefined || it !== undefined) c.close();
+            while (seen.length < p.n) {
+              const next: Promise<Delivery<number> | undefined> =
+                reader !== undefined ? reader.read().then((r) => r.value) : it !== undefined ? it.next().then((r) => (r.done ? undefined : r.value)) : c.recv();
+              const r = await Promise.race([next, stalled()]);
+              expect(r, `${p.face} stalled after ${seen.length} of ${p.n}`).not.toBe('stalled');
+              if (r === 'stalled' || r === undefined) break;
+              take(r);
+            }
+            await reader?.cancel();
+            await it?.return?.();
+            c.close();
+          }
+          await producer;
+          expect(seen).toEqual(Array.from({ length: p.n }, (_, i) => i));
+        }),
+        { numRuns: Math.max(100, Math.floor(MODEL_RUNS / 5)), seed: SEED },
+      );
+      report(`no stall: ${runs} producer/consumer plans`);
+    },
+    TIMEOUT,
+  );
+});
