@@ -166,7 +166,8 @@ title('Backpressure: a full topic holds a fast producer');
   const held = waits.filter((w) => w >= 1);
   say(`producer published ${total} messages in ${Math.round(performance.now() - started)} ms;`);
   say(`${total - held.length} went straight in; publish() held the producer ${held.length} times (up to ${Math.round(Math.max(0, ...held))} ms each),`);
-  say('admitted one by one as the consumer acked: nothing dropped, nothing buffered without bound.');
+  say('each let in once the consumer had acked the ring down to half (the low-water mark), or at once');
+  say('when it ran dry: nothing dropped, nothing buffered without bound.');
   say(`events: published ${events.stats().published}, dropped ${events.stats().dropped}, rejected ${events.stats().rejected}.`);
 }
 

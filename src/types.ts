@@ -273,7 +273,11 @@ export interface Topic<T> {
   readonly tail: number;
   /** The topic's overflow policy. */
   readonly overflow: OverflowPolicy;
-  /** Appends a message; waits for room under `overflow: 'block'`. Resolves to its offset. */
+  /**
+   * Appends a message; waits for room under `overflow: 'block'` (a waiting publish resumes once
+   * the ring has drained to half its capacity, or at once when a consumer waits for messages).
+   * Resolves to its offset.
+   */
   publish(value: T, options?: PublishOptions<T>): Promise<number>;
   /** Appends a message if there is room now; never waits. */
   tryPublish(value: T, options?: PublishOptions<T>): boolean;
