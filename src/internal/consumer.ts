@@ -148,7 +148,6 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
    */
   drainValues(sink: ValueSink<T>): boolean {
     const g = this.g;
-    const ring = g.host.ring;
     if (this.failure !== undefined) this.raise();
     if (this.plain) {
       if (this.sink !== sink && !this.closed) {
@@ -175,34 +174,32 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
   private drainLane(sink: ValueSink<T>): boolean {
     const g = this.g;
     const ring = g.host.ring;
-    {
-      while (!this.closed && !sink.closed && this.held < this.prefetch) {
-        const lane = g.laneOffset();
-        if (lane >= 0) {
-          // caught up: the message needs no slot state while the downstream holds it
-          try {
-            sink.next(ring.values[lane & ring.mask] as T);
-          } catch (e) {
-            g.laneDone(lane, false);
-            throw e;
-          }
-          g.laneDone(lane, !sink.closed && !this.closed);
-          continue;
+    while (!this.closed && !sink.closed && this.held < this.prefetch) {
+      const lane = g.laneOffset();
+      if (lane >= 0) {
+        // caught up: the message needs no slot state while the downstream holds it
+        try {
+          sink.next(ring.values[lane & ring.mask] as T);
+        } catch (e) {
+          g.laneDone(lane, false);
+          throw e;
         }
-        if (lane === -1) {
-          if (this.starved()) continue;
-          return !g.host.closed;
-        }
-        const off = g.takeRaw(this);
-        if (off === -1) {
-          if (this.starved()) continue;
-          return !g.host.closed;
-        }
-        if (off === -2) break; // redeliveries or TTL: the general path below
-        const gen = g.rawGen;
-        sink.next(ring.values[off & ring.mask] as T); // re-read: a re-entrant publish may grow the ring
-        g.settleRaw(off, gen, !sink.closed);
+        g.laneDone(lane, !sink.closed && !this.closed);
+        continue;
       }
+      if (lane === -1) {
+        if (this.starved()) continue;
+        return !g.host.closed;
+      }
+      const off = g.takeRaw(this);
+      if (off === -1) {
+        if (this.starved()) continue;
+        return !g.host.closed;
+      }
+      if (off === -2) break; // redeliveries or TTL: the general path below
+      const gen = g.rawGen;
+      sink.next(ring.values[off & ring.mask] as T); // re-read: a re-entrant publish may grow the ring
+      g.settleRaw(off, gen, !sink.closed);
     }
     return this.drainGeneral(sink);
   }
@@ -246,8 +243,9 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
     const first = await this.recv(options);
     if (first === undefined) return [];
     const out: Delivery<T>[] = [first];
-    if (this.plain && !this.track) {
-      this.g.takeRun(this, Math.min(max, this.prefetch - this.held + 1) - 1, out as DeliveryImpl<T>[]); // a batch moves as a batch
+    if (this.plain && !this.track && !this.closed) {
+      // a batch moves as a batch: the rest of it claimed in one run (closed meanwhile: nothing more)
+      this.g.takeRun(this, Math.min(max - 1, this.prefetch - this.held), out as DeliveryImpl<T>[]);
     }
     while (out.length < max) {
       const d = this.tryRecv();
@@ -298,6 +296,7 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
     this.dsink = plain && !this.closed ? sink : null;
     this.g.updateDirect();
   }
+
   /** True while handing values to `sink` (a drain or a direct push): a wake meanwhile sets `again`. */
   busy = false;
   again = false;

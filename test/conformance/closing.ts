@@ -127,6 +127,19 @@ export function closingSuite(makeBus: MakeBus): void {
       expect(t.stats().groups.g).toMatchObject({ pending: 5, acked: 2, nacked: 2 });
     });
 
+    it('recvBatch on a consumer closed while it resolves claims nothing more for it', async () => {
+      // maxDeliveries 1: what the close returns is dropped, not queued for redelivery
+      const t = makeBus().topic<number>('t', { groups: ['g'], maxDeliveries: 1 });
+      await t.publishBatch([0, 1, 2, 3]);
+      const c = t.consumer({ group: 'g' });
+      const p = c.recvBatch(10); // the first is taken now; the rest after the await
+      c.close(); // returns what it holds
+      expect((await p).map((d) => d.value)).toEqual([0]);
+      expect(t.stats().groups.g).toMatchObject({ members: 0, pending: 0, delivered: 1, deadLettered: 1 });
+      const again = t.consumer({ group: 'g' });
+      expect((await again.recvBatch(10)).map((d) => [d.value, d.deliveryCount])).toEqual([[1, 1], [2, 1], [3, 1]]);
+    });
+
     it('publishBatch into a topic with no group keeps the last capacity messages and returns every offset', async () => {
       const t = makeBus().topic<number>('t', { capacity: 4 });
       expect(await t.publishBatch([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
