@@ -28,7 +28,7 @@ export interface GroupHost<T> {
   deadLetter(group: string, offset: number, reason: DeadLetterReason, detail: string | undefined, deliveries: number, value: T, key: string | undefined, headers: Headers): true | Promise<unknown>;
   /** The group's committed offset moved up: room may have been made. */
   released(): void;
-  /** The group found nothing to hand out: admits waiting publishers if there is any room; true when something was. */
+  /** A member found nothing to take: admits waiting publishers if there is any room; true when something was. */
   refill(): boolean;
   /** A private group lost its member. */
   dropPrivate(group: GroupWindow<T>): void;

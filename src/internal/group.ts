@@ -293,10 +293,10 @@ export class Group<T> extends GroupSettle<T> {
     return k;
   }
 
-  /** The one member, when it has a plain value sink (a `values()` face): publishes may hand straight to it. */
+  /** The one member, when it has a plain sink (a `values()` face's, or a `messages()` face's): publishes may hand straight to it. */
   direct: ConsumerImpl<T> | null = null;
 
-  /** Re-evaluates {@link direct} (a member joined, left, or attached a value sink). */
+  /** Re-evaluates {@link direct} (a member joined, left, or attached or detached a sink). */
   updateDirect(): void {
     const ms = this.members;
     this.direct = ms.length === 1 && (ms[0].sink !== null || ms[0].dsink !== null) && this.store === undefined ? ms[0] : null;
