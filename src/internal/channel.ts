@@ -4,7 +4,7 @@ import type { TopicImpl } from './topic.js';
 
 /** The sending half of a {@link channel}. */
 export interface Sender<T> {
-  /** Sends; waits while the channel is full (until an ack frees room). Resolves to the offset. */
+  /** Sends; waits while the channel is full (until acks drain it to half, or at once when a receiver waits). Resolves to the offset. */
   send(value: T, options?: { signal?: AbortSignal }): Promise<number>;
   /** Sends if there is room now; never waits. */
   trySend(value: T): boolean;
