@@ -352,7 +352,9 @@ export class Group<T> extends GroupSettle<T> {
    */
   push(m: ConsumerImpl<T>, off: number, value: T): boolean {
     const sink = m.sink;
-    if (sink === null || m.busy || this.next !== off || this.floor !== off || this.lane !== -1 || this.redeliver.size !== 0 || sink.closed) return false;
+    // floor === next === off: everything before `off` is settled, so no lane is open and whatever
+    // the redelivery heap still holds is stale (take() skips it)
+    if (sink === null || m.busy || this.next !== off || this.floor !== off || sink.closed) return false;
     this.next = off + 1;
     this.delivered++;
     this.lane = off;
