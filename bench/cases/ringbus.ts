@@ -37,23 +37,26 @@ function observe<T>(source: ObservableLike<T>, onValue: (v: T) => void): { done:
   return { done: d.promise, stop: () => sub.unsubscribe() };
 }
 
+/** A trial with one push subscriber: the producer and the subscription run until the topic closes and it completes. */
+async function pushTrial(n: number, opts: TopicOptions, subscribe: (topic: Topic<Msg>, sink: Sink) => { done: Promise<void>; stop(): void }): Promise<Trial> {
+  const topic = await newTopic(opts);
+  const sink = new Sink();
+  const sub = subscribe(topic, sink);
+  return {
+    async run() {
+      await Promise.all([produce(topic, n), sub.done]);
+      return sink.result();
+    },
+    dispose: () => sub.stop(),
+  };
+}
+
 const throughput: Case[] = [
   {
     name: 'ringbus values() 1→1',
     group: 'ringbus',
     note: 'topic(cap 1024, block), one values() subscriber (no group); tryPublish, else await publish',
-    async prepare(n): Promise<Trial> {
-      const topic = await newTopic(BOUNDED);
-      const sink = new Sink();
-      const sub = observe(topic.values(), (m) => sink.take(m));
-      return {
-        async run() {
-          await Promise.all([produce(topic, n), sub.done]);
-          return sink.result();
-        },
-        dispose: () => sub.stop(),
-      };
-    },
+    prepare: (n) => pushTrial(n, BOUNDED, (topic, sink) => observe(topic.values(), (m) => sink.take(m))),
   },
   {
     name: 'ringbus values() fan-out 4',
@@ -77,21 +80,13 @@ const throughput: Case[] = [
     name: 'ringbus messages() ack',
     group: 'ringbus',
     note: "topic(cap 1024, block, groups ['g']); messages({ group, prefetch: 1024 }) with d.ack() per message",
-    async prepare(n): Promise<Trial> {
-      const topic = await newTopic(GROUPED);
-      const sink = new Sink();
-      const sub = observe(topic.messages(CONSUMER), (d) => {
-        sink.take(d.value);
-        d.ack();
-      });
-      return {
-        async run() {
-          await Promise.all([produce(topic, n), sub.done]);
-          return sink.result();
-        },
-        dispose: () => sub.stop(),
-      };
-    },
+    prepare: (n) =>
+      pushTrial(n, GROUPED, (topic, sink) =>
+        observe(topic.messages(CONSUMER), (d) => {
+          sink.take(d.value);
+          d.ack();
+        }),
+      ),
   },
   {
     name: 'ringbus publishBatch(100)/recvBatch(100)',

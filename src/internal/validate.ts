@@ -15,7 +15,8 @@ export function describe(value: unknown): string {
   return `\`${shown}\` (${type})`;
 }
 
-function fail(option: string, range: string, value: unknown): never {
+/** Throws `ConfigError`: `` `option` must be <range>, got <value> ``. */
+export function fail(option: string, range: string, value: unknown): never {
   throw new ConfigError(option, `\`${option}\` must be ${range}, got ${describe(value)}`);
 }
 

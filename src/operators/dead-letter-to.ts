@@ -1,7 +1,6 @@
-import { Observable, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import type { Delivery, Topic } from '../types.js';
-import { subscribeInner } from './internal/inner.js';
-import { deadLetterMapper, OrderedPublisher } from './internal/publisher.js';
+import { deadLetterMapper, publishing } from './internal/publisher.js';
 import * as v from './internal/validate.js';
 import type { DeadLetterToOptions } from './types.js';
 
@@ -44,24 +43,14 @@ export function deadLetterTo<T>(topic: Topic<T>, options?: DeadLetterToOptions<T
   v.topic('topic', topic);
   const { map, maxBuffered } = deadLetterMapper(options);
   return (source) =>
-    new Observable<number>((subscriber) => {
+    publishing<Delivery<T>, T>(source, topic, map, maxBuffered, () => {
       const unpublished: Delivery<T>[] = [];
-      const publisher = new OrderedPublisher<Delivery<T>, T>(topic, map, maxBuffered, {
+      return {
         published: (d) => void d.ack(),
         dropped: (d) => void unpublished.push(d),
-        next: (offset) => subscriber.next(offset),
-        error: (e) => subscriber.error(e),
-        complete: () => subscriber.complete(),
-      });
-      const inner = subscribeInner(subscriber, source, {
-        next: (d) => publisher.push(d),
-        error: (e) => publisher.fail(e),
-        complete: () => publisher.end(),
-      });
-      return () => {
-        inner.unsubscribe(); // a ringbus source returns what it handed out unsettled
-        publisher.stop();
-        for (const d of unpublished.splice(0)) d.nack();
+        teardown: () => {
+          for (const d of unpublished.splice(0)) d.nack();
+        },
       };
     });
 }

@@ -1,7 +1,6 @@
-import { Observable, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import type { Topic } from '../types.js';
-import { subscribeInner } from './internal/inner.js';
-import { OrderedPublisher, publishToMapper } from './internal/publisher.js';
+import { publishing, publishToMapper } from './internal/publisher.js';
 import * as v from './internal/validate.js';
 import type { PublishToOptions } from './types.js';
 
@@ -37,23 +36,7 @@ import type { PublishToOptions } from './types.js';
 export function publishTo<T>(topic: Topic<T>, options?: PublishToOptions<T>): OperatorFunction<T, number> {
   v.topic('topic', topic);
   const { map, maxBuffered } = publishToMapper(options);
-  return (source) =>
-    new Observable<number>((subscriber) => {
-      const publisher = new OrderedPublisher<T, T>(topic, map, maxBuffered, {
-        published: () => undefined,
-        dropped: () => undefined,
-        next: (offset) => subscriber.next(offset),
-        error: (e) => subscriber.error(e),
-        complete: () => subscriber.complete(),
-      });
-      const inner = subscribeInner(subscriber, source, {
-        next: (value) => publisher.push(value),
-        error: (e) => publisher.fail(e),
-        complete: () => publisher.end(),
-      });
-      return () => {
-        inner.unsubscribe();
-        publisher.stop();
-      };
-    });
+  const nothing = (): void => undefined;
+  const fate = { published: nothing, dropped: nothing, teardown: nothing };
+  return (source) => publishing<T, T>(source, topic, map, maxBuffered, () => fate);
 }

@@ -1,7 +1,9 @@
+import { Observable } from 'rxjs';
 import type { Delivery, PublishOptions, Topic } from '../../types.js';
 import { TopicFullError } from '../../errors.js';
 import { PublishOverflowError } from '../errors.js';
 import type { DeadLetterToOptions, PublishToOptions } from '../types.js';
+import { subscribeInner } from './inner.js';
 import { Queue } from './queue.js';
 import * as v from './validate.js';
 
@@ -182,4 +184,39 @@ export class OrderedPublisher<I, V> {
       this.sink.complete();
     }
   }
+}
+
+/**
+ * The Observable both publishing operators return: subscribes to `source`, publishes each input
+ * in order through an {@link OrderedPublisher}, emits the offsets. `fates()` is called once per
+ * subscription: its `published`/`dropped` see each input's fate, its `teardown` runs after the
+ * source is unsubscribed and the publisher stopped.
+ */
+export function publishing<I, V>(
+  source: Observable<I>,
+  topic: Topic<V>,
+  map: (input: I) => Outgoing<V>,
+  maxBuffered: number,
+  fates: () => { published(input: I): void; dropped(input: I): void; teardown(): void },
+): Observable<number> {
+  return new Observable<number>((subscriber) => {
+    const fate = fates();
+    const publisher = new OrderedPublisher<I, V>(topic, map, maxBuffered, {
+      published: (input) => fate.published(input),
+      dropped: (input) => fate.dropped(input),
+      next: (offset) => subscriber.next(offset),
+      error: (e) => subscriber.error(e),
+      complete: () => subscriber.complete(),
+    });
+    const inner = subscribeInner(subscriber, source, {
+      next: (input) => publisher.push(input),
+      error: (e) => publisher.fail(e),
+      complete: () => publisher.end(),
+    });
+    return () => {
+      inner.unsubscribe(); // a ringbus source returns what it handed out unsettled
+      publisher.stop();
+      fate.teardown();
+    };
+  });
 }
