@@ -242,11 +242,15 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
     integer('max', max, 1, 2 ** 20);
     const first = await this.recv(options);
     if (first === undefined) return [];
-    const out: Delivery<T>[] = [first];
+    let out: Delivery<T>[];
     if (this.plain && !this.track && !this.closed) {
       // a batch moves as a batch: the rest of it claimed in one run (closed meanwhile: nothing more)
-      this.g.takeRun(this, Math.min(max - 1, this.prefetch - this.held), out as DeliveryImpl<T>[]);
-    }
+      const room = Math.min(max - 1, this.prefetch - this.held, this.g.ready());
+      out = new Array<Delivery<T>>(1 + room); // filled by index: no growth copies per batch
+      out[0] = first;
+      const k = this.g.takeRun(this, room, out as DeliveryImpl<T>[], 1);
+      if (k < room) out.length = 1 + k;
+    } else out = [first];
     while (out.length < max) {
       const d = this.tryRecv();
       if (d === undefined) break;

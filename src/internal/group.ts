@@ -254,12 +254,18 @@ export class Group<T> extends GroupSettle<T> {
   }
 
 
+  /** How many messages lie past the cursor (an upper bound on what a take can claim now). */
+  ready(): number {
+    return this.host.ring.tail - this.next;
+  }
+
   /**
    * `takeRaw` + `wrap` for a run: claims up to `max` never-delivered messages from the cursor in
    * one pass (one generation for the run: offsets tell its deliveries apart) and pushes their
-   * Deliveries to `out`. Stops at the first message that needs the general path. Returns how many.
+   * Deliveries to `out` from index `at`. Stops at the first message that needs the general path.
+   * Returns how many.
    */
-  takeRun(consumer: ConsumerImpl<T>, max: number, out: DeliveryImpl<T>[]): number {
+  takeRun(consumer: ConsumerImpl<T>, max: number, out: DeliveryImpl<T>[], at: number): number {
     if (max <= 0 || this.redeliver.size !== 0 || this.host.ttlActive || this.store !== undefined) return 0;
     const ring = this.host.ring;
     const { values, keys, headers, stamps, live } = ring;
@@ -281,7 +287,7 @@ export class Group<T> extends GroupSettle<T> {
       gens[i] = gen;
       owner[i] = consumer;
       epochs[i] = epoch;
-      out.push(new DeliveryImpl(this, gen, off, values[r] as T, keys[r], headers[r], stamps[r], 1));
+      out[at++] = new DeliveryImpl(this, gen, off, values[r] as T, keys[r], headers[r], stamps[r], 1);
     }
     const k = off - start;
     this.next = off;

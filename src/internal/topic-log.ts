@@ -130,10 +130,14 @@ export abstract class TopicLog<T> implements OverflowHost {
     if (this.closed) return Promise.reject(this.closedError());
     if (this.codec !== undefined || s.codec !== undefined || s.compression !== undefined) list = list.map((x) => this.encode(x, s)); // all or nothing
     if (s.signal?.aborted) return Promise.reject(s.signal.reason);
-    const offsets: number[] = [];
+    let offsets: number[];
     let i = 0;
     if (this.queue.length === 0) {
-      if (options === undefined && this.lean) i = this.appendRuns(list, offsets);
+      if (options === undefined && this.lean) {
+        offsets = new Array<number>(list.length); // filled by index: no growth copies per batch
+        i = this.appendRuns(list, offsets);
+        if (i < list.length) offsets.length = i;
+      } else offsets = [];
       for (; i < list.length; i++) {
         const off = this.append(list[i], s, false);
         if (off < 0) break;
@@ -150,13 +154,14 @@ export abstract class TopicLog<T> implements OverflowHost {
       if (i > 0) this.wakeAll();
       return waiting;
     }
-    return this.queue.enqueue<number[]>(undefined, list, s, i, offsets);
+    return this.queue.enqueue<number[]>(undefined, list, s, 0, []);
   }
 
   /**
    * The lean batch path: appends as much of `list` as fits in runs (free slots, or the oldest
    * slots of a full ring that nobody needs), one stamp per run, without waking anyone. Returns
-   * how many went in; the general path decides about the rest.
+   * how many went in (their offsets written to `offsets[0..n)`); the general path decides about
+   * the rest.
    */
   protected appendRuns(list: readonly T[], offsets: number[]): number {
     const ring = this.ring;
@@ -172,7 +177,7 @@ export abstract class TopicLog<T> implements OverflowHost {
         overwrite = true;
       }
       const first = ring.appendRun(list, i, k, this.clock.stamp(), overwrite);
-      for (let j = 0; j < k; j++) offsets.push(first + j);
+      for (let j = 0; j < k; j++) offsets[i + j] = first + j;
       i += k;
       this.published += k;
     }

@@ -144,9 +144,11 @@ export function closingSuite(makeBus: MakeBus): void {
       const t = makeBus().topic<number>('t', { capacity: 4 });
       expect(await t.publishBatch([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
       expect(await t.publishBatch([10, 11])).toEqual([10, 11]);
-      expect(t.stats()).toMatchObject({ size: 4, head: 8, tail: 12, published: 12, dropped: 0 });
+      expect(await t.publishBatch([])).toEqual([]);
+      expect(await t.publishBatch(new Set([12, 13]))).toEqual([12, 13]); // any iterable
+      expect(t.stats()).toMatchObject({ size: 4, head: 10, tail: 14, published: 14, dropped: 0 });
       const c = t.consumer({ group: 'late', from: 'earliest' });
-      expect((await c.recvBatch(10)).map((d) => d.value)).toEqual([8, 9, 10, 11]);
+      expect((await c.recvBatch(10)).map((d) => d.value)).toEqual([10, 11, 12, 13]);
     });
 
     it('publishBatch into a full ring takes the slots its groups have settled, then waits for the rest', async () => {
