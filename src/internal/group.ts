@@ -1,5 +1,5 @@
 import type { Message } from '../types.js';
-import type { ConsumerImpl } from './consumer.js';
+import type { ConsumerImpl, ValueSink } from './consumer.js';
 import { DeliveryImpl } from './delivery.js';
 import { CLAIMED, type DeadLetterReason, FRESH, type GroupHost, INFLIGHT, SETTLED, WAITING } from './group-window.js';
 import { GroupSettle } from './group-settle.js';
@@ -223,8 +223,9 @@ export class Group<T> extends GroupSettle<T> {
   laneOffset(): number {
     const off = this.next;
     const ring = this.host.ring;
-    if (off >= ring.tail) return -1;
+    // redeliveries first: a caught-up cursor does not mean nothing is ready (laneSkipsRedelivery)
     if (off !== this.floor || this.lane !== -1 || this.redeliver.size !== 0 || this.store !== undefined || this.host.ttlActive) return -2;
+    if (off >= ring.tail) return -1;
     if (ring.live[off & ring.mask] === 0 || this.tag[off & this.mask] === off) return -2;
     this.next = off + 1;
     this.delivered++;
@@ -368,16 +369,36 @@ export class Group<T> extends GroupSettle<T> {
     try {
       sink.next(value);
     } catch (e) {
-      m.busy = false;
-      this.laneDone(off, false);
-      m.fail(e);
+      this.pushThrew(m, off, e);
       return true;
     }
     m.busy = false;
-    this.laneDone(off, !sink.closed && !m.closed);
-    if (m.again) m.onAvailable(); // a wake that arrived meanwhile (a publish from inside the sink)
+    // laneDone(off, true) for the common case, written out, everything else out of line. This is
+    // inlined into the publisher, and whether V8 also inlines the subscriber's `next` chain here
+    // turned on its exact shape: `m.sink === sink` (close() clears it) rather than `!m.closed`
+    // made 4 subscribers 88 -> 66 ns per message (same-process A/B, 21 rounds)
+    if (this.floor === off && this.next === off + 1 && !sink.closed && m.sink === sink && !m.again && !this.host.closed && this.tag[off & this.mask] !== off) {
+      this.lane = -1;
+      this.acked++;
+      this.floor = off + 1;
+      this.host.released();
+    } else this.pushSettle(m, off, sink);
     return true;
   }
+
+  /** `push`'s subscriber threw: the message goes back, the member fails. */
+  private pushThrew(m: ConsumerImpl<T>, off: number, e: unknown): void {
+    m.busy = false;
+    this.laneDone(off, false);
+    m.fail(e);
+  }
+
+  /** `push`'s general ending: something moved during the hand-off, the subscriber left, or a wake arrived meanwhile. */
+  private pushSettle(m: ConsumerImpl<T>, off: number, sink: ValueSink<T>): void {
+    this.laneDone(off, !sink.closed && !m.closed);
+    if (m.again) m.onAvailable(); // a wake that arrived meanwhile (a publish from inside the sink)
+  }
+
 
   /**
    * Marks slot `i` (offset `off`, tagged, its count already set) INFLIGHT for `consumer`: a new

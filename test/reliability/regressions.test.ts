@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { take } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { createBus, isRingbusError } from '../../src/index.js';
 import { virtualTime } from '../helpers.js';
@@ -183,5 +184,24 @@ describe('regressions found by the push-faces property (test/reliability/faces.t
     });
     t.tryPublish(0);
     expect(t.stats().groups.g).toMatchObject({ next: 2, committed: 2, pending: 0, acked: 2 });
+  });
+});
+
+describe('regressions found reading the code (2026-11-23)', () => {
+  it('a values() member joining a caught-up group gets the message a take(1) member returned (laneSkipsRedelivery)', async () => {
+    const t = createBus().topic<string>('t', { capacity: 8, groups: ['g'] });
+    const got: string[][] = [];
+    t.values({ group: 'g' })
+      .pipe(take(1))
+      .subscribe((v) => got.push(['first', v]));
+    t.tryPublish('x'); // take(1) completes inside its callback: 'x' goes back to the group
+    expect(t.stats().groups.g).toMatchObject({ next: 1, pending: 1, nacked: 1 });
+    t.values({ group: 'g' }).subscribe((v) => got.push(['second', v]));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(got).toEqual([
+      ['first', 'x'],
+      ['second', 'x'],
+    ]);
+    expect(t.stats().groups.g).toMatchObject({ committed: 1, pending: 0, acked: 1, redelivered: 1 });
   });
 });
