@@ -386,10 +386,14 @@ export class Group<T> extends GroupSettle<T> {
     return true;
   }
 
-  /** `push`'s subscriber threw: the message goes back, the member fails. */
+  /**
+   * `push`'s subscriber threw: the message goes back (while the member is still busy, so the
+   * wake that causes only marks it), then the member fails and its face raises the error on its
+   * next pull instead of being handed the message again.
+   */
   private pushThrew(m: ConsumerImpl<T>, off: number, e: unknown): void {
-    m.busy = false;
     this.laneDone(off, false);
+    m.busy = false;
     m.fail(e);
   }
 
