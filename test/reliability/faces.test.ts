@@ -4,7 +4,8 @@
  * state while a synchronous downstream runs, runs of batch appends. Subscribers ack, nack, hold,
  * unsubscribe and publish from inside their callbacks; other members join, seek and leave.
  * Overflow is `block` or `drop-oldest` (where a re-entrant publish may evict a message still in a
- * callback). After each program a final member drains the durable group, and then:
+ * callback). After each program a final member drains the durable group (a `recv` loop, or first a
+ * lone `values({ group })` member that must take everything left without a further publish), and then:
  * - every published message was settled in the group exactly once (acked, or dead-lettered
  *   after `maxDeliveries`; at least once when the program seeks back), the group holds nothing
  *   and its counters add up;
@@ -48,6 +49,8 @@ interface Program {
   overflow: 'block' | 'drop-oldest';
   maxDeliveries: number;
   ops: Op[];
+  /** How the group is drained at the end: a `recv` loop, or a lone `values({ group })` member first. */
+  drain: 'recv' | 'values';
 }
 
 const programArb: fc.Arbitrary<Program> = fc.record({
@@ -55,6 +58,7 @@ const programArb: fc.Arbitrary<Program> = fc.record({
   overflow: fc.constantFrom<'block' | 'drop-oldest'>('block', 'block', 'drop-oldest'),
   maxDeliveries: fc.constantFrom(Infinity, 3),
   ops: fc.array(opArb, { minLength: 1, maxLength: 25 }),
+  drain: fc.constantFrom<'recv' | 'values'>('recv', 'values'),
 });
 
 /** One private `values()` subscription and what it must see. */
@@ -177,6 +181,21 @@ async function run(p: Program): Promise<void> {
   }
   for (const s of subs) s.unsubscribe();
   for (const d of held.splice(0)) settle(d, 'ack'); // stale by now: no-ops
+
+  if (p.drain === 'values') {
+    // a fresh values({ group }) member alone must take everything the group still has (its
+    // redeliveries included) and admit every waiting publisher, with no further publish
+    const sub = t.values({ group: 'g' }).subscribe((v) => settled.set(v, 'acked'));
+    for (let i = 0; i < 50; i++) {
+      const g = t.stats().groups.g;
+      if (g.pending === 0 && g.next >= t.tail && t.tail === value) break;
+      await new Promise((r) => setImmediate(r));
+    }
+    sub.unsubscribe();
+    const g = t.stats().groups.g;
+    expect(g.pending, 'a lone values() member drained the group').toBe(0);
+    expect(t.tail, 'every waiting publish went in').toBe(value);
+  }
 
   // drain the group; publishers still waiting for room go in as it drains
   const c = t.consumer({ group: 'g', prefetch: 1 << 12 });
