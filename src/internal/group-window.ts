@@ -28,6 +28,8 @@ export interface GroupHost<T> {
   deadLetter(group: string, offset: number, reason: DeadLetterReason, detail: string | undefined, deliveries: number, value: T, key: string | undefined, headers: Headers): true | Promise<unknown>;
   /** The group's committed offset moved up: room may have been made. */
   released(): void;
+  /** The group's committed offset moved down (a seek). */
+  floorLowered(floor: number): void;
   /** A member found nothing to take: admits waiting publishers if there is any room; true when something was. */
   refill(): boolean;
   /** A private group lost its member. */
@@ -269,6 +271,7 @@ export abstract class GroupWindow<T> {
     this.delayed.clear();
     this.floor = to;
     this.next = to;
+    this.host.floorLowered(to);
     if (this.store !== undefined) this.store.group({ kind: 'seek', group: this.name, offset: to });
     this.host.released();
     this.wakeOwners();

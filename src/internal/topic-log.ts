@@ -206,7 +206,7 @@ export abstract class TopicLog<T> implements OverflowHost {
     let off: number;
     if (ring.tail - ring.head < slots && ring.size < this.capacity) {
       off = ring.append(value, undefined, EMPTY_HEADERS, clock.budget > 0 ? (clock.budget--, clock.cached) : clock.stamp(), Infinity);
-    } else if (ring.size === slots && this.capacity === slots && ring.head < this.floorOfOne()) {
+    } else if (ring.size === slots && this.capacity === slots && this.headFree()) {
       off = ring.overwrite(value, undefined, EMPTY_HEADERS, clock.budget > 0 ? (clock.budget--, clock.cached) : clock.stamp());
     } else return -2;
     this.published++;
@@ -272,10 +272,24 @@ export abstract class TopicLog<T> implements OverflowHost {
     }
   }
 
-  /** `minFloor()` with the one-group case inline (a topic with one subscription or one group). */
-  protected floorOfOne(): number {
-    const gl = this.groupList;
-    return gl.length === 1 ? gl[0].floor : this.minFloor();
+  /**
+   * A lower bound of every group's committed offset: floors only move down by a seek or a new
+   * group, which lower it ({@link floorLowered}), so `head < floorLow` proves nobody needs the
+   * head without visiting every group on every publish.
+   */
+  private floorLow = 0;
+
+  /** True when no group needs the oldest retained message (`ring.head < minFloor()`), usually without computing the minimum. */
+  protected headFree(): boolean {
+    const head = this.ring.head;
+    if (head < this.floorLow) return true;
+    this.floorLow = this.minFloor();
+    return head < this.floorLow;
+  }
+
+  /** @internal (GroupHost) A group's committed offset moved down to `floor` (a seek), or a group starts there. */
+  floorLowered(floor: number): void {
+    if (floor < this.floorLow) this.floorLow = floor;
   }
 
   protected minFloor(): number {

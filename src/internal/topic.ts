@@ -111,6 +111,7 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
     if (durable && journal && this.store !== undefined) this.store.group({ kind: 'create', group: name, offset: start });
     this.groups.set(name, g);
     this.groupList = [...this.groupList, g];
+    this.floorLowered(g.floor);
     return g;
   }
 

@@ -31,6 +31,30 @@ export function retentionSuite(makeBus: MakeBus): void {
       expect(t.stats()).toMatchObject({ head: 1, tail: 3, dropped: 0 });
     });
 
+    it('a group that seeks back to retained messages keeps them: later publishes wait (block) or are refused (reject)', () => {
+      for (const overflow of ['block', 'reject'] as const) {
+        const t = makeBus().topic<number>('t', { capacity: 4, overflow, groups: ['g'] });
+        const c = t.consumer({ group: 'g', prefetch: 16 });
+        for (let i = 0; i < 4; i++) expect(t.tryPublish(i)).toBe(true);
+        c.commit(4); // nobody needs 0..3 now: the next publishes replace the oldest
+        expect(t.tryPublish(4)).toBe(true);
+        expect(t.tryPublish(5)).toBe(true);
+        expect(t.stats()).toMatchObject({ head: 2, tail: 6 });
+        c.seek(2); // the group needs 2..5 again
+        expect(t.tryPublish(6)).toBe(false);
+        expect(t.stats()).toMatchObject({ head: 2, tail: 6 });
+        expect([0, 1, 2, 3].map(() => c.tryRecv()?.value)).toEqual([2, 3, 4, 5]);
+        const other = makeBus().topic<number>('u', { capacity: 4, overflow, groups: ['g'] }); // the same with a second group joining at earliest
+        for (let i = 0; i < 6; i++) {
+          other.consumer({ group: 'g' }).commit(i);
+          expect(other.tryPublish(i)).toBe(true);
+        }
+        other.consumer({ group: 'late', from: 'earliest' });
+        expect(other.tryPublish(6)).toBe(false);
+        expect(other.stats()).toMatchObject({ head: 2, tail: 6 });
+      }
+    });
+
     it('block: tryPublish returns false and publish waits until an ack makes room; nothing is lost', async () => {
       const t = makeBus().topic<number>('t', { capacity: 2, groups: ['g'], overflow: 'block' });
       await t.publish(0);
