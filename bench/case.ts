@@ -23,6 +23,8 @@ export interface CaseReport {
   n: number;
   fanout: number;
   reps: number;
+  /** How many child processes' repetitions `rates` pools (absent: 1). */
+  procs?: number;
   warmupMs: number;
   warmupTrials: number;
   /** Deliveries per second, one per timed repetition. */

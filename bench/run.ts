@@ -5,7 +5,11 @@
  *                 [--min-timed-ms MS] [--timeout-ms MS] [--list]
  *
  * Defaults: N = 1,000,000 per repetition, ≥ 1 s warm-up, at least 7 timed repetitions and
- * more for fast cases until the timed ones add up to ~1 s (--min-timed-ms, at most 100).
+ * more for fast cases until the timed ones add up to ~1 s (--min-timed-ms, at most 100), in
+ * each of 3 child processes per throughput case (--procs): every case runs once, then every
+ * case again, so a slow phase of a shared VM lands on many cases a little instead of on one
+ * case entirely; the repetitions of all its processes are pooled into one median. The JIT also
+ * makes different choices in different processes, which a single process would hide.
  *
  * --quick     every case once, small N, no warm-up; asserts counts (for CI), never timings.
  * --filter    run only cases whose name or group contains the substring (case-insensitive;
@@ -40,6 +44,8 @@ interface Options {
   warmupMs: number;
   timeoutMs: number;
   minTimedMs: number;
+  /** Child processes per throughput case (memory cases run once). */
+  procs: number;
   list: boolean;
 }
 
@@ -53,6 +59,7 @@ function parseArgs(argv: string[]): Options {
     warmupMs: quick ? 0 : 1000,
     timeoutMs: quick ? 30_000 : 120_000,
     minTimedMs: quick ? 0 : 1000,
+    procs: quick ? 1 : 3,
     list: false,
   };
   const num = (flag: string, v: string | undefined, min: number): number => {
@@ -88,6 +95,9 @@ function parseArgs(argv: string[]): Options {
         break;
       case '--min-timed-ms':
         o.minTimedMs = num(a, argv[++i], 0);
+        break;
+      case '--procs':
+        o.procs = num(a, argv[++i], 1);
         break;
       default:
         if (a.startsWith('--filter=')) o.filters.push(a.slice('--filter='.length));
@@ -149,6 +159,32 @@ function runChild(name: string, o: Options): Promise<CaseReport> {
       resolve(report);
     });
   });
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** One report from a case's processes: their repetitions pooled (a failed process fails the case). */
+function pooled(reports: CaseReport[]): CaseReport {
+  const bad = reports.find((r) => !r.ok);
+  if (bad !== undefined) return bad;
+  if (reports.length === 1) return reports[0];
+  const rates = reports.flatMap((r) => r.rates);
+  return {
+    ...reports[0],
+    procs: reports.length,
+    warmupTrials: reports.reduce((a, r) => a + r.warmupTrials, 0),
+    rates,
+    timesMs: reports.flatMap((r) => r.timesMs),
+    median: median(rates),
+    min: Math.min(...rates),
+    max: Math.max(...rates),
+    peakRssBytes: Math.max(...reports.map((r) => r.peakRssBytes)),
+    baseRssBytes: Math.min(...reports.map((r) => r.baseRssBytes)),
+  };
 }
 
 /** The commit measured, with "+dirty" when src/ has uncommitted changes. */
@@ -214,19 +250,24 @@ async function main(): Promise<number> {
     `ringbus bench${o.quick ? ' (quick)' : ''}: ${toRun.length} case(s), N = ${o.n.toLocaleString('en-US')}, ` +
       `${o.reps}${o.minTimedMs > 0 ? '+' : ''} rep(s), warm-up ≥ ${o.warmupMs} ms, Node ${process.version}, ${cpus()[0]?.model ?? '?'} ×${cpus().length}\n`,
   );
-  const results: CaseReport[] = [];
-  for (const [i, c] of toRun.entries()) {
-    const t0 = Date.now();
-    const r = await runChild(c.name, o);
-    results.push(r);
-    const secs = ((Date.now() - t0) / 1000).toFixed(1);
-    const what = !r.ok
-      ? `FAILED: ${r.error}`
-      : r.kind === 'memory'
-        ? `${fmtMetrics(r)}; ${fmtRate(r.median)}/s`
-        : `median ${fmtRate(r.median)}/s (min ${fmtRate(r.min)}, max ${fmtRate(r.max)})`;
-    process.stdout.write(`[${String(i + 1).padStart(2)}/${toRun.length}] ${c.name}: ${what}; peak RSS ${fmtMB(r.peakRssBytes)} MB; ${secs}s\n`);
+  const runs = new Map<string, CaseReport[]>(toRun.map((c) => [c.name, []]));
+  for (let round = 0; round < o.procs; round++) {
+    const inRound = toRun.filter((c) => round === 0 || (c.kind ?? 'throughput') === 'throughput');
+    for (const [i, c] of inRound.entries()) {
+      const t0 = Date.now();
+      const r = await runChild(c.name, o);
+      runs.get(c.name)?.push(r);
+      const secs = ((Date.now() - t0) / 1000).toFixed(1);
+      const what = !r.ok
+        ? `FAILED: ${r.error}`
+        : r.kind === 'memory'
+          ? `${fmtMetrics(r)}; ${fmtRate(r.median)}/s`
+          : `median ${fmtRate(r.median)}/s (min ${fmtRate(r.min)}, max ${fmtRate(r.max)})`;
+      const proc = o.procs > 1 ? ` (process ${round + 1}/${o.procs})` : '';
+      process.stdout.write(`[${String(i + 1).padStart(2)}/${inRound.length}] ${c.name}${proc}: ${what}; peak RSS ${fmtMB(r.peakRssBytes)} MB; ${secs}s\n`);
+    }
   }
+  const results = toRun.map((c) => pooled(runs.get(c.name) ?? []));
   const finished = new Date();
   const failed = results.filter((r) => !r.ok).map((r) => r.name);
   const file: RunFile = {
@@ -243,6 +284,7 @@ async function main(): Promise<number> {
     cpus: cpus().length,
     n: o.n,
     reps: o.reps,
+    procs: o.procs,
     warmupMs: o.warmupMs,
     baseline: BASELINE,
     skipped,

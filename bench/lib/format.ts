@@ -18,6 +18,8 @@ export interface RunFile {
   cpus: number;
   n: number;
   reps: number;
+  /** Child processes per throughput case, their repetitions pooled (absent in older files: 1). */
+  procs?: number;
   warmupMs: number;
   baseline: string;
   skipped: string[];
