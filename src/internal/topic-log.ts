@@ -4,7 +4,7 @@ import type { TopicStore } from '../storage.js';
 import type { OverflowPolicy, PublishOptions } from '../types.js';
 import { Clock } from './clock.js';
 import { Expiry } from './expiry.js';
-import type { Group } from './group.js';
+import { Group } from './group.js';
 import { type OverflowHost, type OverflowStrategy, strategyFor } from './overflow.js';
 import { PublishQueue } from './publish-queue.js';
 import { EMPTY_HEADERS, pow2AtLeast, Ring } from './ring.js';
@@ -115,6 +115,15 @@ export abstract class TopicLog<T> implements OverflowHost {
       if (off >= 0) return true;
       if (off === -1) return false;
     }
+    return this.tryPublishSlow(value, options);
+  }
+
+  /**
+   * `tryPublish` past the lean path, out of line: the publisher's optimized code inlines
+   * `tryPublish`, and what it leaves of V8's inlining budget decides whether the subscribers'
+   * `next` chains are inlined too.
+   */
+  private tryPublishSlow(value: T, options: PublishOptions | undefined): boolean {
     const s = options === undefined ? NO_PUBLISH : publishSettings(options);
     if (this.closed) throw this.closedError();
     if (this.queue.length !== 0) return false;
@@ -211,11 +220,11 @@ export abstract class TopicLog<T> implements OverflowHost {
     } else return -2;
     this.published++;
     const gl = this.groupList;
-    for (let i = 0; i < gl.length; i++) {
-      const g = gl[i];
+    if (gl.length === 1) {
+      const g = gl[0];
       const m = g.direct;
       if (m === null || !(m.sink !== null ? g.push(m, off, value) : g.pushDelivery(m, off, value))) g.wake();
-    }
+    } else if (gl.length > 1) Group.fanOut(gl, off, value); // out of line on purpose: see there
     return off;
   }
 
