@@ -7,9 +7,8 @@
  */
 import { EventEmitter, once } from 'node:events';
 import { Readable } from 'node:stream';
-import { CAPACITY, Sink, merge, settledHeap, type Case, type Msg } from '../lib/harness.js';
+import { BATCH, CAPACITY, Sink, freshBatch, merge, settledHeap, type Case, type Msg } from '../lib/harness.js';
 
-const BATCH = 100;
 
 type EffectQueueModule = (typeof import('effect'))['Queue'];
 type EffectQueue = ReturnType<typeof import('effect').Effect.runSync<import('effect').Queue.Queue<Msg>, never>>;
@@ -31,10 +30,7 @@ function effectBatchCase(takeName: string, takeNote: string, take: (Queue: Effec
               const producer = yield* Effect.forkChild(
                 Effect.gen(function* () {
                   for (let b = 0; b < n; b += BATCH) {
-                    const end = Math.min(n, b + BATCH);
-                    const batch: Msg[] = [];
-                    for (let i = b; i < end; i++) batch.push({ id: i, v: 'x' });
-                    yield* Queue.offerAll(q, batch);
+                    yield* Queue.offerAll(q, freshBatch(b, n));
                   }
                 }),
               );
@@ -310,10 +306,7 @@ const effect: Case[] = [
                 const producer = yield* Effect.forkChild(
                   Effect.gen(function* () {
                     for (let b = 0; b < n; b += BATCH) {
-                      const end = Math.min(n, b + BATCH);
-                      const batch: Msg[] = [];
-                      for (let i = b; i < end; i++) batch.push({ id: i, v: 'x' });
-                      yield* PubSub.publishAll(ps, batch);
+                      yield* PubSub.publishAll(ps, freshBatch(b, n));
                     }
                   }),
                 );

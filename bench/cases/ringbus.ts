@@ -6,11 +6,10 @@
  * the way the API says it ends once closed and drained — so a lost message shows up as a
  * wrong count instead of a hang.
  */
-import { CAPACITY, Sink, deferred, merge, settledHeap, type Case, type Msg, type Trial } from '../lib/harness.js';
+import { BATCH, CAPACITY, Sink, deferred, freshBatch, merge, settledHeap, type Case, type Msg, type Trial } from '../lib/harness.js';
 import { requireRingbus, type ObservableLike, type Topic, type TopicOptions } from '../lib/ringbus.js';
 import { retainSize } from './peers.js';
 
-const BATCH = 100;
 const GROUP = 'g';
 const BOUNDED: TopicOptions = { capacity: CAPACITY, overflow: 'block' };
 const GROUPED: TopicOptions = { capacity: CAPACITY, overflow: 'block', groups: [GROUP] };
@@ -100,10 +99,7 @@ const throughput: Case[] = [
           const sink = new Sink();
           const producer = (async () => {
             for (let b = 0; b < n; b += BATCH) {
-              const end = Math.min(n, b + BATCH);
-              const batch: Msg[] = [];
-              for (let i = b; i < end; i++) batch.push({ id: i, v: 'x' });
-              await topic.publishBatch(batch);
+              await topic.publishBatch(freshBatch(b, n));
             }
             await topic.close();
           })();

@@ -120,3 +120,14 @@ export function settledHeap(): number {
 
 /** The bounded capacity used by every bounded case (topics, queues, stream high-water marks). */
 export const CAPACITY = 1024;
+
+/** The batch size of the batch cases (`publishBatch`/`recvBatch`, `offerAll`, `publishAll`). */
+export const BATCH = 100;
+
+/** The batch starting at message `from` of `n`: fresh `{ id, v: 'x' }` messages, allocated now (inside the timed region). */
+export function freshBatch(from: number, n: number): Msg[] {
+  const end = Math.min(n, from + BATCH);
+  const batch: Msg[] = [];
+  for (let i = from; i < end; i++) batch.push({ id: i, v: 'x' });
+  return batch;
+}

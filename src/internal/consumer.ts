@@ -245,7 +245,7 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
     let out: Delivery<T>[];
     if (this.plain && !this.track && !this.closed) {
       // a batch moves as a batch: the rest of it claimed in one run (closed meanwhile: nothing more)
-      const room = Math.min(max - 1, this.prefetch - this.held, this.g.ready());
+      const room = Math.min(max - 1, this.prefetch - this.held, this.g.backlog());
       out = new Array<Delivery<T>>(1 + room); // filled by index: no growth copies per batch
       out[0] = first;
       const k = this.g.takeRun(this, room, out as DeliveryImpl<T>[], 1);

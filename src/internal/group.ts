@@ -256,7 +256,7 @@ export class Group<T> extends GroupSettle<T> {
 
 
   /** How many messages lie past the cursor (an upper bound on what a take can claim now). */
-  ready(): number {
+  backlog(): number {
     return this.host.ring.tail - this.next;
   }
 
