@@ -10,34 +10,30 @@ import { Readable } from 'node:stream';
 import { BATCH, CAPACITY, Sink, freshBatch, merge, settledHeap, type Case, type Msg } from '../lib/harness.js';
 
 
-type EffectQueueModule = (typeof import('effect'))['Queue'];
-type EffectQueue = ReturnType<typeof import('effect').Effect.runSync<import('effect').Queue.Queue<Msg>, never>>;
+type EffectModule = typeof import('effect');
+type EffectQueue = import('effect').Queue.Queue<Msg>;
+type Eff = import('effect').Effect.Effect<unknown, unknown>;
 
-/** Effect `Queue.bounded(1024)`: producer `offerAll` of 100-message arrays, consumer `take(Queue, q)` in a loop. */
-function effectBatchCase(takeName: string, takeNote: string, take: (Queue: EffectQueueModule, q: EffectQueue) => import('effect').Effect.Effect<ArrayLike<Msg>, unknown>): Case {
+/**
+ * An Effect `Queue.bounded(1024)` case: a forked producer fiber fills the queue while the
+ * consumer loop drains it into the sink, then the producer is joined.
+ */
+function effectQueueCase(name: string, note: string, produce: (fx: EffectModule, q: EffectQueue, n: number) => Eff, consume: (fx: EffectModule, q: EffectQueue, n: number, sink: Sink) => Eff): Case {
   return {
-    name: `effect Queue.bounded offerAll(100)/${takeName}`,
+    name,
     group: 'effect',
-    note: `Queue.bounded(1024); producer offerAll of 100-message arrays, consumer ${takeNote}`,
+    note,
     async prepare(n) {
-      const { Effect, Fiber, Queue } = await import('effect');
+      const fx = await import('effect');
+      const { Effect, Fiber, Queue } = fx;
       const q = Effect.runSync(Queue.bounded<Msg>(CAPACITY));
       return {
         run: () =>
           Effect.runPromise(
             Effect.gen(function* () {
               const sink = new Sink();
-              const producer = yield* Effect.forkChild(
-                Effect.gen(function* () {
-                  for (let b = 0; b < n; b += BATCH) {
-                    yield* Queue.offerAll(q, freshBatch(b, n));
-                  }
-                }),
-              );
-              while (sink.count < n) {
-                const xs = yield* take(Queue, q);
-                for (let k = 0; k < xs.length; k++) sink.take(xs[k]);
-              }
+              const producer = yield* Effect.forkChild(produce(fx, q, n));
+              yield* consume(fx, q, n, sink);
               yield* Fiber.join(producer);
               return sink.result();
             }),
@@ -45,6 +41,25 @@ function effectBatchCase(takeName: string, takeNote: string, take: (Queue: Effec
       };
     },
   };
+}
+
+/** Effect `Queue.bounded(1024)`: producer `offerAll` of 100-message arrays, consumer `take(fx, q)` in a loop. */
+function effectBatchCase(takeName: string, takeNote: string, take: (fx: EffectModule, q: EffectQueue) => import('effect').Effect.Effect<ArrayLike<Msg>, unknown>): Case {
+  return effectQueueCase(
+    `effect Queue.bounded offerAll(100)/${takeName}`,
+    `Queue.bounded(1024); producer offerAll of 100-message arrays, consumer ${takeNote}`,
+    (fx, q, n) =>
+      fx.Effect.gen(function* () {
+        for (let b = 0; b < n; b += BATCH) yield* fx.Queue.offerAll(q, freshBatch(b, n));
+      }),
+    (fx, q, n, sink) =>
+      fx.Effect.gen(function* () {
+        while (sink.count < n) {
+          const xs = yield* take(fx, q);
+          for (let k = 0; k < xs.length; k++) sink.take(xs[k]);
+        }
+      }),
+  );
 }
 
 
@@ -260,35 +275,21 @@ const rx: Case[] = [
   },
 ];
 
-/** Runs a consumer loop while a forked producer fiber fills the queue. */
 const effect: Case[] = [
-  {
-    name: 'effect Queue.bounded offer/take',
-    group: 'effect',
-    note: 'Effect 4 Queue.bounded(1024); producer fiber yield* Queue.offer, consumer yield* Queue.take',
-    async prepare(n) {
-      const { Effect, Fiber, Queue } = await import('effect');
-      const q = Effect.runSync(Queue.bounded<Msg>(CAPACITY));
-      return {
-        run: () =>
-          Effect.runPromise(
-            Effect.gen(function* () {
-              const sink = new Sink();
-              const producer = yield* Effect.forkChild(
-                Effect.gen(function* () {
-                  for (let i = 0; i < n; i++) yield* Queue.offer(q, { id: i, v: 'x' });
-                }),
-              );
-              for (let k = 0; k < n; k++) sink.take(yield* Queue.take(q));
-              yield* Fiber.join(producer);
-              return sink.result();
-            }),
-          ),
-      };
-    },
-  },
-  effectBatchCase('takeAll', 'takeAll (everything ready)', (Queue, q) => Queue.takeAll(q)),
-  effectBatchCase('takeBetween(1,100)', 'takeBetween(1, 100)', (Queue, q) => Queue.takeBetween(q, 1, BATCH)),
+  effectQueueCase(
+    'effect Queue.bounded offer/take',
+    'Effect 4 Queue.bounded(1024); producer fiber yield* Queue.offer, consumer yield* Queue.take',
+    (fx, q, n) =>
+      fx.Effect.gen(function* () {
+        for (let i = 0; i < n; i++) yield* fx.Queue.offer(q, { id: i, v: 'x' });
+      }),
+    (fx, q, n, sink) =>
+      fx.Effect.gen(function* () {
+        for (let k = 0; k < n; k++) sink.take(yield* fx.Queue.take(q));
+      }),
+  ),
+  effectBatchCase('takeAll', 'takeAll (everything ready)', (fx, q) => fx.Queue.takeAll(q)),
+  effectBatchCase('takeBetween(1,100)', 'takeBetween(1, 100)', (fx, q) => fx.Queue.takeBetween(q, 1, BATCH)),
   {
     name: 'effect PubSub.bounded publishAll(100)/takeAll',
     group: 'effect',
