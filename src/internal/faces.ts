@@ -169,30 +169,42 @@ export function valuesFace<T>(open: () => ConsumerPort<T>): Observable<T> {
   return new Observable<T>((subscriber) => new ValuesPump(open(), subscriber).start());
 }
 
-/** Enqueues what the port has while the stream wants more; ends the stream with the port. */
+/**
+ * Enqueues what the port has, as it arrives, within the prefetch window; ends the stream with
+ * the port. The window, not the stream's queuing strategy, bounds what is queued: the stream's
+ * own high-water mark is 0, so it calls `pull` only when a reader waits on an empty queue (once
+ * per refill, not once per chunk read).
+ */
 class ReadableFill<T> implements ReadyListener {
   private filling = false;
+  private again = false;
   ended = false;
 
   constructor(
     readonly port: ConsumerPort<T>,
     private readonly controller: ReadableStreamDefaultController<Delivery<T>>,
-    private readonly highWaterMark: number,
   ) {}
 
-  /** Starving only once the reader has taken everything queued. */
+  /** Starving only once the reader has taken everything queued (the queue's size is `-desiredSize`). */
   get hungry(): boolean {
-    return (this.controller.desiredSize ?? 0) >= this.highWaterMark;
+    return (this.controller.desiredSize ?? 0) >= 0;
   }
 
   ready(): void {
-    if (this.filling || this.ended) return;
+    if (this.ended) return;
+    if (this.filling) {
+      this.again = true; // a wake from inside the fill (an admitted publisher): one more pass
+      return;
+    }
     const { port, controller } = this;
     this.filling = true;
     try {
-      let d: Delivery<T> | undefined;
-      // one read of desiredSize: each enqueue takes one (or goes straight to a pending read)
-      for (let want = controller.desiredSize ?? 0; want > 0 && (d = port.tryRecv()) !== undefined; want--) controller.enqueue(d);
+      do {
+        this.again = false;
+        let d: Delivery<T> | undefined;
+        while ((d = port.tryRecv()) !== undefined) controller.enqueue(d);
+      } while (this.again && !this.ended);
+      if (this.ended) return;
       if (port.aborted) {
         this.end();
         controller.error(port.abortReason);
@@ -217,20 +229,21 @@ class ReadableFill<T> implements ReadyListener {
 }
 
 /**
- * `topic.readable()`: pulls `desiredSize` deliveries on demand; while the group has nothing, the
- * port's `onReady` enqueues as soon as something arrives (no promise per chunk). `cancel()`
- * closes the port, returning what the stream still holds.
+ * `topic.readable()`: the port's deliveries, up to `prefetch` ahead of the reader, enqueued as
+ * they arrive (the port's `onReady`) and when a reader waits on an empty queue (`pull`), never a
+ * promise per chunk. `cancel()` closes the port, returning what the stream still holds.
  */
-export function readableFace<T>(open: () => ConsumerPort<T>, highWaterMark: number): ReadableStream<Delivery<T>> {
+export function readableFace<T>(open: () => ConsumerPort<T>): ReadableStream<Delivery<T>> {
   let fill: ReadableFill<T>;
   return new ReadableStream<Delivery<T>>(
     {
       start(controller) {
-        fill = new ReadableFill(open(), controller, highWaterMark);
+        fill = new ReadableFill(open(), controller);
         fill.port.onReady = fill;
+        fill.ready(); // prefetch what the group has now
       },
       pull() {
-        // also when the group has nothing: finding nothing is what lets waiting publishers in (refill)
+        // a reader waits on an empty queue; finding nothing is what lets waiting publishers in
         fill.ready();
       },
       cancel() {
@@ -238,7 +251,7 @@ export function readableFace<T>(open: () => ConsumerPort<T>, highWaterMark: numb
         fill.port.close();
       },
     },
-    { highWaterMark, size: () => 1 },
+    { highWaterMark: 0, size: () => 1 },
   );
 }
 

@@ -166,7 +166,7 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
 
   readable(options?: ConsumerOptions<T>): ReadableStream<Delivery<T>> {
     const o = consumerOptions(options);
-    return readableFace(() => this.open(o), o.prefetch ?? 256);
+    return readableFace(() => this.open(o));
   }
 
   consume(options?: ConsumerOptions<T>): AsyncIterableX<Delivery<T>> {
