@@ -194,6 +194,44 @@ export function facesSuite(makeBus: MakeBus): void {
       expect(c.tryRecv()?.value).toBe(2);
     });
 
+    it('readable(): holds at most prefetch ahead of the reader, claimed as messages arrive, refilled as they are settled', async () => {
+      const t = makeBus().topic<number>('t', { groups: ['g'] });
+      const reader = t.readable({ group: 'g', prefetch: 3 }).getReader();
+      await t.publishBatch([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      await settle();
+      expect(t.stats().groups.g).toMatchObject({ pending: 3, next: 3 }); // claimed on arrival, up to the window
+      const read: Delivery<number>[] = [];
+      for (let i = 0; i < 3; i++) read.push((await reader.read()).value!);
+      expect(read.map((d) => d.value)).toEqual([0, 1, 2]);
+      await settle();
+      expect(t.stats().groups.g).toMatchObject({ pending: 3, next: 3 }); // reading alone claims nothing more
+      const fourth = reader.read();
+      expect(await isPending(fourth)).toBe(true); // the window is full: the reader waits for a settle
+      read[0].ack();
+      expect((await fourth).value?.value).toBe(3);
+      read[1].ack();
+      read[2].ack();
+      await settle();
+      expect(t.stats().groups.g).toMatchObject({ pending: 3, next: 6 });
+      await reader.cancel();
+      expect(t.stats().groups.g).toMatchObject({ members: 0, pending: 3, committed: 3 }); // 3, 4 and 5 go back
+    });
+
+    it('readable(): an aborted signal errors the stream with its reason and returns what it held', async () => {
+      const t = makeBus().topic<number>('t', { groups: ['g'] });
+      await t.publishBatch([1, 2, 3]);
+      const ac = new AbortController();
+      const reader = t.readable({ group: 'g', prefetch: 2, signal: ac.signal }).getReader();
+      expect((await reader.read()).value?.value).toBe(1);
+      const waiting = reader.read(); // the queued 2
+      expect((await waiting).value?.value).toBe(2);
+      const stuck = reader.read(); // window full: waits
+      ac.abort(new Error('shutting down'));
+      await expect(stuck).rejects.toThrow('shutting down');
+      expect(t.stats().groups.g).toMatchObject({ members: 0, pending: 2, committed: 0 }); // 1 and 2 go back
+      expect(t.consumer({ group: 'g' }).tryRecv()?.value).toBe(1);
+    });
+
     it('readable(): waits for messages published later', async () => {
       const t = makeBus().topic<number>('t');
       const reader = t.readable().getReader();
