@@ -43,7 +43,6 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
   /** No filter, no `ack: 'auto'`, no codec: the fast paths apply. */
   private readonly plain: boolean;
   private readonly waiters = new WaitList<DeliveryImpl<T>>();
-  private readonly take = (): DeliveryImpl<T> | undefined => this.tryRecv();
   private signal: AbortSignal | undefined;
   private onAbort: (() => void) | undefined;
 
@@ -276,7 +275,7 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
   }
 
   private serveWaiters(): void {
-    this.waiters.serve(this.take);
+    this.waiters.serve(this);
     if (this.waiters.length > 0 && this.done) this.flushWaiters();
   }
 
@@ -402,6 +401,23 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
 
   [Symbol.asyncIterator](): AsyncIterator<Delivery<T>> {
     return new ConsumerIterator(this);
+  }
+
+  /**
+   * An inert consumer (never joined to a group) and its iterator, living as long as the class:
+   * they keep both hidden classes (V8 maps) alive, as `DeliveryImpl.anchor` does for deliveries.
+   * A `for await` over `topic.consume()` opens its consumer when the loop starts, so between two
+   * loops none may be alive; a full GC then dropped the map, deoptimizing the claim and settle
+   * paths that depend on it.
+   * @internal
+   */
+  static readonly anchor: unknown = ConsumerImpl.inert();
+
+  private static inert(): [ConsumerImpl<unknown>, ConsumerIterator<unknown>] {
+    const group = { host: { decode: undefined }, name: '' } as unknown as Group<unknown>;
+    const c = new ConsumerImpl<unknown>(group, { prefetch: 1, filter: undefined, auto: false, track: false }, undefined);
+    c.closed = true;
+    return [c, new ConsumerIterator(c)];
   }
 }
 

@@ -1,7 +1,7 @@
 import { AsyncIterableX } from 'ix/asynciterable';
 import { Observable, type Subscriber } from 'rxjs';
 import type { Delivery, Topic, WritableOptions } from '../types.js';
-import type { ConsumerPort, ReadyListener } from './port.js';
+import type { ConsumerPort, PortOpener, ReadyListener } from './port.js';
 import * as v from './validate.js';
 
 /**
@@ -160,13 +160,13 @@ class ValuesPump<T> extends Pump<T, T> {
 }
 
 /** `topic.messages()`: subscribe joins the group, unsubscribe leaves it; `prefetch` is the backpressure. */
-export function messagesFace<T>(open: () => ConsumerPort<T>): Observable<Delivery<T>> {
-  return new Observable<Delivery<T>>((subscriber) => new MessagesPump(open(), subscriber).start());
+export function messagesFace<T>(opener: PortOpener<ConsumerPort<T>>): Observable<Delivery<T>> {
+  return new Observable<Delivery<T>>((subscriber) => new MessagesPump(opener.open(), subscriber).start());
 }
 
 /** `topic.values()`: each value settled once the synchronous downstream returns; returned if the subscription ends meanwhile. */
-export function valuesFace<T>(open: () => ConsumerPort<T>): Observable<T> {
-  return new Observable<T>((subscriber) => new ValuesPump(open(), subscriber).start());
+export function valuesFace<T>(opener: PortOpener<ConsumerPort<T>>): Observable<T> {
+  return new Observable<T>((subscriber) => new ValuesPump(opener.open(), subscriber).start());
 }
 
 /**
@@ -233,12 +233,12 @@ class ReadableFill<T> implements ReadyListener {
  * they arrive (the port's `onReady`) and when a reader waits on an empty queue (`pull`), never a
  * promise per chunk. `cancel()` closes the port, returning what the stream still holds.
  */
-export function readableFace<T>(open: () => ConsumerPort<T>): ReadableStream<Delivery<T>> {
+export function readableFace<T>(opener: PortOpener<ConsumerPort<T>>): ReadableStream<Delivery<T>> {
   let fill: ReadableFill<T>;
   return new ReadableStream<Delivery<T>>(
     {
       start(controller) {
-        fill = new ReadableFill(open(), controller);
+        fill = new ReadableFill(opener.open(), controller);
         fill.port.onReady = fill;
         fill.ready(); // prefetch what the group has now
       },
@@ -257,17 +257,17 @@ export function readableFace<T>(open: () => ConsumerPort<T>): ReadableStream<Del
 
 /** `topic.consume()`: an ix AsyncIterableX; each iteration opens a member, `break` closes it. */
 class ConsumeIterable<T> extends AsyncIterableX<Delivery<T>> {
-  constructor(private readonly open: () => ConsumerPort<T> & AsyncIterable<Delivery<T>>) {
+  constructor(private readonly opener: PortOpener<ConsumerPort<T> & AsyncIterable<Delivery<T>>>) {
     super();
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Delivery<T>> {
-    return this.open()[Symbol.asyncIterator]();
+    return this.opener.open()[Symbol.asyncIterator]();
   }
 }
 
-export function consumeFace<T>(open: () => ConsumerPort<T> & AsyncIterable<Delivery<T>>): AsyncIterableX<Delivery<T>> {
-  return new ConsumeIterable(open);
+export function consumeFace<T>(opener: PortOpener<ConsumerPort<T> & AsyncIterable<Delivery<T>>>): AsyncIterableX<Delivery<T>> {
+  return new ConsumeIterable(opener);
 }
 
 const WRITABLE_KEYS = ['key', 'headers', 'highWaterMark'] as const;

@@ -11,6 +11,15 @@ export interface ReadyListener {
 }
 
 /**
+ * Opens a new member (a port) each time a face is subscribed, read or iterated. An object with a
+ * method rather than a closure: a face's optimized code that inlined one topic's closure would be
+ * thrown away when that topic is collected ("weak objects"), a method on a shared prototype not.
+ */
+export interface PortOpener<P> {
+  open(): P;
+}
+
+/**
  * The one narrow port every face (Observable, ReadableStream, ix, channel) is built on.
  * An engine (in-memory ring, durable log, NATS JetStream pull consumer, Redis XREADGROUP)
  * implements it once and gets every face.

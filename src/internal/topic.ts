@@ -6,7 +6,7 @@ import { ConsumerImpl, memberSettings } from './consumer.js';
 import { type DeadLetterTarget, deadLetterHeaders, sendDeadLetter } from './dead-letter.js';
 import { consumeFace, messagesFace, readableFace, valuesFace, writableFace } from './faces.js';
 import { type DeadLetterReason, Group, type GroupHost } from './group.js';
-import type { ConsumerPort } from './port.js';
+import type { PortOpener } from './port.js';
 import { pow2AtLeast } from './ring.js';
 import { consumerOptions, type TopicSettings } from './topic-options.js';
 import { TopicLog } from './topic-log.js';
@@ -151,9 +151,8 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
     return this.open(consumerOptions(options));
   }
 
-  private port(options: ConsumerOptions<T> | undefined): () => ConsumerPort<T> {
-    const o = consumerOptions(options);
-    return () => this.open(o);
+  private port(options: ConsumerOptions<T> | undefined): MemberOpener<T> {
+    return new MemberOpener(this, consumerOptions(options));
   }
 
   messages(options?: ConsumerOptions<T>): Observable<Delivery<T>> {
@@ -165,13 +164,11 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
   }
 
   readable(options?: ConsumerOptions<T>): ReadableStream<Delivery<T>> {
-    const o = consumerOptions(options);
-    return readableFace(() => this.open(o));
+    return readableFace(this.port(options));
   }
 
   consume(options?: ConsumerOptions<T>): AsyncIterableX<Delivery<T>> {
-    const o = consumerOptions(options);
-    return consumeFace(() => this.open(o));
+    return consumeFace(this.port(options));
   }
 
   writable(options?: WritableOptions): WritableStream<T> {
@@ -244,5 +241,17 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
     };
     const storage = this.store?.stats?.();
     return storage === undefined ? stats : { ...stats, storage };
+  }
+}
+
+/** Opens a member of a topic with options fixed at the face's creation (see `PortOpener`). */
+class MemberOpener<T> implements PortOpener<ConsumerImpl<T>> {
+  constructor(
+    private readonly topic: TopicImpl<T>,
+    private readonly options: ConsumerOptions<T>,
+  ) {}
+
+  open(): ConsumerImpl<T> {
+    return this.topic.open(this.options);
   }
 }

@@ -41,13 +41,17 @@ export class WaitList<T> {
     });
   }
 
-  /** Hands what `take` gives to waiters in order, until it gives nothing; a throw rejects that waiter. */
-  serve(take: () => T | undefined): void {
+  /**
+   * Hands what `source.tryRecv()` gives to waiters in order, until it gives nothing; a throw
+   * rejects that waiter. A method call, not a closure per consumer: optimized code that inlined
+   * one consumer's closure would hold on to that consumer (and be thrown away when it dies).
+   */
+  serve(source: { tryRecv(): T | undefined }): void {
     const ws = this.list;
     while (ws.length > 0) {
       let v: T | undefined;
       try {
-        v = take();
+        v = source.tryRecv();
       } catch (e) {
         const w = ws.shift() as Waiter<T>;
         this.cleanup(w);
