@@ -78,6 +78,14 @@ export class Sink {
   }
 }
 
+/**
+ * One Sink that lives as long as the process. Every trial makes a new Sink and the harness runs
+ * a full GC between trials; without an instance alive at that moment V8 drops the Sink's hidden
+ * class, and with it the optimized code of every case's consumer loop that inlined `take`
+ * (`--trace-deopt`: "weak objects", once per repetition in every case, peers included).
+ */
+export const SINK_ANCHOR = new Sink();
+
 /** Sums several sinks (fan-out); lastId is the smallest, so one lagging subscriber fails the check. */
 export function merge(sinks: readonly Sink[], metrics?: Record<string, number>): Result {
   let count = 0;
