@@ -289,7 +289,7 @@ export interface Topic<T> {
   messages(options?: ConsumerOptions<T>): Observable<Delivery<T>>;
   /** Values as an Observable, each settled once the synchronous downstream returns. */
   values(options?: ConsumerOptions<T>): Observable<T>;
-  /** Deliveries as a pull-based ReadableStream; `cancel()` returns unsettled deliveries. */
+  /** Deliveries as a ReadableStream holding up to `prefetch` ahead of the reader; `cancel()` returns unsettled deliveries. */
   readable(options?: ConsumerOptions<T>): ReadableStream<Delivery<T>>;
   /** A WritableStream publishing each chunk; its backpressure is the ring's room. */
   writable(options?: WritableOptions): WritableStream<T>;

@@ -404,11 +404,9 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
   }
 
   /**
-   * An inert consumer (never joined to a group) and its iterator, living as long as the class:
-   * they keep both hidden classes (V8 maps) alive, as `DeliveryImpl.anchor` does for deliveries.
-   * A `for await` over `topic.consume()` opens its consumer when the loop starts, so between two
-   * loops none may be alive; a full GC then dropped the map, deoptimizing the claim and settle
-   * paths that depend on it.
+   * An inert consumer (never joined to a group) and its iterator, keeping both hidden classes
+   * alive for the reason given at `DeliveryImpl.anchor`: `topic.consume()` opens its consumer
+   * when the loop starts, so between two loops none may be alive.
    * @internal
    */
   static readonly anchor: unknown = ConsumerImpl.inert();
