@@ -97,7 +97,7 @@ export abstract class GroupSettle<T> extends GroupWindow<T> {
       if (this.host.closed) this.checkDrained();
     } else if (off + 1 === this.next) {
       this.floor = off + 1; // the common case: settling the only outstanding message
-      this.host.released();
+      this.host.released(this.floor);
       if (this.host.closed) this.checkDrained();
     } else this.advanceFloor();
   }

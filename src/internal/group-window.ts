@@ -26,8 +26,8 @@ export interface GroupHost<T> {
   expireDue(): void;
   /** Routes a dead letter; true when done synchronously, else a promise that settles when done. */
   deadLetter(group: string, offset: number, reason: DeadLetterReason, detail: string | undefined, deliveries: number, value: T, key: string | undefined, headers: Headers): true | Promise<unknown>;
-  /** The group's committed offset moved up: room may have been made. */
-  released(): void;
+  /** The group's committed offset moved up to `floor`: room may have been made. */
+  released(floor: number): void;
   /** The group's committed offset moved down (a seek). */
   floorLowered(floor: number): void;
   /** A member found nothing to take: admits waiting publishers if there is any room; true when something was. */
@@ -143,7 +143,7 @@ export abstract class GroupWindow<T> {
   protected advanceFloor(): void {
     const before = this.floor;
     this.passSettled();
-    if (this.floor !== before) this.host.released();
+    if (this.floor !== before) this.host.released(this.floor);
     if (this.host.closed) this.checkDrained();
   }
 
@@ -243,7 +243,7 @@ export abstract class GroupWindow<T> {
     if (this.next < to) this.next = to;
     if (this.store !== undefined) this.store.group({ kind: 'commit', group: this.name, offset: to });
     this.advanceFloor();
-    this.host.released();
+    this.host.released(this.floor);
     this.wakeOwners();
   }
 
@@ -273,7 +273,7 @@ export abstract class GroupWindow<T> {
     this.next = to;
     this.host.floorLowered(to);
     if (this.store !== undefined) this.store.group({ kind: 'seek', group: this.name, offset: to });
-    this.host.released();
+    this.host.released(this.floor);
     this.wakeOwners();
     this.wake();
   }

@@ -70,10 +70,10 @@ export class Group<T> extends GroupSettle<T> {
       }
       if (this.st(off) !== FRESH) continue;
       this.set(off, CLAIMED);
-      if (this.floor !== floor) this.host.released();
+      if (this.floor !== floor) this.host.released(this.floor);
       return off;
     }
-    if (this.floor !== floor) this.host.released(); // after the scan: admitting may re-lay the ring
+    if (this.floor !== floor) this.host.released(this.floor); // after the scan: admitting may re-lay the ring
     return ring.tail !== tail ? this.take() : -1;
   }
 
@@ -187,7 +187,7 @@ export class Group<T> extends GroupSettle<T> {
     for (;;) {
       if (off >= tail) {
         this.next = off;
-        if (this.floor !== floor) this.host.released(); // after the scan: admitting may re-lay the ring
+        if (this.floor !== floor) this.host.released(this.floor); // after the scan: admitting may re-lay the ring
         return ring.tail !== tail ? this.takeRaw(consumer, timed) : -1;
       }
       if (live[off & rmask] === 0) {
@@ -210,7 +210,7 @@ export class Group<T> extends GroupSettle<T> {
     }
     this.next = off + 1;
     this.rawGen = this.hold(consumer, off, i, timed);
-    if (this.floor !== floor) this.host.released();
+    if (this.floor !== floor) this.host.released(this.floor);
     return off;
   }
 
@@ -243,7 +243,7 @@ export class Group<T> extends GroupSettle<T> {
       this.floor = off + 1;
       // a re-entrant publish may have gone to another member and been settled meanwhile
       if (this.next > off + 1) this.passSettled();
-      this.host.released();
+      this.host.released(this.floor);
       if (this.host.closed) this.checkDrained();
       return;
     }
@@ -381,7 +381,7 @@ export class Group<T> extends GroupSettle<T> {
       this.lane = -1;
       this.acked++;
       this.floor = off + 1;
-      this.host.released();
+      this.host.released(this.floor);
     } else this.pushSettle(m, off, sink);
     return true;
   }
@@ -429,7 +429,7 @@ export class Group<T> extends GroupSettle<T> {
           g.lane = -1;
           g.acked++;
           g.floor = off + 1;
-          g.host.released();
+          g.host.released(g.floor);
         } else g.pushSettle(m, off, sink);
         continue;
       }

@@ -106,6 +106,7 @@ export abstract class TopicLog<T> implements OverflowHost {
         return Promise.reject(this.fullError());
       }
     }
+    this.mayHunger();
     return this.queue.enqueue<number>(value, undefined, s, 0, undefined, admitted);
   }
 
@@ -159,10 +160,12 @@ export abstract class TopicLog<T> implements OverflowHost {
         return Promise.reject(this.fullError());
       }
       // the rest waits for room: queue it before the wake, so acks made during the wake admit it
+      this.mayHunger();
       const waiting = this.queue.enqueue<number[]>(undefined, list, s, i, offsets);
       if (i > 0) this.wakeAll();
       return waiting;
     }
+    this.mayHunger();
     return this.queue.enqueue<number[]>(undefined, list, s, 0, []);
   }
 
@@ -337,6 +340,7 @@ export abstract class TopicLog<T> implements OverflowHost {
   setCapacity(capacity: number): void {
     const ring = this.ring;
     this.capacity = capacity;
+    this.setReleaseAt();
     const floor = this.minFloor();
     while (ring.size > capacity && ring.head < floor) ring.evictHead();
     this.afterHeadMove();
@@ -367,14 +371,54 @@ export abstract class TopicLog<T> implements OverflowHost {
    * when a member has nothing left to take and waits for more (a pending `recv`, an attached
    * face), and a consumer that finds nothing admits them ({@link refill}): the mark never stalls anyone.
    */
-  released(): void {
-    // small enough to inline into every settle; the work is rare
-    if (this.queue.length !== 0 || this.capacity !== this.settings.capacity) this.releasedSlow();
+  released(floor: number): void {
+    // one compare, inlined into every settle: with publishers waiting, the ring drains from full
+    // to half with every settle landing here, and the slow path's checks on each cost consume()
+    // and channel 5-7 ns a message (same-process A/B)
+    if (floor >= this.releaseAt) this.releasedSlow();
+  }
+
+  /**
+   * The lowest floor at which a settle can have anything to do in {@link releasedSlow}:
+   * `Infinity` while no publisher waits, `-Infinity` when every settle must look (a member may
+   * be hungry, the capacity is not the configured one, the head has passed the mark), else the
+   * half-mark `tail - capacity / 2` (the settling group's floor is at least the lowest floor,
+   * so below the mark it proves the mark unmet; the tail does not move while publishers wait,
+   * except by admitting them, after which this is computed again).
+   */
+  private releaseAt = Infinity;
+
+  /**
+   * A member may be hungry while publishers wait: set when a publisher starts waiting and when a
+   * member found nothing and no room ({@link refill}); cleared when {@link releasedSlow} finds no
+   * member hungry. Every way a member becomes hungry goes through a take that finds nothing,
+   * and so through `refill`.
+   */
+  private hungerSeen = false;
+
+  private mayHunger(): void {
+    this.hungerSeen = true;
+    this.releaseAt = -Infinity;
+  }
+
+  private setReleaseAt(): void {
+    const ring = this.ring;
+    const mark = ring.tail - (this.capacity >>> 1);
+    if (this.capacity !== this.settings.capacity) this.releaseAt = -Infinity;
+    else if (this.queue.length === 0) this.releaseAt = Infinity;
+    else this.releaseAt = this.hungerSeen || ring.head >= mark ? -Infinity : mark;
   }
 
   protected releasedSlow(): void {
-    if (this.queue.length > 0 && (this.needed <= this.capacity >>> 1 || this.hungry())) this.queue.admit();
+    if (this.queue.length > 0) {
+      if (this.needed <= this.capacity >>> 1) this.queue.admit();
+      else if (this.hungerSeen) {
+        if (this.hungry()) this.queue.admit();
+        else this.hungerSeen = false;
+      }
+    }
     if (this.capacity !== this.settings.capacity) this.strategy.onRelease(this);
+    this.setReleaseAt();
   }
 
   protected hungry(): boolean {
@@ -386,9 +430,13 @@ export abstract class TopicLog<T> implements OverflowHost {
   refill(): boolean {
     if (this.queue.length === 0) return false;
     const ring = this.ring;
-    if (ring.size >= this.capacity && ring.head >= this.minFloor()) return false; // no room: not worth a round
+    if (ring.size >= this.capacity && ring.head >= this.minFloor()) {
+      this.mayHunger(); // no room: not worth a round, but the next settle must look
+      return false;
+    }
     const tail = this.ring.tail;
     this.queue.admit();
+    this.setReleaseAt();
     return this.ring.tail !== tail;
   }
 

@@ -85,7 +85,7 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
 
   protected onExpiryTimer(): void {
     this.expireUntil(this.scheduler.now());
-    this.released();
+    this.releasedSlow();
     for (const g of this.groupList) if (this.closed) g.wake();
   }
 
@@ -121,7 +121,7 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
     this.groupList = this.groupList.filter((x) => x !== g);
     if (g.durable && this.store !== undefined) this.store.group({ kind: 'delete', group: g.name });
     g.dispose();
-    this.released();
+    this.releasedSlow();
   }
 
   private startOf(from: ConsumerOptions<T>['from'], fallback: 'earliest' | 'latest'): number {

@@ -150,6 +150,26 @@ export function retentionSuite(makeBus: MakeBus): void {
       expect(await isPending(ps[1])).toBe(true); // the ring is full again
     });
 
+    it('block: a member of another group that goes hungry after other settles found nobody hungry admits waiting publishers', async () => {
+      const t = makeBus().topic<number>('t', { capacity: 8, groups: ['a', 'b'] });
+      for (let i = 0; i < 8; i++) t.tryPublish(i);
+      const a = t.consumer({ group: 'a', prefetch: 16 });
+      const b = t.consumer({ group: 'b', prefetch: 16 });
+      const p = t.publish(8); // waits: both groups still need all 8
+      const bs: Delivery<number>[] = [];
+      for (let d = b.tryRecv(); d; d = b.tryRecv()) bs.push(d);
+      bs[0].ack(); // 7 still needed by b and nobody hungry: 8 keeps waiting
+      expect(await isPending(p)).toBe(true);
+      const as: Delivery<number>[] = [];
+      for (let d = a.tryRecv(); d; d = a.tryRecv()) as.push(d);
+      as.slice(0, 7).forEach((d) => d.ack()); // settles past the mark for a, but b still needs 7
+      expect(await isPending(p)).toBe(true);
+      const r = a.recv(); // a has nothing left to take and waits: 8 goes in for it
+      expect(await p).toBe(8);
+      expect((await r)?.value).toBe(8);
+      expect(t.stats().groups.b).toMatchObject({ committed: 1, lag: 8 });
+    });
+
     it('block: a push subscriber keeping a sliding window of unacked messages wider than half the capacity never stalls', async () => {
       const t = makeBus().topic<number>('t', { capacity: 8, groups: ['g'] });
       const window: Delivery<number>[] = [];
