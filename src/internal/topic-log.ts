@@ -216,10 +216,7 @@ export abstract class TopicLog<T> implements OverflowHost {
     const slots = ring.mask + 1;
     const clock = this.clock;
     let off: number;
-    if (ring.size === slots && this.capacity === slots && ring.head < this.floorLow) {
-      // the steady state of every topic that has filled once: the oldest slot is free to take
-      off = ring.overwrite(value, undefined, EMPTY_HEADERS, clock.budget > 0 ? (clock.budget--, clock.cached) : clock.stamp());
-    } else if (ring.tail - ring.head < slots && ring.size < this.capacity) {
+    if (ring.tail - ring.head < slots && ring.size < this.capacity) {
       off = ring.append(value, undefined, EMPTY_HEADERS, clock.budget > 0 ? (clock.budget--, clock.cached) : clock.stamp(), Infinity);
     } else if (ring.size === slots && this.capacity === slots && this.headFree()) {
       off = ring.overwrite(value, undefined, EMPTY_HEADERS, clock.budget > 0 ? (clock.budget--, clock.cached) : clock.stamp());
