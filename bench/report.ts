@@ -21,6 +21,7 @@ const END = '<!-- bench:end -->';
 const GROUP_COLORS: Record<string, string> = {
   ringbus: '#d1495b',
   ring: '#3d3d3d',
+  floor: '#7f7f7f',
   emitter: '#4e79a7',
   rxjs: '#9467bd',
   effect: '#59a14f',
@@ -118,7 +119,11 @@ export function renderMarkdownBlock(file: RunFile): string {
   if (file.failed.length > 0) L.push('', `**Failed:** ${file.failed.join(', ')}.`);
   L.push('', '![Throughput relative to the raw ring, log scale](benchmarks.svg)', '');
   L.push('### Targets (issues 4, 5 and 7)', '');
-  L.push('| target | measured | status |', '|---|---:|---|');
+  L.push(
+    'The ceiling divides a floor case (`floor:` below: the same API shape with no settle state at all, see bench/cases/floors.ts) by the peer: the most ringbus could reach in this run.',
+    '',
+  );
+  L.push('| target | measured | ceiling | status |', '|---|---:|---:|---|');
   for (const o of evaluateTargets(file.results)) {
     const t = o.target;
     let measured = 'n/a';
@@ -129,7 +134,8 @@ export function renderMarkdownBlock(file: RunFile): string {
           : `${o.value.toFixed(2)}× (${t.kind === 'heap-ratio' ? '≤' : '≥'} ${t.bound}×)`;
     }
     const against = o.against && Array.isArray(t.peer) && t.peer.length > 1 ? ` (vs the faster peer: ${o.against})` : '';
-    L.push(`| ${mdCell(t.label + against)} | ${measured} | ${o.status} |`);
+    const ceiling = o.ceiling === undefined ? '' : `${o.ceiling.toFixed(2)}×`;
+    L.push(`| ${mdCell(t.label + against)} | ${measured} | ${ceiling} | ${o.status} |`);
   }
   L.push('', '### Throughput', '');
   L.push(`Deliveries per second (= messages per second except fan-out). "× ring" divides the median by \`${BASELINE}\`.`, '');

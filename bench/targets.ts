@@ -16,6 +16,11 @@ export interface Target {
   kind: 'throughput-ratio' | 'heap-ratio' | 'heap-growth';
   /** throughput-ratio: subject/peer ≥ bound. heap-ratio: subject/peer ≤ bound. heap-growth: bytes ≤ bound. */
   bound: number;
+  /**
+   * A floor case (bench/cases/floors.ts) doing strictly less than the subject must, in the same
+   * API shape: floor ÷ peer is the most the subject could reach in the same run (its ceiling).
+   */
+  floor?: string;
 }
 
 export const TARGETS: Target[] = [
@@ -29,11 +34,12 @@ export const TARGETS: Target[] = [
     peer: ['effect Queue.bounded offerAll(100)/takeAll', 'effect Queue.bounded offerAll(100)/takeBetween(1,100)'],
     kind: 'throughput-ratio',
     bound: 1.0,
+    floor: 'floor: bare batch queue of delivery objects',
   },
   { label: 'consume() for-await vs async generator', subject: 'ringbus consume() for-await ack', peer: 'async generator for-await', kind: 'throughput-ratio', bound: 1.0 },
   { label: 'consume() for-await vs it-pushable', subject: 'ringbus consume() for-await ack', peer: 'it-pushable for-await', kind: 'throughput-ratio', bound: 4.0 },
   { label: 'readable() reader vs native ReadableStream reader', subject: 'ringbus readable() reader ack', peer: 'ReadableStream reader (hwm 1024)', kind: 'throughput-ratio', bound: 1.0 },
-  { label: 'channel(1024) vs Effect Queue offer/take', subject: 'ringbus channel(1024) send/recv/ack', peer: 'effect Queue.bounded offer/take', kind: 'throughput-ratio', bound: 3.0 },
+  { label: 'channel(1024) vs Effect Queue offer/take', subject: 'ringbus channel(1024) send/recv/ack', peer: 'effect Queue.bounded offer/take', kind: 'throughput-ratio', bound: 3.0, floor: 'floor: bare async channel, await per message' },
   { label: 'streaming 10M through cap 1024: heap growth after the first 1M', subject: 'ringbus stream 10M cap 1024 (heap)', peer: [], kind: 'heap-growth', bound: 2 * 1024 * 1024 },
   { label: 'retaining 1M: topic heap vs plain Array heap', subject: 'ringbus retain 1M (heap)', peer: 'Array retain 1M (heap)', kind: 'heap-ratio', bound: 2.0 },
   // issue 4: the framed msgpack path within 10 % of raw msgpack
@@ -51,6 +57,8 @@ export interface TargetOutcome {
   value?: number;
   /** The peer the ratio was taken against. */
   against?: string;
+  /** floor ÷ peer, when the target names a floor that ran. */
+  ceiling?: number;
   status: 'PASS' | 'FAIL' | 'n/a';
   text: string;
 }
@@ -84,6 +92,9 @@ export function evaluateTargets(results: readonly CaseReport[]): TargetOutcome[]
     const v = s.median / best.median;
     const pass = v >= t.bound;
     const against = ps.length > 1 ? ` [vs ${best.name}]` : '';
-    return { target: t, value: v, against: best.name, status: pass ? 'PASS' : 'FAIL', text: `${t.label}: ${v.toFixed(2)}× (target ≥ ${t.bound.toFixed(1)}×)${against} ${pass ? 'PASS' : 'FAIL'}` };
+    const f = t.floor === undefined ? undefined : by.get(t.floor);
+    const ceiling = f === undefined ? undefined : f.median / best.median;
+    const limit = ceiling === undefined ? '' : ` [ceiling ${ceiling.toFixed(2)}×: ${t.floor}]`;
+    return { target: t, value: v, against: best.name, ceiling, status: pass ? 'PASS' : 'FAIL', text: `${t.label}: ${v.toFixed(2)}× (target ≥ ${t.bound.toFixed(1)}×)${against}${limit} ${pass ? 'PASS' : 'FAIL'}` };
   });
 }

@@ -1,13 +1,14 @@
 /** Every case, by area. ringbus cases need the core (`src/index.ts`); peers need nothing but devDependencies. */
 import type { Case } from '../lib/harness.js';
 import { codecCases } from './codec.js';
+import { floorCases } from './floors.js';
 import { peerCases } from './peers.js';
 import { ringbusCases } from './ringbus.js';
 import { storageCases } from './storage.js';
 
-export { codecCases, peerCases, ringbusCases, storageCases };
+export { codecCases, floorCases, peerCases, ringbusCases, storageCases };
 
-export const allCases: Case[] = [...peerCases, ...ringbusCases, ...codecCases, ...storageCases];
+export const allCases: Case[] = [...peerCases, ...floorCases, ...ringbusCases, ...codecCases, ...storageCases];
 
 /** Cases that import the ringbus core (the storage group's raw and lmdb loops import its record framing). */
 export const needsCore = new Set([...ringbusCases, ...codecCases, ...storageCases].map((c) => c.name));

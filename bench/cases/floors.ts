@@ -1,0 +1,214 @@
+/**
+ * Floors: the least an API shape can cost, measured in the same run as the cases held to it.
+ *
+ * Each floor does strictly less than the ringbus case it stands under — the same producer, the
+ * same bounded buffer of 1024, the same await or batch structure — but keeps no per-message
+ * settle state (no ack, nack, timeout or redelivery bookkeeping, no generation checks). A target
+ * whose peer × bound lies above (or just under) its floor asks ringbus to beat a queue that
+ * cannot acknowledge anything: `bench/targets.ts` reports that ceiling next to the target.
+ */
+import { BATCH, CAPACITY, Sink, freshBatch, type Case, type Msg } from '../lib/harness.js';
+
+const HALF = CAPACITY >>> 1;
+const MASK = CAPACITY - 1;
+
+/**
+ * A bounded async channel with nothing but a ring: `recv()` returns a resolved promise of the next
+ * value (a pending one when empty), `send()` waits while full and resumes once half is drained.
+ */
+class BareChannel<T> {
+  private readonly values: (T | undefined)[] = new Array<T | undefined>(CAPACITY).fill(undefined);
+  private head = 0;
+  private tail = 0;
+  private closed = false;
+  private receiver: ((v: T | undefined) => void) | null = null;
+  private sender: (() => void) | null = null;
+
+  trySend(v: T): boolean {
+    if (this.tail - this.head === CAPACITY) return false;
+    this.values[this.tail++ & MASK] = v;
+    if (this.receiver !== null) {
+      const r = this.receiver;
+      this.receiver = null;
+      r(this.take());
+    }
+    return true;
+  }
+
+  send(v: T): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.sender = () => {
+        this.trySend(v);
+        resolve();
+      };
+    });
+  }
+
+  recv(): Promise<T | undefined> {
+    if (this.head !== this.tail) return Promise.resolve(this.take());
+    if (this.closed) return Promise.resolve(undefined);
+    return new Promise<T | undefined>((resolve) => (this.receiver = resolve));
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.receiver !== null && this.head === this.tail) {
+      const r = this.receiver;
+      this.receiver = null;
+      r(undefined);
+    }
+  }
+
+  private take(): T {
+    const i = this.head++ & MASK;
+    const v = this.values[i] as T;
+    this.values[i] = undefined;
+    if (this.sender !== null && this.tail - this.head <= HALF) {
+      const s = this.sender;
+      this.sender = null;
+      s();
+    }
+    return v;
+  }
+}
+
+/** The shape of a Delivery (eight fields) without anything behind it: no settle state. */
+class BareDelivery<T> {
+  constructor(
+    readonly owner: unknown,
+    readonly gen: number,
+    readonly offset: number,
+    readonly value: T,
+    readonly key: string | undefined,
+    readonly headers: object,
+    readonly timestamp: number,
+    readonly deliveryCount: number,
+  ) {}
+}
+
+const NO_HEADERS = Object.freeze({});
+
+/**
+ * A bounded batch queue of 1024 handing out delivery objects: `publishBatch` appends a run with
+ * one timestamp (waiting while it does not fit, until half is drained), `recvBatch(max)` wraps up
+ * to `max` ready messages in a {@link BareDelivery} each, `commit(offset)` releases everything below.
+ */
+class BareBatchQueue<T> {
+  private readonly values: (T | undefined)[] = new Array<T | undefined>(CAPACITY).fill(undefined);
+  private readonly stamps = new Float64Array(CAPACITY);
+  private head = 0;
+  private next = 0;
+  private tail = 0;
+  private closed = false;
+  private receiver: (() => void) | null = null;
+  private sender: (() => void) | null = null;
+
+  publishBatch(list: readonly T[]): Promise<number[]> {
+    if (this.tail - this.head + list.length > CAPACITY) {
+      return new Promise<number[]>((resolve) => (this.sender = () => resolve(this.publishBatch(list))));
+    }
+    const stamp = Date.now();
+    const offsets = new Array<number>(list.length);
+    for (let k = 0; k < list.length; k++) {
+      const off = this.tail++;
+      this.values[off & MASK] = list[k];
+      this.stamps[off & MASK] = stamp;
+      offsets[k] = off;
+    }
+    this.wakeReceiver();
+    return Promise.resolve(offsets);
+  }
+
+  async recvBatch(max: number): Promise<BareDelivery<T>[]> {
+    if (this.next === this.tail) {
+      if (this.closed) return [];
+      await new Promise<void>((resolve) => (this.receiver = resolve));
+      if (this.next === this.tail) return [];
+    }
+    const k = Math.min(max, this.tail - this.next);
+    const out = new Array<BareDelivery<T>>(k);
+    for (let j = 0; j < k; j++) {
+      const off = this.next++;
+      out[j] = new BareDelivery(this, 1, off, this.values[off & MASK] as T, undefined, NO_HEADERS, this.stamps[off & MASK], 1);
+    }
+    return out;
+  }
+
+  commit(offset: number): void {
+    for (let o = this.head; o < offset; o++) this.values[o & MASK] = undefined;
+    this.head = offset;
+    if (this.sender !== null && this.tail - this.head <= HALF) {
+      const s = this.sender;
+      this.sender = null;
+      s();
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    this.wakeReceiver();
+  }
+
+  private wakeReceiver(): void {
+    if (this.receiver !== null) {
+      const r = this.receiver;
+      this.receiver = null;
+      r();
+    }
+  }
+}
+
+export const floorCases: Case[] = [
+  {
+    name: 'floor: bare async channel, await per message',
+    group: 'floor',
+    note: 'ring of 1024 and nothing else: trySend, else await send (resumes at half); await recv() per message; no acks, no delivery objects',
+    prepare(n) {
+      return {
+        async run() {
+          const ch = new BareChannel<Msg>();
+          const sink = new Sink();
+          const producer = (async () => {
+            for (let i = 0; i < n; i++) {
+              const m = { id: i, v: 'x' };
+              if (!ch.trySend(m)) await ch.send(m);
+            }
+            ch.close();
+          })();
+          for (;;) {
+            const m = await ch.recv();
+            if (m === undefined) break;
+            sink.take(m);
+          }
+          await producer;
+          return sink.result();
+        },
+      };
+    },
+  },
+  {
+    name: 'floor: bare batch queue of delivery objects',
+    group: 'floor',
+    note: 'ring of 1024: await publishBatch of 100 fresh messages; recvBatch(100) wraps each in an 8-field object; commit(last + 1); no settle state',
+    prepare(n) {
+      return {
+        async run() {
+          const q = new BareBatchQueue<Msg>();
+          const sink = new Sink();
+          const producer = (async () => {
+            for (let b = 0; b < n; b += BATCH) await q.publishBatch(freshBatch(b, n));
+            q.close();
+          })();
+          for (;;) {
+            const ds = await q.recvBatch(BATCH);
+            if (ds.length === 0) break;
+            for (let k = 0; k < ds.length; k++) sink.take(ds[k].value);
+            q.commit(ds[ds.length - 1].offset + 1);
+          }
+          await producer;
+          return sink.result();
+        },
+      };
+    },
+  },
+];
