@@ -246,7 +246,11 @@ export interface Consumer<T> extends AsyncIterable<Delivery<T>>, Disposable {
   tryRecv(): Delivery<T> | undefined;
   /** Like `recv`, but resolves `undefined` when nothing arrives within `ms`. */
   recvTimeout(ms: number, options?: { signal?: AbortSignal }): Promise<Delivery<T> | undefined>;
-  /** Waits for at least one delivery, then returns up to `max` (empty once closed and drained). */
+  /**
+   * Up to `max` deliveries: what is ready at the call is claimed at once; with nothing ready it
+   * waits for the first, then takes what is ready then. Empty once closed and drained. A bad `max`
+   * throws ConfigError at the call.
+   */
   recvBatch(max: number, options?: { signal?: AbortSignal }): Promise<Delivery<T>[]>;
   /** Settles every offset below `offset` for the group. */
   commit(offset: number): void;

@@ -237,10 +237,24 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
     return this.wait(signal, ms);
   }
 
-  async recvBatch(max: number, options?: { signal?: AbortSignal }): Promise<Delivery<T>[]> {
+  recvBatch(max: number, options?: { signal?: AbortSignal }): Promise<Delivery<T>[]> {
     integer('max', max, 1, 2 ** 20);
-    const first = await this.recv(options);
-    if (first === undefined) return [];
+    const signal = options === undefined ? undefined : checkSignal('signal', options.signal);
+    if (this.waiters.length === 0 && !this.aborted && signal?.aborted !== true) {
+      // a batch that is ready now is handed over without waiting on a promise of its first delivery
+      let first: DeliveryImpl<T> | undefined;
+      try {
+        first = this.tryRecv();
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      if (first !== undefined) return Promise.resolve(this.fillBatch(first, max));
+    }
+    return this.wait(signal, Infinity).then((first) => (first === undefined ? [] : this.fillBatch(first, max)));
+  }
+
+  /** The rest of a batch after its first delivery: what is ready now, up to `max` in all. */
+  private fillBatch(first: Delivery<T>, max: number): Delivery<T>[] {
     let out: Delivery<T>[];
     if (this.plain && !this.track && !this.closed) {
       // a batch moves as a batch: the rest of it claimed in one run (closed meanwhile: nothing more)
@@ -250,10 +264,15 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
       const k = this.g.takeRun(this, room, out as DeliveryImpl<T>[], 1);
       if (k < room) out.length = 1 + k;
     } else out = [first];
-    while (out.length < max) {
-      const d = this.tryRecv();
-      if (d === undefined) break;
-      out.push(d);
+    try {
+      while (out.length < max) {
+        const d = this.tryRecv();
+        if (d === undefined) break;
+        out.push(d);
+      }
+    } catch {
+      // a filter threw: its message went back, and the next take runs into it again; what this
+      // batch already claimed is handed over instead of being held by nobody
     }
     return out;
   }

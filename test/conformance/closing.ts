@@ -130,14 +130,45 @@ export function closingSuite(makeBus: MakeBus): void {
     it('recvBatch on a consumer closed while it resolves claims nothing more for it', async () => {
       // maxDeliveries 1: what the close returns is dropped, not queued for redelivery
       const t = makeBus().topic<number>('t', { groups: ['g'], maxDeliveries: 1 });
-      await t.publishBatch([0, 1, 2, 3]);
       const c = t.consumer({ group: 'g' });
-      const p = c.recvBatch(10); // the first is taken now; the rest after the await
+      const p = c.recvBatch(10); // nothing ready: it waits for the first, then takes what is ready
+      void t.publishBatch([0, 1, 2, 3]); // the first is handed to the waiting batch now, the rest after a microtask
       c.close(); // returns what it holds
       expect((await p).map((d) => d.value)).toEqual([0]);
       expect(t.stats().groups.g).toMatchObject({ members: 0, pending: 0, delivered: 1, deadLettered: 1 });
       const again = t.consumer({ group: 'g' });
       expect((await again.recvBatch(10)).map((d) => [d.value, d.deliveryCount])).toEqual([[1, 1], [2, 1], [3, 1]]);
+    });
+
+    it('recvBatch claims what is ready at the call (a close right after returns it all) and refuses a bad max at once', async () => {
+      const t = makeBus().topic<number>('t', { groups: ['g'] });
+      await t.publishBatch([0, 1, 2, 3]);
+      const c = t.consumer({ group: 'g' });
+      expect(() => c.recvBatch(0)).toThrow(ConfigError);
+      expect(() => c.recvBatch(1.5)).toThrow(ConfigError);
+      const p = c.recvBatch(3);
+      expect(t.stats().groups.g).toMatchObject({ next: 3, pending: 3 });
+      c.close();
+      const batch = await p;
+      expect(batch.map((d) => d.value)).toEqual([0, 1, 2]);
+      expect(batch.every((d) => d.settled)).toBe(true); // returned by the close: stale, settling them is a no-op
+      const again = t.consumer({ group: 'g' });
+      expect((await again.recvBatch(10)).map((d) => [d.value, d.deliveryCount])).toEqual([[0, 2], [1, 2], [2, 2], [3, 1]]);
+    });
+
+    it('recvBatch: a filter throwing midway hands over what the batch already claimed; the next take raises it', async () => {
+      const t = makeBus().topic<number>('t', { groups: ['g'] });
+      await t.publishBatch([0, 1, 2, 3]);
+      const filter = (m: { value: number }): boolean => {
+        if (m.value === 2) throw new Error('filter failed on 2');
+        return true;
+      };
+      const c = t.consumer({ group: 'g', filter });
+      const batch = await c.recvBatch(10);
+      expect(batch.map((d) => d.value)).toEqual([0, 1]);
+      await expect(c.recvBatch(10)).rejects.toThrow('filter failed on 2');
+      batch.forEach((d) => d.ack());
+      expect(t.stats().groups.g).toMatchObject({ committed: 2, acked: 2 });
     });
 
     it('publishBatch into a topic with no group keeps the last capacity messages and returns every offset', async () => {
