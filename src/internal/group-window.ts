@@ -217,6 +217,12 @@ export abstract class GroupWindow<T> {
     const { tag, state, owner, mask } = this;
     const live = ring.live;
     const rmask = ring.mask;
+    // counted in locals, written once: a batch settle walks a run of slots held by one member
+    let acked = 0;
+    let settled = 0;
+    let released = 0;
+    let holder: ConsumerImpl<T> | null = null;
+    let held = 0;
     for (let off = this.floor; off < to; off++) {
       const i = off & mask;
       const s = tag[i] === off ? state[i] : FRESH;
@@ -224,7 +230,7 @@ export abstract class GroupWindow<T> {
       if (s === FRESH) {
         // never delivered (at or past the cursor): committing past it acks it (or it had expired)
         if (off >= this.next) {
-          if (live[off & rmask] === 1) this.acked++;
+          if (live[off & rmask] === 1) acked++;
           else this.expired++;
         }
         continue;
@@ -232,13 +238,22 @@ export abstract class GroupWindow<T> {
       if (s === INFLIGHT) {
         const o = owner[i];
         owner[i] = null;
-        this.inflight--;
-        if (o !== null) o.held--;
+        released++;
+        if (o !== holder) {
+          if (holder !== null) holder.held -= held;
+          holder = o;
+          held = 0;
+        }
+        held++;
       }
-      if (s !== DEAD) this.acked++;
-      this.pending--;
+      if (s !== DEAD) acked++;
+      settled++;
       state[i] = SETTLED;
     }
+    if (holder !== null) holder.held -= held;
+    this.acked += acked;
+    this.pending -= settled;
+    this.inflight -= released;
     this.floor = to;
     if (this.next < to) this.next = to;
     if (this.store !== undefined) this.store.group({ kind: 'commit', group: this.name, offset: to });
