@@ -79,6 +79,10 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
     const g = this.g;
     if (this.plain) {
       // the common case in one pass: no redelivery waiting, no TTL, no codec, no filter
+      if (!this.track) {
+        const d = g.takeFresh(this);
+        if (d !== undefined) return d;
+      }
       const off = g.takeRaw(this, true);
       if (off >= 0) return g.wrap(off, this.track);
       if (off === -1) return this.starved() ? this.tryRecv() : undefined;

@@ -137,6 +137,38 @@ export class Group<T> extends GroupSettle<T> {
     return gen;
   }
 
+  /**
+   * The pull faces' common take in one small pass: the next message is live and was never handed
+   * out, nothing waits for redelivery, no TTL, no journal. Claims it for `consumer` (an ack
+   * timeout armed) and returns its Delivery, or undefined when the caller must use `takeRaw`.
+   * Kept small on purpose: V8 inlines a `next()`, its `tryRecv` and this within one budget (920
+   * bytes of bytecode), which `takeRaw` and `hold` together overran (hold ran as a call). The
+   * claim is `hold()` written out, as in `pushDelivery` (twins: keep them in step).
+   */
+  takeFresh(consumer: ConsumerImpl<T>): DeliveryImpl<T> | undefined {
+    const off = this.next;
+    const ring = this.host.ring;
+    const i = off & this.mask;
+    if (off >= ring.tail || this.tag[i] === off || this.redeliver.size !== 0 || this.store !== undefined || ring.live[off & ring.mask] === 0 || this.host.ttlActive) return undefined;
+    this.tag[i] = off;
+    this.count[i] = 1;
+    this.state[i] = INFLIGHT;
+    const gen = ++this.genSeq;
+    this.gens[i] = gen;
+    this.owner[i] = consumer;
+    if (this.host.ackTimeoutMs !== Infinity) {
+      this.epochs[i] = this.epoch;
+      if (this.sweeper === null) this.startSweeper();
+    } else this.epochs[i] = Infinity;
+    this.next = off + 1;
+    consumer.held++;
+    this.pending++;
+    this.inflight++;
+    this.delivered++;
+    const r = off & ring.mask;
+    return new DeliveryImpl(this, gen, off, ring.values[r] as T, ring.keys[r], ring.headers[r], ring.stamps[r], 1);
+  }
+
   /** A Delivery for an offset `takeRaw(consumer, true)` just handed out. */
   wrap(off: number, track: boolean): DeliveryImpl<T> {
     const ring = this.host.ring;
