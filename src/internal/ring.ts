@@ -26,6 +26,8 @@ export class Ring<T> {
   stamps: Float64Array;
   expires: Float64Array;
   live: Uint8Array;
+  /** Some message was ever stored with a key or headers: until then, slots need no clearing of them. */
+  decorated = false;
 
   constructor(slots: number) {
     this.mask = slots - 1;
@@ -55,8 +57,11 @@ export class Ring<T> {
     const offset = this.tail++;
     const i = offset & this.mask;
     this.values[i] = value;
-    this.keys[i] = key;
-    this.headers[i] = headers;
+    if (key !== undefined || headers !== EMPTY_HEADERS) this.decorated = true;
+    if (this.decorated) {
+      this.keys[i] = key;
+      this.headers[i] = headers;
+    }
     this.stamps[i] = stamp;
     if (expires !== Infinity) this.expires[i] = expires; // only read for offsets in the TTL heap
     this.live[i] = 1;
@@ -74,8 +79,11 @@ export class Ring<T> {
     const i = offset & this.mask;
     this.values[i] = value;
     // most messages have no key and no headers: skip the (write-barriered) stores when unchanged
-    if (this.keys[i] !== key) this.keys[i] = key;
-    if (this.headers[i] !== headers) this.headers[i] = headers;
+    if (key !== undefined || headers !== EMPTY_HEADERS) this.decorated = true;
+    if (this.decorated) {
+      if (this.keys[i] !== key) this.keys[i] = key;
+      if (this.headers[i] !== headers) this.headers[i] = headers;
+    }
     this.stamps[i] = stamp;
     return offset;
   }
@@ -89,11 +97,16 @@ export class Ring<T> {
     const first = this.tail;
     const mask = this.mask;
     const { values, keys, headers, stamps, live } = this;
+    if (this.decorated) {
+      for (let k = 0; k < count; k++) {
+        const i = (first + k) & mask;
+        if (keys[i] !== undefined) keys[i] = undefined;
+        if (headers[i] !== EMPTY_HEADERS) headers[i] = EMPTY_HEADERS;
+      }
+    }
     for (let k = 0; k < count; k++) {
       const i = (first + k) & mask;
       values[i] = list[from + k];
-      if (keys[i] !== undefined) keys[i] = undefined;
-      if (headers[i] !== EMPTY_HEADERS) headers[i] = EMPTY_HEADERS;
       stamps[i] = stamp;
       live[i] = 1;
     }
