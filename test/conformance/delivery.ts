@@ -282,24 +282,21 @@ export function deliverySuite(makeBus: MakeBus): void {
       const t = makeBus().topic<number>('t', { capacity: 4, groups: ['g'] });
       const c = t.consumer({ group: 'g', prefetch: 16 });
       const seen: [number, string | undefined, object][] = [];
-      const drain = (): void => {
-        for (let d = c.tryRecv(); d; d = c.tryRecv()) {
-          seen.push([d.value, d.key, d.headers]);
-          d.ack();
-        }
+      const take = (): void => {
+        for (const d of drain(c)) seen.push([d.value, d.key, d.headers]);
       };
       for (let i = 0; i < 4; i++) t.tryPublish(i);
-      drain();
+      take();
       await t.publish(4, { key: 'k4', headers: { h: '4' } }); // slot 0 of 4 now holds a keyed message
       await t.publishBatch([5, 6, 7]);
-      drain();
+      take();
       await t.publishBatch([8, 9, 10, 11]); // a batch run over slot 0
-      drain();
+      take();
       await t.publish(12, { key: 'k12', headers: { h: '12' } }); // slot 0 keyed again
       for (let i = 13; i < 16; i++) t.tryPublish(i);
-      drain();
+      take();
       t.tryPublish(16); // a single publish over slot 0
-      drain();
+      take();
       expect(seen.map(([v]) => v)).toEqual(Array.from({ length: 17 }, (_, i) => i));
       expect(seen.filter(([, k]) => k !== undefined)).toEqual([
         [4, 'k4', { h: '4' }],
