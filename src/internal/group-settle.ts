@@ -41,6 +41,7 @@ export abstract class GroupSettle<T> extends GroupWindow<T> {
 
 
   ack(off: number, gen: number, d?: DeliveryImpl<T>): boolean {
+    if (off === this.solo) return gen === this.soloGen && this.ackSolo(off);
     if (!this.holds(off, gen)) return false;
     const i = off & this.mask;
     const owner = this.owner[i];
@@ -54,7 +55,28 @@ export abstract class GroupSettle<T> extends GroupWindow<T> {
     return true;
   }
 
+  /**
+   * Acks the lone delivery: `floor` is on it (only a commit, seek or clamp moves it, and those
+   * write it out first), so the floor moves past it and whatever was settled after it.
+   */
+  private ackSolo(off: number): boolean {
+    const owner = this.soloOwner as ConsumerImpl<T>;
+    this.solo = -1;
+    this.soloOwner = null;
+    this.inflight--;
+    owner.held--;
+    this.acked++;
+    this.pending--;
+    this.floor = off + 1;
+    if (this.next > off + 1) this.passSettled();
+    this.host.released(this.floor);
+    if (this.host.closed) this.checkDrained();
+    owner.onSettled();
+    return true;
+  }
+
   nack(off: number, gen: number, delayMs: number, d?: DeliveryImpl<T>): boolean {
+    if (off === this.solo) this.solidify();
     if (!this.holds(off, gen)) return false;
     const i = off & this.mask;
     const owner = this.owner[i];
@@ -67,6 +89,7 @@ export abstract class GroupSettle<T> extends GroupWindow<T> {
   }
 
   term(off: number, gen: number, reason: string | undefined, d?: DeliveryImpl<T>): boolean {
+    if (off === this.solo) this.solidify();
     if (!this.holds(off, gen)) return false;
     const i = off & this.mask;
     const owner = this.owner[i];
@@ -79,6 +102,11 @@ export abstract class GroupSettle<T> extends GroupWindow<T> {
   }
 
   touch(off: number, gen: number): boolean {
+    if (off === this.solo) {
+      if (gen !== this.soloGen) return false;
+      this.soloEpoch = this.epoch;
+      return true;
+    }
     if (!this.holds(off, gen)) return false;
     this.epochs[off & this.mask] = this.epoch;
     return true;
@@ -156,6 +184,7 @@ export abstract class GroupSettle<T> extends GroupWindow<T> {
   /** Ack timeouts: every delivery held for more than `ackTimeoutMs` (at most 1.25 ×) goes back. */
   private sweep(): void {
     this.sweeper = null;
+    this.solidify();
     const limit = ++this.epoch - 5;
     for (let off = this.floor; off < this.next && this.inflight > 0; off++) {
       const i = off & this.mask;
@@ -181,6 +210,7 @@ export abstract class GroupSettle<T> extends GroupWindow<T> {
 
   /** A tracked delivery was garbage-collected unsettled. */
   private onLost(gen: number): void {
+    this.solidify();
     for (let off = this.floor; off < this.next; off++) {
       const i = off & this.mask;
       if (this.tag[i] === off && this.state[i] === INFLIGHT && this.gens[i] === gen) {
@@ -200,6 +230,7 @@ export abstract class GroupSettle<T> extends GroupWindow<T> {
 
   /** A member leaves: every delivery it holds returns to the group. */
   returnAll(consumer: ConsumerImpl<T>): void {
+    this.solidify();
     for (let off = this.floor; off < this.next && consumer.held > 0; off++) {
       const i = off & this.mask;
       if (this.tag[i] === off && this.state[i] === INFLIGHT && this.owner[i] === consumer) {

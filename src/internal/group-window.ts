@@ -75,6 +75,20 @@ export abstract class GroupWindow<T> {
   /** Ack timeouts: a sweep every `ackTimeoutMs / 4` while deliveries are held; a delivery stamped with epoch e times out at the sweep making the epoch e + 5. */
   protected inflight = 0;
 
+  /**
+   * The lone delivery: the offset of the one unsettled delivery of a caught-up group, held in these
+   * four fields instead of slot state (-1 when none). It is the pull faces' common case (take one,
+   * settle it, take the next), and writing six slot columns to claim it and reading them back to
+   * settle it was a fifth of a `channel` round trip. Like the lane, `floor` stays on it and its
+   * slot reads FRESH, so {@link passSettled} stops at it; everything else that reads or writes slot
+   * state for it writes it out first ({@link solidify}). Only `Group.takeFresh` and
+   * `Group.pushDelivery` make one (when `floor === next`), only `ack` settles one as it is.
+   */
+  solo = -1;
+  protected soloGen = 0;
+  protected soloOwner: ConsumerImpl<T> | null = null;
+  protected soloEpoch = 0;
+
   /** Messages returned to the group so far (nack, ack timeout, a member leaving). */
   returns = 0;
   delivered = 0;
@@ -127,8 +141,24 @@ export abstract class GroupWindow<T> {
     return i;
   }
 
+  /** Writes the lone delivery (if any) into slot state: INFLIGHT for its owner, as any other claim. */
+  protected solidify(): void {
+    const off = this.solo;
+    if (off === -1) return;
+    const i = off & this.mask;
+    this.tag[i] = off;
+    this.count[i] = 1;
+    this.state[i] = INFLIGHT;
+    this.gens[i] = this.soloGen;
+    this.owner[i] = this.soloOwner;
+    this.epochs[i] = this.soloEpoch;
+    this.solo = -1;
+    this.soloOwner = null;
+  }
+
   /** True while the delivery `(offset, gen)` is the one holding the message. */
   holds(offset: number, gen: number): boolean {
+    if (offset === this.solo) return gen === this.soloGen;
     const i = offset & this.mask;
     return offset >= this.floor && this.tag[i] === offset && this.state[i] === INFLIGHT && this.gens[i] === gen;
   }
@@ -154,7 +184,7 @@ export abstract class GroupWindow<T> {
   protected passSettled(): void {
     while (this.floor < this.next) {
       const s = this.st(this.floor);
-      if (s !== SETTLED && (s !== FRESH || this.floor === this.lane)) break;
+      if (s !== SETTLED && (s !== FRESH || this.floor === this.lane || this.floor === this.solo)) break;
       this.floor++;
     }
   }
@@ -169,6 +199,7 @@ export abstract class GroupWindow<T> {
    */
   clampTo(head: number, missed: boolean): void {
     if (this.floor >= head) return;
+    this.solidify();
     const end = Math.min(head, this.next);
     for (let off = this.floor; off < end; off++) {
       const i = off & this.mask;
@@ -197,6 +228,7 @@ export abstract class GroupWindow<T> {
   /** Drop-oldest evicts `off` (the head) while this group may still need it. */
   dropped(off: number, live: boolean): void {
     if (off < this.floor) return;
+    this.solidify();
     const s = this.st(off);
     if (s === SETTLED) return;
     if (live || s !== FRESH) this.missed++;
@@ -214,6 +246,7 @@ export abstract class GroupWindow<T> {
     const ring = this.host.ring;
     const to = Math.min(offset, ring.tail);
     if (to <= this.floor) return;
+    this.solidify();
     const { tag, state, owner, mask } = this;
     const live = ring.live;
     const rmask = ring.mask;
@@ -264,6 +297,7 @@ export abstract class GroupWindow<T> {
 
   /** Moves the next delivery to `offset` (clamped to what is retained); every outstanding delivery becomes stale. */
   seek(offset: number): void {
+    this.solidify();
     const ring = this.host.ring;
     const to = Math.max(ring.head, Math.min(offset, ring.tail));
     const from = Math.min(this.floor, to);
@@ -314,6 +348,7 @@ export abstract class GroupWindow<T> {
 
   /** The ring was re-laid into `slots` slots: re-lay the window too. */
   resize(slots: number): void {
+    this.solidify();
     const mask = slots - 1;
     const tag = new Float64Array(slots).fill(-1);
     const state = new Uint8Array(slots);

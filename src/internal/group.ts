@@ -143,23 +143,34 @@ export class Group<T> extends GroupSettle<T> {
    * timeout armed) and returns its Delivery, or undefined when the caller must use `takeRaw`.
    * Kept small on purpose: V8 inlines a `next()`, its `tryRecv` and this within one budget (920
    * bytes of bytecode), which `takeRaw` and `hold` together overran (hold ran as a call). The
-   * claim is `hold()` written out, as in `pushDelivery` (twins: keep them in step).
+   * claim is `hold()` written out, as in `pushDelivery` (twins: keep them in step), and when the
+   * group is caught up it is the lone delivery ({@link GroupWindow.solo}): no slot state at all.
    */
   takeFresh(consumer: ConsumerImpl<T>): DeliveryImpl<T> | undefined {
     const off = this.next;
     const ring = this.host.ring;
     const i = off & this.mask;
     if (off >= ring.tail || this.tag[i] === off || this.redeliver.size !== 0 || this.store !== undefined || ring.live[off & ring.mask] === 0 || this.host.ttlActive) return undefined;
-    this.tag[i] = off;
-    this.count[i] = 1;
-    this.state[i] = INFLIGHT;
     const gen = ++this.genSeq;
-    this.gens[i] = gen;
-    this.owner[i] = consumer;
+    let epoch = Infinity;
     if (this.host.ackTimeoutMs !== Infinity) {
-      this.epochs[i] = this.epoch;
+      epoch = this.epoch;
       if (this.sweeper === null) this.startSweeper();
-    } else this.epochs[i] = Infinity;
+    }
+    if (off === this.floor) {
+      // caught up: the lone delivery, no slot state
+      this.solo = off;
+      this.soloGen = gen;
+      this.soloOwner = consumer;
+      this.soloEpoch = epoch;
+    } else {
+      this.tag[i] = off;
+      this.count[i] = 1;
+      this.state[i] = INFLIGHT;
+      this.gens[i] = gen;
+      this.owner[i] = consumer;
+      this.epochs[i] = epoch;
+    }
     this.next = off + 1;
     consumer.held++;
     this.pending++;
@@ -352,16 +363,26 @@ export class Group<T> extends GroupSettle<T> {
     const i = off & this.mask;
     if (sink === null || m.busy || this.next !== off || this.redeliver.size !== 0 || m.held >= m.prefetch || sink.closed || this.tag[i] === off) return false;
     // hold(), written out: this is the hottest claim (a call here costs a fifth of messages())
-    this.tag[i] = off;
-    this.count[i] = 1;
-    this.state[i] = INFLIGHT;
     const gen = ++this.genSeq;
-    this.gens[i] = gen;
-    this.owner[i] = m;
+    let epoch = Infinity;
     if (this.host.ackTimeoutMs !== Infinity) {
-      this.epochs[i] = this.epoch;
+      epoch = this.epoch;
       if (this.sweeper === null) this.startSweeper();
-    } else this.epochs[i] = Infinity;
+    }
+    if (off === this.floor) {
+      // caught up: the lone delivery, no slot state
+      this.solo = off;
+      this.soloGen = gen;
+      this.soloOwner = m;
+      this.soloEpoch = epoch;
+    } else {
+      this.tag[i] = off;
+      this.count[i] = 1;
+      this.state[i] = INFLIGHT;
+      this.gens[i] = gen;
+      this.owner[i] = m;
+      this.epochs[i] = epoch;
+    }
     this.next = off + 1;
     m.held++;
     this.pending++;
@@ -472,16 +493,25 @@ export class Group<T> extends GroupSettle<T> {
         g.wake();
         continue;
       }
-      g.tag[i] = off;
-      g.count[i] = 1;
-      g.state[i] = INFLIGHT;
       const gen = ++g.genSeq;
-      g.gens[i] = gen;
-      g.owner[i] = m;
+      let epoch = Infinity;
       if (g.host.ackTimeoutMs !== Infinity) {
-        g.epochs[i] = g.epoch;
+        epoch = g.epoch;
         if (g.sweeper === null) g.startSweeper();
-      } else g.epochs[i] = Infinity;
+      }
+      if (off === g.floor) {
+        g.solo = off;
+        g.soloGen = gen;
+        g.soloOwner = m;
+        g.soloEpoch = epoch;
+      } else {
+        g.tag[i] = off;
+        g.count[i] = 1;
+        g.state[i] = INFLIGHT;
+        g.gens[i] = gen;
+        g.owner[i] = m;
+        g.epochs[i] = epoch;
+      }
       g.next = off + 1;
       m.held++;
       g.pending++;

@@ -171,6 +171,47 @@ export function deliverySuite(makeBus: MakeBus): void {
       expect(t.stats().groups.g).toMatchObject({ acked: 1, nacked: 0, deadLettered: 0 });
     });
 
+    it('a delivery taken while nothing else is outstanding, acked after later ones: the committed offset passes all of them at its ack', async () => {
+      const t = makeBus().topic<string>('t', { groups: ['g'] });
+      await t.publishBatch(['a', 'b', 'c', 'd']);
+      const c = t.consumer({ group: 'g' });
+      const a = c.tryRecv()!;
+      expect(t.stats().groups.g).toMatchObject({ committed: 0, pending: 1, delivered: 1 });
+      const b = c.tryRecv()!;
+      const cc = c.tryRecv()!;
+      expect(cc.ack()).toBe(true);
+      expect(b.ack()).toBe(true);
+      expect(t.stats().groups.g).toMatchObject({ committed: 0, pending: 1, acked: 2 });
+      expect(a.settled).toBe(false);
+      expect(a.ack()).toBe(true);
+      expect([a.settled, a.ack(), a.nack()]).toEqual([true, false, false]);
+      expect(t.stats().groups.g).toMatchObject({ committed: 3, pending: 0, acked: 3 });
+      // the next one is again alone: nacked, it comes back first with its count
+      c.tryRecv()!.nack();
+      const again = c.tryRecv()!;
+      expect([again.value, again.deliveryCount, again.redelivered]).toEqual(['d', 2, true]);
+      expect(again.ack()).toBe(true);
+      expect(t.stats().groups.g).toMatchObject({ committed: 4, pending: 0, acked: 4, nacked: 1 });
+    });
+
+    it('a delivery held alone through a seek, a commit or a term is settled exactly as any other', async () => {
+      const t = makeBus().topic<number>('t', { groups: ['g'] });
+      await t.publishBatch([0, 1, 2, 3, 4]);
+      const c = t.consumer({ group: 'g' });
+      const d0 = c.tryRecv()!;
+      c.seek(0); // every outstanding delivery is stale, and the group starts over from 0
+      expect([d0.settled, d0.ack()]).toEqual([true, false]);
+      const r0 = c.tryRecv()!;
+      expect([r0.offset, r0.value]).toEqual([0, 0]);
+      c.commit(1); // committing past it settles it
+      expect([r0.settled, r0.ack()]).toEqual([true, false]);
+      const d1 = c.tryRecv()!;
+      expect(d1.term('bad')).toBe(true);
+      expect(d1.settled).toBe(true);
+      expect(drain(c).map((d) => d.value)).toEqual([2, 3, 4]);
+      expect(t.stats().groups.g).toMatchObject({ committed: 5, pending: 0, deadLettered: 1 });
+    });
+
     it('a receiver closed while holding an unacked message: the next receiver gets it, and the old delivery is stale', () => {
       const t = makeBus().topic<string>('t', { groups: ['g'] });
       t.tryPublish('job');
