@@ -335,6 +335,12 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
     this.onAvailable();
   }
 
+  /** A `messages()` hand-off's sink threw while this member was busy with it (one call: it keeps `Group.pushDelivery` under V8's inlining limit). */
+  handOffFailed(e: unknown): void {
+    this.busy = false;
+    this.fail(e);
+  }
+
   /** Throws what a direct push's sink threw, once: the face errors as if its own pull had thrown. */
   private raise(): never {
     const e = this.failure;

@@ -42,6 +42,7 @@ export abstract class GroupSettle<T> extends GroupWindow<T> {
 
   ack(off: number, gen: number, d?: DeliveryImpl<T>): boolean {
     if (off === this.solo) return gen === this.soloGen && this.ackSolo(off);
+    if (this.inRun(off)) this.solidify(); // settled out of order: the run goes to slot state
     if (!this.holds(off, gen)) return false;
     const i = off & this.mask;
     const owner = this.owner[i];
@@ -56,19 +57,24 @@ export abstract class GroupSettle<T> extends GroupWindow<T> {
   }
 
   /**
-   * Acks the lone delivery: `floor` is on it (only a commit, seek or clamp moves it, and those
-   * write it out first), so the floor moves past it and whatever was settled after it.
+   * Acks the first delivery of the lone run: `floor` is on it (only a commit, seek or clamp moves
+   * it, and those settle or write out the run first), so the floor moves one on, and past whatever
+   * was settled after the run once it is empty.
    */
   private ackSolo(off: number): boolean {
     const owner = this.soloOwner as ConsumerImpl<T>;
-    this.solo = -1;
-    this.soloOwner = null;
+    const next = off + 1;
+    if (next === this.soloEnd) {
+      this.solo = -1;
+      this.soloEnd = -1;
+      this.soloOwner = null;
+    } else this.solo = next;
     this.inflight--;
     owner.held--;
     this.acked++;
     this.pending--;
-    this.floor = off + 1;
-    if (this.next > off + 1) this.passSettled();
+    this.floor = next;
+    if (this.solo === -1 && this.next > next) this.passSettled();
     this.host.released(this.floor);
     if (this.host.closed) this.checkDrained();
     owner.onSettled();
@@ -76,7 +82,7 @@ export abstract class GroupSettle<T> extends GroupWindow<T> {
   }
 
   nack(off: number, gen: number, delayMs: number, d?: DeliveryImpl<T>): boolean {
-    if (off === this.solo) this.solidify();
+    if (this.inRun(off)) this.solidify();
     if (!this.holds(off, gen)) return false;
     const i = off & this.mask;
     const owner = this.owner[i];
@@ -89,7 +95,7 @@ export abstract class GroupSettle<T> extends GroupWindow<T> {
   }
 
   term(off: number, gen: number, reason: string | undefined, d?: DeliveryImpl<T>): boolean {
-    if (off === this.solo) this.solidify();
+    if (this.inRun(off)) this.solidify();
     if (!this.holds(off, gen)) return false;
     const i = off & this.mask;
     const owner = this.owner[i];
@@ -102,11 +108,7 @@ export abstract class GroupSettle<T> extends GroupWindow<T> {
   }
 
   touch(off: number, gen: number): boolean {
-    if (off === this.solo) {
-      if (gen !== this.soloGen) return false;
-      this.soloEpoch = this.epoch;
-      return true;
-    }
+    if (this.inRun(off)) this.solidify();
     if (!this.holds(off, gen)) return false;
     this.epochs[off & this.mask] = this.epoch;
     return true;

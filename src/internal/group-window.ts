@@ -76,15 +76,21 @@ export abstract class GroupWindow<T> {
   protected inflight = 0;
 
   /**
-   * The lone delivery: the offset of the one unsettled delivery of a caught-up group, held in these
-   * four fields instead of slot state (-1 when none). It is the pull faces' common case (take one,
-   * settle it, take the next), and writing six slot columns to claim it and reading them back to
-   * settle it was a fifth of a `channel` round trip. Like the lane, `floor` stays on it and its
-   * slot reads FRESH, so {@link passSettled} stops at it; everything else that reads or writes slot
-   * state for it writes it out first ({@link solidify}). Only `Group.takeFresh` and
-   * `Group.pushDelivery` make one (when `floor === next`), only `ack` settles one as it is.
+   * The lone run: `[solo, soloEnd)`, deliveries of never-delivered messages that one member took
+   * in a row from a caught-up group and holds unsettled, kept in these fields instead of slot state
+   * (`solo` is -1 when there is none). It is the pull faces' common case — take one, settle it,
+   * take the next; or take a batch (or fill a stream's queue), settle it in order — and claiming
+   * through six slot columns to read them back at the settle was a fifth of a `channel` round trip.
+   * Every delivery of the run is INFLIGHT for `soloOwner`, delivery count 1, generation `soloGen`,
+   * ack-timeout epoch `soloEpoch`. `floor` stays on `solo` and the run's slots read FRESH: like the
+   * lane, {@link passSettled} stops at it. Only `Group.takeFresh`, `Group.takeRun` and the
+   * `messages()` hand-offs start (at `floor === next`) or extend (the same member) a run; a sweep,
+   * the only thing that moves the epoch, writes the run out first, so its epoch stays current;
+   * `ack` of its first delivery and a `commit` past its end settle it as it is; everything else
+   * that reads or writes slot state in it writes the run out first ({@link solidify}).
    */
   solo = -1;
+  soloEnd = -1;
   protected soloGen = 0;
   protected soloOwner: ConsumerImpl<T> | null = null;
   protected soloEpoch = 0;
@@ -141,24 +147,35 @@ export abstract class GroupWindow<T> {
     return i;
   }
 
-  /** Writes the lone delivery (if any) into slot state: INFLIGHT for its owner, as any other claim. */
+  /** Writes the lone run (if any) into slot state: INFLIGHT for its owner, as any other claim. */
   protected solidify(): void {
-    const off = this.solo;
-    if (off === -1) return;
-    const i = off & this.mask;
-    this.tag[i] = off;
-    this.count[i] = 1;
-    this.state[i] = INFLIGHT;
-    this.gens[i] = this.soloGen;
-    this.owner[i] = this.soloOwner;
-    this.epochs[i] = this.soloEpoch;
+    if (this.solo === -1) return;
+    const { tag, count, state, gens, owner, epochs, mask } = this;
+    const gen = this.soloGen;
+    const o = this.soloOwner;
+    const epoch = this.soloEpoch;
+    for (let off = this.solo; off < this.soloEnd; off++) {
+      const i = off & mask;
+      tag[i] = off;
+      count[i] = 1;
+      state[i] = INFLIGHT;
+      gens[i] = gen;
+      owner[i] = o;
+      epochs[i] = epoch;
+    }
     this.solo = -1;
+    this.soloEnd = -1;
     this.soloOwner = null;
+  }
+
+  /** Whether `off` is in the lone run. */
+  protected inRun(off: number): boolean {
+    return off >= this.solo && off < this.soloEnd;
   }
 
   /** True while the delivery `(offset, gen)` is the one holding the message. */
   holds(offset: number, gen: number): boolean {
-    if (offset === this.solo) return gen === this.soloGen;
+    if (offset >= this.solo && offset < this.soloEnd) return gen === this.soloGen;
     const i = offset & this.mask;
     return offset >= this.floor && this.tag[i] === offset && this.state[i] === INFLIGHT && this.gens[i] === gen;
   }
@@ -246,7 +263,21 @@ export abstract class GroupWindow<T> {
     const ring = this.host.ring;
     const to = Math.min(offset, ring.tail);
     if (to <= this.floor) return;
-    this.solidify();
+    let from = this.floor;
+    if (this.solo !== -1) {
+      if (to >= this.soloEnd) {
+        // the whole lone run at once: nothing of it is in slot state
+        const n = this.soloEnd - this.solo;
+        (this.soloOwner as ConsumerImpl<T>).held -= n;
+        this.acked += n;
+        this.pending -= n;
+        this.inflight -= n;
+        from = this.soloEnd;
+        this.solo = -1;
+        this.soloEnd = -1;
+        this.soloOwner = null;
+      } else this.solidify();
+    }
     const { tag, state, owner, mask } = this;
     const live = ring.live;
     const rmask = ring.mask;
@@ -256,7 +287,7 @@ export abstract class GroupWindow<T> {
     let released = 0;
     let holder: ConsumerImpl<T> | null = null;
     let held = 0;
-    for (let off = this.floor; off < to; off++) {
+    for (let off = from; off < to; off++) {
       const i = off & mask;
       const s = tag[i] === off ? state[i] : FRESH;
       if (s === SETTLED) continue;

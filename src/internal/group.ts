@@ -150,20 +150,28 @@ export class Group<T> extends GroupSettle<T> {
     const off = this.next;
     const ring = this.host.ring;
     const i = off & this.mask;
-    if (off >= ring.tail || this.tag[i] === off || this.redeliver.size !== 0 || this.store !== undefined || ring.live[off & ring.mask] === 0 || this.host.ttlActive) return undefined;
-    const gen = ++this.genSeq;
+    const r = off & ring.mask;
+    if (off >= ring.tail || this.tag[i] === off || this.redeliver.size !== 0 || this.store !== undefined || ring.live[r] === 0 || this.host.ttlActive) return undefined;
     let epoch = Infinity;
     if (this.host.ackTimeoutMs !== Infinity) {
       epoch = this.epoch;
       if (this.sweeper === null) this.startSweeper();
     }
-    if (off === this.floor) {
-      // caught up: the lone delivery, no slot state
+    const after = off + 1;
+    let gen: number;
+    if (off === this.soloEnd && consumer === this.soloOwner) {
+      gen = this.soloGen; // the lone run grows (its epoch is current: a sweep writes a run out)
+      this.soloEnd = after;
+    } else if (off === this.floor) {
+      // caught up: a lone run starts, no slot state
+      gen = ++this.genSeq;
       this.solo = off;
+      this.soloEnd = after;
       this.soloGen = gen;
       this.soloOwner = consumer;
       this.soloEpoch = epoch;
     } else {
+      gen = ++this.genSeq;
       this.tag[i] = off;
       this.count[i] = 1;
       this.state[i] = INFLIGHT;
@@ -171,12 +179,11 @@ export class Group<T> extends GroupSettle<T> {
       this.owner[i] = consumer;
       this.epochs[i] = epoch;
     }
-    this.next = off + 1;
+    this.next = after;
     consumer.held++;
     this.pending++;
     this.inflight++;
     this.delivered++;
-    const r = off & ring.mask;
     return new DeliveryImpl(this, gen, off, ring.values[r] as T, ring.keys[r], ring.headers[r], ring.stamps[r], 1);
   }
 
@@ -317,21 +324,41 @@ export class Group<T> extends GroupSettle<T> {
     const { tag, count, state, gens, owner, epochs, mask } = this;
     const start = this.next;
     const end = Math.min(ring.tail, start + max);
-    const gen = ++this.genSeq;
     const timed = this.host.ackTimeoutMs !== Infinity;
     const epoch = timed ? this.epoch : Infinity;
+    // the lone run grows, or starts when caught up: no slot state (see GroupWindow.solo)
+    const grows = start === this.soloEnd && consumer === this.soloOwner;
+    const lone = grows || start === this.floor;
+    const gen = grows ? this.soloGen : ++this.genSeq;
     let off = start;
-    for (; off < end; off++) {
-      const r = off & rmask;
-      const i = off & mask;
-      if (live[r] === 0 || tag[i] === off) break;
-      tag[i] = off;
-      count[i] = 1;
-      state[i] = INFLIGHT;
-      gens[i] = gen;
-      owner[i] = consumer;
-      epochs[i] = epoch;
-      out[at++] = new DeliveryImpl(this, gen, off, values[r] as T, keys[r], headers[r], stamps[r], 1);
+    if (lone) {
+      for (; off < end; off++) {
+        const r = off & rmask;
+        if (live[r] === 0 || tag[off & mask] === off) break;
+        out[at++] = new DeliveryImpl(this, gen, off, values[r] as T, keys[r], headers[r], stamps[r], 1);
+      }
+      if (off > start) {
+        if (!grows) {
+          this.solo = start;
+          this.soloGen = gen;
+          this.soloOwner = consumer;
+          this.soloEpoch = epoch;
+        }
+        this.soloEnd = off;
+      }
+    } else {
+      for (; off < end; off++) {
+        const r = off & rmask;
+        const i = off & mask;
+        if (live[r] === 0 || tag[i] === off) break;
+        tag[i] = off;
+        count[i] = 1;
+        state[i] = INFLIGHT;
+        gens[i] = gen;
+        owner[i] = consumer;
+        epochs[i] = epoch;
+        out[at++] = new DeliveryImpl(this, gen, off, values[r] as T, keys[r], headers[r], stamps[r], 1);
+      }
     }
     const k = off - start;
     this.next = off;
@@ -370,8 +397,10 @@ export class Group<T> extends GroupSettle<T> {
       if (this.sweeper === null) this.startSweeper();
     }
     if (off === this.floor) {
-      // caught up: the lone delivery, no slot state
+      // caught up: a lone run of one, no slot state (a subscriber that settles later, and takes
+      // more meanwhile, writes slot state from the second on: this hand-off stays small)
       this.solo = off;
+      this.soloEnd = off + 1;
       this.soloGen = gen;
       this.soloOwner = m;
       this.soloEpoch = epoch;
@@ -395,8 +424,7 @@ export class Group<T> extends GroupSettle<T> {
     try {
       sink.next(d);
     } catch (e) {
-      m.busy = false;
-      m.fail(e);
+      m.handOffFailed(e);
       return true;
     }
     m.busy = false;
@@ -501,6 +529,7 @@ export class Group<T> extends GroupSettle<T> {
       }
       if (off === g.floor) {
         g.solo = off;
+        g.soloEnd = off + 1;
         g.soloGen = gen;
         g.soloOwner = m;
         g.soloEpoch = epoch;
@@ -524,8 +553,7 @@ export class Group<T> extends GroupSettle<T> {
       try {
         dsink.next(d);
       } catch (e) {
-        m.busy = false;
-        m.fail(e);
+        m.handOffFailed(e);
         continue;
       }
       m.busy = false;

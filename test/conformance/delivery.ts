@@ -255,6 +255,24 @@ export function deliverySuite(makeBus: MakeBus): void {
       expect(d.ack()).toBe(false);
     });
 
+    it('deliveries taken in a row but at different times each time out on their own clock (tryRecv and recvBatch)', async () => {
+      for (const later of ['tryRecv', 'recvBatch'] as const) {
+        const vt = virtualTime();
+        const t = makeBus({ scheduler: vt.scheduler }).topic<number>('t', { groups: ['g'], ackTimeoutMs: 100 });
+        await t.publishBatch([0, 1, 2]);
+        const c = t.consumer({ group: 'g' });
+        const first = c.tryRecv()!;
+        vt.advance(60);
+        const rest = later === 'tryRecv' ? [c.tryRecv()!] : await c.recvBatch(2);
+        vt.advance(70); // 130: past the first one's bound (125), before the others' (160)
+        expect(first.settled, later).toBe(true);
+        expect(rest.map((d) => d.settled), later).toEqual(rest.map(() => false));
+        vt.advance(60); // 190: past theirs (60 + 125)
+        expect(rest.map((d) => d.settled), later).toEqual(rest.map(() => true));
+        expect(t.stats().groups.g.pending, later).toBe(1 + rest.length); // returned, waiting for redelivery
+      }
+    });
+
     it('a delivery acked before its timeout is never returned, however many sweeps pass', () => {
       const vt = virtualTime();
       const t = makeBus({ scheduler: vt.scheduler }).topic<number>('t', { groups: ['g'], ackTimeoutMs: 40 });
