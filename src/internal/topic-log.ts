@@ -311,11 +311,31 @@ export abstract class TopicLog<T> implements OverflowHost {
     return min;
   }
 
+  /**
+   * The head moved (expiry, eviction): every group whose committed offset it passed is clamped to
+   * it. Room made meanwhile admits waiting publishers only once all are clamped: admitting during
+   * the loop could re-lay the ring (and the groups' windows, from the new head) before a later
+   * group had settled what it held below the head, losing those deliveries' state.
+   */
   protected afterHeadMove(): void {
     const head = this.ring.head;
     if (this.store !== undefined) this.store.evicted(head);
-    for (const g of this.groupList) if (g.floor < head) g.clampTo(head, false);
+    const was = this.clamping;
+    this.clamping = true;
+    try {
+      for (const g of this.groupList) if (g.floor < head) g.clampTo(head, false);
+    } finally {
+      this.clamping = was;
+    }
+    if (!was && this.releaseDeferred) {
+      this.releaseDeferred = false;
+      this.releasedSlow();
+    }
   }
+
+  /** True while {@link afterHeadMove} clamps the groups; `releaseDeferred` when a settle meanwhile asked to admit. */
+  private clamping = false;
+  private releaseDeferred = false;
 
   protected relayout(slots: number): void {
     this.ring.resize(slots);
@@ -410,6 +430,10 @@ export abstract class TopicLog<T> implements OverflowHost {
   }
 
   protected releasedSlow(): void {
+    if (this.clamping) {
+      this.releaseDeferred = true;
+      return;
+    }
     if (this.queue.length > 0) {
       if (this.needed <= this.capacity >>> 1) this.queue.admit();
       else if (this.hungerSeen) {

@@ -205,3 +205,34 @@ describe('regressions found reading the code (2026-11-23)', () => {
     expect(t.stats().groups.g).toMatchObject({ committed: 1, pending: 0, acked: 1, redelivered: 1 });
   });
 });
+
+describe('regressions found by the deep model run (2026-11-30)', () => {
+  it('a delivery held when its message expires is counted expired in every group, also when the expiry admits waiting publishers (expiryClampLosesHeldState)', async () => {
+    const vt = virtualTime();
+    const t = createBus({ scheduler: vt.scheduler }).topic<number>('t', { capacity: 4, groups: ['a', 'b'] });
+    const b = t.consumer({ group: 'b' });
+    const a1 = t.consumer({ group: 'a' });
+    const a2 = t.consumer({ group: 'a' });
+    t.tryPublish(0, { ttlMs: 10 });
+    t.tryPublish(1, { ttlMs: 10 });
+    t.tryPublish(2);
+    t.tryPublish(3, { ttlMs: 10 }); // full
+    const heldByB = b.tryRecv()!;
+    const heldByA = a1.tryRecv()!;
+    a2.tryRecv()!.ack();
+    a2.tryRecv()!.ack();
+    const waiting = t.publishBatch([4, 5, 6]);
+    // 0, 1 and 3 expire: the head passes both groups' committed offsets. Clamping group a frees
+    // room, and the waiting batch used to go in (re-laying the ring into more slots) before group
+    // b was clamped: b's state for offset 0 was not carried over, and its delivery stayed pending
+    vt.advance(11);
+    await waiting;
+    expect([heldByA.settled, heldByB.settled, heldByB.ack()]).toEqual([true, true, false]);
+    for (const name of ['a', 'b'] as const) {
+      const g = t.stats().groups[name];
+      expect(g.pending, name).toBe(0);
+      expect(fates(g), name).toBe(name === 'a' ? 3 : 2); // a: acked 1, 2, expired 0; b: expired 0, 1 (2 and 3 not reached: lag)
+    }
+    expect(t.stats().groups.b).toMatchObject({ expired: 2, committed: 2 });
+  });
+});
