@@ -143,8 +143,9 @@ export class Group<T> extends GroupSettle<T> {
    * timeout armed) and returns its Delivery, or undefined when the caller must use `takeRaw`.
    * Kept small on purpose: V8 inlines a `next()`, its `tryRecv` and this within one budget (920
    * bytes of bytecode), which `takeRaw` and `hold` together overran (hold ran as a call). The
-   * claim is `hold()` written out, as in `pushDelivery` (twins: keep them in step), and when the
-   * group is caught up it is the lone delivery ({@link GroupWindow.solo}): no slot state at all.
+   * claim is `hold()` written out, as in `pushDelivery` (twins: keep them in step); taken by the
+   * member that holds the lone run just before it, or from a caught-up group, it joins or starts
+   * the run ({@link GroupWindow.solo}) and writes no slot state at all.
    */
   takeFresh(consumer: ConsumerImpl<T>): DeliveryImpl<T> | undefined {
     const off = this.next;
