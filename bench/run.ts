@@ -8,7 +8,8 @@
  * more for fast cases until the timed ones add up to ~1 s (--min-timed-ms, at most 100), in
  * each of 3 child processes per throughput case (--procs): every case runs once, then every
  * case again, so a slow phase of a shared VM lands on many cases a little instead of on one
- * case entirely; the repetitions of all its processes are pooled into one median. The JIT also
+ * case entirely; the repetitions of all its processes are pooled into one median. Within a
+ * round, a target's subject runs right after its peer ({@link pairedOrder}). The JIT also
  * makes different choices in different processes, which a single process would hide.
  *
  * --quick     every case once, small N, no warm-up; asserts counts (for CI), never timings.
@@ -25,10 +26,11 @@ import { cpus, arch, platform } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { allCases, needsCore } from './cases/index.js';
+import type { Case } from './lib/harness.js';
 import type { CaseReport } from './case.js';
 import { loadRingbus } from './lib/ringbus.js';
 import { fmtMB, fmtMetrics, fmtRate, resultsTable, type RunFile } from './lib/format.js';
-import { BASELINE } from './targets.js';
+import { BASELINE, TARGETS } from './targets.js';
 import { printTargets, writeDocs } from './report.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -198,6 +200,37 @@ function gitRevision(): string | undefined {
   }
 }
 
+/**
+ * The order cases run in within a round: the list's order, except that the moment a target's
+ * peer has run, its subject, its other peers and its floor run next. A ratio is then taken from
+ * processes minutes apart at most instead of up to half a round apart: the shared VM has slow
+ * spells of several minutes that cut every case to about two thirds, and a peer and its subject
+ * landing on different sides of one moved a ratio by half (docs/benchmarks.md). Reports keep
+ * the list's order.
+ */
+function pairedOrder(cases: readonly Case[]): Case[] {
+  const byName = new Map(cases.map((c) => [c.name, c]));
+  const done = new Set<string>();
+  const out: Case[] = [];
+  const add = (name: string): void => {
+    const c = byName.get(name);
+    if (c === undefined || done.has(name)) return;
+    done.add(name);
+    out.push(c);
+  };
+  for (const c of cases) {
+    add(c.name);
+    for (const t of TARGETS) {
+      const peers = Array.isArray(t.peer) ? t.peer : [t.peer];
+      if (!peers.includes(c.name)) continue;
+      for (const p of peers) add(p);
+      add(t.subject);
+      if (t.floor !== undefined) add(t.floor);
+    }
+  }
+  return out;
+}
+
 function stamp(d: Date): string {
   return d.toISOString().replace(/[:.]/g, '-');
 }
@@ -251,8 +284,9 @@ async function main(): Promise<number> {
       `${o.reps}${o.minTimedMs > 0 ? '+' : ''} rep(s), warm-up ≥ ${o.warmupMs} ms, Node ${process.version}, ${cpus()[0]?.model ?? '?'} ×${cpus().length}\n`,
   );
   const runs = new Map<string, CaseReport[]>(toRun.map((c) => [c.name, []]));
+  const order = pairedOrder(toRun);
   for (let round = 0; round < o.procs; round++) {
-    const inRound = toRun.filter((c) => round === 0 || (c.kind ?? 'throughput') === 'throughput');
+    const inRound = order.filter((c) => round === 0 || (c.kind ?? 'throughput') === 'throughput');
     for (const [i, c] of inRound.entries()) {
       const t0 = Date.now();
       const r = await runChild(c.name, o);
