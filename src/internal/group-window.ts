@@ -175,7 +175,7 @@ export abstract class GroupWindow<T> {
 
   /** True while the delivery `(offset, gen)` is the one holding the message. */
   holds(offset: number, gen: number): boolean {
-    if (offset >= this.solo && offset < this.soloEnd) return gen === this.soloGen;
+    if (this.inRun(offset)) return gen === this.soloGen;
     const i = offset & this.mask;
     return offset >= this.floor && this.tag[i] === offset && this.state[i] === INFLIGHT && this.gens[i] === gen;
   }
