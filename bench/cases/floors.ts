@@ -13,16 +13,21 @@ const HALF = CAPACITY >>> 1;
 const MASK = CAPACITY - 1;
 
 /**
- * A bounded async channel with nothing but a ring: `recv()` returns a resolved promise of the next
- * value (a pending one when empty), `send()` waits while full and resumes once half is drained.
+ * A bounded async channel on a ring of 1024: `recv()` returns a resolved promise of what `take()`
+ * hands out (a pending one when nothing is ready), `send()` waits while full and resumes once
+ * half is released. Each floor process builds one subclass only, so `take`/`ready` stay monomorphic.
  */
-class BareChannel<T> {
-  private readonly values: (T | undefined)[] = new Array<T | undefined>(CAPACITY).fill(undefined);
-  private head = 0;
-  private tail = 0;
+abstract class BareRingChannel<T, R> {
+  protected readonly values: (T | undefined)[] = new Array<T | undefined>(CAPACITY).fill(undefined);
+  protected head = 0;
+  protected tail = 0;
   private closed = false;
-  private receiver: ((v: T | undefined) => void) | null = null;
+  private receiver: ((r: R | undefined) => void) | null = null;
   private sender: (() => void) | null = null;
+
+  /** Something is ready for `take()`. */
+  protected abstract ready(): boolean;
+  protected abstract take(): R;
 
   trySend(v: T): boolean {
     if (this.tail - this.head === CAPACITY) return false;
@@ -44,31 +49,86 @@ class BareChannel<T> {
     });
   }
 
-  recv(): Promise<T | undefined> {
-    if (this.head !== this.tail) return Promise.resolve(this.take());
+  recv(): Promise<R | undefined> {
+    if (this.ready()) return Promise.resolve(this.take());
     if (this.closed) return Promise.resolve(undefined);
-    return new Promise<T | undefined>((resolve) => (this.receiver = resolve));
+    return new Promise<R | undefined>((resolve) => (this.receiver = resolve));
   }
 
   close(): void {
     this.closed = true;
-    if (this.receiver !== null && this.head === this.tail) {
+    if (this.receiver !== null && !this.ready()) {
       const r = this.receiver;
       this.receiver = null;
       r(undefined);
     }
   }
 
-  private take(): T {
-    const i = this.head++ & MASK;
-    const v = this.values[i] as T;
-    this.values[i] = undefined;
+  /** Frees the oldest slot; a waiting sender resumes once half the ring is free. */
+  protected release(): void {
+    this.values[this.head++ & MASK] = undefined;
     if (this.sender !== null && this.tail - this.head <= HALF) {
       const s = this.sender;
       this.sender = null;
       s();
     }
+  }
+}
+
+/** Nothing but the ring: `recv()` hands out the value itself and frees its slot at once. */
+class BareChannel<T> extends BareRingChannel<T, T> {
+  protected ready(): boolean {
+    return this.head !== this.tail;
+  }
+
+  protected take(): T {
+    const v = this.values[this.head & MASK] as T;
+    this.release();
     return v;
+  }
+}
+
+/**
+ * What a channel must do at the least: `recv()` hands out a {@link BareAckDelivery}, and the slot
+ * stays taken until that delivery's `ack()` (a message is released only once settled, so a
+ * waiting `send()` resumes once acks have drained half). `ack()` accepts the oldest delivery only:
+ * no generation check, no timeouts, no redelivery, no acks out of order, no group.
+ */
+class BareAckChannel<T> extends BareRingChannel<T, BareAckDelivery<T>> {
+  private readonly stamp = Date.now();
+  private next = 0;
+
+  protected ready(): boolean {
+    return this.next !== this.tail;
+  }
+
+  protected take(): BareAckDelivery<T> {
+    const off = this.next++;
+    return new BareAckDelivery(this, 1, off, this.values[off & MASK] as T, undefined, NO_HEADERS, this.stamp, 1);
+  }
+
+  /** Releases the oldest slot (the bench acks in order). */
+  ack(offset: number): void {
+    if (offset !== this.head) throw new Error(`bare channel: ack of ${offset}, oldest is ${this.head}`);
+    this.release();
+  }
+}
+
+/** {@link BareDelivery} with an `ack()` that frees its slot. */
+class BareAckDelivery<T> {
+  constructor(
+    readonly owner: BareAckChannel<T>,
+    readonly gen: number,
+    readonly offset: number,
+    readonly value: T,
+    readonly key: string | undefined,
+    readonly headers: object,
+    readonly timestamp: number,
+    readonly deliveryCount: number,
+  ) {}
+
+  ack(): void {
+    this.owner.ack(this.offset);
   }
 }
 
@@ -179,6 +239,34 @@ export const floorCases: Case[] = [
             const m = await ch.recv();
             if (m === undefined) break;
             sink.take(m);
+          }
+          await producer;
+          return sink.result();
+        },
+      };
+    },
+  },
+  {
+    name: 'floor: async channel of deliveries, ack frees the slot',
+    group: 'floor',
+    note: 'the bare channel as a channel must be: recv() resolves to an 8-field delivery object; its ack() frees the slot (oldest only); send waits until acks drain half; no settle state beyond the head',
+    prepare(n) {
+      return {
+        async run() {
+          const ch = new BareAckChannel<Msg>();
+          const sink = new Sink();
+          const producer = (async () => {
+            for (let i = 0; i < n; i++) {
+              const m = { id: i, v: 'x' };
+              if (!ch.trySend(m)) await ch.send(m);
+            }
+            ch.close();
+          })();
+          for (;;) {
+            const d = await ch.recv();
+            if (d === undefined) break;
+            sink.take(d.value);
+            d.ack();
           }
           await producer;
           return sink.result();
