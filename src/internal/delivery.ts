@@ -2,6 +2,7 @@ import type { Delivery, Headers, NackOptions } from '../types.js';
 import type { Group } from './group.js';
 import { ConfigError } from '../errors.js';
 import { EMPTY_HEADERS } from './ring.js';
+import { endThenLookup } from './not-thenable.js';
 import { describe, duration } from './validate.js';
 
 /**
@@ -84,3 +85,5 @@ export class DeliveryImpl<T> implements Delivery<T> {
     return { topic: this.topic, group: this.group, offset: this.offset, key: this.key, headers: this.headers, timestamp: this.timestamp, deliveryCount: this.deliveryCount, value: this.value };
   }
 }
+
+endThenLookup(DeliveryImpl.prototype); // recv() resolves one promise per delivery: see there

@@ -113,6 +113,25 @@ describe('channel', () => {
     expect(rx.tryRecv()?.deliveryCount).toBe(2);
   });
 
+  it('a delivery is no thenable: recv() and Promise.resolve hand over the delivery itself, and `then` shows nowhere', async () => {
+    const [tx, rx] = channel<{ n: number }>(4);
+    tx.trySend({ n: 1 });
+    tx.trySend({ n: 2 });
+    const d = await rx.recv();
+    expect(d?.value).toEqual({ n: 1 });
+    expect(typeof (d as unknown as { then?: unknown }).then).toBe('undefined');
+    expect(await Promise.resolve(d)).toBe(d);
+    const keys: string[] = [];
+    for (const k in d) keys.push(k);
+    expect(keys).not.toContain('then');
+    expect(Object.keys(d!)).not.toContain('then');
+    expect(Object.keys(JSON.parse(JSON.stringify(d)))).not.toContain('then');
+    // an instance may still be given its own `then` like any object (nothing read-only is inherited)
+    const e = rx.tryRecv()!;
+    (e as unknown as { then: unknown }).then = 1;
+    expect((e as unknown as { then: unknown }).then).toBe(1);
+  });
+
   it('validates its arguments', () => {
     expect(() => channel(0)).toThrow(ConfigError);
     expect(() => channel(1.5)).toThrow('`capacity` must be an integer from 1 to 2^30, got `1.5` (number)');
