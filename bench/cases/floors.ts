@@ -131,6 +131,9 @@ class BareAckDelivery<T> {
     this.owner.ack(this.offset);
   }
 }
+// as ringbus's Delivery does (src/internal/not-thenable.ts): the thenable check of each resolved
+// delivery ends at this prototype instead of Object.prototype — a floor takes every trick available
+Object.defineProperty(BareAckDelivery.prototype, 'then', { value: undefined, writable: true, enumerable: false, configurable: true });
 
 /** The shape of a Delivery (eight fields) without anything behind it: no settle state. */
 class BareDelivery<T> {
