@@ -62,6 +62,47 @@ function effectBatchCase(takeName: string, takeNote: string, take: (fx: EffectMo
   );
 }
 
+type EffectPubSub = import('effect').PubSub.PubSub<Msg>;
+type EffectSubscription = import('effect').PubSub.Subscription<Msg>;
+
+/**
+ * An Effect `PubSub.bounded(1024)` case with one subscription (taken before the producer starts):
+ * a forked producer fiber publishes while the consumer loop drains the subscription into the
+ * sink, then the producer is joined and the subscription's scope closed.
+ */
+function effectPubSubCase(
+  name: string,
+  note: string,
+  produce: (fx: EffectModule, ps: EffectPubSub, n: number) => Eff,
+  consume: (fx: EffectModule, sub: EffectSubscription, n: number, sink: Sink) => Eff,
+): Case {
+  return {
+    name,
+    group: 'effect',
+    note,
+    async prepare(n) {
+      const fx = await import('effect');
+      const { Effect, Fiber, PubSub } = fx;
+      const ps = Effect.runSync(PubSub.bounded<Msg>(CAPACITY));
+      return {
+        run: () =>
+          Effect.runPromise(
+            Effect.scoped(
+              Effect.gen(function* () {
+                const sink = new Sink();
+                const sub = yield* PubSub.subscribe(ps);
+                const producer = yield* Effect.forkChild(produce(fx, ps, n));
+                yield* consume(fx, sub, n, sink);
+                yield* Fiber.join(producer);
+                return sink.result();
+              }),
+            ),
+          ),
+      };
+    },
+  };
+}
+
 
 /**
  * The physical limit: a power-of-two ring, struct-of-arrays (a value column and an offset
@@ -290,39 +331,33 @@ const effect: Case[] = [
   ),
   effectBatchCase('takeAll', 'takeAll (everything ready)', (fx, q) => fx.Queue.takeAll(q)),
   effectBatchCase('takeBetween(1,100)', 'takeBetween(1, 100)', (fx, q) => fx.Queue.takeBetween(q, 1, BATCH)),
-  {
-    name: 'effect PubSub.bounded publishAll(100)/takeAll',
-    group: 'effect',
-    note: 'PubSub.bounded(1024), one subscription; publishAll of 100-message arrays, takeAll',
-    async prepare(n) {
-      const { Effect, Fiber, PubSub } = await import('effect');
-      const ps = Effect.runSync(PubSub.bounded<Msg>(CAPACITY));
-      return {
-        run: () =>
-          Effect.runPromise(
-            Effect.scoped(
-              Effect.gen(function* () {
-                const sink = new Sink();
-                const sub = yield* PubSub.subscribe(ps);
-                const producer = yield* Effect.forkChild(
-                  Effect.gen(function* () {
-                    for (let b = 0; b < n; b += BATCH) {
-                      yield* PubSub.publishAll(ps, freshBatch(b, n));
-                    }
-                  }),
-                );
-                while (sink.count < n) {
-                  const xs = yield* PubSub.takeAll(sub);
-                  for (let k = 0; k < xs.length; k++) sink.take(xs[k]);
-                }
-                yield* Fiber.join(producer);
-                return sink.result();
-              }),
-            ),
-          ),
-      };
-    },
-  },
+  effectPubSubCase(
+    'effect PubSub.bounded publish/take',
+    'PubSub.bounded(1024), one subscription; producer fiber yield* PubSub.publish, consumer yield* PubSub.take',
+    (fx, ps, n) =>
+      fx.Effect.gen(function* () {
+        for (let i = 0; i < n; i++) yield* fx.PubSub.publish(ps, { id: i, v: 'x' });
+      }),
+    (fx, sub, n, sink) =>
+      fx.Effect.gen(function* () {
+        for (let k = 0; k < n; k++) sink.take(yield* fx.PubSub.take(sub));
+      }),
+  ),
+  effectPubSubCase(
+    'effect PubSub.bounded publishAll(100)/takeAll',
+    'PubSub.bounded(1024), one subscription; publishAll of 100-message arrays, takeAll',
+    (fx, ps, n) =>
+      fx.Effect.gen(function* () {
+        for (let b = 0; b < n; b += BATCH) yield* fx.PubSub.publishAll(ps, freshBatch(b, n));
+      }),
+    (fx, sub, n, sink) =>
+      fx.Effect.gen(function* () {
+        while (sink.count < n) {
+          const xs = yield* fx.PubSub.takeAll(sub);
+          for (let k = 0; k < xs.length; k++) sink.take(xs[k]);
+        }
+      }),
+  ),
 ];
 
 /** A WHATWG pull source: fills the queue up to the high-water mark, a fresh message per enqueue. */
