@@ -86,4 +86,4 @@ export class DeliveryImpl<T> implements Delivery<T> {
   }
 }
 
-endThenLookup(DeliveryImpl.prototype); // recv() resolves one promise per delivery: see there
+endThenLookup(DeliveryImpl.prototype); // recv() resolves one promise per delivery: see not-thenable.ts
