@@ -221,62 +221,57 @@ class BareBatchQueue<T> {
   }
 }
 
+/**
+ * A channel floor case: the producer sends a fresh message at a time (`trySend`, else `await
+ * send`), the consumer awaits `recv()` per message and hands what it got to `take` (one process
+ * runs one case, so `take` stays monomorphic and inlined).
+ */
+function channelFloor<R>(name: string, note: string, make: () => BareRingChannel<Msg, R>, take: (r: R, sink: Sink) => void): Case {
+  return {
+    name,
+    group: 'floor',
+    note,
+    prepare(n) {
+      return {
+        async run() {
+          const ch = make();
+          const sink = new Sink();
+          const producer = (async () => {
+            for (let i = 0; i < n; i++) {
+              const m = { id: i, v: 'x' };
+              if (!ch.trySend(m)) await ch.send(m);
+            }
+            ch.close();
+          })();
+          for (;;) {
+            const r = await ch.recv();
+            if (r === undefined) break;
+            take(r, sink);
+          }
+          await producer;
+          return sink.result();
+        },
+      };
+    },
+  };
+}
+
 export const floorCases: Case[] = [
-  {
-    name: 'floor: bare async channel, await per message',
-    group: 'floor',
-    note: 'ring of 1024 and nothing else: trySend, else await send (resumes at half); await recv() per message; no acks, no delivery objects',
-    prepare(n) {
-      return {
-        async run() {
-          const ch = new BareChannel<Msg>();
-          const sink = new Sink();
-          const producer = (async () => {
-            for (let i = 0; i < n; i++) {
-              const m = { id: i, v: 'x' };
-              if (!ch.trySend(m)) await ch.send(m);
-            }
-            ch.close();
-          })();
-          for (;;) {
-            const m = await ch.recv();
-            if (m === undefined) break;
-            sink.take(m);
-          }
-          await producer;
-          return sink.result();
-        },
-      };
+  channelFloor(
+    'floor: bare async channel, await per message',
+    'ring of 1024 and nothing else: trySend, else await send (resumes at half); await recv() per message; no acks, no delivery objects',
+    () => new BareChannel<Msg>(),
+    (m, sink) => sink.take(m),
+  ),
+  channelFloor(
+    'floor: async channel of deliveries, ack frees the slot',
+    'the bare channel as a channel must be: recv() resolves to an 8-field delivery object; its ack() frees the slot (oldest only); send waits until acks drain half; no settle state beyond the head',
+    () => new BareAckChannel<Msg>(),
+    (d, sink) => {
+      sink.take(d.value);
+      d.ack();
     },
-  },
-  {
-    name: 'floor: async channel of deliveries, ack frees the slot',
-    group: 'floor',
-    note: 'the bare channel as a channel must be: recv() resolves to an 8-field delivery object; its ack() frees the slot (oldest only); send waits until acks drain half; no settle state beyond the head',
-    prepare(n) {
-      return {
-        async run() {
-          const ch = new BareAckChannel<Msg>();
-          const sink = new Sink();
-          const producer = (async () => {
-            for (let i = 0; i < n; i++) {
-              const m = { id: i, v: 'x' };
-              if (!ch.trySend(m)) await ch.send(m);
-            }
-            ch.close();
-          })();
-          for (;;) {
-            const d = await ch.recv();
-            if (d === undefined) break;
-            sink.take(d.value);
-            d.ack();
-          }
-          await producer;
-          return sink.result();
-        },
-      };
-    },
-  },
+  ),
   {
     name: 'floor: bare batch queue of delivery objects',
     group: 'floor',
