@@ -25,6 +25,8 @@ export interface CaseReport {
   reps: number;
   /** How many child processes' repetitions `rates` pools (absent: 1). */
   procs?: number;
+  /** With several processes: each one's own median, in the order they ran (round 1 first). */
+  procMedians?: number[];
   warmupMs: number;
   warmupTrials: number;
   /** Deliveries per second, one per timed repetition. */

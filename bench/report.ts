@@ -120,10 +120,11 @@ export function renderMarkdownBlock(file: RunFile): string {
   L.push('', '![Throughput relative to the raw ring, log scale](benchmarks.svg)', '');
   L.push('### Targets (issues 4, 5 and 7)', '');
   L.push(
-    'The ceiling divides a floor case (`floor:` below: the same API shape with no settle state at all, see bench/cases/floors.ts) by the peer: the most ringbus could reach in this run.',
+    'The ceiling divides a floor case (`floor:` below: the same API shape with no settle state at all, see bench/cases/floors.ts) by the peer: the most ringbus could reach in this run. ' +
+      '"Rounds" is the lowest and highest ratio of one process of each, round by round (they ran next to each other): how much the verdict, taken on the pooled medians, depends on which processes drew a slow spell of the VM.',
     '',
   );
-  L.push('| target | measured | ceiling | status |', '|---|---:|---:|---|');
+  L.push('| target | measured | rounds | ceiling | status |', '|---|---:|---:|---:|---|');
   for (const o of evaluateTargets(file.results)) {
     const t = o.target;
     let measured = 'n/a';
@@ -135,7 +136,8 @@ export function renderMarkdownBlock(file: RunFile): string {
     }
     const against = o.against && Array.isArray(t.peer) && t.peer.length > 1 ? ` (vs the faster peer: ${o.against})` : '';
     const ceiling = o.ceiling === undefined ? '' : `${o.ceiling.toFixed(2)}×`;
-    L.push(`| ${mdCell(t.label + against)} | ${measured} | ${ceiling} | ${o.status} |`);
+    const rounds = o.rounds === undefined ? '' : `${o.rounds[0].toFixed(2)}–${o.rounds[1].toFixed(2)}×`;
+    L.push(`| ${mdCell(t.label + against)} | ${measured} | ${rounds} | ${ceiling} | ${o.status} |`);
   }
   L.push('', '### Throughput', '');
   L.push(`Deliveries per second (= messages per second except fan-out). "× ring" divides the median by \`${BASELINE}\`.`, '');

@@ -178,6 +178,7 @@ function pooled(reports: CaseReport[]): CaseReport {
   return {
     ...reports[0],
     procs: reports.length,
+    procMedians: reports.map((r) => r.median),
     warmupTrials: reports.reduce((a, r) => a + r.warmupTrials, 0),
     rates,
     timesMs: reports.flatMap((r) => r.timesMs),

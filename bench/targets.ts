@@ -59,12 +59,27 @@ export interface TargetOutcome {
   against?: string;
   /** floor ÷ peer, when the target names a floor that ran. */
   ceiling?: number;
+  /**
+   * With several processes per case: subject ÷ peer round by round (process i of each ran in
+   * round i, next to each other in the paired order), lowest and highest. How far the verdict
+   * hangs on which processes drew the VM's slow spells; the verdict itself is `value`.
+   */
+  rounds?: [number, number];
   status: 'PASS' | 'FAIL' | 'n/a';
   text: string;
 }
 
 function mib(b: number): string {
   return `${(b / 1024 / 1024).toFixed(2)} MiB`;
+}
+
+/** Lowest and highest subject ÷ peer over the rounds both ran in (undefined with one process). */
+function roundRatios(s: CaseReport, p: CaseReport): [number, number] | undefined {
+  const a = s.procMedians;
+  const b = p.procMedians;
+  if (a === undefined || b === undefined || a.length < 2 || a.length !== b.length) return undefined;
+  const r = a.map((x, i) => x / b[i]);
+  return [Math.min(...r), Math.max(...r)];
 }
 
 export function evaluateTargets(results: readonly CaseReport[]): TargetOutcome[] {
@@ -95,6 +110,8 @@ export function evaluateTargets(results: readonly CaseReport[]): TargetOutcome[]
     const f = t.floor === undefined ? undefined : by.get(t.floor);
     const ceiling = f === undefined ? undefined : f.median / best.median;
     const limit = ceiling === undefined ? '' : ` [ceiling ${ceiling.toFixed(2)}×: ${t.floor}]`;
-    return { target: t, value: v, against: best.name, ceiling, status: pass ? 'PASS' : 'FAIL', text: `${t.label}: ${v.toFixed(2)}× (target ≥ ${t.bound.toFixed(1)}×)${against}${limit} ${pass ? 'PASS' : 'FAIL'}` };
+    const rounds = roundRatios(s, best);
+    const spread = rounds === undefined ? '' : ` [rounds ${rounds[0].toFixed(2)}–${rounds[1].toFixed(2)}×]`;
+    return { target: t, value: v, against: best.name, ceiling, rounds, status: pass ? 'PASS' : 'FAIL', text: `${t.label}: ${v.toFixed(2)}× (target ≥ ${t.bound.toFixed(1)}×)${against}${limit}${spread} ${pass ? 'PASS' : 'FAIL'}` };
   });
 }
