@@ -6,7 +6,7 @@
  *
  * Defaults: N = 1,000,000 per repetition, ≥ 1 s warm-up, at least 7 timed repetitions and
  * more for fast cases until the timed ones add up to ~1 s (--min-timed-ms, at most 100), in
- * each of 3 child processes per throughput case (--procs): every case runs once, then every
+ * each of 5 child processes per throughput case (--procs): every case runs once, then every
  * case again, so a slow phase of a shared VM lands on many cases a little instead of on one
  * case entirely; the repetitions of all its processes are pooled into one median. Within a
  * round, a target's subject runs right after its peer ({@link pairedOrder}). The JIT also
@@ -61,7 +61,7 @@ function parseArgs(argv: string[]): Options {
     warmupMs: quick ? 0 : 1000,
     timeoutMs: quick ? 30_000 : 120_000,
     minTimedMs: quick ? 0 : 1000,
-    procs: quick ? 1 : 3,
+    procs: quick ? 1 : 5,
     list: false,
   };
   const num = (flag: string, v: string | undefined, min: number): number => {
