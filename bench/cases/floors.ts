@@ -89,12 +89,12 @@ class BareChannel<T> extends BareRingChannel<T, T> {
 }
 
 /**
- * What a channel must do at the least: `recv()` hands out a {@link BareAckDelivery}, and the slot
+ * What a channel must do at the least: `recv()` hands out a {@link BareDelivery}, and the slot
  * stays taken until that delivery's `ack()` (a message is released only once settled, so a
  * waiting `send()` resumes once acks have drained half). `ack()` accepts the oldest delivery only:
  * no generation check, no timeouts, no redelivery, no acks out of order, no group.
  */
-class BareAckChannel<T> extends BareRingChannel<T, BareAckDelivery<T>> {
+class BareAckChannel<T> extends BareRingChannel<T, BareDelivery<T>> {
   private readonly stamp = Date.now();
   private next = 0;
 
@@ -102,9 +102,9 @@ class BareAckChannel<T> extends BareRingChannel<T, BareAckDelivery<T>> {
     return this.next !== this.tail;
   }
 
-  protected take(): BareAckDelivery<T> {
+  protected take(): BareDelivery<T> {
     const off = this.next++;
-    return new BareAckDelivery(this, 1, off, this.values[off & MASK] as T, undefined, NO_HEADERS, this.stamp, 1);
+    return new BareDelivery(this, 1, off, this.values[off & MASK] as T, undefined, NO_HEADERS, this.stamp, 1);
   }
 
   /** Releases the oldest slot (the bench acks in order). */
@@ -114,28 +114,11 @@ class BareAckChannel<T> extends BareRingChannel<T, BareAckDelivery<T>> {
   }
 }
 
-/** {@link BareDelivery} with an `ack()` that frees its slot. */
-class BareAckDelivery<T> {
-  constructor(
-    readonly owner: BareAckChannel<T>,
-    readonly gen: number,
-    readonly offset: number,
-    readonly value: T,
-    readonly key: string | undefined,
-    readonly headers: object,
-    readonly timestamp: number,
-    readonly deliveryCount: number,
-  ) {}
-
-  ack(): void {
-    this.owner.ack(this.offset);
-  }
-}
-// as ringbus's Delivery does (src/internal/not-thenable.ts): the thenable check of each resolved
-// delivery ends at this prototype instead of Object.prototype — a floor takes every trick available
-Object.defineProperty(BareAckDelivery.prototype, 'then', { value: undefined, writable: true, enumerable: false, configurable: true });
-
-/** The shape of a Delivery (eight fields) without anything behind it: no settle state. */
+/**
+ * The shape of a Delivery (eight fields) without anything behind it: no settle state. The channel
+ * floor's deliveries free their slot with `ack()`; the batch floor settles by `commit` and never
+ * calls it.
+ */
 class BareDelivery<T> {
   constructor(
     readonly owner: unknown,
@@ -147,7 +130,14 @@ class BareDelivery<T> {
     readonly timestamp: number,
     readonly deliveryCount: number,
   ) {}
+
+  ack(): void {
+    (this.owner as BareAckChannel<T>).ack(this.offset);
+  }
 }
+// as ringbus's Delivery does (src/internal/not-thenable.ts): the thenable check of each resolved
+// delivery ends at this prototype instead of Object.prototype — a floor takes every trick available
+Object.defineProperty(BareDelivery.prototype, 'then', { value: undefined, writable: true, enumerable: false, configurable: true });
 
 const NO_HEADERS = Object.freeze({});
 
