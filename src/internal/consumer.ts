@@ -76,13 +76,18 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
   tryRecv(): DeliveryImpl<T> | undefined {
     if (this.closed || this.held >= this.prefetch) return undefined;
     if (this.failure !== undefined) this.raise();
+    if (this.plain && !this.track) {
+      // the common case in one pass: no redelivery waiting, no TTL, no codec, no filter
+      const d = this.g.takeFresh(this);
+      if (d !== undefined) return d;
+    }
+    return this.tryRecvSlow();
+  }
+
+  /** `tryRecv` past `takeFresh`, out of line: it keeps `tryRecv` small enough to inline whole into a face's pull. */
+  private tryRecvSlow(): DeliveryImpl<T> | undefined {
     const g = this.g;
     if (this.plain) {
-      // the common case in one pass: no redelivery waiting, no TTL, no codec, no filter
-      if (!this.track) {
-        const d = g.takeFresh(this);
-        if (d !== undefined) return d;
-      }
       const off = g.takeRaw(this, true);
       if (off >= 0) return g.wrap(off, this.track);
       if (off === -1) return this.starved() ? this.tryRecv() : undefined;

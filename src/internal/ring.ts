@@ -69,6 +69,13 @@ export class Ring<T> {
     return offset;
   }
 
+  /** Clears the key and headers of the slot `offset` takes (a decorated ring: an older message there may have had them). */
+  undecorate(offset: number): void {
+    const i = offset & this.mask;
+    if (this.keys[i] !== undefined) this.keys[i] = undefined;
+    if (this.headers[i] !== EMPTY_HEADERS) this.headers[i] = EMPTY_HEADERS;
+  }
+
   /**
    * A full ring with no tombstones, whose oldest message nobody needs: the new message takes the
    * oldest one's slot (head and tail share it), in one pass. Returns the offset.
