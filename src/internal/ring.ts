@@ -69,9 +69,8 @@ export class Ring<T> {
     return offset;
   }
 
-  /** Clears the key and headers of the slot `offset` takes (a decorated ring: an older message there may have had them). */
-  undecorate(offset: number): void {
-    const i = offset & this.mask;
+  /** Clears the key and headers of slot `i`, about to be reused (a decorated ring: an older message there may have had them). */
+  undecorate(i: number): void {
     if (this.keys[i] !== undefined) this.keys[i] = undefined;
     if (this.headers[i] !== EMPTY_HEADERS) this.headers[i] = EMPTY_HEADERS;
   }

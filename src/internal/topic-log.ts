@@ -219,16 +219,17 @@ export abstract class TopicLog<T> implements OverflowHost {
     // slot's stores written once for both (a channel past its first lap overwrites on every send,
     // and `overwrite` ran as a call: the inlined publish had spent V8's budget)
     const off = ring.tail;
+    const i = off & ring.mask;
     if (off - ring.head < slots && ring.size < this.capacity) {
-      ring.live[off & ring.mask] = 1;
+      ring.live[i] = 1;
       ring.size++;
     } else if (ring.size === slots && this.capacity === slots && this.headFree()) {
       ring.head++;
     } else return -2;
-    if (ring.decorated) ring.undecorate(off);
+    if (ring.decorated) ring.undecorate(i);
     ring.tail = off + 1;
-    ring.values[off & ring.mask] = value;
-    ring.stamps[off & ring.mask] = clock.budget > 0 ? (clock.budget--, clock.cached) : clock.stamp();
+    ring.values[i] = value;
+    ring.stamps[i] = clock.budget > 0 ? (clock.budget--, clock.cached) : clock.stamp();
     this.published++;
     const gl = this.groupList;
     if (gl.length === 1) {
