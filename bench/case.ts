@@ -11,7 +11,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { allCases } from './cases/index.js';
-import type { Case, Result } from './lib/harness.js';
+import { CheckError, verify, type Case, type Result } from './lib/harness.js';
 
 export interface CaseReport {
   name: string;
@@ -55,16 +55,6 @@ function median(xs: number[]): number {
   return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-class CheckError extends Error {}
-
-function verify(c: Case, n: number, r: Result): void {
-  const want = n * (c.fanout ?? 1);
-  const problems: string[] = [];
-  if (r.count !== want) problems.push(`received ${r.count} of ${want}`);
-  if (r.lastId !== n - 1) problems.push(`last id ${r.lastId}, expected ${n - 1}`);
-  if (r.disorder !== 0) problems.push(`${r.disorder} out of order`);
-  if (problems.length > 0) throw new CheckError(`${problems.join('; ')}`);
-}
 
 async function withTimeout<T>(p: Promise<T> | T, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

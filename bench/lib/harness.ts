@@ -53,6 +53,19 @@ export interface Case {
   prepare(n: number): Trial | Promise<Trial>;
 }
 
+/** A failed check of a trial's result (not a crash): reported by its message alone. */
+export class CheckError extends Error {}
+
+/** Throws a {@link CheckError} unless the trial delivered all `n` messages (times the fan-out), in order, ending with id `n - 1`. */
+export function verify(c: Case, n: number, r: Result): void {
+  const want = n * (c.fanout ?? 1);
+  const problems: string[] = [];
+  if (r.count !== want) problems.push(`received ${r.count} of ${want}`);
+  if (r.lastId !== n - 1) problems.push(`last id ${r.lastId}, expected ${n - 1}`);
+  if (r.disorder !== 0) problems.push(`${r.disorder} out of order`);
+  if (problems.length > 0) throw new CheckError(`${problems.join('; ')}`);
+}
+
 /** Counts what a consumer receives and checks order. Cheap: one compare per message. */
 export class Sink {
   count = 0;

@@ -103,6 +103,14 @@ function isEntryMissing(e: unknown): boolean {
 
 let cached: Promise<RingbusModule | null> | undefined;
 
+/**
+ * Hands in the core instead of importing it by URL: a bundled child (bench/instructions.ts)
+ * imports it statically, since a bundler cannot follow the URL import below.
+ */
+export function provideRingbus(mod: RingbusModule): void {
+  cached = Promise.resolve(mod);
+}
+
 /** The core, or `null` when `src/index.ts` does not exist yet. Other import errors throw. */
 export function loadRingbus(): Promise<RingbusModule | null> {
   cached ??= import(RINGBUS_ENTRY.href).then(
