@@ -13,7 +13,7 @@ export abstract class GroupSettle<T> extends GroupWindow<T> {
   protected epoch = 0;
   protected sweeper: Subscription | null = null;
   private readonly delayTimer: Deadline;
-  private registry: FinalizationRegistry<number> | undefined;
+  private registry: FinalizationRegistry<number> | undefined = undefined;
 
   /** Settles a `deliverRaw` hand-off: ack, or return it (the sink closed meanwhile). Does not wake the owner. */
   settleRaw(off: number, gen: number, ok: boolean): void {

@@ -13,7 +13,7 @@ export class TopicCodec<T> {
   /** Turns a retained frame back into a value; replaced when a new per-publish codec appears. */
   decode: (bytes: unknown) => T;
   bytesPublished = 0;
-  private framers: Map<Codec<T>, Map<Compression | undefined, Framer<T>>> | undefined;
+  private framers: Map<Codec<T>, Map<Compression | undefined, Framer<T>>> | undefined = undefined;
   private readonly base: Framer<T>;
 
   constructor(

@@ -229,7 +229,12 @@ export abstract class TopicLog<T> implements OverflowHost {
     if (ring.decorated) ring.undecorate(i);
     ring.tail = off + 1;
     ring.values[i] = value;
-    ring.stamps[i] = clock.budget > 0 ? (clock.budget--, clock.cached) : clock.stamp();
+    // two stores, not one of a conditional: the cached stamp goes into the Float64Array as a raw
+    // double (as one value with stamp()'s result, V8 boxed it in a fresh heap number first)
+    if (clock.budget > 0) {
+      clock.budget--;
+      ring.stamps[i] = clock.cached;
+    } else ring.stamps[i] = clock.stamp();
     this.published++;
     const gl = this.groupList;
     if (gl.length === 1) {

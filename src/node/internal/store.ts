@@ -68,12 +68,12 @@ export class FileTopicStore implements TopicStore {
   private seq = 0;
   private written = 0;
   private synced = 0;
-  private inflight: Deferred | undefined;
+  private inflight: Deferred | undefined = undefined;
   private inflightUpTo = 0;
-  private next: Deferred | undefined;
-  private writing: Deferred | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private failed: StorageError | undefined;
+  private next: Deferred | undefined = undefined;
+  private writing: Deferred | undefined = undefined;
+  private timer: NodeJS.Timeout | undefined = undefined;
+  private failed: StorageError | undefined = undefined;
   private closed = false;
   private records = 0;
   private writes = 0;

@@ -3,7 +3,7 @@ import type { DeliveryBatch } from '../types.js';
 
 /** The {@link DeliveryBatch} implementation. */
 class BatchImpl<T> implements DeliveryBatch<T> {
-  private cachedValues: readonly T[] | undefined;
+  private cachedValues: readonly T[] | undefined = undefined;
 
   constructor(readonly deliveries: readonly Delivery<T>[]) {}
 
