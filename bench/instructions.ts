@@ -5,7 +5,8 @@
  * to show in `npm run bench`; here the same code gives the same count to about 0.1 %.
  *
  *   node --conditions=ringbus-source --import tsx bench/instructions.ts --filter channel [--filter floor: async]
- *        [--n 1000000] [--warmup 5] [--warmup-n 200000] [--jobs 2] [--root DIR]
+ *        [--n 1000000] [--warmup 5] [--warmup-n 200000] [--jobs 2] [--root DIR] [--profile]
+ *        [--node-arg=<flag>]...
  *
  * Each selected throughput case is bundled (bench/ir-child.ts with the core from `--root`'s
  * src/, default this checkout) and run twice under `valgrind --tool=callgrind` with
@@ -37,6 +38,8 @@ interface Options {
   jobs: number;
   root: string;
   profile: boolean;
+  /** Extra node flags for both runs (an experiment: `--node-arg=--max-inlined-bytecode-size-cumulative=4000`). */
+  nodeArgs: string[];
 }
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -60,7 +63,7 @@ function coreFrom(root: string): Plugin {
 }
 
 function parse(argv: string[]): Options {
-  const o: Options = { filters: [], n: 1_000_000, warmup: 5, warmupN: 200_000, jobs: 2, root: OWN_ROOT, profile: false };
+  const o: Options = { filters: [], n: 1_000_000, warmup: 5, warmupN: 200_000, jobs: 2, root: OWN_ROOT, profile: false, nodeArgs: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = (): string => {
@@ -80,6 +83,7 @@ function parse(argv: string[]): Options {
     else if (a === '--jobs') o.jobs = int(1);
     else if (a === '--root') o.root = resolve(next());
     else if (a === '--profile') o.profile = true;
+    else if (a.startsWith('--node-arg=')) o.nodeArgs.push(a.slice('--node-arg='.length));
     else throw new Error(`unknown argument ${a}`);
   }
   if (o.filters.length === 0) throw new Error('name the cases with --filter <substring> (each run takes about a minute under valgrind)');
@@ -110,7 +114,7 @@ async function bundle(root: string, dir: string): Promise<string> {
 /** One callgrind run: the instruction total of the whole process. */
 function count(file: string, name: string, n: number, o: Options, dir: string, tag: string): Promise<number> {
   const out = o.profile ? join(dir, `${tag}.${n}.callgrind`) : '/dev/null';
-  const node = ['--single-threaded', ...(o.profile ? ['--perf-basic-prof'] : []), file, name, String(n), String(o.warmup), String(o.warmupN)];
+  const node = ['--single-threaded', ...o.nodeArgs, ...(o.profile ? ['--perf-basic-prof'] : []), file, name, String(n), String(o.warmup), String(o.warmupN)];
   return new Promise((ok, fail) => {
     const p = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, ...node], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';

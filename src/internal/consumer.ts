@@ -355,8 +355,15 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
     throw e;
   }
 
-  /** The group may have something for this member (or has drained). */
+  /**
+   * The group may have something for this member (or has drained). Small on purpose (every
+   * publish inlines it): a member with no `recv` waiting and no face attached returns at once.
+   */
   onAvailable(): void {
+    if (this.busy || this.waiters.length > 0 || this.onReady !== null) this.wakeUp();
+  }
+
+  private wakeUp(): void {
     if (this.busy) {
       this.again = true;
       return;

@@ -143,9 +143,9 @@ export class Group<T> extends GroupSettle<T> {
    * timeout armed) and returns its Delivery, or undefined when the caller must use `takeRaw`.
    * Kept small on purpose: V8 inlines a `next()`, its `tryRecv` and this within one budget (920
    * bytes of bytecode), which `takeRaw` and `hold` together overran (hold ran as a call). The
-   * claim is `hold()` written out, as in `pushDelivery` (twins: keep them in step); taken by the
-   * member that holds the lone run just before it, or from a caught-up group, it joins or starts
-   * the run ({@link GroupWindow.solo}) and writes no slot state at all.
+   * claim is `hold()` written out: taken by the member that holds the lone run just before it,
+   * it joins the run ({@link GroupWindow.solo}) here and writes no slot state at all; otherwise
+   * {@link claimFresh} starts a run (from a caught-up group) or writes slot state.
    */
   takeFresh(consumer: ConsumerImpl<T>): DeliveryImpl<T> | undefined {
     const off = this.next;
@@ -153,26 +153,44 @@ export class Group<T> extends GroupSettle<T> {
     const i = off & this.mask;
     const r = off & ring.mask;
     if (off >= ring.tail || this.tag[i] === off || this.redeliver.size !== 0 || this.store !== undefined || ring.live[r] === 0 || this.host.ttlActive) return undefined;
+    const after = off + 1;
+    let gen: number;
+    if (off === this.soloEnd && consumer === this.soloOwner) {
+      if (this.host.ackTimeoutMs !== Infinity && this.sweeper === null) this.startSweeper();
+      gen = this.soloGen; // the lone run grows (its epoch is current: a sweep writes a run out)
+      this.soloEnd = after;
+    } else gen = this.claimFresh(consumer, off);
+    this.next = after;
+    consumer.held++;
+    this.pending++;
+    this.inflight++;
+    this.delivered++;
+    return new DeliveryImpl(this, gen, off, ring.values[r] as T, ring.keys[r], ring.headers[r], ring.stamps[r], 1);
+  }
+
+  /**
+   * `takeFresh`'s claim of `off` when it does not grow the lone run: it starts one (the group is
+   * caught up) or writes slot state. Out of line, so that `takeFresh` fits in V8's inlining budget
+   * (it is inlined into every pull face). Returns the generation. `pushDelivery` writes the same
+   * claim out inline (twins: keep them in step; a call there cost `messages()` 2 % of its
+   * instructions, `npm run bench:ir`).
+   */
+  private claimFresh(consumer: ConsumerImpl<T>, off: number): number {
     let epoch = Infinity;
     if (this.host.ackTimeoutMs !== Infinity) {
       epoch = this.epoch;
       if (this.sweeper === null) this.startSweeper();
     }
-    const after = off + 1;
-    let gen: number;
-    if (off === this.soloEnd && consumer === this.soloOwner) {
-      gen = this.soloGen; // the lone run grows (its epoch is current: a sweep writes a run out)
-      this.soloEnd = after;
-    } else if (off === this.floor) {
+    const gen = ++this.genSeq;
+    if (off === this.floor) {
       // caught up: a lone run starts, no slot state
-      gen = ++this.genSeq;
       this.solo = off;
-      this.soloEnd = after;
+      this.soloEnd = off + 1;
       this.soloGen = gen;
       this.soloOwner = consumer;
       this.soloEpoch = epoch;
     } else {
-      gen = ++this.genSeq;
+      const i = off & this.mask;
       this.tag[i] = off;
       this.count[i] = 1;
       this.state[i] = INFLIGHT;
@@ -180,12 +198,7 @@ export class Group<T> extends GroupSettle<T> {
       this.owner[i] = consumer;
       this.epochs[i] = epoch;
     }
-    this.next = after;
-    consumer.held++;
-    this.pending++;
-    this.inflight++;
-    this.delivered++;
-    return new DeliveryImpl(this, gen, off, ring.values[r] as T, ring.keys[r], ring.headers[r], ring.stamps[r], 1);
+    return gen;
   }
 
   /** A Delivery for an offset `takeRaw(consumer, true)` just handed out. */
@@ -607,13 +620,18 @@ export class Group<T> extends GroupSettle<T> {
   /** Delivery count of the last claim. */
   private lastCount = 0;
 
-  /** Wakes members that can take a delivery (round robin), without recursion. */
+  /**
+   * Wakes members that can take a delivery (round robin), without recursion. Small on purpose:
+   * every publish inlines it, and what is inlined counts against V8's budget for the publisher.
+   */
   wake(): void {
     const ms0 = this.members;
-    if (ms0.length === 1 && !this.waking) {
-      ms0[0].onAvailable(); // one member guards its own re-entrance
-      return;
-    }
+    if (ms0.length === 1 && !this.waking) ms0[0].onAvailable(); // one member guards its own re-entrance
+    else this.wakeAll();
+  }
+
+  /** `wake` with several members, none or a wake under way. */
+  private wakeAll(): void {
     if (this.waking) {
       this.wakeAgain = true;
       return;
