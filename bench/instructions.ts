@@ -23,7 +23,7 @@
  * 50 times slower than node does.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, renameSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -126,9 +126,9 @@ function count(file: string, name: string, n: number, o: Options, dir: string, t
         return;
       }
       if (o.profile) {
-        const pid = /==(\d+)==/.exec(err)?.[1];
-        const map = readdirSync('/tmp').find((f) => f === `perf-${pid}.map`);
-        if (map !== undefined) renameSync(join('/tmp', map), join(dir, `${tag}.${n}.map`));
+        // V8 writes its map of generated code as /tmp/perf-<pid>.map (the pid valgrind reports)
+        const map = `/tmp/perf-${/==(\d+)==/.exec(err)?.[1]}.map`;
+        if (existsSync(map)) renameSync(map, join(dir, `${tag}.${n}.map`));
       }
       ok(Number(m[1].replace(/,/g, '')));
     });
@@ -142,7 +142,7 @@ async function main(): Promise<void> {
   if (cases.length === 0) throw new Error(`no throughput case matches ${o.filters.join(', ')}`);
   const dir = mkdtempSync(join(tmpdir(), 'ringbus-ir-'));
   const file = await bundle(o.root, dir);
-  console.log(`core: ${o.root}/src · n = ${o.n} after ${o.warmup} warm-up trials of ${o.warmupN} · bundle ${dir}`);
+  console.log(`core: ${o.root}/src · n = ${o.n} after ${o.warmup} warm-up trials of ${o.warmupN}${o.profile ? ` · files in ${dir}` : ''}`);
   const jobs: (() => Promise<void>)[] = [];
   const results = new Map<string, string>();
   cases.forEach((c, k) => {
@@ -165,6 +165,7 @@ async function main(): Promise<void> {
       while (next < jobs.length) await jobs[next++]();
     }),
   );
+  if (!o.profile) rmSync(dir, { recursive: true, force: true }); // with --profile its files are the point
   if ([...results.values()].some((r) => r.includes('FAILED'))) process.exitCode = 1;
 }
 
