@@ -79,6 +79,12 @@ export class MGroup {
   epoch = 0;
   sweepAt = Infinity;
   /**
+   * When that sweep was armed, in the model's order of arming: sweeps of two groups due at the
+   * same instant run in the order they were scheduled, as the engine's timers do (RxJS's virtual
+   * time orders equal times by scheduling).
+   */
+  sweepSeq = 0;
+  /**
    * The committed offset as the engine keeps it. Equal to `floor` (lowest outstanding offset, or
    * `next`) in strict mode; with the known bug `floorStuckOnSkippedTombstone` it does not move
    * when the cursor skips an expired message, only when an offset at it is settled.
@@ -449,7 +455,7 @@ export class Model {
       } else {
         g.out.set(off, { kind: 'held', cid: c.id, d: d(), stamp: g.epoch, since: this.now });
         c.held.add(off);
-        if (g.sweepAt === Infinity && this.cfg.ackTimeoutMs !== Infinity) g.sweepAt = this.now + this.cfg.ackTimeoutMs / 4;
+        if (g.sweepAt === Infinity && this.cfg.ackTimeoutMs !== Infinity) this.armSweep(g, this.now + this.cfg.ackTimeoutMs / 4);
       }
       return { off, count, value };
     }
@@ -612,6 +618,13 @@ export class Model {
     return t;
   }
 
+  private armed = 0;
+
+  private armSweep(g: MGroup, at: number): void {
+    g.sweepAt = at;
+    g.sweepSeq = ++this.armed;
+  }
+
   /** Ack timeouts returned outside (ackTimeoutMs, 1.25 × ackTimeoutMs] after the last stamp. */
   timeoutBoundViolations: string[] = [];
 
@@ -640,8 +653,7 @@ export class Model {
         this.released();
       } else {
         const T = this.cfg.ackTimeoutMs;
-        for (const g of this.groups) {
-          if (g.sweepAt !== t) continue;
+        for (const g of this.groups.filter((x) => x.sweepAt === t).sort((x, y) => x.sweepSeq - y.sweepSeq)) {
           g.sweepAt = Infinity;
           const limit = ++g.epoch - 5;
           const due = [...g.out].filter(([, e]) => e.kind === 'held' && e.stamp <= limit).map(([o]) => o);
@@ -654,7 +666,7 @@ export class Model {
             this.giveBack(g, off, 0, false);
             this.admit();
           }
-          if (g.sweepAt === Infinity && [...g.out.values()].some((e) => e.kind === 'held')) g.sweepAt = t + T / 4;
+          if (g.sweepAt === Infinity && [...g.out.values()].some((e) => e.kind === 'held')) this.armSweep(g, t + T / 4);
         }
         this.admit();
       }
