@@ -235,7 +235,7 @@ function pickDelivery(r: Real, all: Delivery<number>[], k: number): Delivery<num
 
 const ttlArb = fc.option(fc.integer({ min: 2, max: 50 }).map((k) => k + 1 / 64), { nil: undefined, freq: 3 });
 
-class PublishCmd implements Cmd {
+export class PublishCmd implements Cmd {
   constructor(
     readonly mode: 'try' | 'await',
     readonly ttl: number | undefined,
@@ -258,7 +258,7 @@ class PublishCmd implements Cmd {
   toString = () => `publish/${this.mode}(ttl=${this.ttl})`;
 }
 
-class BatchCmd implements Cmd {
+export class BatchCmd implements Cmd {
   constructor(
     readonly n: number,
     readonly ttl: number | undefined,
@@ -274,7 +274,7 @@ class BatchCmd implements Cmd {
   toString = () => `publishBatch(${this.n}, ttl=${this.ttl})`;
 }
 
-class OpenCmd implements Cmd {
+export class OpenCmd implements Cmd {
   constructor(
     readonly gi: number,
     readonly prefetch: number,
@@ -299,7 +299,7 @@ class OpenCmd implements Cmd {
   toString = () => `open(g${this.gi}, prefetch=${this.prefetch}${this.filter ? ', filter' : ''}${this.auto ? ', auto' : ''})`;
 }
 
-class RecvCmd implements Cmd {
+export class RecvCmd implements Cmd {
   constructor(
     readonly ci: number,
     readonly n: number,
@@ -353,7 +353,7 @@ class RecvCmd implements Cmd {
 }
 
 type SettleKind = 'ack' | 'nack' | 'nackDelay' | 'term' | 'inProgress';
-class SettleCmd implements Cmd {
+export class SettleCmd implements Cmd {
   constructor(
     readonly kind: SettleKind,
     readonly k: number,
@@ -395,7 +395,7 @@ class SettleCmd implements Cmd {
   toString = () => `${this.kind}(${this.k}${this.stale ? ', any' : ''}${this.kind === 'nackDelay' ? `, ${this.delay}ms` : ''})`;
 }
 
-class CloseCmd implements Cmd {
+export class CloseCmd implements Cmd {
   constructor(readonly ci: number) {}
   check = (m: Model) => !m.tie && m.consumers.length > 0;
   async run(m: Model, r: Real) {
@@ -407,7 +407,7 @@ class CloseCmd implements Cmd {
   toString = () => `close(c${this.ci})`;
 }
 
-class PositionCmd implements Cmd {
+export class PositionCmd implements Cmd {
   constructor(
     readonly kind: 'seek' | 'commit',
     readonly ci: number,
@@ -430,7 +430,7 @@ class PositionCmd implements Cmd {
   toString = () => `${this.kind}(c${this.ci}, floor${this.delta >= 0 ? '+' : ''}${this.delta})`;
 }
 
-class AdvanceCmd implements Cmd {
+export class AdvanceCmd implements Cmd {
   constructor(readonly ms: number) {}
   check = (m: Model) => !m.tie;
   async run(m: Model, r: Real) {

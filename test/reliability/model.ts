@@ -215,9 +215,27 @@ export class Model {
     while (this.head < this.tail && !this.msgs[this.head].live) this.head++;
   }
 
+  /**
+   * Clamps every group the head passed. As in the engine (2d88d21), a release asked for while
+   * the groups are clamped runs once all are: admitting between two groups' clamps would see a
+   * floor not yet moved.
+   */
   private afterHeadMove(): void {
-    for (const g of this.groups) if (g.ef < this.head) this.clampTo(g, this.head, false);
+    const was = this.clamping;
+    this.clamping = true;
+    try {
+      for (const g of this.groups) if (g.ef < this.head) this.clampTo(g, this.head, false);
+    } finally {
+      this.clamping = was;
+    }
+    if (!was && this.releaseDeferred) {
+      this.releaseDeferred = false;
+      this.released();
+    }
   }
+
+  private clamping = false;
+  private releaseDeferred = false;
 
   /** Everything below `head` is gone for `g`. */
   private clampTo(g: MGroup, head: number, missed: boolean): void {
@@ -293,6 +311,10 @@ export class Model {
    * `grow` shrink back while the messages still needed fall under `shrinkThreshold × capacity`.
    */
   released(): void {
+    if (this.clamping) {
+      this.releaseDeferred = true;
+      return;
+    }
     this.admit();
     this.shrink();
   }
