@@ -99,6 +99,22 @@ describe('detection', () => {
     expect(out.buffer).toBe(frame.buffer);
     expect(out.byteOffset).toBe(6);
   });
+
+  it('decodes a frame that starts inside a larger buffer (a slice of a read, a pooled Buffer)', () => {
+    const frame = encodeFrame({ id: 7, v: 'x' }, { codec: msgpack });
+    const host = new Uint8Array(frame.length + 20).fill(0xee);
+    host.set(frame, 11);
+    const view = host.subarray(11, 11 + frame.length);
+    expect(decodeFrame(view)).toEqual({ id: 7, v: 'x' });
+    expect(createFramer({ codec: msgpack }).decode(view)).toEqual({ id: 7, v: 'x' });
+    const buf = Buffer.from(frame); // small: a view into Node's shared pool, at an offset
+    expect(decodeFrame(buf)).toEqual({ id: 7, v: 'x' });
+    const blob = encodeFrame(new Uint8Array([1, 2, 3]), { codec: bytes });
+    host.set(blob, 3);
+    const out = decodeFrame(host.subarray(3, 3 + blob.length)) as Uint8Array;
+    expect(Array.from(out)).toEqual([1, 2, 3]);
+    expect(out.byteOffset).toBe(3 + 6);
+  });
 });
 
 describe('reason codes', () => {
