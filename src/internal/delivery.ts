@@ -1,7 +1,6 @@
 import type { Delivery, Headers, NackOptions } from '../types.js';
 import type { Group } from './group.js';
 import { ConfigError } from '../errors.js';
-import { EMPTY_HEADERS } from './ring.js';
 import { describe, duration } from './validate.js';
 
 /**
@@ -78,7 +77,7 @@ export class DeliveryImpl<T> implements Delivery<T> {
    * the benchmarks after every repetition (`--trace-deopt`: "weak objects").
    * @internal
    */
-  static readonly anchor: unknown = new DeliveryImpl(null as never, 0, 0, undefined, undefined, EMPTY_HEADERS, 0.5, 1);
+  static readonly anchor: unknown = new DeliveryImpl(null as never, 0, 0, 0, 0 as never, {} as never, 0.5, 1);
 
   toJSON(): object {
     return { topic: this.topic, group: this.group, offset: this.offset, key: this.key, headers: this.headers, timestamp: this.timestamp, deliveryCount: this.deliveryCount, value: this.value };

@@ -183,7 +183,10 @@ class ReadableFill<T> implements ReadyListener {
   constructor(
     readonly port: ConsumerPort<T>,
     private readonly controller: ReadableStreamDefaultController<Delivery<T>>,
-  ) {}
+  ) {
+    this.ended = true; // born mutable: `end` flips it (see TopicLog's constructor)
+    this.ended = false;
+  }
 
   /** Starving only once the reader has taken everything queued (the queue's size is `-desiredSize`). */
   get hungry(): boolean {

@@ -20,6 +20,8 @@ export class Group<T> extends GroupSettle<T> {
 
   constructor(host: GroupHost<T>, name: string, durable: boolean, start: number) {
     super(host, name, durable, start);
+    this.waking = true; // born mutable: a wake of several members flips it (see TopicLog's constructor)
+    this.waking = false;
   }
 
 
@@ -156,8 +158,9 @@ export class Group<T> extends GroupSettle<T> {
     const after = off + 1;
     let gen: number;
     if (off === this.soloEnd && consumer === this.soloOwner) {
-      if (this.host.ackTimeoutMs !== Infinity && this.sweeper === null) this.startSweeper();
-      gen = this.soloGen; // the lone run grows (its epoch is current: a sweep writes a run out)
+      // the lone run grows: its sweeper runs (whatever starts a run starts it, and a sweep writes
+      // a run out before it stops), and its epoch is current
+      gen = this.soloGen;
       this.soloEnd = after;
     } else gen = this.claimFresh(consumer, off);
     this.next = after;
@@ -189,16 +192,19 @@ export class Group<T> extends GroupSettle<T> {
       this.soloGen = gen;
       this.soloOwner = consumer;
       this.soloEpoch = epoch;
-    } else {
-      const i = off & this.mask;
-      this.tag[i] = off;
-      this.count[i] = 1;
-      this.state[i] = INFLIGHT;
-      this.gens[i] = gen;
-      this.owner[i] = consumer;
-      this.epochs[i] = epoch;
-    }
+    } else this.claimSlot(consumer, off, gen, epoch);
     return gen;
+  }
+
+  /** `claimFresh` behind others: slot state, out of line (the inlining budget again). */
+  private claimSlot(consumer: ConsumerImpl<T>, off: number, gen: number, epoch: number): void {
+    const i = off & this.mask;
+    this.tag[i] = off;
+    this.count[i] = 1;
+    this.state[i] = INFLIGHT;
+    this.gens[i] = gen;
+    this.owner[i] = consumer;
+    this.epochs[i] = epoch;
   }
 
   /** A Delivery for an offset `takeRaw(consumer, true)` just handed out. */

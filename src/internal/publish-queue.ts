@@ -34,7 +34,9 @@ export class PublishQueue<T> {
   private admitting = false;
   private again = false;
 
-  constructor(private readonly host: PublishQueueHost<T>) {}
+  constructor(private readonly host: PublishQueueHost<T>) {
+    this.waiting = []; // born mutable: `rejectAll` replaces it (see TopicLog's constructor)
+  }
 
   get length(): number {
     return this.waiting.length;

@@ -60,6 +60,16 @@ export abstract class TopicLog<T> implements OverflowHost {
     if (settings.storage !== undefined) this.store = settings.storage.open(name);
     if (settings.codec !== undefined) this.codec = new TopicCodec<T>(settings.codec, settings.compression);
     this.lean = this.codec === undefined && this.store === undefined && this.ttlMs === Infinity;
+    // Born mutable: V8 takes a field that only the constructor has written for a constant
+    // (per hidden class), and optimized code that read it is thrown away when it first changes.
+    // `close()` flips these two, so the first topic to close threw away the hot publish and
+    // settle code of every topic (`--trace-deopt`: "code dependencies"). Written twice here, the
+    // fields are mutable before any code is optimized. The other fields that flip once in an
+    // object's life do the same (Sender, PublishQueue, WaitList, Group, ReadableFill).
+    this.closed = true;
+    this.closed = false;
+    this.lean = !this.lean;
+    this.lean = !this.lean;
   }
 
   /** The TTL timer fired. */

@@ -16,6 +16,10 @@ interface Waiter<T> {
 export class WaitList<T> {
   private list: Waiter<T>[] = [];
 
+  constructor() {
+    this.list = []; // born mutable: `flush` replaces it (see TopicLog's constructor)
+  }
+
   get length(): number {
     return this.list.length;
   }
