@@ -91,6 +91,39 @@ export function closingSuite(makeBus: MakeBus): void {
       expect(t.consumer({ group: 'g' }).tryRecv()?.deliveryCount).toBe(2);
     });
 
+    it("recv's ready path keeps the rules: behind waiting recvs, within the prefetch window, nothing for a closed or aborted consumer", async () => {
+      const t = makeBus().topic<number>('t', { groups: ['g'] });
+      const c = t.consumer({ group: 'g', prefetch: 1 });
+      t.tryPublish(1);
+      const d1 = await c.recv(); // ready: taken at the call
+      expect(d1?.value).toBe(1);
+      t.tryPublish(2);
+      t.tryPublish(3);
+      const p = c.recv(); // a message is there, but the window is full: waits
+      const q = c.recv(); // and q queues behind p
+      expect(await isPending(p)).toBe(true);
+      expect(await isPending(q)).toBe(true);
+      d1?.ack();
+      const d2 = await p;
+      expect(d2?.value).toBe(2);
+      expect(await isPending(q)).toBe(true); // the window holds 2
+      d2?.ack();
+      const d3 = await q;
+      expect(d3?.value).toBe(3);
+      d3?.ack();
+
+      const closed = t.consumer({ group: 'g' });
+      closed.close();
+      t.tryPublish(4);
+      expect(await closed.recv()).toBeUndefined();
+
+      const ac = new AbortController();
+      const aborted = t.consumer({ group: 'g', signal: ac.signal });
+      ac.abort(new Error('stop'));
+      await expect(aborted.recv()).rejects.toThrow('stop');
+      expect(c.tryRecv()?.value).toBe(4); // neither took it
+    });
+
     it('recvTimeout resolves undefined when nothing arrives in time, and the delivery when it does', async () => {
       const t = makeBus().topic<number>('t', { groups: ['g'] });
       const c = t.consumer({ group: 'g' });
