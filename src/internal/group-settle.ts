@@ -81,9 +81,9 @@ export abstract class GroupSettle<T> extends GroupWindow<T> {
     this.floor = next;
     if (next !== this.soloEnd) this.solo = next;
     else {
+      // acked to its end: the run is empty, and `soloEnd`/`soloOwner` stay, so the owner's next take
+      // (at `soloEnd`, if the cursor is still there) starts it again without a claim (see GroupWindow.solo)
       this.solo = -1;
-      this.soloEnd = -1;
-      this.soloOwner = null;
       if (this.next > next) this.passSettled();
     }
     this.host.released(this.floor); // passSettled may have moved it past `next`

@@ -88,6 +88,14 @@ export abstract class GroupWindow<T> {
    * the only thing that moves the epoch, writes the run out first, so its epoch stays current;
    * `ack` of its first delivery and a `commit` past its end settle it as it is; everything else
    * that reads or writes slot state in it writes the run out first ({@link solidify}).
+   *
+   * A run acked to its end stays as an empty run: `solo` is -1 but `soloEnd` (the cursor, and the
+   * floor) and `soloOwner` remain, so that owner's next take at `soloEnd` starts the run again
+   * with its generation and epoch, no claim at all (a channel's receiver takes one, acks it, takes
+   * the next: its run is one message long). That is sound while nothing else happened: a take by
+   * anyone else moves the cursor (or starts a run of its own), and everything that could bring the
+   * cursor back or move the epoch (a seek, a commit, a sweep, a member leaving) ends the empty run
+   * in {@link solidify}. No delivery is ever valid twice: the offsets the run starts again at were never in it.
    */
   solo = -1;
   soloEnd = -1;
@@ -121,6 +129,18 @@ export abstract class GroupWindow<T> {
     this.gens = new Float64Array(slots);
     this.epochs = new Float64Array(slots);
     this.owner = new Array(slots).fill(null);
+    // Born double: the counters every take and settle moves are kept as doubles (a box V8 updates
+    // in place), not small integers (untag, add, overflow check, retag): channel -10 instructions a
+    // message, consume() -20 (`npm run bench:ir`). A field's representation only ever widens, so a
+    // fraction written once in the constructor fixes it before any code is optimized.
+    this.pending = 0.5;
+    this.pending = 0;
+    this.inflight = 0.5;
+    this.inflight = 0;
+    this.delivered = 0.5;
+    this.delivered = 0;
+    this.acked = 0.5;
+    this.acked = 0;
   }
 
   /** The topic is closed and this group has nothing left to deliver or settle. */
@@ -149,7 +169,11 @@ export abstract class GroupWindow<T> {
 
   /** Writes the lone run (if any) into slot state: INFLIGHT for its owner, as any other claim. */
   protected solidify(): void {
-    if (this.solo === -1) return;
+    if (this.solo === -1) {
+      this.soloEnd = -1; // an empty run (see `solo`) ends too
+      this.soloOwner = null;
+      return;
+    }
     const { tag, count, state, gens, owner, epochs, mask } = this;
     const gen = this.soloGen;
     const o = this.soloOwner;
@@ -170,7 +194,7 @@ export abstract class GroupWindow<T> {
 
   /** Whether `off` is in the lone run. */
   protected inRun(off: number): boolean {
-    return off >= this.solo && off < this.soloEnd;
+    return this.solo !== -1 && off >= this.solo && off < this.soloEnd;
   }
 
   /** True while the delivery `(offset, gen)` is the one holding the message. */
@@ -277,7 +301,7 @@ export abstract class GroupWindow<T> {
         this.soloEnd = -1;
         this.soloOwner = null;
       } else this.solidify();
-    }
+    } else this.solidify(); // an empty run ends
     const { tag, state, owner, mask } = this;
     const live = ring.live;
     const rmask = ring.mask;

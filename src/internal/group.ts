@@ -161,6 +161,7 @@ export class Group<T> extends GroupSettle<T> {
       // the lone run grows: its sweeper runs (whatever starts a run starts it, and a sweep writes
       // a run out before it stops), and its epoch is current
       gen = this.soloGen;
+      if (this.solo === -1) this.solo = off; // the run was empty: it starts again here
       this.soloEnd = after;
     } else gen = this.claimFresh(consumer, off);
     this.next = after;
@@ -363,7 +364,7 @@ export class Group<T> extends GroupSettle<T> {
           this.soloGen = gen;
           this.soloOwner = consumer;
           this.soloEpoch = epoch;
-        }
+        } else if (this.solo === -1) this.solo = start; // the run was empty: it starts again here
         this.soloEnd = off;
       }
     } else {

@@ -70,6 +70,8 @@ export abstract class TopicLog<T> implements OverflowHost {
     this.closed = false;
     this.lean = !this.lean;
     this.lean = !this.lean;
+    this.published = 0.5; // born double, as the group's counters (see GroupWindow's constructor)
+    this.published = 0;
   }
 
   /** The TTL timer fired. */

@@ -113,6 +113,55 @@ describe('channel', () => {
     expect(rx.tryRecv()?.deliveryCount).toBe(2);
   });
 
+  it('take, ack, take again: each delivery settles only itself, and a receiver that acked all it held competes as before', () => {
+    // a receiver's run acked to its end starts again at its next take (GroupWindow.solo): the
+    // deliveries of one run share a generation, so an old one must still settle nothing
+    const [tx, rx] = channel<number>(8);
+    for (let i = 0; i < 5; i++) tx.trySend(i);
+    const d0 = rx.tryRecv()!;
+    expect(d0.ack()).toBe(true);
+    expect(d0.settled).toBe(true);
+    expect(d0.ack()).toBe(false);
+    const d1 = rx.tryRecv()!;
+    expect(d1.offset).toBe(1);
+    expect(d0.ack()).toBe(false);
+    expect(d0.nack()).toBe(false);
+    expect(d1.settled).toBe(false);
+    expect(d1.nack()).toBe(true); // back to the channel
+    const again = rx.tryRecv()!;
+    expect([again.offset, again.deliveryCount]).toEqual([1, 2]);
+    expect(again.ack()).toBe(true);
+    // another receiver takes where the first one's empty run ends
+    const other = rx.resubscribe();
+    const d2 = other.tryRecv()!;
+    expect(d2.offset).toBe(2);
+    const d3 = rx.tryRecv()!;
+    expect(d3.offset).toBe(3);
+    expect(d2.ack()).toBe(true);
+    expect(d3.ack()).toBe(true);
+    expect(d1.ack()).toBe(false);
+    const d4 = rx.tryRecv()!;
+    expect(d4.offset).toBe(4);
+    other.close();
+    rx.close();
+    expect(d4.settled).toBe(true); // closing gave it back
+  });
+
+  it('a run started again after its first delivery was acked times out from its own take', () => {
+    const vt = virtualTime();
+    const [tx, rx] = channel<string>(4, { scheduler: vt.scheduler, ackTimeoutMs: 40 });
+    tx.trySend('a');
+    tx.trySend('b');
+    rx.tryRecv()!.ack();
+    vt.advance(35); // the sweeper ran (and stopped: nothing held)
+    const b = rx.tryRecv()!;
+    vt.advance(40);
+    expect(b.settled).toBe(false);
+    vt.advance(10); // at most 1.25 x ackTimeoutMs after its take
+    expect(b.settled).toBe(true);
+    expect(rx.tryRecv()?.deliveryCount).toBe(2);
+  });
+
   it('a delivery is no thenable: recv() and Promise.resolve hand over the delivery itself, and `then` shows nowhere', async () => {
     const [tx, rx] = channel<{ n: number }>(4);
     tx.trySend({ n: 1 });
