@@ -41,17 +41,10 @@ export abstract class GroupSettle<T> extends GroupWindow<T> {
 
 
   /**
-   * Acks `off` if `gen` still holds it. The lone run's first delivery (the common case) is
-   * settled in {@link ackSolo}, everything else in {@link ackSlot}: this much is inlined into the
-   * caller's loop, and what it leaves of V8's inlining budget is what lets the loop's `recv`
-   * be inlined too (`npm run bench:ir`).
+   * Acks `off` if `gen` still holds it, for every delivery but the lone run's first (which
+   * `DeliveryImpl.ack` settles in {@link ackSolo}). @internal
    */
-  ack(off: number, gen: number, d?: DeliveryImpl<T>): boolean {
-    if (off === this.solo) return gen === this.soloGen && this.ackSolo(off);
-    return this.ackSlot(off, gen, d);
-  }
-
-  private ackSlot(off: number, gen: number, d: DeliveryImpl<T> | undefined): boolean {
+  ackSlot(off: number, gen: number, d: DeliveryImpl<T> | undefined): boolean {
     if (this.inRun(off)) this.solidify(); // settled out of order: the run goes to slot state
     if (!this.holds(off, gen)) return false;
     const i = off & this.mask;
@@ -69,9 +62,9 @@ export abstract class GroupSettle<T> extends GroupWindow<T> {
   /**
    * Acks the first delivery of the lone run: `floor` is on it (only a commit, seek or clamp moves
    * it, and those settle or write out the run first), so the floor moves one on, and past whatever
-   * was settled after the run once it is empty.
+   * was settled after the run once it is empty. The caller checked `gen`. @internal
    */
-  private ackSolo(off: number): boolean {
+  ackSolo(off: number): boolean {
     const owner = this.soloOwner as ConsumerImpl<T>;
     const next = off + 1;
     this.inflight--;

@@ -99,7 +99,7 @@ export abstract class GroupWindow<T> {
    */
   solo = -1;
   soloEnd = -1;
-  protected soloGen = 0;
+  /** @internal */ soloGen = 0;
   protected soloOwner: ConsumerImpl<T> | null = null;
   protected soloEpoch = 0;
 
