@@ -31,7 +31,8 @@ export interface ValueSink<T> {
 export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
   held = 0;
   closed = false;
-  onReady: ReadyListener | null = null;
+  /** The attached face's listener (`onReady`). @internal */
+  listener: ReadyListener | null = null;
   /** Why the consumer was aborted, when it was. */
   abortReason: unknown = undefined;
   aborted = false;
@@ -65,6 +66,16 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
 
   get group(): string {
     return this.g.name;
+  }
+
+  /** The face told when a pull may succeed (see {@link ConsumerPort}). Attaching one tells the group that publishes must wake this member (`Group.mayWake`). */
+  get onReady(): ReadyListener | null {
+    return this.listener;
+  }
+
+  set onReady(l: ReadyListener | null) {
+    this.listener = l;
+    if (l !== null) this.g.mayWake = true;
   }
 
   /** Closed, or the topic is closed and this group has nothing left. */
@@ -110,7 +121,7 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
    * True when something was admitted: take again.
    */
   private starved(): boolean {
-    return (this.onReady === null || this.onReady.hungry !== false) && this.g.host.refill();
+    return (this.listener === null || this.listener.hungry !== false) && this.g.host.refill();
   }
 
   /** The value `takeGeneral` took. */
@@ -168,7 +179,7 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
         g.updateDirect();
       }
       const was = this.busy;
-      this.busy = true;
+      this.busy = true; // the face's listener is attached (it drains on `ready()`), so publishes wake this member: `again`
       try {
         let idle: boolean;
         do {
@@ -326,6 +337,7 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
       }
       if (this.done || ms === 0) return Promise.resolve(undefined);
     }
+    this.g.mayWake = true; // a publish must wake this member now
     return this.waiters.add(signal, ms, this.scheduler);
   }
 
@@ -341,7 +353,7 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
   /** Waiting for a message it has room for: a `recv` is pending, or an attached face wants more and buffers nothing. */
   get hungry(): boolean {
     if (this.closed || this.held >= this.prefetch) return false;
-    return this.waiters.length > 0 || (this.onReady !== null && this.onReady.hungry !== false);
+    return this.waiters.length > 0 || (this.listener !== null && this.listener.hungry !== false);
   }
 
   /** A plain value sink (`values()`), once the face has drained into it: the group may push to it directly. */
@@ -387,7 +399,12 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
    * publish inlines it): a member with no `recv` waiting and no face attached returns at once.
    */
   onAvailable(): void {
-    if (this.busy || this.waiters.length > 0 || this.onReady !== null) this.wakeUp();
+    if (this.wakeable()) this.wakeUp();
+  }
+
+  /** A wake would do something: the member is handing out (a wake sets `again`), a `recv` waits, or a face is attached. */
+  wakeable(): boolean {
+    return this.busy || this.waiters.length > 0 || this.listener !== null;
   }
 
   private wakeUp(): void {
@@ -399,7 +416,7 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
       this.serveWaiters();
       return;
     }
-    const l = this.onReady;
+    const l = this.listener;
     if (l === null) return;
     // busy while the face hands out: a wake meanwhile is replayed here, and no direct hand-off nests inside
     this.busy = true;
@@ -407,7 +424,7 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
       do {
         this.again = false;
         l.ready();
-      } while (this.again && this.onReady === l);
+      } while (this.again && this.listener === l);
     } finally {
       this.busy = false;
     }
@@ -443,7 +460,7 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
     if (this.onAbort !== undefined) this.signal?.removeEventListener('abort', this.onAbort);
     this.g.leave(this);
     this.flushWaiters();
-    this.onReady?.ready();
+    this.listener?.ready();
   }
 
   /** Closes because a signal aborted: waiters and faces see `reason`. */

@@ -14,6 +14,14 @@ export type { DeadLetterReason, GroupHost };
  */
 export class Group<T> extends GroupSettle<T> {
   private genSeq = 0;
+  /**
+   * False only when no member would do anything on a wake (none busy handing out, none with a
+   * `recv` waiting, none with a face attached: `ConsumerImpl.wakeable`), so a publish skips the
+   * wake in one compare. Set by whatever makes a member wakeable (a waiting `recv`, attaching a
+   * face, a drain, a direct hand-off member) and computed again after each wake: a channel whose
+   * receiver is behind its sender (nothing waits) skips the member walk on every send.
+   */
+  mayWake = false;
   private waking = false;
   private wakeAgain = false;
   private rr = 0;
@@ -22,6 +30,8 @@ export class Group<T> extends GroupSettle<T> {
     super(host, name, durable, start);
     this.waking = true; // born mutable: a wake of several members flips it (see TopicLog's constructor)
     this.waking = false;
+    this.mayWake = true;
+    this.mayWake = false;
   }
 
 
@@ -398,6 +408,7 @@ export class Group<T> extends GroupSettle<T> {
   updateDirect(): void {
     const ms = this.members;
     this.direct = ms.length === 1 && (ms[0].sink !== null || ms[0].dsink !== null) && this.store === undefined ? ms[0] : null;
+    if (this.direct !== null) this.mayWake = true; // its hand-offs set `busy`
   }
 
 
@@ -632,9 +643,22 @@ export class Group<T> extends GroupSettle<T> {
    * every publish inlines it, and what is inlined counts against V8's budget for the publisher.
    */
   wake(): void {
+    if (this.mayWake === true) this.wakeSlow();
+  }
+
+  /** `wake` when some member may be wakeable: wakes, then learns whether any still is (the outermost wake only). */
+  private wakeSlow(): void {
     const ms0 = this.members;
     if (ms0.length === 1 && !this.waking) ms0[0].onAvailable(); // one member guards its own re-entrance
     else this.wakeAll();
+    if (!this.waking) this.mayWake = this.wakeable();
+  }
+
+  private wakeable(): boolean {
+    if (this.direct !== null) return true;
+    const ms = this.members;
+    for (let i = 0; i < ms.length; i++) if (ms[i].wakeable()) return true;
+    return false;
   }
 
   /** `wake` with several members, none or a wake under way. */

@@ -162,6 +162,37 @@ describe('channel', () => {
     expect(rx.tryRecv()?.deliveryCount).toBe(2);
   });
 
+  it('sends while no receiver waits wake nobody; a recv that starts waiting later, one whose wait was aborted, and a receiver that attaches later are each still woken', async () => {
+    const [tx, rx] = channel<number>(64);
+    for (let i = 0; i < 3; i++) expect(tx.trySend(i)).toBe(true); // nobody waits: no wake needed
+    for (let i = 0; i < 3; i++) rx.recv().then((d) => d?.ack());
+    await settle();
+    // the receiver is caught up: its next recv waits, and the next send must wake it
+    const waiting = rx.recv();
+    expect(await isPending(waiting)).toBe(true);
+    tx.trySend(3);
+    const d3 = await waiting;
+    expect(d3?.value).toBe(3);
+    d3?.ack();
+    // a waiting recv aborted: another receiver's recv, started later, still gets the next send
+    const ac = new AbortController();
+    const aborted = rx.recv({ signal: ac.signal });
+    ac.abort(new Error('stop'));
+    await expect(aborted).rejects.toThrow('stop');
+    const other = rx.resubscribe();
+    const next = other.recv();
+    expect(await isPending(next)).toBe(true);
+    tx.trySend(4);
+    expect((await next)?.value).toBe(4);
+    // a receiver iterated later (its wait starts in the iterator) is woken by a send as well
+    const it = rx.resubscribe()[Symbol.asyncIterator]();
+    const pending = it.next();
+    expect(await isPending(pending)).toBe(true);
+    tx.trySend(5);
+    expect(await isPending(pending)).toBe(false);
+    expect((await pending).value?.value).toBe(5);
+  });
+
   it('a delivery is no thenable: recv() and Promise.resolve hand over the delivery itself, and `then` shows nowhere', async () => {
     const [tx, rx] = channel<{ n: number }>(4);
     tx.trySend({ n: 1 });
