@@ -67,10 +67,7 @@ export abstract class GroupSettle<T> extends GroupWindow<T> {
   ackSolo(off: number): boolean {
     const owner = this.soloOwner as ConsumerImpl<T>;
     const next = off + 1;
-    this.inflight--;
-    owner.held--;
-    this.acked++;
-    this.pending--;
+    owner.held--; // the group's counters: the run counts itself (see GroupWindow.solo)
     this.floor = next;
     if (next !== this.soloEnd) this.solo = next;
     else {

@@ -96,12 +96,20 @@ export abstract class GroupWindow<T> {
    * anyone else moves the cursor (or starts a run of its own), and everything that could bring the
    * cursor back or move the epoch (a seek, a commit, a sweep, a member leaving) ends the empty run
    * in {@link solidify}. No delivery is ever valid twice: the offsets the run starts again at were never in it.
+   *
+   * The run keeps its own counts: `pending` and `inflight` leave out its live deliveries
+   * (`soloEnd - solo`), and `delivered` and `acked` what it handed out and had acked since it
+   * started at `runBase` (`soloEnd - runBase`; acked: up to `solo`, or all of it once empty), so
+   * that a take that grows it and an ack of its first delivery move no counter but the member's
+   * `held`. {@link solidify} adds them in; {@link stats} and {@link drained} count them.
    */
   solo = -1;
   soloEnd = -1;
   /** @internal */ soloGen = 0;
   protected soloOwner: ConsumerImpl<T> | null = null;
   protected soloEpoch = 0;
+  /** Where the run's counting began (see `solo`): kept across an emptied run started again. */
+  protected runBase = 0;
 
   /** Messages returned to the group so far (nack, ack timeout, a member leaving). */
   returns = 0;
@@ -145,7 +153,7 @@ export abstract class GroupWindow<T> {
 
   /** The topic is closed and this group has nothing left to deliver or settle. */
   get drained(): boolean {
-    return this.host.closed && this.pending === 0 && this.lane === -1 && this.next >= this.host.ring.tail;
+    return this.host.closed && this.pending === 0 && this.solo === -1 && this.lane === -1 && this.next >= this.host.ring.tail;
   }
 
   /** Wakes members that can take a delivery. */
@@ -169,11 +177,19 @@ export abstract class GroupWindow<T> {
 
   /** Writes the lone run (if any) into slot state: INFLIGHT for its owner, as any other claim. */
   protected solidify(): void {
+    if (this.soloEnd === -1) return; // no run, not even an empty one
+    const handed = this.soloEnd - this.runBase;
+    this.delivered += handed;
     if (this.solo === -1) {
-      this.soloEnd = -1; // an empty run (see `solo`) ends too
+      this.acked += handed; // an empty run (see `solo`) ends too: all it handed out was acked
+      this.soloEnd = -1;
       this.soloOwner = null;
       return;
     }
+    const live = this.soloEnd - this.solo;
+    this.acked += handed - live;
+    this.pending += live;
+    this.inflight += live;
     const { tag, count, state, gens, owner, epochs, mask } = this;
     const gen = this.soloGen;
     const o = this.soloOwner;
@@ -290,12 +306,11 @@ export abstract class GroupWindow<T> {
     let from = this.floor;
     if (this.solo !== -1) {
       if (to >= this.soloEnd) {
-        // the whole lone run at once: nothing of it is in slot state
-        const n = this.soloEnd - this.solo;
-        (this.soloOwner as ConsumerImpl<T>).held -= n;
-        this.acked += n;
-        this.pending -= n;
-        this.inflight -= n;
+        // the whole lone run at once: nothing of it is in slot state, nor in `pending` and `inflight`
+        const handed = this.soloEnd - this.runBase;
+        (this.soloOwner as ConsumerImpl<T>).held -= this.soloEnd - this.solo;
+        this.delivered += handed;
+        this.acked += handed;
         from = this.soloEnd;
         this.solo = -1;
         this.soloEnd = -1;
@@ -434,14 +449,17 @@ export abstract class GroupWindow<T> {
 
   stats(): GroupStats {
     const tail = this.host.ring.tail;
+    // the lone run's counts (see `solo`)
+    const handed = this.soloEnd === -1 ? 0 : this.soloEnd - this.runBase;
+    const live = this.solo === -1 ? 0 : this.soloEnd - this.solo;
     return {
       members: this.members.length,
       next: this.next,
       committed: this.floor,
-      pending: this.lane === -1 ? this.pending : this.pending + 1,
+      pending: this.pending + live + (this.lane === -1 ? 0 : 1),
       lag: tail - this.floor,
-      delivered: this.delivered,
-      acked: this.acked,
+      delivered: this.delivered + handed,
+      acked: this.acked + handed - live,
       nacked: this.nacked,
       redelivered: this.redelivered,
       deadLettered: this.deadLettered,

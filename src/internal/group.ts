@@ -175,10 +175,7 @@ export class Group<T> extends GroupSettle<T> {
       this.soloEnd = after;
     } else gen = this.claimFresh(consumer, off);
     this.next = after;
-    consumer.held++;
-    this.pending++;
-    this.inflight++;
-    this.delivered++;
+    consumer.held++; // the group's counters: the run counts itself, claimSlot counts the rest
     return new DeliveryImpl(this, gen, off, ring.values[r] as T, ring.keys[r], ring.headers[r], ring.stamps[r], 1);
   }
 
@@ -197,12 +194,14 @@ export class Group<T> extends GroupSettle<T> {
     }
     const gen = ++this.genSeq;
     if (off === this.floor) {
-      // caught up: a lone run starts, no slot state
+      // caught up: a lone run starts, no slot state (an emptied run of another member here ends first)
+      this.solidify();
       this.solo = off;
       this.soloEnd = off + 1;
       this.soloGen = gen;
       this.soloOwner = consumer;
       this.soloEpoch = epoch;
+      this.runBase = off;
     } else this.claimSlot(consumer, off, gen, epoch);
     return gen;
   }
@@ -216,6 +215,9 @@ export class Group<T> extends GroupSettle<T> {
     this.gens[i] = gen;
     this.owner[i] = consumer;
     this.epochs[i] = epoch;
+    this.pending++;
+    this.inflight++;
+    this.delivered++;
   }
 
   /** A Delivery for an offset `takeRaw(consumer, true)` just handed out. */
@@ -370,10 +372,12 @@ export class Group<T> extends GroupSettle<T> {
       }
       if (off > start) {
         if (!grows) {
+          this.solidify(); // an emptied run of another member here ends first
           this.solo = start;
           this.soloGen = gen;
           this.soloOwner = consumer;
           this.soloEpoch = epoch;
+          this.runBase = start;
         } else if (this.solo === -1) this.solo = start; // the run was empty: it starts again here
         this.soloEnd = off;
       }
@@ -394,9 +398,12 @@ export class Group<T> extends GroupSettle<T> {
     const k = off - start;
     this.next = off;
     consumer.held += k;
-    this.pending += k;
-    this.inflight += k;
-    this.delivered += k;
+    if (!lone) {
+      // a run counts itself (see GroupWindow.solo)
+      this.pending += k;
+      this.inflight += k;
+      this.delivered += k;
+    }
     if (timed && k > 0 && this.sweeper === null) this.startSweeper();
     return k;
   }
@@ -431,11 +438,13 @@ export class Group<T> extends GroupSettle<T> {
     if (off === this.floor) {
       // caught up: a lone run of one, no slot state (a subscriber that settles later, and takes
       // more meanwhile, writes slot state from the second on: this hand-off stays small)
+      if (this.soloEnd !== -1) this.solidify(); // an emptied run here ends first
       this.solo = off;
       this.soloEnd = off + 1;
       this.soloGen = gen;
       this.soloOwner = m;
       this.soloEpoch = epoch;
+      this.runBase = off;
     } else {
       this.tag[i] = off;
       this.count[i] = 1;
@@ -443,12 +452,12 @@ export class Group<T> extends GroupSettle<T> {
       this.gens[i] = gen;
       this.owner[i] = m;
       this.epochs[i] = epoch;
+      this.pending++;
+      this.inflight++;
+      this.delivered++;
     }
     this.next = off + 1;
     m.held++;
-    this.pending++;
-    this.inflight++;
-    this.delivered++;
     const ring = this.host.ring;
     const r = off & ring.mask;
     const d = new DeliveryImpl(this, gen, off, value, ring.keys[r], ring.headers[r], ring.stamps[r], 1);
@@ -560,11 +569,13 @@ export class Group<T> extends GroupSettle<T> {
         if (g.sweeper === null) g.startSweeper();
       }
       if (off === g.floor) {
+        if (g.soloEnd !== -1) g.solidify();
         g.solo = off;
         g.soloEnd = off + 1;
         g.soloGen = gen;
         g.soloOwner = m;
         g.soloEpoch = epoch;
+        g.runBase = off;
       } else {
         g.tag[i] = off;
         g.count[i] = 1;
@@ -572,12 +583,12 @@ export class Group<T> extends GroupSettle<T> {
         g.gens[i] = gen;
         g.owner[i] = m;
         g.epochs[i] = epoch;
+        g.pending++;
+        g.inflight++;
+        g.delivered++;
       }
       g.next = off + 1;
       m.held++;
-      g.pending++;
-      g.inflight++;
-      g.delivered++;
       const ring = g.host.ring;
       const r = off & ring.mask;
       const d = new DeliveryImpl(g, gen, off, value, ring.keys[r], ring.headers[r], ring.stamps[r], 1);
