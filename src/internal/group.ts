@@ -17,9 +17,10 @@ export class Group<T> extends GroupSettle<T> {
   /**
    * False only when no member would do anything on a wake (none busy handing out, none with a
    * `recv` waiting, none with a face attached: `ConsumerImpl.wakeable`), so a publish skips the
-   * wake in one compare. Set by whatever makes a member wakeable (a waiting `recv`, attaching a
-   * face, a drain, a direct hand-off member) and computed again after each wake: a channel whose
-   * receiver is behind its sender (nothing waits) skips the member walk on every send.
+   * wake in one compare. Set by whatever makes a member wakeable (a `recv` that starts waiting, a
+   * face attaching its listener, a member becoming the direct hand-off target; a face's drain and
+   * hand-offs set `busy` only while its listener is attached) and computed again after each wake:
+   * a channel whose receiver is behind its sender (nothing waits) skips the member walk on every send.
    */
   mayWake = false;
   private waking = false;
