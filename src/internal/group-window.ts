@@ -208,6 +208,21 @@ export abstract class GroupWindow<T> {
     this.soloOwner = null;
   }
 
+  /**
+   * Starts the lone run `[start, end)` for `owner` (see `solo`), counting from `start`; an emptied
+   * run of another member ends first (its counts). `Group.pushDelivery` and `Group.fanOut` write
+   * the same out inline (twins: keep them in step).
+   */
+  protected startRun(start: number, end: number, gen: number, owner: ConsumerImpl<T>, epoch: number): void {
+    this.solidify();
+    this.solo = start;
+    this.soloEnd = end;
+    this.soloGen = gen;
+    this.soloOwner = owner;
+    this.soloEpoch = epoch;
+    this.runBase = start;
+  }
+
   /** Whether `off` is in the lone run. */
   protected inRun(off: number): boolean {
     return this.solo !== -1 && off >= this.solo && off < this.soloEnd;

@@ -194,16 +194,8 @@ export class Group<T> extends GroupSettle<T> {
       if (this.sweeper === null) this.startSweeper();
     }
     const gen = ++this.genSeq;
-    if (off === this.floor) {
-      // caught up: a lone run starts, no slot state (an emptied run of another member here ends first)
-      this.solidify();
-      this.solo = off;
-      this.soloEnd = off + 1;
-      this.soloGen = gen;
-      this.soloOwner = consumer;
-      this.soloEpoch = epoch;
-      this.runBase = off;
-    } else this.claimSlot(consumer, off, gen, epoch);
+    if (off === this.floor) this.startRun(off, off + 1, gen, consumer, epoch); // caught up: no slot state
+    else this.claimSlot(consumer, off, gen, epoch);
     return gen;
   }
 
@@ -372,15 +364,11 @@ export class Group<T> extends GroupSettle<T> {
         out[at++] = new DeliveryImpl(this, gen, off, values[r] as T, keys[r], headers[r], stamps[r], 1);
       }
       if (off > start) {
-        if (!grows) {
-          this.solidify(); // an emptied run of another member here ends first
-          this.solo = start;
-          this.soloGen = gen;
-          this.soloOwner = consumer;
-          this.soloEpoch = epoch;
-          this.runBase = start;
-        } else if (this.solo === -1) this.solo = start; // the run was empty: it starts again here
-        this.soloEnd = off;
+        if (!grows) this.startRun(start, off, gen, consumer, epoch);
+        else {
+          if (this.solo === -1) this.solo = start; // the run was empty: it starts again here
+          this.soloEnd = off;
+        }
       }
     } else {
       for (; off < end; off++) {
