@@ -7,11 +7,12 @@
  * Warm-up: whole trials, repeated until `warmupMs` has passed (skipped when 0). Then at least
  * `reps` timed trials — more for fast cases, so the timed trials add up to about `minTimedMs`
  * (estimated from the warm-up, at most 100 trials); short trials on a small VM are noisy. Each trial: prepare (untimed), GC (untimed), run (timed), verify (count,
- * last id, order), dispose (untimed). Any failed check exits non-zero.
+ * last id, order), dispose (untimed); the trial stays reachable until the next one has run
+ * (see `previous`). Any failed check exits non-zero.
  */
 import { performance } from 'node:perf_hooks';
 import { allCases } from './cases/index.js';
-import { CheckError, verify, type Case, type Result } from './lib/harness.js';
+import { CheckError, verify, type Case, type Result, type Trial } from './lib/harness.js';
 
 export interface CaseReport {
   name: string;
@@ -68,6 +69,17 @@ async function withTimeout<T>(p: Promise<T> | T, ms: number, what: string): Prom
   }
 }
 
+/**
+ * The last trial that ran, kept reachable until the next one has run. The GC before each trial
+ * would otherwise collect the previous trial's closures (its `run`, and the closures `run` made),
+ * and V8 holds optimized code only weakly from the feedback a function's closures share: every
+ * trial's `run` then ran unoptimized until compiled again, on the other core, while it was being
+ * timed. That cost each case in proportion to what its own closures inline, and it drew slow
+ * spells: channel(1024) ran trials at ~7.7 M/s against ~11 in one process, gone once the code
+ * stays (docs/benchmarks.md). A long-lived consumer loop in an application keeps its code too.
+ */
+let previous: Trial | undefined;
+
 async function trial(c: Case, n: number, timeoutMs: number): Promise<{ ms: number; result: Result }> {
   const t = await c.prepare(n);
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -77,6 +89,7 @@ async function trial(c: Case, n: number, timeoutMs: number): Promise<{ ms: numbe
   const ms = performance.now() - t0;
   verify(c, n, result);
   if (t.dispose) await t.dispose();
+  previous = t;
   return { ms, result };
 }
 

@@ -10,7 +10,7 @@
  */
 import * as core from '../src/index.js';
 import { allCases } from './cases/index.js';
-import { verify } from './lib/harness.js';
+import { verify, type Trial } from './lib/harness.js';
 import { provideRingbus, type RingbusModule } from './lib/ringbus.js';
 
 provideRingbus(core as unknown as RingbusModule);
@@ -20,6 +20,9 @@ const c = allCases.find((x) => x.name === name);
 if (c === undefined) throw new Error(`no case named ${JSON.stringify(name)}`);
 if (c.kind === 'memory') throw new Error(`${name} is a memory case: instructions are counted for throughput cases only`);
 
+/** The last trial, reachable until the next has run, as in bench/case.ts (see `previous` there): a GC would otherwise take its closures' optimized code. */
+let previous: Trial | undefined;
+
 async function trial(n: number): Promise<void> {
   const t = await (c as NonNullable<typeof c>).prepare(n);
   try {
@@ -27,6 +30,7 @@ async function trial(n: number): Promise<void> {
   } finally {
     await t.dispose?.();
   }
+  previous = t;
 }
 
 for (let r = 0; r < Number(warmArg); r++) await trial(Number(warmNArg));
