@@ -28,6 +28,8 @@ export interface CaseReport {
   procs?: number;
   /** With several processes: each one's own median, in the order they ran (round 1 first). */
   procMedians?: number[];
+  /** With several processes: how many of `rates` each one ran, in the same order (`rates` is their concatenation). */
+  procReps?: number[];
   warmupMs: number;
   warmupTrials: number;
   /** Deliveries per second, one per timed repetition. */

@@ -109,7 +109,7 @@ export function renderMarkdownBlock(file: RunFile): string {
   L.push('');
   L.push(
     `Measured ${file.startedAt}${file.revision ? ` at commit \`${file.revision}\`` : ''} on ${file.cpu} (${file.cpus} CPUs), Node ${file.node} (V8 ${file.v8}), ${file.platform}/${file.arch}. ` +
-      `N = ${file.n.toLocaleString('en-US')} messages per repetition, at least ${file.reps} timed repetitions (more for fast cases, up to ~1 s of timed work; see "runs") after ≥ ${file.warmupMs} ms of warm-up, each case in ${(file.procs ?? 1) > 1 ? `${file.procs} fresh processes, run in rounds, their repetitions pooled` : 'a fresh process'}.`,
+      `N = ${file.n.toLocaleString('en-US')} messages per repetition, at least ${file.reps} timed repetitions (more for fast cases, up to ~1 s of timed work; see "runs") after ≥ ${file.warmupMs} ms of warm-up, each case in ${(file.procs ?? 1) > 1 ? `${file.procs} fresh processes, run in rounds, their repetitions pooled${file.results.some((r) => r.procReps !== undefined) ? ' with each process weighing the same' : ''}` : 'a fresh process'}.`,
   );
   const bases = file.results.map((r) => r.baseRssBytes).filter((b) => b > 0);
   if (bases.length > 0) {

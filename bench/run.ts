@@ -28,6 +28,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { allCases, needsCore } from './cases/index.js';
 import type { Case } from './lib/harness.js';
+import { pooledMedian } from './lib/pool.js';
 import type { CaseReport } from './case.js';
 import { loadRingbus } from './lib/ringbus.js';
 import { fmtMB, fmtMetrics, fmtRate, resultsTable, type RunFile } from './lib/format.js';
@@ -164,13 +165,7 @@ function runChild(name: string, o: Options): Promise<CaseReport> {
   });
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-/** One report from a case's processes: their repetitions pooled (a failed process fails the case). */
+/** One report from a case's processes: their repetitions pooled, each process weighing the same ({@link pooledMedian}; a failed process fails the case). */
 function pooled(reports: CaseReport[]): CaseReport {
   const bad = reports.find((r) => !r.ok);
   if (bad !== undefined) return bad;
@@ -180,10 +175,11 @@ function pooled(reports: CaseReport[]): CaseReport {
     ...reports[0],
     procs: reports.length,
     procMedians: reports.map((r) => r.median),
+    procReps: reports.map((r) => r.rates.length),
     warmupTrials: reports.reduce((a, r) => a + r.warmupTrials, 0),
     rates,
     timesMs: reports.flatMap((r) => r.timesMs),
-    median: median(rates),
+    median: pooledMedian(reports.map((r) => r.rates)),
     min: Math.min(...rates),
     max: Math.max(...rates),
     peakRssBytes: Math.max(...reports.map((r) => r.peakRssBytes)),
