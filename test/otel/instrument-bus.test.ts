@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Attributes } from '@opentelemetry/api';
-import { AggregationTemporality, MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, DataPointType, MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, createBus } from '../../src/index.js';
 import type { Bus, BusStats } from '../../src/index.js';
@@ -180,7 +180,8 @@ describe('instrumentBus', () => {
       const d = descriptors.get(m.name);
       expect(d, m.name).toBeDefined();
       expect(d!.descriptor.unit).toBe(m.unit);
-      expect(d!.descriptor.type).toBe(m.kind === 'gauge' ? 'OBSERVABLE_GAUGE' : 'OBSERVABLE_COUNTER');
+      if (m.kind === 'gauge') expect(d!.dataPointType).toBe(DataPointType.GAUGE);
+      else expect(d!.dataPointType === DataPointType.SUM && d!.isMonotonic).toBe(true);
     }
     await bus.close();
   });
