@@ -51,6 +51,7 @@ section.topic h2 { margin: 0 0 8px; font-size: 16px; }
 .figure .label { color: var(--dim); margin-right: 4px; }
 .figure .value { font-variant-numeric: tabular-nums; font-weight: 600; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(340px, 1fr)); gap: 8px; }
+.chart { min-width: 0; }
 .chart h3 { margin: 4px 0; font-size: 12px; font-weight: 500; color: var(--dim); }
 table.groups { border-collapse: collapse; margin-top: 8px; font-variant-numeric: tabular-nums; }
 table.groups th, table.groups td { padding: 2px 10px; text-align: right; border-bottom: 1px solid var(--line); }
@@ -67,6 +68,7 @@ var WINDOW = 300;
 var GROUP_FIGURES = ['members', 'lag', 'pending', 'delivered', 'acked', 'nacked', 'redelivered', 'deadLettered', 'missed'];
 var COLORS = ['#4fa3ff', '#f5a524', '#3ecf8e', '#c084fc', '#ff5c5c', '#22d3ee', '#f472b6', '#a3e635'];
 var topics = new Map();
+var charts = [];
 var samples = 0;
 var root = document.getElementById('topics');
 
@@ -95,16 +97,18 @@ function chart(box, title, series, height) {
   wrap.appendChild(el('h3', null, title));
   box.appendChild(wrap);
   var opts = {
-    width: Math.max(320, Math.floor(box.clientWidth / 2) - 12),
+    width: Math.max(280, wrap.clientWidth),
     height: height || 160,
     legend: { live: false },
     cursor: { show: false },
     scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, Math.max(1, max * 1.1)]; } } },
     axes: [{ stroke: '#8b98a5', grid: { stroke: '#2a3540' } }, { stroke: '#8b98a5', grid: { stroke: '#2a3540' }, size: 60 }],
-    series: [{}].concat(series.map(function (s) { return { label: s.label, stroke: s.color, width: 1.5, fill: s.fill, points: { show: false } }; })),
+    series: [{}].concat(series.map(function (s) { return { label: s.label, stroke: s.color, width: 1.5, fill: s.fill, dash: s.dash, points: { show: false } }; })),
   };
   var data = [[]].concat(series.map(function () { return []; }));
-  return { plot: new uPlot(opts, data, wrap), data: data, wrap: wrap };
+  var c = { plot: new uPlot(opts, data, wrap), data: data, wrap: wrap, height: opts.height };
+  charts.push(c);
+  return c;
 }
 
 function push(c, t, values) {
@@ -142,8 +146,8 @@ function makeTopic(name) {
     dropped: figure(figs, 'dropped', 'dropped'),
     expired: figure(figs, 'expired', 'expired'),
   };
-  var charts = el('div', 'charts');
-  section.appendChild(charts);
+  var chartBox = el('div', 'charts');
+  section.appendChild(chartBox);
   var table = el('table', 'groups');
   var head = el('tr');
   head.appendChild(el('th', null, 'group'));
@@ -151,13 +155,13 @@ function makeTopic(name) {
   table.appendChild(head);
   section.appendChild(table);
   root.appendChild(section);
-  var t = { section: section, values: values, charts: charts, table: table, rows: new Map(), prev: null, groupKey: '', lag: null };
-  t.rates = chart(charts, 'rates (messages/s)', [
+  var t = { section: section, values: values, charts: chartBox, table: table, rows: new Map(), prev: null, groupKey: '', lag: null };
+  t.rates = chart(chartBox, 'rates (messages/s)', [
     { label: 'publish', color: '#4fa3ff' }, { label: 'deliver', color: '#f5a524' }, { label: 'ack', color: '#3ecf8e' }]);
-  t.depth = chart(charts, 'depth vs capacity', [
+  t.depth = chart(chartBox, 'depth vs capacity', [
     { label: 'size', color: '#4fa3ff', fill: 'rgba(79,163,255,0.15)' }, { label: 'capacity', color: '#8b98a5' }]);
-  t.dead = chart(charts, 'dead letters (total)', [
-    { label: 'dead-lettered', color: '#ff5c5c' }, { label: 'dropped', color: '#f5a524' }]);
+  t.dead = chart(chartBox, 'dead letters (total)', [
+    { label: 'dead-lettered', color: '#ff5c5c' }, { label: 'dead letters dropped', color: '#f5a524' }]);
   return t;
 }
 
@@ -178,7 +182,7 @@ function groupRow(t, name) {
 function lagChart(t, names) {
   var key = JSON.stringify(names);
   if (t.groupKey === key) return;
-  if (t.lag) { t.lag.plot.destroy(); t.lag.wrap.remove(); }
+  if (t.lag) { t.lag.plot.destroy(); t.lag.wrap.remove(); charts.splice(charts.indexOf(t.lag), 1); }
   t.groupKey = key;
   var series = [];
   names.forEach(function (n, i) {
@@ -237,9 +241,13 @@ function render(s) {
   }
 }
 
-var status = document.getElementById('status');
+window.addEventListener('resize', function () {
+  charts.forEach(function (c) { c.plot.setSize({ width: Math.max(280, c.wrap.clientWidth), height: c.height }); });
+});
+
+var statusEl = document.getElementById('status');
 var source = new EventSource('events');
-source.onopen = function () { status.textContent = 'live'; status.className = 'status live'; };
-source.onerror = function () { status.textContent = 'reconnecting…'; status.className = 'status'; };
+source.onopen = function () { statusEl.textContent = 'live'; statusEl.className = 'status live'; };
+source.onerror = function () { statusEl.textContent = 'reconnecting…'; statusEl.className = 'status'; };
 source.onmessage = function (e) { render(JSON.parse(e.data)); };
 `;
