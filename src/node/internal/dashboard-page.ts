@@ -86,10 +86,18 @@ function fmt(n) {
   return n.toFixed(1);
 }
 
+// A figure the source does not know arrives as null (NaN in JSON) and stays unknown in sums and rates.
 function sum(groups, key) {
   var s = 0;
-  for (var g in groups) s += groups[g][key];
+  for (var g in groups) {
+    if (groups[g][key] === null) return null;
+    s += groups[g][key];
+  }
   return s;
+}
+
+function rate(now, before, dt) {
+  return now === null || before === null ? null : (now - before) / dt;
 }
 
 function chart(box, title, series, height) {
@@ -210,7 +218,7 @@ function render(s) {
     var rates = [null, null, null];
     if (t.prev && s.timestamp > t.prev.timestamp) {
       var dt = (s.timestamp - t.prev.timestamp) / 1000;
-      rates = [(ts.published - t.prev.published) / dt, (delivered - t.prev.delivered) / dt, (acked - t.prev.acked) / dt];
+      rates = [rate(ts.published, t.prev.published, dt), rate(delivered, t.prev.delivered, dt), rate(acked, t.prev.acked, dt)];
     }
     t.prev = { timestamp: s.timestamp, published: ts.published, delivered: delivered, acked: acked };
     var v = t.values;
