@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +8,17 @@ import { FUZZ_RUNS, SEED } from '../reliability/config.js';
 import { busUnderWorkload } from './workload.js';
 
 type Families = ReturnType<typeof parsePrometheusTextFormat>;
+
+/** Prometheus's own linter (Debian's `prometheus` package); required under CI=true, which .ci/run installs. */
+const PROMTOOL = spawnSync('promtool', ['--version']).status === 0;
+if (!PROMTOOL && process.env.CI !== 'true') {
+  console.warn('test/otel/prometheus.test.ts: promtool lint skipped, promtool is missing (apt-get install prometheus)');
+}
+
+function promtool(text: string): { status: number | null; output: string } {
+  const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+  return { status: r.status, output: `${r.stdout}${r.stderr}` };
+}
 
 function fromSample(v: string): number {
   if (v === '+Inf') return Infinity;
@@ -112,6 +124,19 @@ describe('prometheusText', () => {
     const got = samples(parsePrometheusTextFormat(text));
     expect(got.get('ringbus_topic_waiting_publishers{"topic":"orders"}')).toBe(3);
     expect(got.has('ringbus_topic_waiting_publishers{"topic":"orders.dlq"}')).toBe(false);
+    await bus.close();
+  });
+
+  it.skipIf(!PROMTOOL && process.env.CI !== 'true')('passes promtool check metrics with no lint finding, hostile names included', async () => {
+    expect(PROMTOOL, 'CI=true and promtool is missing: apt-get install prometheus (.ci/run does)').toBe(true);
+    const bus = await busUnderWorkload();
+    const stats = bus.stats();
+    expect(promtool(prometheusText(stats))).toEqual({ status: 0, output: '' });
+    const name = 'a "quoted" \\back\\slash\nnew line ✓ 🚀';
+    const hostile = { ...stats.topics.orders, name, groups: { [name]: stats.topics.orders.groups.billing } };
+    expect(promtool(prometheusText({ timestamp: 0, topics: { [name]: hostile } }))).toEqual({ status: 0, output: '' });
+    // the linter is live: a line feed left unescaped is refused
+    expect(promtool('x{a="\n"} 1\n').status).not.toBe(0);
     await bus.close();
   });
 
