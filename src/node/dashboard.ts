@@ -93,8 +93,15 @@ function start(bus: StatsSource, options: DashboardOptions | undefined): Promise
   let nextId = 0;
   let timer: ReturnType<typeof setInterval> | undefined;
 
+  /** One event: a stats sample, or the reason there is none (a storage scan can fail), so the stream and the server outlive it. */
   function sample(): string {
-    return `id: ${nextId++}\ndata: ${JSON.stringify(bus.stats())}\n\n`;
+    let data: string;
+    try {
+      data = JSON.stringify(bus.stats());
+    } catch (e) {
+      return `event: stats-error\ndata: ${JSON.stringify(v.messageOf(e))}\n\n`;
+    }
+    return `id: ${nextId++}\ndata: ${data}\n\n`;
   }
 
   function broadcast(): void {

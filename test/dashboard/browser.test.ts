@@ -4,10 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createBus } from '../../src/index.js';
 import type { Bus, BusStats } from '../../src/index.js';
-import { serveDashboard } from '../../src/node/index.js';
+import { storageStats } from '../../src/node/dashboard-cli.js';
+import { fileStorage, serveDashboard } from '../../src/node/index.js';
+import { cleanTempDirs, tempDir } from '../node/helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
@@ -75,6 +77,12 @@ async function waitForSamples(page: Page, n: number): Promise<void> {
   await page.waitForFunction((target) => Number(document.body.dataset.samples) >= target, n, { timeout: 15_000 });
 }
 
+afterAll(cleanTempDirs);
+
+async function launch(profile: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS, headless: true, viewport: { width: 1280, height: 1100 } });
+}
+
 describe('dashboard in Chromium', () => {
   if (!available && process.env.CI === 'true') {
     it('has Chromium to run in', () => {
@@ -90,12 +98,7 @@ describe('dashboard in Chromium', () => {
     let context: BrowserContext | undefined;
     let stopped = false;
     try {
-      context = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        args: ARGS,
-        headless: true,
-        viewport: { width: 1280, height: 1100 },
-      });
+      context = await launch(profile);
       const page = await context.newPage();
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
@@ -143,6 +146,38 @@ describe('dashboard in Chromium', () => {
       expect(errors).toEqual([]);
     } finally {
       if (!stopped) await stop();
+      await context?.close();
+      await dashboard.close();
+      await bus.close();
+      await rm(profile, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it.skipIf(!available)('a storage directory (ringbus dashboard <dir>) shows what the files know and – for the rest', async () => {
+    const dir = tempDir();
+    const bus = createBus({ storage: fileStorage(dir) });
+    const jobs = bus.topic<number>('jobs', { groups: ['workers'] });
+    for (let i = 0; i < 20; i++) await jobs.publish(i);
+    const dashboard = await serveDashboard(storageStats(dir), { intervalMs: 100 });
+    const profile = await mkdtemp(join(tmpdir(), 'ringbus-chromium-'));
+    let context: BrowserContext | undefined;
+    try {
+      context = await launch(profile);
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(dashboard.url);
+      await waitForSamples(page, 2);
+      for (let i = 20; i < 30; i++) await jobs.publish(i);
+      await page.waitForFunction(() => document.querySelector('section.topic [data-figure="published"]')?.textContent === '30', undefined, { timeout: 15_000 });
+      const t = (await shown(page)).jobs;
+      expect(t.figures.size).toBe('30');
+      expect(t.figures.capacity).toBe('–');
+      expect(t.figures.deliverRate).toBe('–');
+      expect(t.groups.workers.lag).toBe('30');
+      expect(t.groups.workers.acked).toBe('–');
+      expect(errors).toEqual([]);
+    } finally {
       await context?.close();
       await dashboard.close();
       await bus.close();

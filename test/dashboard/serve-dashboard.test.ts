@@ -91,6 +91,34 @@ describe('serveDashboard', () => {
     await expect(fetch(dashboard.url)).rejects.toThrow();
   });
 
+  it('a stats() that throws becomes a stats-error event; the stream and the server go on', async () => {
+    const bus = createBus();
+    bus.topic('t');
+    let calls = 0;
+    const source = {
+      stats: () => {
+        calls++;
+        if (calls === 2) throw new Error('segment vanished');
+        return bus.stats();
+      },
+    };
+    const dashboard = await serveDashboard(source, { intervalMs: 10 });
+    try {
+      const res = await fetch(new URL('events', dashboard.url));
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let text = '';
+      while ((text.match(/\n\n/g) ?? []).length < 3) text += (await reader.read()).value;
+      await reader.cancel();
+      const blocks = text.split('\n\n');
+      expect(blocks[0]).toMatch(/^retry: \d+\nid: 0\ndata: \{/);
+      expect(blocks[1]).toBe('event: stats-error\ndata: "segment vanished"');
+      expect(blocks[2]).toMatch(/^id: 1\ndata: \{/);
+      expect((await fetch(new URL('metrics', dashboard.url))).status).toBe(200);
+    } finally {
+      await dashboard.close();
+    }
+  });
+
   it('rejects bad options with ConfigError and a taken port with the listen error, never throwing', async () => {
     const bus = createBus();
     await expect(serveDashboard(bus, { port: 70_000 })).rejects.toThrow(ConfigError);

@@ -43,6 +43,7 @@ header h1 { font-size: 18px; margin: 0; }
 header a { color: var(--pub); margin-left: auto; }
 .status, .updated { color: var(--dim); }
 .status.live { color: var(--ack); }
+.status.error { color: var(--dl); }
 main { padding: 16px 20px; display: grid; gap: 16px; }
 .empty { color: var(--dim); }
 section.topic { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 12px 16px; }
@@ -258,4 +259,8 @@ var source = new EventSource('events');
 source.onopen = function () { statusEl.textContent = 'live'; statusEl.className = 'status live'; };
 source.onerror = function () { statusEl.textContent = 'reconnecting…'; statusEl.className = 'status'; };
 source.onmessage = function (e) { render(JSON.parse(e.data)); };
+source.addEventListener('stats-error', function (e) {
+  statusEl.textContent = 'stats failed: ' + JSON.parse(e.data);
+  statusEl.className = 'status error';
+});
 `;
