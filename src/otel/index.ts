@@ -19,7 +19,8 @@
  */
 import type { Attributes, BatchObservableCallback, Meter, Observable, ObservableCounter, ObservableGauge } from '@opentelemetry/api';
 import * as v from '../internal/validate.js';
-import type { Bus, GroupStats, TopicStats } from '../types.js';
+import { GROUP_FIGURES, TOPIC_FIGURES, type Figure } from '../internal/stat-figures.js';
+import type { Bus } from '../types.js';
 
 /** Options of {@link instrumentBus}. */
 export interface InstrumentBusOptions {
@@ -35,53 +36,11 @@ export interface BusInstrumentation {
   stop(): void;
 }
 
-interface Figure<S> {
-  readonly name: string;
-  readonly kind: 'gauge' | 'counter';
-  readonly unit: string;
-  readonly description: string;
-  /** The figure, or `undefined` where this source does not report it. */
-  readonly value: (s: S) => number | undefined;
-}
-
-function waitingPublishers(t: TopicStats): number | undefined {
-  const w = (t as { readonly waitingPublishers?: unknown }).waitingPublishers;
-  return typeof w === 'number' ? w : undefined;
-}
-
-const TOPIC_FIGURES: readonly Figure<TopicStats>[] = [
-  { name: 'ringbus.topic.size', kind: 'gauge', unit: '{message}', description: 'Messages retained now.', value: (t) => t.size },
-  { name: 'ringbus.topic.capacity', kind: 'gauge', unit: '{message}', description: 'Messages the topic can retain.', value: (t) => t.capacity },
-  { name: 'ringbus.topic.bytes', kind: 'gauge', unit: 'By', description: 'Encoded bytes retained now (0 without a codec).', value: (t) => t.bytes },
-  { name: 'ringbus.topic.subscribers', kind: 'gauge', unit: '{consumer}', description: 'Live consumers of every group.', value: (t) => t.subscribers },
-  { name: 'ringbus.topic.waiting_publishers', kind: 'gauge', unit: '{publisher}', description: 'Publishers waiting for room (overflow block).', value: waitingPublishers },
-  { name: 'ringbus.topic.published', kind: 'counter', unit: '{message}', description: 'Messages published to the topic.', value: (t) => t.published },
-  { name: 'ringbus.topic.published_bytes', kind: 'counter', unit: 'By', description: 'Encoded bytes published (0 without a codec).', value: (t) => t.bytesPublished },
-  { name: 'ringbus.topic.rejected', kind: 'counter', unit: '{message}', description: 'Publishes refused (overflow reject, or grow at maxCapacity).', value: (t) => t.rejected },
-  { name: 'ringbus.topic.dropped', kind: 'counter', unit: '{message}', description: 'Messages evicted by drop-oldest while a group still needed them.', value: (t) => t.dropped },
-  { name: 'ringbus.topic.expired', kind: 'counter', unit: '{message}', description: 'Messages that expired (TTL).', value: (t) => t.expired },
-  { name: 'ringbus.topic.dead_letter_dropped', kind: 'counter', unit: '{message}', description: 'Dead letters with no dead-letter topic, or that it refused.', value: (t) => t.deadLetterDropped },
-];
-
-const GROUP_FIGURES: readonly Figure<GroupStats>[] = [
-  { name: 'ringbus.group.lag', kind: 'gauge', unit: '{message}', description: 'Messages published and not yet settled by the group (tail - committed).', value: (g) => g.lag },
-  { name: 'ringbus.group.pending', kind: 'gauge', unit: '{message}', description: 'Messages delivered to the group and not yet settled.', value: (g) => g.pending },
-  { name: 'ringbus.group.members', kind: 'gauge', unit: '{consumer}', description: 'Connected members of the group.', value: (g) => g.members },
-  { name: 'ringbus.group.delivered', kind: 'counter', unit: '{message}', description: 'Deliveries handed out, redeliveries included.', value: (g) => g.delivered },
-  { name: 'ringbus.group.acked', kind: 'counter', unit: '{message}', description: 'Deliveries acked.', value: (g) => g.acked },
-  { name: 'ringbus.group.nacked', kind: 'counter', unit: '{message}', description: 'Deliveries nacked.', value: (g) => g.nacked },
-  { name: 'ringbus.group.redelivered', kind: 'counter', unit: '{message}', description: 'Deliveries after the first of a message.', value: (g) => g.redelivered },
-  { name: 'ringbus.group.dead_lettered', kind: 'counter', unit: '{message}', description: 'Messages dead-lettered by the group.', value: (g) => g.deadLettered },
-  { name: 'ringbus.group.missed', kind: 'counter', unit: '{message}', description: 'Messages the group never got (evicted by drop-oldest, or skipped by seek).', value: (g) => g.missed },
-  { name: 'ringbus.group.filtered', kind: 'counter', unit: '{message}', description: "Messages settled because a consumer's filter rejected them.", value: (g) => g.filtered },
-  { name: 'ringbus.group.expired', kind: 'counter', unit: '{message}', description: 'Messages that expired before the group settled them.', value: (g) => g.expired },
-];
-
 /** The instruments {@link instrumentBus} registers: name, kind, unit and description (for docs and dashboards). */
 export const OTEL_METRICS: readonly { readonly name: string; readonly kind: 'gauge' | 'counter'; readonly unit: string; readonly description: string }[] = [
-  ...TOPIC_FIGURES,
-  ...GROUP_FIGURES,
-].map(({ name, kind, unit, description }) => ({ name, kind, unit, description }));
+  ...TOPIC_FIGURES.map((f) => instrument('topic', f)),
+  ...GROUP_FIGURES.map((f) => instrument('group', f)),
+];
 
 /** `messaging.system` of every observation. */
 export const MESSAGING_SYSTEM = 'ringbus';
@@ -98,9 +57,13 @@ function isMeter(u: unknown): u is Meter {
   );
 }
 
-function create<S>(meter: Meter, f: Figure<S>): ObservableGauge | ObservableCounter {
-  const opts = { unit: f.unit, description: f.description };
-  return f.kind === 'gauge' ? meter.createObservableGauge(f.name, opts) : meter.createObservableCounter(f.name, opts);
+function instrument<S>(scope: 'topic' | 'group', f: Figure<S>): { name: string; kind: 'gauge' | 'counter'; unit: string; description: string } {
+  return { name: `ringbus.${scope}.${f.key}`, kind: f.kind, unit: f.unit, description: f.help };
+}
+
+function create<S>(meter: Meter, scope: 'topic' | 'group', f: Figure<S>): ObservableGauge | ObservableCounter {
+  const { name, unit, description } = instrument(scope, f);
+  return f.kind === 'gauge' ? meter.createObservableGauge(name, { unit, description }) : meter.createObservableCounter(name, { unit, description });
 }
 
 /**
@@ -135,8 +98,8 @@ export function instrumentBus(bus: Bus, options: InstrumentBusOptions): BusInstr
   if (typeof attributes !== 'object' || attributes === null || Array.isArray(attributes)) v.fail('attributes', 'an object of attributes', attributes);
   if (typeof (bus as Partial<Bus> | null)?.stats !== 'function') v.fail('bus', 'a Bus (createBus())', bus);
   const extra: Attributes = { ...attributes };
-  const topicInstruments = TOPIC_FIGURES.map((f) => create(meter, f));
-  const groupInstruments = GROUP_FIGURES.map((f) => create(meter, f));
+  const topicInstruments = TOPIC_FIGURES.map((f) => create(meter, 'topic', f));
+  const groupInstruments = GROUP_FIGURES.map((f) => create(meter, 'group', f));
   const observables: Observable[] = [...topicInstruments, ...groupInstruments];
   const callback: BatchObservableCallback = (result) => {
     for (const t of Object.values(bus.stats().topics)) {

@@ -53,7 +53,7 @@ function expected(stats: BusStats): Map<string, number> {
     const topic: Record<string, number> = {
       size: t.size, capacity: t.capacity, bytes: t.bytes, subscribers: t.subscribers, published: t.published,
       published_bytes: t.bytesPublished, rejected: t.rejected, dropped: t.dropped, expired: t.expired,
-      dead_letter_dropped: t.deadLetterDropped,
+      dead_letter_dropped: t.deadLetterDropped, head_offset: t.head, tail_offset: t.tail,
     };
     for (const [n, value] of Object.entries(topic)) out.set(key(`ringbus.topic.${n}`, ta), value);
     for (const [group, g] of Object.entries(t.groups)) {
@@ -61,6 +61,7 @@ function expected(stats: BusStats): Map<string, number> {
       const fig: Record<string, number> = {
         lag: g.lag, pending: g.pending, members: g.members, delivered: g.delivered, acked: g.acked, nacked: g.nacked,
         redelivered: g.redelivered, dead_lettered: g.deadLettered, missed: g.missed, filtered: g.filtered, expired: g.expired,
+        committed_offset: g.committed, next_offset: g.next,
       };
       for (const [n, value] of Object.entries(fig)) out.set(key(`ringbus.group.${n}`, ga), value);
     }
