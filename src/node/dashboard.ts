@@ -107,7 +107,9 @@ function start(bus: StatsSource, options: DashboardOptions | undefined): Promise
   function broadcast(): void {
     if (streams.size === 0) return;
     const event = sample();
-    for (const res of streams) res.write(event);
+    // Samples are snapshots: a reader that has not taken the last one skips this one, so a
+    // stalled client never makes the server queue samples for it.
+    for (const res of streams) if (!res.writableNeedDrain) res.write(event);
   }
 
   function send(res: ServerResponse, status: number, type: string, body: string | Buffer): void {
