@@ -202,7 +202,23 @@ export interface TopicStats {
   readonly rejected: number;
   /** Messages evicted by `drop-oldest` while a group still needed them. */
   readonly dropped: number;
+  /**
+   * Messages removed by TTL, all of them: those some group had not settled yet (each such group
+   * counts it in its own `expired`) and those only kept for replay ({@link TopicStats.agedOut}).
+   */
   readonly expired: number;
+  /**
+   * The part of `expired` that no group needed any more: every group's committed offset was past
+   * it (or the topic had no group), so it was only kept for replay. `expired - agedOut` expired
+   * while some group still had it to settle.
+   */
+  readonly agedOut: number;
+  /**
+   * `publish`/`publishBatch` calls waiting for room (`overflow: 'block'`). Room is made only as
+   * every group settles; a named group with no member yet (e.g. from `groups`) settles nothing,
+   * so publishers past `capacity` wait here until one joins.
+   */
+  readonly waitingPublishers: number;
   /** Dead letters with no dead-letter topic, or that the dead-letter topic refused. */
   readonly deadLetterDropped: number;
   /** Live consumers of every group. */
@@ -249,7 +265,7 @@ export interface Consumer<T> extends AsyncIterable<Delivery<T>>, Disposable {
   /**
    * Up to `max` deliveries: what is ready at the call is claimed at once; with nothing ready it
    * waits for the first, then takes what is ready then. Empty once closed and drained. A bad `max`
-   * throws ConfigError at the call.
+   * rejects with ConfigError (like every method that returns a promise, it never throws).
    */
   recvBatch(max: number, options?: { signal?: AbortSignal }): Promise<Delivery<T>[]>;
   /** Settles every offset below `offset` for the group. */
@@ -325,16 +341,32 @@ export interface BusOptions {
  * ```
  */
 export interface Bus {
-  /** Gets or creates a topic. Asking again with different options throws `ConfigError`. */
+  /** True once {@link Bus.close} was called. */
+  readonly closed: boolean;
+  /**
+   * Gets or creates a topic. Asking again with different options throws `ConfigError` showing
+   * both values; asking without options returns the topic as it is. After `close()`, creating a
+   * topic throws `ClosedError` (an existing one is still returned, closed).
+   */
   topic<T>(name: string, options?: TopicOptions<T>): Topic<T>;
   /** True when a topic of that name exists. */
   has(name: string): boolean;
-  /** Closes and removes a topic. Returns false if there was none. */
+  /** Closes and removes a topic. Resolves false if there was none; a bad `name` rejects with `ConfigError`. */
   deleteTopic(name: string): Promise<boolean>;
   /** A snapshot of every topic's figures. */
   stats(): BusStats;
-  /** Stats every `ms` on the bus's scheduler. */
+  /** Stats every `ms` on the bus's scheduler; completes when the bus closes (at once if it is closed). */
   stats$(ms: number): Observable<BusStats>;
-  /** Closes every topic. */
+  /**
+   * Closes every topic (publishing fails with `ClosedError`; consumers drain what is retained,
+   * then complete), completes every `stats$`, and refuses new topics with `ClosedError`. Resolves
+   * once every topic's storage is flushed and released; calling it again returns the same promise.
+   *
+   * @example
+   * ```ts
+   * await bus.close();
+   * bus.topic('new'); // throws ClosedError
+   * ```
+   */
   close(): Promise<void>;
 }

@@ -7,7 +7,7 @@ import type { ConsumerPort, ReadyListener } from './port.js';
 import { ConsumerIterator } from './consumer-iterator.js';
 import { scheduleUnref } from './timer.js';
 import { WaitList } from './wait-list.js';
-import { duration, integer, signal as checkSignal } from './validate.js';
+import { duration, integer, options as checkOptions, signal as checkSignal } from './validate.js';
 
 /** Settings of one member, already validated. */
 export interface MemberSettings<T> {
@@ -267,19 +267,34 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
   }
 
   private recvSlow(options: { signal?: AbortSignal } | undefined): Promise<Delivery<T> | undefined> {
-    const signal = options === undefined ? undefined : checkSignal('signal', options.signal);
+    let signal: AbortSignal | undefined;
+    try {
+      signal = waitSignal(options);
+    } catch (e) {
+      return Promise.reject(e); // a promise-returning method never throws
+    }
     return this.wait(signal, Infinity);
   }
 
   recvTimeout(ms: number, options?: { signal?: AbortSignal }): Promise<Delivery<T> | undefined> {
-    duration('ms', ms, 0, true);
-    const signal = options === undefined ? undefined : checkSignal('signal', options.signal);
+    let signal: AbortSignal | undefined;
+    try {
+      duration('ms', ms, 0, true);
+      signal = waitSignal(options);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return this.wait(signal, ms);
   }
 
   recvBatch(max: number, options?: { signal?: AbortSignal }): Promise<Delivery<T>[]> {
-    integer('max', max, 1, 2 ** 20);
-    const signal = options === undefined ? undefined : checkSignal('signal', options.signal);
+    let signal: AbortSignal | undefined;
+    try {
+      integer('max', max, 1, 2 ** 20);
+      signal = waitSignal(options);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     if (this.waiters.length === 0 && !this.aborted && signal?.aborted !== true) {
       // a batch that is ready now is handed over without waiting on a promise of its first delivery
       let first: DeliveryImpl<T> | undefined;
@@ -505,6 +520,14 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
     c.closed = true;
     return [c, new ConsumerIterator(c)];
   }
+}
+
+const WAIT_KEYS = ['signal'] as const;
+
+/** The `signal` of `recv`/`recvTimeout`/`recvBatch` options (ConfigError for anything else). */
+function waitSignal(options: { signal?: AbortSignal } | undefined): AbortSignal | undefined {
+  if (options === undefined) return undefined;
+  return checkSignal('signal', checkOptions<{ signal?: AbortSignal }>('recv options', options, WAIT_KEYS).signal);
 }
 
 /** Validates the member options shared by every face. */

@@ -232,6 +232,8 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
       rejected: this.rejected,
       dropped: this.dropped,
       expired: this.expired,
+      agedOut: this.agedOut,
+      waitingPublishers: this.queue.length,
       deadLetterDropped: this.deadLetterDropped,
       subscribers,
       bytes: this.codec === undefined ? 0 : this.codec.retainedBytes(ring),

@@ -7,12 +7,41 @@ export function describe(value: unknown): string {
   else if (typeof value === 'bigint') shown = `${value}n`;
   else if (typeof value === 'function') shown = `[function ${value.name || 'anonymous'}]`;
   else if (typeof value === 'symbol') shown = value.toString();
-  else if (Array.isArray(value)) shown = '[array]';
   else if (value === null) shown = 'null';
-  else if (typeof value === 'object') shown = '[object]';
+  else if (typeof value === 'object') shown = brief(value, 2);
   else shown = String(value);
   const type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
   return `\`${shown}\` (${type})`;
+}
+
+const SHOWN_MAX = 60;
+
+/**
+ * An array or object as a reader would write it, JSON-like and cut at {@link SHOWN_MAX}
+ * characters: `["billing","audit"]`, `{"capacity":8}`; an instance of a class by its name
+ * (`[AsyncScheduler]`), nested beyond `depth` as `[…]`/`{…}`.
+ */
+function brief(value: object, depth: number): string {
+  const text = render(value, depth);
+  return text.length > SHOWN_MAX ? `${text.slice(0, SHOWN_MAX - 1)}…` : text;
+}
+
+function render(value: unknown, depth: number): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'function') return `[function ${value.name || 'anonymous'}]`;
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value !== 'object' || value === null) return String(value);
+  if (Array.isArray(value)) {
+    if (depth === 0) return value.length === 0 ? '[]' : '[…]';
+    const items = value.slice(0, 10).map((x) => render(x, depth - 1));
+    if (value.length > 10) items.push(`… ${value.length - 10} more`);
+    return `[${items.join(',')}]`;
+  }
+  const proto = Object.getPrototypeOf(value) as object | null;
+  if (proto !== null && proto !== Object.prototype) return `[${(value as { constructor?: { name?: string } }).constructor?.name || 'object'}]`;
+  const keys = Object.keys(value);
+  if (depth === 0) return keys.length === 0 ? '{}' : '{…}';
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${render((value as Record<string, unknown>)[k], depth - 1)}`).join(',')}}`;
 }
 
 /** Throws `ConfigError`: `` `option` must be <range>, got <value> ``. */
