@@ -68,7 +68,13 @@ export class ClosedError extends RingbusError {
   }
 }
 
-/** A wait ran out of time. */
+/**
+ * A call to a remote peer ran out of time: kept for engines that wait on one (a bus served over a
+ * port, NATS, Redis). The in-memory engine never throws it: running out of time while waiting
+ * for a message is an answer, not an error — `recvTimeout(ms)` resolves `undefined` — and a
+ * `signal: AbortSignal.timeout(ms)` rejects with that signal's reason (a `DOMException` named
+ * `TimeoutError`), as web APIs do.
+ */
 export class TimeoutError extends RingbusError {
   constructor(message: string) {
     super('ERR_TIMEOUT', message);

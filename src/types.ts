@@ -243,6 +243,13 @@ export interface BusStats {
  * One member of a group, pulling deliveries. Also `AsyncIterable<Delivery<T>>`; breaking out of
  * a `for await` closes it and returns what it holds unsettled.
  *
+ * A closed consumer (by `close()`, its `signal`, `deleteGroup`, `bus.deleteTopic`, or its topic
+ * closing and draining) is finished, not broken — one rule, as a drained stream: reads answer
+ * "nothing more" (`recv`/`recvTimeout` resolve `undefined`, `recvBatch` resolves `[]`, `tryRecv`
+ * returns `undefined`, iteration ends) and `commit`/`seek` do nothing and return `false`, as
+ * settling a stale delivery does. Only bad arguments are errors (`ConfigError`), and a consumer
+ * closed by its `signal` rejects waits with the signal's reason.
+ *
  * @example
  * ```ts
  * const c = topic.consumer({ group: 'billing' });
@@ -252,7 +259,7 @@ export interface BusStats {
 export interface Consumer<T> extends AsyncIterable<Delivery<T>>, Disposable {
   /** The group's name. */
   readonly group: string;
-  /** True once closed (by `close()`, abort, or the topic closing and draining). */
+  /** True once closed (by `close()`, abort, deleting its group or topic). Reads then answer as drained. */
   readonly closed: boolean;
   /** Unsettled deliveries this consumer holds. */
   readonly held: number;
@@ -260,7 +267,17 @@ export interface Consumer<T> extends AsyncIterable<Delivery<T>>, Disposable {
   recv(options?: { signal?: AbortSignal }): Promise<Delivery<T> | undefined>;
   /** Never waits: the next delivery, or `undefined` when nothing is ready. */
   tryRecv(): Delivery<T> | undefined;
-  /** Like `recv`, but resolves `undefined` when nothing arrives within `ms`. */
+  /**
+   * Like `recv`, but resolves `undefined` when nothing arrives within `ms` (a timeout is an
+   * answer, not an error: no `TimeoutError`); `0` never waits. `undefined` also once closed and
+   * drained. `ms` is a number ≥ 0 or `Infinity`; a bad one rejects with `ConfigError`.
+   *
+   * @example
+   * ```ts
+   * const d = await c.recvTimeout(500);
+   * if (d === undefined) console.log('nothing within 500 ms (or the topic closed and drained)');
+   * ```
+   */
   recvTimeout(ms: number, options?: { signal?: AbortSignal }): Promise<Delivery<T> | undefined>;
   /**
    * Up to `max` deliveries: what is ready at the call is claimed at once; with nothing ready it
@@ -268,10 +285,10 @@ export interface Consumer<T> extends AsyncIterable<Delivery<T>>, Disposable {
    * rejects with ConfigError (like every method that returns a promise, it never throws).
    */
   recvBatch(max: number, options?: { signal?: AbortSignal }): Promise<Delivery<T>[]>;
-  /** Settles every offset below `offset` for the group. */
-  commit(offset: number): void;
-  /** Moves the group's next delivery to `offset` (clamped to what is retained). */
-  seek(offset: number): void;
+  /** Settles every offset below `offset` for the group. Returns false (and does nothing) once this consumer is closed. */
+  commit(offset: number): boolean;
+  /** Moves the group's next delivery to `offset` (clamped to what is retained). Returns false (and does nothing) once this consumer is closed. */
+  seek(offset: number): boolean;
   /** Leaves the group, returning every unsettled delivery to it. Idempotent. */
   close(): void;
 }

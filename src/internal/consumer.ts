@@ -1,5 +1,4 @@
 import type { SchedulerLike } from 'rxjs';
-import { ClosedError } from '../errors.js';
 import type { Consumer, ConsumerOptions, Delivery, Message } from '../types.js';
 import type { DeliveryImpl } from './delivery.js';
 import type { Group } from './group.js';
@@ -454,16 +453,19 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
     if (!this.closed && this.held === this.prefetch - 1) this.onAvailable();
   }
 
-  commit(offset: number): void {
+  /** On a closed consumer: false, nothing done (see `Consumer.closed`: a closed consumer is finished, not broken). */
+  commit(offset: number): boolean {
     integer('offset', offset, 0, Number.MAX_SAFE_INTEGER);
-    if (this.closed) throw new ClosedError(`consumer of group \`${this.group}\` is closed`);
+    if (this.closed) return false;
     this.g.commit(offset);
+    return true;
   }
 
-  seek(offset: number): void {
+  seek(offset: number): boolean {
     integer('offset', offset, 0, Number.MAX_SAFE_INTEGER);
-    if (this.closed) throw new ClosedError(`consumer of group \`${this.group}\` is closed`);
+    if (this.closed) return false;
     this.g.seek(offset);
+    return true;
   }
 
   close(): void {
