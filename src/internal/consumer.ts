@@ -469,13 +469,22 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
   }
 
   close(): void {
+    this.leave(false, undefined);
+  }
+
+  /** See {@link ConsumerPort.unsubscribe}. */
+  unsubscribe(unseen: Delivery<T> | undefined): void {
+    this.leave(true, unseen);
+  }
+
+  private leave(keep: boolean, unseen: Delivery<T> | undefined): void {
     if (this.closed) return;
     this.closed = true;
     this.quick = false;
     this.sink = null;
     this.dsink = null;
     if (this.onAbort !== undefined) this.signal?.removeEventListener('abort', this.onAbort);
-    this.g.leave(this);
+    this.g.leave(this, keep, unseen === undefined ? -1 : unseen.offset);
     this.flushWaiters();
     this.listener?.ready();
   }

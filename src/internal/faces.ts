@@ -77,7 +77,14 @@ class MessagesPump<T> extends Pump<T, Delivery<T>> {
 
   override start(): () => void {
     this.port.attachDeliveries?.(this);
-    return super.start();
+    super.start();
+    return () => {
+      this.port.onReady = null;
+      // what the subscriber was handed stays settleable (until its ack timeout); a parked redelivery it never saw returns
+      const unseen = this.parked;
+      this.parked = undefined;
+      this.port.unsubscribe(unseen);
+    };
   }
 
   /**

@@ -244,6 +244,29 @@ export abstract class GroupSettle<T> extends GroupWindow<T> {
     consumer.held = 0;
   }
 
+  /**
+   * A push face's member leaves, but what it handed downstream stays held: each such delivery
+   * keeps its slot with no owner, settleable until its ack timeout returns it (or a seek, commit
+   * or clamp passes it). `unseen` (an offset, or -1) was taken but never handed downstream: it
+   * returns at once.
+   */
+  disown(consumer: ConsumerImpl<T>, unseen: number): void {
+    this.solidify();
+    for (let off = this.floor; off < this.next && consumer.held > 0; off++) {
+      const i = off & this.mask;
+      if (this.tag[i] === off && this.state[i] === INFLIGHT && this.owner[i] === consumer) {
+        if (off === unseen) {
+          this.release(i);
+          this.giveBack(off, 0);
+        } else {
+          this.owner[i] = null;
+          consumer.held--;
+        }
+      }
+    }
+    consumer.held = 0;
+  }
+
   /** Stops timers (topic deleted or group removed). */
   dispose(): void {
     this.sweeper?.unsubscribe();
