@@ -84,7 +84,12 @@ export interface TopicOptions<T = any> {
   readonly shrinkThreshold?: number;
   /** Messages expire this long after publish. Positive number or `Infinity`. Default `Infinity`. */
   readonly ttlMs?: number;
-  /** Durable groups created with the topic, starting at the earliest offset. Default `[]`. */
+  /**
+   * Durable groups created with the topic, starting at the earliest offset. Default `[]`. Each
+   * gates retention at once, member or not: with nobody consuming a named group, publishes past
+   * `capacity` wait (under `block`) until one of its members settles — see
+   * `stats().waitingPublishers`. Name only the groups that will consume.
+   */
   readonly groups?: readonly string[];
   /** A delivery not settled within this time is redelivered. Positive number or `Infinity`. Default `30000`. */
   readonly ackTimeoutMs?: number;
@@ -313,16 +318,28 @@ export interface Topic<T> {
   /**
    * Appends a message; waits for room under `overflow: 'block'` (a waiting publish resumes once
    * the ring has drained to half its capacity, or at once when a consumer waits for messages).
-   * Resolves to its offset.
+   * Resolves to its offset. Never throws: bad options reject with `ConfigError`, a closed topic
+   * with `ClosedError`, a value the codec cannot encode with `CodecError`.
    */
   publish(value: T, options?: PublishOptions<T>): Promise<number>;
   /** Appends a message if there is room now; never waits. */
   tryPublish(value: T, options?: PublishOptions<T>): boolean;
-  /** Appends several messages in order; resolves to their offsets. */
+  /** Appends several messages in order; resolves to their offsets. Never throws (see `publish`). */
   publishBatch(values: Iterable<T>, options?: PublishOptions<T>): Promise<number[]>;
   /** A new member of a group (or a private subscription). */
   consumer(options?: ConsumerOptions<T>): Consumer<T>;
-  /** Deliveries as an Observable: subscribe joins, unsubscribe leaves; `prefetch` is the backpressure. */
+  /**
+   * Deliveries as an Observable: subscribe joins, unsubscribe leaves; `prefetch` is the
+   * backpressure. What the subscriber was handed stays settleable after it unsubscribes, until
+   * its ack timeout returns it, so the RxJS one-shots work: `firstValueFrom`, `take(n)`, `first()`.
+   * Nothing not yet emitted is held.
+   *
+   * @example
+   * ```ts
+   * const d = await firstValueFrom(orders.messages({ group: 'billing' }));
+   * d.ack(); // true: never redelivered (unsettled, it would come back after ackTimeoutMs)
+   * ```
+   */
   messages(options?: ConsumerOptions<T>): Observable<Delivery<T>>;
   /** Values as an Observable, each settled once the synchronous downstream returns. */
   values(options?: ConsumerOptions<T>): Observable<T>;
@@ -332,7 +349,7 @@ export interface Topic<T> {
   writable(options?: WritableOptions): WritableStream<T>;
   /** Deliveries as an ix `AsyncIterableX`. */
   consume(options?: ConsumerOptions<T>): AsyncIterableX<Delivery<T>>;
-  /** A snapshot of the topic's figures. */
+  /** A snapshot of the topic's figures (`waitingPublishers` shows a `publish` blocked for room). */
   stats(): TopicStats;
   /** Removes a durable group (its members are closed). Returns false if there was none. */
   deleteGroup(name: string): boolean;
