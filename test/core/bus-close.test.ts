@@ -1,6 +1,6 @@
 import { asyncScheduler } from 'rxjs';
-import { describe, expect, it } from 'vitest';
-import { ClosedError, ConfigError, createBus } from '../../src/index.js';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { type Bus, ClosedError, ConfigError, type Consumer, createBus, type TopicStats } from '../../src/index.js';
 import { isPending, settle, virtualTime } from '../helpers.js';
 
 describe('bus.close()', () => {
@@ -150,5 +150,15 @@ describe('topic expired vs agedOut', () => {
     t.tryPublish(1);
     vt.advance(200);
     expect(t.stats()).toMatchObject({ expired: 1, agedOut: 1 });
+  });
+});
+
+describe('types of what this changed', () => {
+  it('TopicStats has agedOut and waitingPublishers; Bus has closed; commit and seek return boolean', () => {
+    expectTypeOf<TopicStats['agedOut']>().toEqualTypeOf<number>();
+    expectTypeOf<TopicStats['waitingPublishers']>().toEqualTypeOf<number>();
+    expectTypeOf<Bus['closed']>().toEqualTypeOf<boolean>();
+    expectTypeOf<Consumer<number>['commit']>().returns.toEqualTypeOf<boolean>();
+    expectTypeOf<Consumer<number>['seek']>().returns.toEqualTypeOf<boolean>();
   });
 });
