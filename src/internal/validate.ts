@@ -22,7 +22,12 @@ const SHOWN_MAX = 60;
  * (`[AsyncScheduler]`), nested beyond `depth` as `[…]`/`{…}`.
  */
 function brief(value: object, depth: number): string {
-  const text = render(value, depth);
+  let text: string;
+  try {
+    text = render(value, depth);
+  } catch {
+    text = '[object]'; // a getter or a proxy that throws: the message must still be made
+  }
   return text.length > SHOWN_MAX ? `${text.slice(0, SHOWN_MAX - 1)}…` : text;
 }
 

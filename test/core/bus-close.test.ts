@@ -162,3 +162,10 @@ describe('types of what this changed', () => {
     expectTypeOf<Consumer<number>['seek']>().returns.toEqualTypeOf<boolean>();
   });
 });
+
+describe('values in error messages', () => {
+  it('a value whose getters throw is still described', () => {
+    const hostile = new Proxy({}, { ownKeys: () => { throw new Error('no'); } });
+    expect(() => createBus().topic('x', { capacity: hostile as never })).toThrow('got `[object]` (object)');
+  });
+});
