@@ -4,10 +4,20 @@
  *
  * @module
  */
-import type { AsyncIterableX } from 'ix/asynciterable';
+// The class alone: ix's index also declares DOM-stream methods whose types need the DOM lib.
+import type { AsyncIterableX } from 'ix/asynciterable/asynciterablex';
 import type { Codec, Compression } from './codec/types.js';
 import type { Storage } from './storage.js';
 import type { Observable, SchedulerLike } from 'rxjs';
+
+declare global {
+  /**
+   * The options of `ReadableStream.pipeTo`, which the DOM lib declares. ix's types name it; this
+   * empty declaration lets a program compiled without the DOM lib (`lib: ["ES2022"]`,
+   * `types: ["node"]`) check them, and merges with the DOM lib's where that is loaded.
+   */
+  interface StreamPipeOptions {}
+}
 
 /** String headers carried by a message. */
 export type Headers = Readonly<Record<string, string>>;
