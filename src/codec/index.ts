@@ -13,7 +13,7 @@
  * @module
  */
 
-export type { Codec, Compression } from './types.js';
+export type { BuiltinCodec, Codec, CodecFor, Compression, RoundTrips } from './types.js';
 export { json, jsonCodec, type JsonCodecOptions } from './json.js';
 export { msgpack, msgpackCodec, type MsgpackCodecOptions, type MsgpackExtensionCodec } from './msgpack.js';
 export { bytes } from './bytes.js';

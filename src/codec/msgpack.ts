@@ -1,7 +1,7 @@
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import { checkBoolean, checkInteger, checkOptions, toCodecError } from './internal/validate.js';
 import { ENCODE_SHARED } from './internal/shared.js';
-import type { Codec } from './types.js';
+import type { BuiltinCodec, Codec } from './types.js';
 
 /** The frame id of MessagePack codecs. */
 export const MSGPACK_CODEC_ID = 2;
@@ -145,6 +145,8 @@ export function msgpackCodec<T = any>(options?: MsgpackCodecOptions): Codec<T> {
 /**
  * The default MessagePack codec (id 2, `application/msgpack`); `Date` ⇄ timestamp
  * extension, no `bigint` (use `msgpackCodec({ useBigInt64: true })`).
+ * Typed as a {@link BuiltinCodec}: a topic whose values it does not give back (a `Map`, a `Set`, a
+ * `bigint`…) refuses it at compile time.
  *
  * @example
  * ```ts
@@ -152,4 +154,4 @@ export function msgpackCodec<T = any>(options?: MsgpackCodecOptions): Codec<T> {
  * msgpack.decode(bytes); // { at: Date(0), blob: Uint8Array [1, 2] }
  * ```
  */
-export const msgpack: Codec<any> = msgpackCodec();
+export const msgpack: BuiltinCodec<'msgpack'> = msgpackCodec();
