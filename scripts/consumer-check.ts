@@ -52,7 +52,7 @@ function run(cmd: string, args: string[], cwd: string): string {
   }
 }
 
-/** Every import specifier `exports` offers, e.g. `ringbus`, `ringbus/codec` (not `ringbus/package.json`). */
+/** Every module `exports` offers, e.g. `ringbus`, `ringbus/codec` (`ringbus/package.json` is imported on its own). */
 const subpaths = Object.keys(pkg.exports)
   .filter((key) => !key.endsWith('.json'))
   .map((key) => (key === '.' ? pkg.name : `${pkg.name}/${key.slice(2)}`));
@@ -102,6 +102,8 @@ async function main(format: string): Promise<void> {
     }
   }
 
+  if (manifest.name !== 'ringbus') throw new Error('ringbus/package.json names ' + manifest.name);
+
   const bus = createBus();
   const codec: Codec<Order> = msgpack;
   const orders: Topic<Order> = bus.topic<Order>('orders', { codec, compression: gzip, groups: ['billing'] });
@@ -148,7 +150,11 @@ async function main(format: string): Promise<void> {
 `;
 
 function source(format: 'esm' | 'cjs'): string {
-  const imports = subpaths.map((s, i) => `import * as entry${i} from '${s}';`).join('\n');
+  const manifest =
+    format === 'esm'
+      ? `import manifest from '${pkg.name}/package.json' with { type: 'json' };`
+      : `import manifest = require('${pkg.name}/package.json');`;
+  const imports = [manifest, ...subpaths.map((s, i) => `import * as entry${i} from '${s}';`)].join('\n');
   const namespaces = `{ ${subpaths.map((s, i) => `'${s}': entry${i}`).join(', ')} }`;
   const body = program.replace('{{IMPORTS}}', imports).replace('{{NAMESPACES}}', namespaces);
   const start =
@@ -173,6 +179,7 @@ function tsconfig(lib: string[], emit: boolean): string {
         exactOptionalPropertyTypes: true,
         noUncheckedIndexedAccess: true,
         noImplicitOverride: true,
+        resolveJsonModule: true,
         verbatimModuleSyntax: false,
         ...(emit ? { outDir: 'out' } : { noEmit: true }),
       },
