@@ -235,9 +235,18 @@ function main(): void {
     writeFileSync(join(app, 'tsconfig.json'), tsconfig(['ES2022'], true));
     run(process.execPath, [tsc, '-p', 'tsconfig.json'], app);
 
+    // plain JavaScript CommonJS, as the README shows it: require() of each subpath, destructured
+    writeFileSync(
+      join(app, 'plain.cjs'),
+      `const { createBus } = require('${pkg.name}');\n` +
+        `for (const s of ${JSON.stringify(subpaths)}) if (Object.keys(require(s)).length === 0) throw new Error(s + ' exports nothing');\n` +
+        `if (typeof createBus().topic !== 'function') throw new Error('createBus');\n` +
+        `console.log('plain ok ${subpaths.join(' ')}');\n`,
+    );
     for (const [format, file] of [
       ['esm', 'out/esm.mjs'],
       ['cjs', 'out/cjs.cjs'],
+      ['plain', 'plain.cjs'],
     ] as const) {
       const out = run(process.execPath, [file], app);
       if (!out.includes(`${format} ok ${subpaths.join(' ')}`)) {
@@ -246,7 +255,7 @@ function main(): void {
     }
     console.log(
       `consumer-check: ${packed.filename} (${packed.files.length} files) installs; ${subpaths.join(', ')} ` +
-        'type-check (strict, skipLibCheck false; lib ES2022 and DOM) and run as ESM and CommonJS',
+        'type-check (strict, skipLibCheck false; lib ES2022 and DOM) and run as ESM, as compiled CommonJS and from a plain require()',
     );
   } finally {
     if (keep) console.log(`consumer-check: kept ${dir}`);
