@@ -85,21 +85,19 @@ export type CodecFor<T> = Codec<T> & {
   readonly [codecValues]?: (RoundTrips<T, 'json'> extends true ? 'json' : never) | (RoundTrips<T, 'msgpack'> extends true ? 'msgpack' : never);
 };
 
-/** Levels below the top that {@link RoundTrips} checks; deeper values are taken on trust. */
-type Below = [never, 0, 1, 2, 3, 4, 5, 6, 7];
-
 /**
  * `true` when a value of type `T` encoded with the built-in `json` (or `msgpack`) codec decodes
  * to a `T`; `false` (or `boolean`, for a union with a part that does not) when it does not:
  * `bigint`, symbols, functions and methods, `Map`, `Set`, `RegExp`, typed arrays and
  * `ArrayBuffer`, and for `json` also `Date` and `Uint8Array`, which `msgpack` keeps. `any` and
- * `unknown` pass: they make no claim.
+ * `unknown` pass: they make no claim. Values nested deeper than 8 levels are taken on trust
+ * (`Depth` counts the levels above).
  */
-export type RoundTrips<T, Values extends 'json' | 'msgpack', Depth extends number = 8> = 0 extends 1 & T
+export type RoundTrips<T, Values extends 'json' | 'msgpack', Depth extends 0[] = []> = 0 extends 1 & T
   ? true
   : unknown extends T
     ? true
-    : [Depth] extends [never]
+    : Depth['length'] extends 8
       ? true
       : T extends string | number | boolean | null | undefined
         ? true
@@ -108,9 +106,9 @@ export type RoundTrips<T, Values extends 'json' | 'msgpack', Depth extends numbe
           : T extends bigint | symbol | Function | Date | RegExp | Map<any, any> | Set<any> | WeakMap<any, any> | WeakSet<any> | ArrayBuffer | ArrayBufferView | PromiseLike<any>
             ? false
             : T extends readonly (infer E)[]
-              ? RoundTrips<E, Values, Below[Depth]>
+              ? RoundTrips<E, Values, [...Depth, 0]>
               : T extends object
-                ? [{ [K in keyof T]-?: K extends symbol ? false : RoundTrips<T[K], Values, Below[Depth]> }[keyof T]] extends [true]
+                ? [{ [K in keyof T]-?: K extends symbol ? false : RoundTrips<T[K], Values, [...Depth, 0]> }[keyof T]] extends [true]
                   ? true
                   : false
                 : false;
