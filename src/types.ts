@@ -4,10 +4,20 @@
  *
  * @module
  */
-import type { AsyncIterableX } from 'ix/asynciterable';
-import type { Codec, Compression } from './codec/types.js';
-import type { Storage } from './storage.js';
+// The class alone: ix's index also declares DOM-stream methods whose types need the DOM lib.
+import type { AsyncIterableX } from 'ix/asynciterable/asynciterablex';
+import type { CodecFor, Compression } from './codec/types.js';
+import type { Storage, StoreStats } from './storage.js';
 import type { Observable, SchedulerLike } from 'rxjs';
+
+declare global {
+  /**
+   * The options of `ReadableStream.pipeTo`, which the DOM lib declares. ix's types name it; this
+   * empty declaration lets a program compiled without the DOM lib (`lib: ["ES2022"]`,
+   * `types: ["node"]`) check them, and merges with the DOM lib's where that is loaded.
+   */
+  interface StreamPipeOptions {}
+}
 
 /** String headers carried by a message. */
 export type Headers = Readonly<Record<string, string>>;
@@ -104,7 +114,7 @@ export interface TopicOptions<T = any> {
    * none — values are passed by reference, zero copy. With a codec, a later mutation of the
    * publisher's object cannot change the message, and each consumer gets its own copy.
    */
-  readonly codec?: Codec<T>;
+  readonly codec?: CodecFor<T>;
   /** With `codec`: compress payloads (e.g. `gzip` from `ringbus/codec`). Default: none. */
   readonly compression?: Compression;
   /**
@@ -126,7 +136,7 @@ export interface PublishOptions<T = any> {
   /** Abort a publish that waits for room. */
   readonly signal?: AbortSignal;
   /** On a topic with a `codec`: encode this message with another codec (the frame says which). */
-  readonly codec?: Codec<T>;
+  readonly codec?: CodecFor<T>;
   /** On a topic with a `codec`: compress this message with another compression. */
   readonly compression?: Compression;
 }
@@ -233,9 +243,14 @@ export interface TopicStats {
   /** With a codec: encoded bytes published in all (0 without a codec). */
   readonly bytesPublished: number;
   readonly closed: boolean;
+  /**
+   * Every group of the topic by name, named and subscription groups alike. A name that is not a
+   * group has no entry: `stats.groups['nope']` is `undefined` (with `noUncheckedIndexedAccess`,
+   * TypeScript says so).
+   */
   readonly groups: Readonly<Record<string, GroupStats>>;
-  /** With a storage: its figures for this topic (for `fileStorage`: segments, bytes, syncs, the recovery report). */
-  readonly storage?: object;
+  /** With a storage: its figures for this topic (for `fileStorage`: segments, bytes, syncs, the recovery report); absent without one. */
+  readonly storage?: StoreStats;
 }
 
 /** A snapshot of a bus's figures. */

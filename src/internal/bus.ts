@@ -2,6 +2,7 @@ import { asyncScheduler, Observable, type SchedulerLike, type Subscriber } from 
 import { ClosedError, ConfigError } from '../errors.js';
 import type { Bus, BusOptions, BusStats, Topic, TopicOptions, TopicStats } from '../types.js';
 import { scheduleUnref } from './timer.js';
+import { inspectCustom, inspectFields, type Inspect } from './inspect.js';
 import { TopicImpl } from './topic.js';
 import type { Storage } from '../storage.js';
 import { checkStorage, settingsDiffer, type TopicSettings, topicSettings } from './topic-options.js';
@@ -68,6 +69,11 @@ export class BusImpl implements Bus {
     if (t === undefined) return Promise.resolve(false);
     this.topics.delete(name);
     return t.destroy().then(() => true);
+  }
+
+  /** `console.log(bus)`: the names of its topics. */
+  [inspectCustom](depth: number, options: object, inspect?: Inspect): string {
+    return inspectFields('Bus', { topics: [...this.topics.keys()] }, depth, options, inspect);
   }
 
   stats(): BusStats {

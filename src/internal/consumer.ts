@@ -3,6 +3,7 @@ import type { Consumer, ConsumerOptions, Delivery, Message } from '../types.js';
 import type { DeliveryImpl } from './delivery.js';
 import type { Group } from './group.js';
 import type { ConsumerPort, ReadyListener } from './port.js';
+import { inspectCustom, inspectFields, type Inspect } from './inspect.js';
 import { ConsumerIterator } from './consumer-iterator.js';
 import { scheduleUnref } from './timer.js';
 import { WaitList } from './wait-list.js';
@@ -65,6 +66,12 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
 
   get group(): string {
     return this.g.name;
+  }
+
+  /** `console.log(consumer)`: its topic and group, how many deliveries it holds, whether it is closed. */
+  [inspectCustom](depth: number, options: object, inspect?: Inspect): string {
+    const fields = { topic: this.g.host.name, group: this.g.name, prefetch: this.prefetch, unsettled: this.held, closed: this.closed };
+    return inspectFields('Consumer', fields, depth, options, inspect);
   }
 
   /** The face told when a pull may succeed (see {@link ConsumerPort}). Attaching one tells the group that publishes must wake this member (`Group.mayWake`). */
