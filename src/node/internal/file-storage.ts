@@ -4,13 +4,10 @@ import { resolve } from 'node:path';
 import { StorageError } from '../../errors.js';
 import type { TopicStore } from '../../storage.js';
 import type { FileStorage, FileStorageOptions, FileTopicStats, RecoveryReport } from '../types.js';
-import { acquireLock, releaseLock } from './lock.js';
+import { DirLock } from './lock.js';
 import { topicDir } from './names.js';
 import { type FileStorageSettings, fileStorageSettings } from './options.js';
 import { FileTopicStore } from './store.js';
-
-/** Directories held by a storage object of this process (the lock file cannot tell two apart). */
-const held = new Set<string>();
 
 class FileStorageImpl implements FileStorage {
   readonly name: string;
@@ -18,6 +15,9 @@ class FileStorageImpl implements FileStorage {
   private readonly settings: FileStorageSettings;
   private readonly stores = new Map<string, FileTopicStore>();
   private readonly reports = new Map<string, RecoveryReport>();
+  private readonly dirLock = new DirLock();
+  /** The directory with every symlink resolved, once locked: what the files are opened under. */
+  private root = '';
   private locked = false;
 
   constructor(settings: FileStorageSettings) {
@@ -31,7 +31,7 @@ class FileStorageImpl implements FileStorage {
     if (!this.locked) this.lock();
     let store: FileTopicStore;
     try {
-      store = new FileTopicStore(topic, topicDir(this.dir, topic), this.settings, () => this.released(topic, store));
+      store = new FileTopicStore(topic, topicDir(this.root, topic), this.settings, () => this.released(topic, store));
     } catch (e) {
       if (this.stores.size === 0) this.unlock();
       if (e instanceof StorageError) throw e;
@@ -52,21 +52,21 @@ class FileStorageImpl implements FileStorage {
   }
 
   private lock(): void {
-    if (held.has(this.dir)) throw new StorageError(`storage directory ${this.dir} is already open in this process (pid ${process.pid}) by another fileStorage`);
+    let root: string;
     try {
       fs.mkdirSync(this.dir, { recursive: true });
+      root = fs.realpathSync(this.dir);
     } catch (e) {
       throw new StorageError(`cannot create ${this.dir}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
-    acquireLock(this.dir);
-    held.add(this.dir);
+    this.dirLock.acquire(root, this.dir);
+    this.root = root;
     this.locked = true;
   }
 
   private unlock(): void {
     if (!this.locked) return;
-    releaseLock(this.dir);
-    held.delete(this.dir);
+    this.dirLock.release();
     this.locked = false;
   }
 
