@@ -1,11 +1,15 @@
-import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createBus, StorageError } from '../../src/index.js';
 import { fileStorage } from '../../src/node/index.js';
 import { cleanTempDirs, tempDir } from './helpers.js';
 
 afterAll(cleanTempDirs);
+
+const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 
 function refusal(open: () => unknown): StorageError {
   let error: unknown;
@@ -83,6 +87,27 @@ describe('one fileStorage per directory in a process', () => {
     expect(() => copy.fileStorage(dir).open('t')).toThrow(expect.objectContaining({ name: 'StorageError', code: 'ERR_STORAGE', message: expect.stringContaining(`${dir} is already open in this process`) }));
     await bus.close();
   });
+  it('a storage of another thread is refused while that thread lives; its lock is taken over once it has exited', async () => {
+    const dir = tempDir();
+    const code = `import('tsx/esm/api').then(async ({ register }) => {
+      register();
+      const { fileStorage } = await import(${JSON.stringify(join(ROOT, 'src/node/index.ts'))});
+      const { createBus } = await import(${JSON.stringify(join(ROOT, 'src/index.ts'))});
+      await createBus({ storage: fileStorage(${JSON.stringify(dir)}) }).topic('t').publish('from the worker');
+      require('node:worker_threads').parentPort.postMessage('held');
+      setInterval(() => {}, 1000);
+    })`;
+    const worker = new Worker(code, { eval: true, execArgv: ['--conditions=ringbus-source'] });
+    await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    const error = refusal(() => createBus({ storage: fileStorage(dir) }).topic<string>('t'));
+    expect(error.message).toContain(`${dir} is already open in this process (pid ${process.pid}) by a fileStorage of another thread`);
+    await worker.terminate();
+    const t = createBus({ storage: fileStorage(dir) }).topic<string>('t');
+    expect(t.consumer({ from: 'earliest' }).tryRecv()?.value).toBe('from the worker');
+  });
 });
 
 describe('the LOCK file', () => {
@@ -111,6 +136,23 @@ describe('the LOCK file', () => {
     expect(now.startsWith(`${process.pid}\n`)).toBe(true);
     await bus.close();
     expect(existsSync(join(dir, 'LOCK'))).toBe(false);
+  });
+
+  it('with our pid and held open by this process (another thread) is refused; once closed it is stale', async () => {
+    const dir = tempDir();
+    const other = `${process.pid}\n00000000-0000-4000-8000-000000000000\n`;
+    writeFileSync(join(dir, 'LOCK'), other);
+    const fd = openSync(join(dir, 'LOCK'), 'r');
+    try {
+      refusal(() => createBus({ storage: fileStorage(dir) }).topic('t'));
+      expect(readFileSync(join(dir, 'LOCK'), 'utf8')).toBe(other);
+    } finally {
+      closeSync(fd);
+    }
+    const bus = createBus({ storage: fileStorage(dir) });
+    bus.topic('t');
+    expect(readFileSync(join(dir, 'LOCK'), 'utf8')).not.toBe(other);
+    await bus.close();
   });
 
   it('a storage that closes does not delete a LOCK it no longer holds', async () => {

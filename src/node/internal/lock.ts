@@ -40,6 +40,32 @@ export function lockPid(content: string | undefined): number {
   return content === undefined ? NaN : Number.parseInt(content, 10);
 }
 
+/**
+ * Whether some file descriptor of this process is open on the file at `path`: a storage object
+ * keeps its `LOCK` open while it holds it, so this tells a lock held by another thread of this
+ * process (which has its own registry) from a stale one. `undefined` where the process's
+ * descriptors cannot be listed (no `/dev/fd`, as on Windows).
+ */
+function openInThisProcess(path: string): boolean | undefined {
+  let target: fs.BigIntStats;
+  let fds: string[];
+  try {
+    target = fs.statSync(path, { bigint: true });
+    fds = fs.readdirSync('/dev/fd');
+  } catch {
+    return undefined;
+  }
+  for (const name of fds) {
+    try {
+      const st = fs.fstatSync(Number(name), { bigint: true });
+      if (st.ino === target.ino && st.dev === target.dev) return true;
+    } catch {
+      // closed meanwhile, or the listing's own descriptor
+    }
+  }
+  return false;
+}
+
 /** A directory's identity: the same for every path that reaches it (symlinks, `..`, bind mounts). */
 function identity(dir: string): string {
   const st = fs.statSync(dir, { bigint: true });
@@ -53,13 +79,16 @@ export class DirLock {
   private readonly content = `${process.pid}\n${randomUUID()}\n`;
   private key: string | undefined = undefined;
   private path = '';
+  /** The lock file, open while held (what {@link openInThisProcess} finds). */
+  private fd = -1;
 
   /**
    * Takes `dir` (which exists) for this storage object, opened as `asked`. Throws `StorageError`
    * when another storage object of this process holds it (naming both paths) or another live
-   * process does (naming its pid). A lock left by a dead process, or one holding this process's
-   * pid that no storage object of this process holds (left by a storage object that was never
-   * closed, or by an earlier process that had this pid), is stale and taken over.
+   * process does (naming its pid), or a storage object of another thread of this process holds
+   * it open. A lock left by a dead process, or one holding this process's pid that no storage
+   * object of this process holds (left by an earlier process that had this pid), is stale and
+   * taken over.
    */
   acquire(dir: string, asked: string): void {
     let key: string;
@@ -74,6 +103,11 @@ export class DirLock {
     }
     const path = join(dir, LOCK_FILE);
     this.take(path, asked);
+    try {
+      this.fd = fs.openSync(path, 'r');
+    } catch (e) {
+      throw new StorageError(`cannot open the lock file ${path}: ${(e as Error).message}`, { cause: e });
+    }
     held.set(key, asked);
     this.key = key;
     this.path = path;
@@ -91,8 +125,10 @@ export class DirLock {
       const found = readLock(path);
       if (found === mine) return;
       const pid = lockPid(found);
-      // our own pid, but no storage object of this process holds the directory (the registry said so)
-      if (pid !== process.pid && alive(pid)) throw new StorageError(`storage directory ${asked} is locked by process ${pid} (${path})`);
+      if (pid === process.pid) {
+        // not in this thread's registry: another thread's storage holds it open, or it is stale
+        if (openInThisProcess(path) === true) throw new StorageError(`storage directory ${asked} is already open in this process (pid ${pid}) by a fileStorage of another thread (${path})`);
+      } else if (alive(pid)) throw new StorageError(`storage directory ${asked} is locked by process ${pid} (${path})`);
       // stale: replace atomically, then check that we won a race against another taker
       const tmp = `${path}.${process.pid}.tmp`;
       try {
@@ -111,6 +147,8 @@ export class DirLock {
     if (this.key === undefined) return;
     held.delete(this.key);
     this.key = undefined;
+    if (this.fd >= 0) fs.closeSync(this.fd);
+    this.fd = -1;
     if (readLock(this.path) === this.content) {
       try {
         fs.unlinkSync(this.path);
