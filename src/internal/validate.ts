@@ -69,13 +69,18 @@ export function oneOf<S extends string>(option: string, value: unknown, allowed:
 export const NAME_MAX_BYTES = 65_535;
 const LONE_SURROGATE = /\p{Cs}/u;
 
+/** Whether a string is well-formed UTF-16 (no lone surrogate): what UTF-8 can carry unchanged. */
+export function wellFormed(s: string): boolean {
+  return !LONE_SURROGATE.test(s);
+}
+
 /**
  * What a non-empty string breaks as a topic or group name, or undefined. Every engine that
  * stores or sends a name carries it as UTF-8, which cannot hold a lone surrogate: such a name
  * would come back as another name, so it is refused on every engine alike.
  */
 export function nameProblem(value: string): string | undefined {
-  if (LONE_SURROGATE.test(value)) return 'well-formed Unicode (it holds a lone surrogate, which UTF-8 cannot carry)';
+  if (!wellFormed(value)) return 'well-formed Unicode (it holds a lone surrogate, which UTF-8 cannot carry)';
   if (value.length > NAME_MAX_BYTES / 3 && utf8Length(value) > NAME_MAX_BYTES) return `at most ${NAME_MAX_BYTES} bytes in UTF-8`;
   return undefined;
 }

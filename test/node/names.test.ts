@@ -101,6 +101,22 @@ describe('names in fileStorage', () => {
     expect(readdirSync(dir)).toEqual(['topics']);
   });
 
+  it('a message key with a lone surrogate is refused (that publish only); headers keep lone surrogates exactly', async () => {
+    const dir = tempDir();
+    const bus = createBus({ storage: fileStorage(dir, { fsync: 'never' }) });
+    const t = bus.topic<string>('t');
+    await expect(t.publish('a', { key: 'k\uD800' })).rejects.toMatchObject({ name: 'ConfigError', option: 'key' });
+    expect(() => t.tryPublish('a', { key: '\uDC00' })).toThrow(ConfigError);
+    expect(t.stats().tail).toBe(0);
+    await t.publish('b', { key: '\uD83D\uDE00', headers: { '\uD800': '\uDFFF' } });
+    await bus.close();
+    const m = createBus({ storage: fileStorage(dir, { fsync: 'never' }) })
+      .topic<string>('t')
+      .consumer({ from: 'earliest' })
+      .tryRecv()!;
+    expect([m.offset, m.value, m.key, m.headers]).toEqual([0, 'b', '\uD83D\uDE00', { '\uD800': '\uDFFF' }]);
+  });
+
   it('the group journal refuses a name it cannot hold whole instead of cutting it', async () => {
     const storage = fileStorage(tempDir(), { fsync: 'never' });
     const store = storage.open('t');
