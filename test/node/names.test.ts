@@ -91,6 +91,17 @@ describe('names in fileStorage', () => {
     expect(again.topic<string>('é'.repeat(42)).consumer({ from: 'earliest' }).tryRecv()!.value).toBe('y');
   });
 
+  it('a deadLetter name the storage could not keep is a ConfigError at topic(), not at the first dead letter', () => {
+    const bus = createBus({ storage: fileStorage(tempDir(), { fsync: 'never' }) });
+    configError(() => bus.topic('t', { deadLetter: 'x'.repeat(300), groups: ['g'] }), 'deadLetter', 'its directory name would be 300 bytes, at most 255');
+    expect(bus.has('t')).toBe(false);
+    expect(createBus().topic('t', { deadLetter: 'x'.repeat(300) }).name).toBe('t'); // memory keeps any length up to 65 535 bytes
+    const t = bus.topic<string>('t', { deadLetter: 'dlq', groups: ['g'] });
+    t.tryPublish('poison');
+    t.consumer({ group: 'g' }).tryRecv()!.term('bad');
+    expect(bus.topic<string>('dlq').stats().tail).toBe(1);
+  });
+
   it('a topic directory that holds another topic (a file system that folds case) is a ConfigError', () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'topics', 'orders'), { recursive: true });

@@ -47,6 +47,10 @@ class FileStorageImpl implements FileStorage {
     return store;
   }
 
+  checkName(topic: string): void {
+    this.dirName(topic);
+  }
+
   /** The directory name of `topic`; `ConfigError` for a name this storage cannot keep as it is. */
   private dirName(topic: string): string {
     if (typeof topic !== 'string' || topic.length === 0) throw new ConfigError('name', `a topic name must be a non-empty string, got ${describe(topic)}`);
