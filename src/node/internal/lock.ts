@@ -36,7 +36,7 @@ function readLock(path: string): string | undefined {
 }
 
 /** The pid a lock file's content names, or NaN. */
-export function lockPid(content: string | undefined): number {
+function lockPid(content: string | undefined): number {
   return content === undefined ? NaN : Number.parseInt(content, 10);
 }
 
@@ -76,7 +76,8 @@ function identity(dir: string): string {
 /** The lock one storage object holds on its directory. */
 export class DirLock {
   /** This storage object's token in the lock file. */
-  private readonly content = `${process.pid}\n${randomUUID()}\n`;
+  private readonly token = randomUUID();
+  private readonly content = `${process.pid}\n${this.token}\n`;
   private key: string | undefined = undefined;
   private path = '';
   /** The lock file, open while held (what {@link openInThisProcess} finds). */
@@ -130,7 +131,7 @@ export class DirLock {
         if (openInThisProcess(path) === true) throw new StorageError(`storage directory ${asked} is already open in this process (pid ${pid}) by a fileStorage of another thread (${path})`);
       } else if (alive(pid)) throw new StorageError(`storage directory ${asked} is locked by process ${pid} (${path})`);
       // stale: replace atomically, then check that we won a race against another taker
-      const tmp = `${path}.${process.pid}.tmp`;
+      const tmp = `${path}.${this.token}.tmp`;
       try {
         fs.writeFileSync(tmp, mine);
         fs.renameSync(tmp, path);
