@@ -3,7 +3,8 @@
  * the call, or comes back after a restart as the same name, with its own messages and committed
  * offset — never as another name, and never sharing storage with another name.
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -160,72 +161,82 @@ function dirNameLength(s: string): number {
   return n;
 }
 
+/** What the property saw, for the report. */
+const seen = { kept: 0, refused: 0 };
+
+/** Opens every topic and group name, closes, and checks what a reopened storage recovers from `dir`. */
+async function roundTrip(dir: string, topics: string[], groups: string[]): Promise<void> {
+  const bus = createBus({ storage: fileStorage(dir, { fsync: 'never' }) });
+  const topicsKept: string[] = [];
+  const groupsKept: string[] = [];
+  for (const name of topics) {
+    const allowed = wellFormed(name) && dirNameLength(name) <= 255;
+    let t;
+    try {
+      t = bus.topic<{ topic: string; n: number }>(name);
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      expect(allowed).toBe(false);
+      seen.refused++;
+      continue;
+    }
+    expect(allowed).toBe(true);
+    topicsKept.push(name);
+    await t.publishBatch([
+      { topic: name, n: 0 },
+      { topic: name, n: 1 },
+    ]);
+    for (const group of groups) {
+      const allowedGroup = wellFormed(group) && utf8(group) <= 65_535;
+      let c;
+      try {
+        c = t.consumer({ group });
+      } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+        expect(allowedGroup).toBe(false);
+        seen.refused++;
+        continue;
+      }
+      expect(allowedGroup).toBe(true);
+      if (topicsKept.length === 1) groupsKept.push(group);
+      c.tryRecv()!.ack(); // committed 1
+      c.close();
+    }
+  }
+  await bus.close();
+  const storage = fileStorage(dir, { fsync: 'never' });
+  for (const name of topicsKept) {
+    const store = storage.open(name);
+    const r = store.recovered;
+    expect(r.tail).toBe(2);
+    expect([...r.messages].map((m) => m.value)).toEqual([
+      { topic: name, n: 0 },
+      { topic: name, n: 1 },
+    ]);
+    expect(r.groups.map((g) => [g.name, g.committed]).sort()).toEqual(groupsKept.map((g) => [g, 1]).sort());
+    await store.close();
+    seen.kept++;
+  }
+  expect(existsSync(join(dir, 'topics')) ? readdirSync(join(dir, 'topics')).length : 0).toBe(topicsKept.length);
+}
+
 describe('names survive the file store (property)', () => {
   const runs = Math.max(50, Math.ceil(FUZZ_RUNS / 10));
   it(
     `${runs} sets of topic and group names: each refused with ConfigError at the call, or back after a restart as itself`,
     async () => {
-      let refused = 0;
-      let kept = 0;
       await fc.assert(
         fc.asyncProperty(fc.uniqueArray(anyName, { minLength: 1, maxLength: 4 }), fc.uniqueArray(anyName, { minLength: 1, maxLength: 3 }), async (topics, groups) => {
-          const dir = tempDir('ringbus-names-');
-          const bus = createBus({ storage: fileStorage(dir, { fsync: 'never' }) });
-          const topicsKept: string[] = [];
-          const groupsKept: string[] = [];
-          for (const name of topics) {
-            const allowed = wellFormed(name) && dirNameLength(name) <= 255;
-            let t;
-            try {
-              t = bus.topic<{ topic: string; n: number }>(name);
-            } catch (e) {
-              expect(e).toBeInstanceOf(ConfigError);
-              expect(allowed).toBe(false);
-              refused++;
-              continue;
-            }
-            expect(allowed).toBe(true);
-            topicsKept.push(name);
-            await t.publishBatch([
-              { topic: name, n: 0 },
-              { topic: name, n: 1 },
-            ]);
-            for (const group of groups) {
-              const allowedGroup = wellFormed(group) && utf8(group) <= 65_535;
-              let c;
-              try {
-                c = t.consumer({ group });
-              } catch (e) {
-                expect(e).toBeInstanceOf(ConfigError);
-                expect(allowedGroup).toBe(false);
-                refused++;
-                continue;
-              }
-              expect(allowedGroup).toBe(true);
-              if (topicsKept.length === 1) groupsKept.push(group);
-              c.tryRecv()!.ack(); // committed 1
-              c.close();
-            }
+          const dir = mkdtempSync(join(tmpdir(), 'ringbus-names-'));
+          try {
+            await roundTrip(dir, topics, groups);
+          } finally {
+            rmSync(dir, { recursive: true, force: true });
           }
-          await bus.close();
-          const storage = fileStorage(dir, { fsync: 'never' });
-          for (const name of topicsKept) {
-            const store = storage.open(name);
-            const r = store.recovered;
-            expect(r.tail).toBe(2);
-            expect([...r.messages].map((m) => m.value)).toEqual([
-              { topic: name, n: 0 },
-              { topic: name, n: 1 },
-            ]);
-            expect(r.groups.map((g) => [g.name, g.committed]).sort()).toEqual(groupsKept.map((g) => [g, 1]).sort());
-            await store.close();
-            kept++;
-          }
-          expect(existsSync(join(dir, 'topics')) ? readdirSync(join(dir, 'topics')).length : 0).toBe(topicsKept.length);
         }),
         { numRuns: runs, seed: SEED },
       );
-      report(`names: ${runs} runs, ${kept} topics kept across a restart, ${refused} names refused with ConfigError`);
+      report(`names: ${runs} runs, ${seen.kept} topics kept across a restart, ${seen.refused} names refused with ConfigError`);
     },
     TIMEOUT,
   );
