@@ -109,4 +109,9 @@ export interface Storage {
   readonly name: string;
   /** Opens (recovering) the store of one topic. Throws `StorageError` when it cannot. */
   open(topic: string): TopicStore;
+  /**
+   * Throws `ConfigError` when this storage cannot keep a topic of this name; checked at `topic()`
+   * for a `deadLetter` topic the bus will open later.
+   */
+  checkName?(topic: string): void;
 }

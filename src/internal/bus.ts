@@ -45,9 +45,21 @@ export class BusImpl implements Bus {
       return existing as unknown as Topic<T>;
     }
     if (this.closing !== undefined) throw new ClosedError(`the bus is closed: topic \`${name}\` cannot be created`);
+    const dl = settings.deadLetter;
+    if (dl !== undefined && !this.topics.has(dl)) this.checkDeadLetter(dl);
     const t = new TopicImpl<T>(name, settings, this);
     this.topics.set(name, t as TopicImpl<unknown>);
     return t;
+  }
+
+  /** The bus storage will open the dead-letter topic when the first dead letter comes: it must be able to keep its name. */
+  private checkDeadLetter(name: string): void {
+    try {
+      this.storage?.checkName?.(name);
+    } catch (e) {
+      if (e instanceof ConfigError) throw new ConfigError('deadLetter', `\`deadLetter\`: ${e.message}`, { cause: e });
+      throw e;
+    }
   }
 
   /** Dead letters go to the named topic, created with default options when missing. */

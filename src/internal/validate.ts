@@ -99,9 +99,41 @@ export function oneOf<S extends string>(option: string, value: unknown, allowed:
   return value as S;
 }
 
-/** A non-empty string. */
+/** The most UTF-8 bytes a topic or group name may take. */
+export const NAME_MAX_BYTES = 65_535;
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Whether a string is well-formed UTF-16 (no lone surrogate): what UTF-8 can carry unchanged. */
+export function wellFormed(s: string): boolean {
+  return !LONE_SURROGATE.test(s);
+}
+
+/**
+ * What a non-empty string breaks as a topic or group name, or undefined. Every engine that
+ * stores or sends a name carries it as UTF-8, which cannot hold a lone surrogate: such a name
+ * would come back as another name, so it is refused on every engine alike.
+ */
+export function nameProblem(value: string): string | undefined {
+  if (!wellFormed(value)) return 'well-formed Unicode (it holds a lone surrogate, which UTF-8 cannot carry)';
+  if (value.length > NAME_MAX_BYTES / 3 && utf8Length(value) > NAME_MAX_BYTES) return `at most ${NAME_MAX_BYTES} bytes in UTF-8`;
+  return undefined;
+}
+
+/** UTF-8 length of a well-formed string (a surrogate pair is 4 bytes). */
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    n += c < 0x80 ? 1 : c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 2 : 3;
+  }
+  return n;
+}
+
+/** A topic or group name: a non-empty string of well-formed Unicode, at most 65 535 UTF-8 bytes. */
 export function name(option: string, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0) fail(option, 'a non-empty string', value);
+  const problem = nameProblem(value);
+  if (problem !== undefined) fail(option, problem, value);
   return value;
 }
 
