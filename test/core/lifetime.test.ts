@@ -78,6 +78,14 @@ describe.concurrent('a timer holds the process while someone waits for it', () =
     expect(r.lived).toBeLessThan(PROMPT_MS);
   });
 
+  it('a bufferMessages batch open under a subscription is emitted on time, then the process exits', async () => {
+    const r = await run(join(dir, 'buffer.ts'));
+    expect(r.stdout).toContain('batch 1,2,3');
+    expect(r.code).toBe(0);
+    expect(r.lived).toBeGreaterThanOrEqual(250);
+    expect(r.lived).toBeLessThan(PROMPT_MS);
+  });
+
   it('a subscribed stats$ ticks until unsubscribed, then the process exits', async () => {
     const r = await run(join(dir, 'stats.ts'));
     expect(r.stdout.match(/tick t/g)).toHaveLength(3);
