@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -29,6 +30,18 @@ function run(file: string): Promise<Run> {
       resolve({ code, stdout, stderr, lived: lived === null ? NaN : Number(lived[1]) });
     });
   });
+}
+
+/** Runs the first ```ts block after `heading` in a document (its lifetime measured from its body). */
+function runDoc(doc: string, heading: string): Promise<Run> {
+  const text = readFileSync(join(root, doc), 'utf8');
+  const code = /```ts\n([\s\S]*?)```/.exec(text.slice(text.indexOf(heading)))?.[1];
+  expect(code, `a ts block after ${heading} in ${doc}`).toBeDefined();
+  const out = join(root, 'test', '.snippets');
+  mkdirSync(out, { recursive: true });
+  const file = join(out, `lifetime-${doc.replace(/\W+/g, '-')}.mts`);
+  writeFileSync(file, `${code}\nimport ${JSON.stringify(join(dir, 'clock.ts'))};\n`);
+  return run(file);
 }
 
 /** Far below every timer the "done" scripts leave pending (30 s; an ack-timeout sweep: 7.5 s). */
@@ -95,6 +108,24 @@ describe.concurrent('a timer holds the process while someone waits for it', () =
     expect(r.lived).toBeLessThan(PROMPT_MS);
   });
 
+  it("the README's first example retries, then exits", async () => {
+    const r = await runDoc('README.md', '### Process a topic: `handle`');
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('order 2: nack (Error: card declined)');
+    expect(r.stdout).toMatch(/billed order 1: 25[\s\S]*billed order 2: 40/);
+    expect(r.code).toBe(0);
+    expect(r.lived).toBeGreaterThanOrEqual(80); // the retry's 100 ms
+    expect(r.lived).toBeLessThan(PROMPT_MS); // not the ack timeout's 30 s sweep
+  });
+
+  it("docs/semantics.md's example waits for its redelivery and its recvTimeout, then exits", async () => {
+    const r = await runDoc('docs/semantics.md', '## Time and process lifetime');
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^resize photo\.jpg 2\nundefined\n/);
+    expect(r.code).toBe(0);
+    expect(r.lived).toBeGreaterThanOrEqual(250); // 200 ms + 100 ms
+    expect(r.lived).toBeLessThan(PROMPT_MS);
+  });
 });
 
 describe.concurrent('background timers never hold a finished script', () => {
