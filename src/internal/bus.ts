@@ -1,7 +1,7 @@
 import { asyncScheduler, Observable, type SchedulerLike, type Subscriber } from 'rxjs';
 import { ClosedError, ConfigError } from '../errors.js';
 import type { Bus, BusOptions, BusStats, Topic, TopicOptions, TopicStats } from '../types.js';
-import { scheduleUnref } from './timer.js';
+import { scheduleHeld } from './timer.js';
 import { inspectCustom, inspectFields, type Inspect } from './inspect.js';
 import { TopicImpl } from './topic.js';
 import type { Storage } from '../storage.js';
@@ -103,11 +103,11 @@ export class BusImpl implements Bus {
         return;
       }
       this.watchers.add(subscriber);
-      let sub = scheduleUnref(this.scheduler, ms, tick);
+      let sub = scheduleHeld(this.scheduler, ms, tick); // held while subscribed, as `interval` is
       const self = this;
       function tick(): void {
         subscriber.next(self.stats());
-        if (!subscriber.closed) sub = scheduleUnref(self.scheduler, ms, tick);
+        if (!subscriber.closed) sub = scheduleHeld(self.scheduler, ms, tick);
       }
       return () => {
         this.watchers.delete(subscriber);

@@ -5,7 +5,7 @@ import type { Group } from './group.js';
 import type { ConsumerPort, ReadyListener } from './port.js';
 import { inspectCustom, inspectFields, type Inspect } from './inspect.js';
 import { ConsumerIterator } from './consumer-iterator.js';
-import { scheduleUnref } from './timer.js';
+import { scheduleHeld } from './timer.js';
 import { WaitList } from './wait-list.js';
 import { duration, integer, options as checkOptions, signal as checkSignal } from './validate.js';
 
@@ -371,6 +371,18 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
     this.waiters.flush(this.aborted, this.abortReason);
   }
 
+  /**
+   * Someone waits on this member: a `recv` (or iterator `next()`) is pending, or a face is
+   * attached that waits (a subscribed Observable; a stream while a read is pending). A group's
+   * redelivery timers hold the process only then (see timer.ts).
+   */
+  get waited(): boolean {
+    if (this.closed) return false;
+    if (this.waiters.length > 0) return true;
+    const l = this.listener;
+    return l !== null && l.waiting !== false;
+  }
+
   /** Waiting for a message it has room for: a `recv` is pending, or an attached face wants more and buffers nothing. */
   get hungry(): boolean {
     if (this.closed || this.held >= this.prefetch) return false;
@@ -517,7 +529,7 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
   }
 
   defer(work: () => void): void {
-    scheduleUnref(this.scheduler, 0, work);
+    scheduleHeld(this.scheduler, 0, work); // a subscribed face's next pass: it waits for it
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Delivery<T>> {

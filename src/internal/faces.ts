@@ -186,6 +186,8 @@ class ReadableFill<T> implements ReadyListener {
   private filling = false;
   private again = false;
   ended = false;
+  /** A read is pending: `pull` was called and nothing has been enqueued since (see ReadyListener). */
+  waiting = false;
 
   constructor(
     readonly port: ConsumerPort<T>,
@@ -211,8 +213,9 @@ class ReadableFill<T> implements ReadyListener {
     try {
       do {
         this.again = false;
-        let d: Delivery<T> | undefined;
-        while ((d = port.tryRecv()) !== undefined) controller.enqueue(d);
+        let d = port.tryRecv();
+        if (d !== undefined) this.waiting = false; // the first enqueued answers the pending read
+        for (; d !== undefined; d = port.tryRecv()) controller.enqueue(d);
       } while (this.again && !this.ended);
       if (this.ended) return;
       if (port.aborted) {
@@ -254,6 +257,7 @@ export function readableFace<T>(opener: PortOpener<ConsumerPort<T>>): ReadableSt
       },
       pull() {
         // a reader waits on an empty queue; finding nothing is what lets waiting publishers in
+        fill.waiting = true;
         fill.ready();
       },
       cancel() {

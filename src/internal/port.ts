@@ -8,6 +8,12 @@ export interface ReadyListener {
    * queue), so it is not starving even when the group has nothing left. Absent means true.
    */
   readonly hungry?: boolean;
+  /**
+   * Optional: false while nobody reads from the face (a stream with no read pending), so the
+   * group's redelivery timers need not keep the process alive for it. Absent means the face waits
+   * for as long as it is attached (a subscribed Observable).
+   */
+  readonly waiting?: boolean;
 }
 
 /**
