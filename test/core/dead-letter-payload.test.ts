@@ -5,8 +5,8 @@
 import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Codec, createBus } from '../../src/index.js';
-import { bytes, decodeFrame, json, msgpack } from '../../src/codec/index.js';
+import { createBus } from '../../src/index.js';
+import { bytes, type Codec, decodeFrame, json, msgpack } from '../../src/codec/index.js';
 import { fileStorage } from '../../src/node/index.js';
 import { cleanTempDirs, tempDir } from '../node/helpers.js';
 
