@@ -1,5 +1,6 @@
 import type { Topic } from '../types.js';
-import { publishOne, publishToMapper } from './internal/publisher.js';
+import { syncOf } from '../internal/sync-of.js';
+import { publishAccepted, publishToMapper } from './internal/publisher.js';
 import * as v from './internal/validate.js';
 import type { PublishToOptions } from './types.js';
 import { transformStream } from './internal/transform.js';
@@ -10,6 +11,8 @@ import { transformStream } from './internal/transform.js';
  * `overflow: 'block'` a write waits until the topic takes the chunk, so nothing is buffered
  * beyond the stream's own high-water marks (`maxBuffered` does not apply). Under `reject` a
  * full topic errors the stream with `TopicFullError`. Cancelling abandons a waiting publish.
+ * On a durable topic an offset is emitted, as `publish()` resolves, once the chunk is synced;
+ * the next chunk is published after that.
  *
  * Read the offsets (or `pipeTo` them somewhere): an unread readable side stops the writes.
  * When you do not need them, `topic.writable()` is the plain sink.
@@ -33,9 +36,10 @@ export function publishToStream<T>(topic: Topic<T>, options?: PublishToOptions<T
   v.topic('topic', topic);
   const { map } = publishToMapper(options);
   const abort = new AbortController();
+  const sync = syncOf(topic);
   return transformStream<T, number>({
     transform(value, controller) {
-      const r = publishOne(topic, map(value), abort.signal);
+      const r = publishAccepted(topic, map(value), abort.signal, sync);
       if (typeof r === 'number') controller.enqueue(r);
       else return r.then((offset) => controller.enqueue(offset));
     },

@@ -1,8 +1,10 @@
 import { Observable } from 'rxjs';
 import type { Delivery, PublishOptions, Topic } from '../../types.js';
 import { TopicFullError } from '../../errors.js';
+import { syncOf } from '../../internal/sync-of.js';
 import { PublishOverflowError } from '../errors.js';
-import type { DeadLetterToOptions, PublishToOptions } from '../types.js';
+import type { DeadLetterToOptions, ForwardToOptions, PublishToOptions } from '../types.js';
+import type { CancellableTransformer } from './transform.js';
 import { subscribeInner } from './inner.js';
 import { Queue } from './queue.js';
 import * as v from './validate.js';
@@ -23,6 +25,17 @@ export function publishOne<V>(topic: Topic<V>, out: Outgoing<V>, signal: AbortSi
   if (topic.tryPublish(out.value, out.options)) return tail;
   if (topic.overflow !== 'block') return Promise.reject(new TopicFullError(topic.name, topic.stats().capacity));
   return topic.publish(out.value, out.options === undefined ? { signal } : { ...out.options, signal });
+}
+
+/**
+ * Publishes one value and resolves once it is accepted as a resolved `publish()` is: in the
+ * ring and, on a durable topic, synced (`sync`, from {@link syncOf}). Without a storage a
+ * publish that found room is accepted at once (a number).
+ */
+export function publishAccepted<V>(topic: Topic<V>, out: Outgoing<V>, signal: AbortSignal, sync: (() => Promise<void>) | undefined): number | Promise<number> {
+  const r = publishOne(topic, out, signal);
+  if (typeof r !== 'number' || sync === undefined) return r; // a waiting `publish()` resolves once synced
+  return sync().then(() => r);
 }
 
 /** Turns `publishTo` options into a per-value mapping (no allocation per value when static). */
@@ -74,6 +87,68 @@ export function deadLetterMapper<T>(options: DeadLetterToOptions<T> | undefined)
   };
 }
 
+/** Turns a delivery into its forwarded message: `map` of its value, its key and headers unless told otherwise. */
+export function forwardMapper<T, U>(options: ForwardToOptions<T, U> | undefined): { map: (d: Delivery<T>) => Outgoing<U>; maxBuffered: number } {
+  const o = v.options<ForwardToOptions<T, U>>('forwardTo options', options, ['map', 'key', 'headers', 'ttlMs', 'maxBuffered']);
+  const { map, key, headers, ttlMs } = o;
+  if (map !== undefined) v.fn('map', map);
+  if (key !== undefined && typeof key !== 'string' && typeof key !== 'function') v.fn('key', key);
+  if (headers !== undefined && (typeof headers !== 'object' || headers === null) && typeof headers !== 'function') v.fn('headers', headers);
+  if (ttlMs !== undefined) v.duration('ttlMs', ttlMs, true, true);
+  const maxBuffered = o.maxBuffered === undefined ? 1024 : v.integer('maxBuffered', o.maxBuffered, 0, 2 ** 30, true);
+  return {
+    map: (d) => ({
+      value: map === undefined ? (d.value as unknown as U) : map(d.value, d),
+      options: {
+        key: key === undefined ? d.key : typeof key === 'function' ? key(d) : key,
+        headers: headers === undefined ? d.headers : typeof headers === 'function' ? headers(d) : headers,
+        ttlMs,
+      },
+    }),
+    maxBuffered,
+  };
+}
+
+/**
+ * The transformer of the stream twins that settle their source deliveries (`deadLetterToStream`,
+ * `forwardToStream`): publishes each delivery's message, acks the delivery once the message is
+ * accepted (on a durable topic: synced) and emits the offset; a delivery whose message cannot
+ * be published (a closed or full topic, a throwing `map`) is nacked and errors the stream.
+ */
+export function settlingTransformer<T, V>(topic: Topic<V>, map: (d: Delivery<T>) => Outgoing<V>): CancellableTransformer<Delivery<T>, number> {
+  const abort = new AbortController();
+  const sync = syncOf(topic);
+  return {
+    transform(d, controller) {
+      let r: number | Promise<number>;
+      try {
+        r = publishAccepted(topic, map(d), abort.signal, sync);
+      } catch (e) {
+        d.nack();
+        throw e;
+      }
+      if (typeof r === 'number') {
+        d.ack();
+        controller.enqueue(r);
+        return;
+      }
+      return r.then(
+        (offset) => {
+          d.ack();
+          controller.enqueue(offset);
+        },
+        (e: unknown) => {
+          d.nack();
+          throw e;
+        },
+      );
+    },
+    cancel(reason) {
+      abort.abort(reason);
+    },
+  };
+}
+
 /** Where an {@link OrderedPublisher} reports. */
 export interface PublisherSink<I> {
   /** `input` was published at `offset` (called even after `stop()`, so a delivery can be acked). */
@@ -86,13 +161,27 @@ export interface PublisherSink<I> {
   complete(): void;
 }
 
+/** An input published to a durable topic, waiting for the sync that makes it accepted. */
+interface Unsynced<I> {
+  readonly input: I;
+  offset: number;
+  /** 0 waiting, 1 synced, 2 failed */
+  state: 0 | 1 | 2;
+}
+
 /**
  * Publishes inputs in order: straight through while the topic has room, one `publish()`
- * waiting when it has none, and at most `maxBuffered` more inputs queued behind it.
+ * waiting when it has none, and at most `maxBuffered` more inputs queued behind it. On a
+ * durable topic an input counts as published (the sink hears of it, its offset is emitted)
+ * only once the topic's storage has synced it, as a resolved `publish()`; publishing goes on
+ * meanwhile, so one sync covers many inputs.
  */
 export class OrderedPublisher<I, V> {
   private readonly queue = new Queue<I>();
   private readonly abort = new AbortController();
+  private readonly sync: (() => Promise<void>) | undefined;
+  /** Durable topic: inputs published and not yet reported, in input order. */
+  private readonly unsynced = new Queue<Unsynced<I>>();
   private waiting = false;
   private draining = false;
   private sourceDone = false;
@@ -103,7 +192,9 @@ export class OrderedPublisher<I, V> {
     private readonly map: (input: I) => Outgoing<V>,
     private readonly maxBuffered: number,
     private readonly sink: PublisherSink<I>,
-  ) {}
+  ) {
+    this.sync = syncOf(topic);
+  }
 
   push(input: I): void {
     if (this.ended) return this.sink.dropped(input);
@@ -149,6 +240,32 @@ export class OrderedPublisher<I, V> {
       this.fail(e);
       return;
     }
+    const sync = this.sync;
+    if (sync !== undefined) {
+      const u: Unsynced<I> = { input, offset: -1, state: 0 };
+      this.unsynced.push(u);
+      if (typeof r === 'number') {
+        u.offset = r;
+        sync().then(
+          () => this.synced(u, 1, undefined),
+          (e: unknown) => this.synced(u, 2, e),
+        );
+        return;
+      }
+      this.waiting = true;
+      r.then(
+        (offset) => {
+          this.waiting = false;
+          u.offset = offset; // a waiting publish resolves once synced
+          this.synced(u, 1, undefined);
+        },
+        (e: unknown) => {
+          this.waiting = false;
+          this.synced(u, 2, e);
+        },
+      );
+      return;
+    }
     if (typeof r === 'number') {
       this.sink.published(input, r);
       if (!this.ended) this.sink.next(r);
@@ -171,6 +288,22 @@ export class OrderedPublisher<I, V> {
     );
   }
 
+  /** Durable topic: `u` is synced (or failed); reports every input up to the first still waiting, in order. */
+  private synced(u: Unsynced<I>, state: 1 | 2, error: unknown): void {
+    u.state = state;
+    const q = this.unsynced;
+    for (let first = q.peek(); first !== undefined && first.state !== 0; first = q.peek()) {
+      q.shift();
+      if (first.state === 2) this.sink.dropped(first.input);
+      else {
+        this.sink.published(first.input, first.offset);
+        if (!this.ended) this.sink.next(first.offset);
+      }
+    }
+    if (state === 2) this.fail(error);
+    else this.drain();
+  }
+
   private drain(): void {
     if (this.draining) return;
     this.draining = true;
@@ -179,7 +312,7 @@ export class OrderedPublisher<I, V> {
     } finally {
       this.draining = false;
     }
-    if (!this.ended && this.sourceDone && !this.waiting && this.queue.length === 0) {
+    if (!this.ended && this.sourceDone && !this.waiting && this.queue.length === 0 && this.unsynced.length === 0) {
       this.ended = true;
       this.sink.complete();
     }
