@@ -1,5 +1,5 @@
 import type { Delivery, Topic } from '../types.js';
-import { deadLetterMapper, settlingTransformer } from './internal/publisher.js';
+import { deadLetterMapper, publishingTransformer, SETTLE_FATE } from './internal/publisher.js';
 import * as v from './internal/validate.js';
 import type { DeadLetterToOptions } from './types.js';
 import { transformStream } from './internal/transform.js';
@@ -32,5 +32,5 @@ import { transformStream } from './internal/transform.js';
 export function deadLetterToStream<T>(topic: Topic<T>, options?: DeadLetterToOptions<T>): TransformStream<Delivery<T>, number> {
   v.topic('topic', topic);
   const { map } = deadLetterMapper(options);
-  return transformStream<Delivery<T>, number>(settlingTransformer(topic, map));
+  return transformStream<Delivery<T>, number>(publishingTransformer(topic, map, SETTLE_FATE));
 }

@@ -1,5 +1,5 @@
 import type { Delivery, Topic } from '../types.js';
-import { forwardMapper, settlingTransformer } from './internal/publisher.js';
+import { forwardMapper, publishingTransformer, SETTLE_FATE } from './internal/publisher.js';
 import { transformStream } from './internal/transform.js';
 import * as v from './internal/validate.js';
 import type { ForwardToOptions } from './types.js';
@@ -37,5 +37,5 @@ import type { ForwardToOptions } from './types.js';
 export function forwardToStream<T, U = T>(topic: Topic<U>, options?: ForwardToOptions<T, U>): TransformStream<Delivery<T>, number> {
   v.topic('topic', topic);
   const { map } = forwardMapper(options);
-  return transformStream<Delivery<T>, number>(settlingTransformer(topic, map));
+  return transformStream<Delivery<T>, number>(publishingTransformer(topic, map, SETTLE_FATE));
 }

@@ -106,8 +106,8 @@ describe('forwardTo', () => {
 });
 
 /** Forwards `n` messages through a web-stream pipe whose destination closes after `closeAfter` copies. */
-async function pipeClosingMidway(n: number, closeAfter: number, prefetch: number, transform: (dst: Topic<number>) => TransformStream<Delivery<number>, unknown>) {
-  const bus = createBus();
+async function pipeClosingMidway(n: number, closeAfter: number, prefetch: number, transform: (dst: Topic<number>) => TransformStream<Delivery<number>, unknown>, dir?: string) {
+  const bus = createBus(dir === undefined ? {} : { storage: fileStorage(dir) });
   const src = bus.topic<number>('src', { groups: ['g'], capacity: 1024 });
   const dst = bus.topic<number>('dst', { capacity: 1024 });
   await src.publishBatch(Array.from({ length: n }, (_, i) => i));
@@ -125,7 +125,9 @@ async function pipeClosingMidway(n: number, closeAfter: number, prefetch: number
     )
     .catch(() => undefined);
   const copies = everything(dst);
-  return { acked: src.stats().groups.g.acked, copies, left: remaining(src, 'g') };
+  const result = { acked: src.stats().groups.g.acked, copies, left: remaining(src, 'g') };
+  await bus.close();
+  return result;
 }
 
 /** The transform a user writes first: acks in `transform`, publishes with `tryPublish`. */
@@ -160,6 +162,15 @@ describe('forwardToStream', () => {
       }),
       { numRuns: FORWARD_RUNS, seed: SEED },
     );
+  });
+
+  it('the same on a durable bus, where copies are acked once synced while later ones are published', async () => {
+    for (const [n, closeAt, prefetch] of [[10, 4, 4], [40, 1, 16], [40, 17, 64], [25, 25, 3], [30, 50, 8]]) {
+      const { acked, copies, left } = await pipeClosingMidway(n, closeAt, prefetch, (dst) => forwardToStream(dst), tempDir('ringbus-fwd-'));
+      expect(acked, `n ${n}, close at ${closeAt}, prefetch ${prefetch}`).toBe(copies.length);
+      expect(copies.length).toBeGreaterThanOrEqual(Math.min(n, closeAt));
+      expect([...copies, ...left]).toEqual(Array.from({ length: n }, (_, i) => i));
+    }
   });
 
   it('maps values and carries key and headers', async () => {
