@@ -208,6 +208,34 @@ async function onDisk(dir: string, name: string): Promise<unknown[]> {
   return values;
 }
 
+describe('forwardTo into a durable topic closed mid-stream', () => {
+  it('acks exactly the copies: those published before the failure are reported first, the rest stay in the source', async () => {
+    for (const closeAt of [1, 3, 7]) {
+      const dir = tempDir('ringbus-fwd-');
+      const bus = createBus({ storage: fileStorage(dir) });
+      const src = bus.topic<number>('src', { groups: ['g'] });
+      const dst = bus.topic<number>('dst');
+      await src.publishBatch(Array.from({ length: 12 }, (_, i) => i));
+      let emitted = 0;
+      const err = await new Promise<unknown>((resolve) => {
+        src.messages({ group: 'g', prefetch: 4 }).pipe(forwardTo(dst)).subscribe({
+          next: () => {
+            if (++emitted === closeAt) void dst.close();
+          },
+          error: resolve,
+          complete: () => resolve(undefined),
+        });
+      });
+      expect(err).toBeInstanceOf(ClosedError);
+      const copies = everything(dst);
+      expect(src.stats().groups.g.acked, `close at ${closeAt}`).toBe(copies.length);
+      expect(emitted).toBe(copies.length);
+      expect([...copies, ...remaining(src, 'g')]).toEqual(Array.from({ length: 12 }, (_, i) => i));
+      await bus.close();
+    }
+  });
+});
+
 describe('publishing operators into a durable topic: a copy counts once synced', () => {
   const cases: [string, (dst: Topic<number>) => (src: Observable<Delivery<number>>) => Observable<number>][] = [
     ['forwardTo', (dst) => forwardTo(dst)],

@@ -251,6 +251,8 @@ export class OrderedPublisher<I, V> {
   private readonly sync: (() => Promise<void>) | undefined;
   /** Durable topic: inputs published and not yet reported, in input order. */
   private readonly unsynced = new Queue<Unsynced<I>>();
+  /** Durable topic: the error to report once every input before it is reported. */
+  private failure: { error: unknown } | undefined = undefined;
   private waiting = false;
   private draining = false;
   private sourceDone = false;
@@ -286,10 +288,12 @@ export class OrderedPublisher<I, V> {
     this.drain();
   }
 
+  /** Stops and errors; inputs already published to a durable topic are reported first, as they sync. */
   fail(e: unknown): void {
     if (this.ended) return;
     this.stop();
-    this.sink.error(e);
+    if (this.unsynced.length === 0) this.sink.error(e);
+    else this.failure = { error: e };
   }
 
   /** Stops: aborts the waiting publish, drops what is queued. Idempotent. */
@@ -366,11 +370,17 @@ export class OrderedPublisher<I, V> {
       if (first.state === 2) this.sink.dropped(first.input);
       else {
         this.sink.published(first.input, first.offset);
-        if (!this.ended) this.sink.next(first.offset);
+        if (!this.ended || this.failure !== undefined) this.sink.next(first.offset);
       }
     }
     if (state === 2) this.fail(error);
-    else this.drain();
+    const failure = this.failure;
+    if (failure !== undefined && q.length === 0) {
+      this.failure = undefined;
+      this.sink.error(failure.error);
+      return;
+    }
+    this.drain();
   }
 
   private drain(): void {
