@@ -13,8 +13,9 @@ import type { ForwardToOptions } from './types.js';
  * cancels its source, which returns what it still held. So every acked delivery has its copy
  * in `topic`, and every other message is still in the source group.
  *
- * A write waits while the topic has no room (`overflow: 'block'`) and, on a durable topic,
- * until its message is synced.
+ * A write waits while the topic has no room (`overflow: 'block'`). On a durable topic later
+ * deliveries are published while earlier copies wait for their sync (one sync covers many), and
+ * each is acked, in order, once its copy is synced.
  *
  * @param topic The topic to publish to.
  * @param options `map` (value → message), `key` and `headers` (static, or functions of the delivery), `ttlMs`.

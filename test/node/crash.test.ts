@@ -1,6 +1,6 @@
 /**
  * Crash tests: a child process publishing and consuming with fsync 'always' is killed with
- * SIGKILL at random moments; after each kill the directory is reopened and checked. 4 kills
+ * SIGKILL at random moments; after each kill the directory is reopened and checked. 10 kills
  * by default, 50 with RINGBUS_DEEP=1 (`RINGBUS_CRASH_RUNS=n` overrides).
  */
 import { spawn } from 'node:child_process';
