@@ -15,7 +15,7 @@ import { cleanTempDirs, tempDir } from './helpers.js';
 
 afterAll(() => { if (!process.env.KEEP) cleanTempDirs(); });
 
-const RUNS = Number(process.env.RINGBUS_CRASH_RUNS ?? (process.env.RINGBUS_DEEP ? 50 : 4));
+const RUNS = CRASH_RUNS;
 const CHILD = fileURLToPath(new URL('./fixtures/crash-child.ts', import.meta.url));
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 
