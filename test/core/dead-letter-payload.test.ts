@@ -4,11 +4,13 @@
  */
 import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createBus } from '../../src/index.js';
 import { bytes, type Codec, decodeFrame, json, msgpack } from '../../src/codec/index.js';
 import { fileStorage } from '../../src/node/index.js';
 import { cleanTempDirs, tempDir } from '../node/helpers.js';
+import { DEAD_LETTER_RUNS, SEED } from '../reliability/config.js';
 
 afterAll(() => cleanTempDirs());
 
@@ -116,6 +118,35 @@ describe('dead letters carry the value a consumer of the source gets', () => {
     expect(plain.consumer({ group: 'g' }).tryRecv()!.term()).toBe(true);
     expect(plain.stats().deadLetterDropped).toBe(1);
     expect(plain.stats().groups.g).toMatchObject({ pending: 0, committed: 1 });
+  });
+});
+
+describe('property: a dead letter is what a consumer of the source got', () => {
+  it('any JSON value, any pair of codecs (or none), by term or by maxDeliveries', () => {
+    const codecs = [undefined, json, msgpack] as const;
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.constantFrom(...codecs), fc.constantFrom(...codecs), fc.boolean(), (raw, sourceCodec, dlqCodec, byTerm) => {
+        const value = JSON.parse(JSON.stringify(raw)) as unknown; // -0 and the like as JSON has them
+        const bus = createBus();
+        const dlq = bus.topic<unknown>('dlq', { groups: ['ops'], codec: dlqCodec as Codec<unknown> | undefined });
+        const t = bus.topic<unknown>('t', { groups: ['g'], codec: sourceCodec as Codec<unknown> | undefined, deadLetter: 'dlq', maxDeliveries: 2 });
+        t.tryPublish(value);
+        const c = t.consumer({ group: 'g' });
+        const d = c.tryRecv()!;
+        const got = d.value;
+        if (byTerm) d.term();
+        else {
+          d.nack();
+          c.tryRecv()!.nack();
+        }
+        const dl = dlq.consumer({ group: 'ops' }).tryRecv();
+        expect(dl, 'a dead letter').toBeDefined();
+        expect(dl!.headers['x-dead-letter-payload']).toBeUndefined();
+        expect(dl!.value).toEqual(got);
+        expect(t.stats().groups.g).toMatchObject({ pending: 0, committed: 1, deadLettered: 1 });
+      }),
+      { numRuns: DEAD_LETTER_RUNS, seed: SEED },
+    );
   });
 });
 
