@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createBus } from '../../src/index.js';
-import { bytes, type Codec, decodeFrame, json, msgpack } from '../../src/codec/index.js';
+import { bytes, type Codec, decodeFrame, encodeFrame, json, msgpack } from '../../src/codec/index.js';
 import { fileStorage } from '../../src/node/index.js';
 import { cleanTempDirs, tempDir } from '../node/helpers.js';
-import { DEAD_LETTER_RUNS, SEED } from '../reliability/config.js';
+import { DEAD_LETTER_RUNS, SEED, TIMEOUT } from '../reliability/config.js';
 
 afterAll(() => cleanTempDirs());
 
@@ -121,6 +121,16 @@ describe('dead letters carry the value a consumer of the source gets', () => {
   });
 });
 
+/** True when `codec` can encode `value` (msgpack refuses an own `__proto__` key, for one). */
+function encodes(codec: Codec<unknown>, value: unknown): boolean {
+  try {
+    encodeFrame(value, { codec });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 describe('property: a dead letter is what a consumer of the source got', () => {
   it('any JSON value, any pair of codecs (or none), by term or by maxDeliveries', () => {
     const codecs = [undefined, json, msgpack] as const;
@@ -139,15 +149,21 @@ describe('property: a dead letter is what a consumer of the source got', () => {
           d.nack();
           c.tryRecv()!.nack();
         }
+        expect(t.stats().groups.g).toMatchObject({ pending: 0, committed: 1, deadLettered: 1 });
         const dl = dlq.consumer({ group: 'ops' }).tryRecv();
+        if (dlqCodec !== undefined && !encodes(dlqCodec, got)) {
+          // what the dead-letter codec refuses goes as the source's frame, or is dropped without one
+          if (sourceCodec === undefined) expect([dl, t.stats().deadLetterDropped]).toEqual([undefined, 1]);
+          else expect([dl?.headers['x-dead-letter-payload'], decodeFrame(dl?.value as Uint8Array)]).toEqual(['bytes', got]);
+          return;
+        }
         expect(dl, 'a dead letter').toBeDefined();
         expect(dl!.headers['x-dead-letter-payload']).toBeUndefined();
         expect(dl!.value).toEqual(got);
-        expect(t.stats().groups.g).toMatchObject({ pending: 0, committed: 1, deadLettered: 1 });
       }),
       { numRuns: DEAD_LETTER_RUNS, seed: SEED },
     );
-  });
+  }, TIMEOUT);
 });
 
 /** A copy of `dir` as a SIGKILL would leave it now: what was written, without the lock. */
