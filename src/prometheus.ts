@@ -15,7 +15,7 @@ interface Family<S> {
   readonly name: string;
   readonly type: 'counter' | 'gauge';
   readonly help: string;
-  readonly value: (s: S) => number | undefined;
+  readonly value: (s: S) => number;
 }
 
 function family<S>(scope: 'topic' | 'group', f: Figure<S>): Family<S> {
@@ -46,9 +46,8 @@ function sampleValue(n: number): string {
 /**
  * Writes a bus's stats in the Prometheus text exposition format: one family per figure, each
  * with `# HELP` and `# TYPE`, topics labelled `topic`, groups labelled `topic` and `group`.
- * Counters end in `_total`. A family no topic reports (`ringbus_topic_waiting_publishers`
- * on an engine without it) is left out. Label values are escaped, so any topic or group name
- * is safe.
+ * Counters end in `_total`; a family with no sample (group figures on a bus without groups) is
+ * left out. Label values are escaped, so any topic or group name is safe.
  *
  * @param stats - A snapshot, usually `bus.stats()`.
  * @returns The exposition text, ending in a line feed.
@@ -71,8 +70,7 @@ export function prometheusText(stats: BusStats): string {
   for (const f of TOPIC_FAMILIES) {
     const lines: string[] = [];
     for (const t of topics) {
-      const v = f.value(t);
-      if (v !== undefined) lines.push(`${f.name}{topic="${labelValue(t.name)}"} ${sampleValue(v)}`);
+      lines.push(`${f.name}{topic="${labelValue(t.name)}"} ${sampleValue(f.value(t))}`);
     }
     if (lines.length > 0) out.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`, ...lines);
   }
@@ -81,8 +79,7 @@ export function prometheusText(stats: BusStats): string {
     for (const t of topics) {
       const topic = labelValue(t.name);
       for (const [group, g] of Object.entries(t.groups)) {
-        const v = f.value(g);
-        if (v !== undefined) lines.push(`${f.name}{topic="${topic}",group="${labelValue(group)}"} ${sampleValue(v)}`);
+        lines.push(`${f.name}{topic="${topic}",group="${labelValue(group)}"} ${sampleValue(f.value(g))}`);
       }
     }
     if (lines.length > 0) out.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`, ...lines);

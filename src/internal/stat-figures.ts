@@ -12,21 +12,15 @@ export interface Figure<S> {
   /** An OpenTelemetry (UCUM) unit: `{message}`, `By`, … */
   readonly unit: string;
   readonly help: string;
-  /** The figure, or `undefined` where this source does not report it. */
-  readonly value: (s: S) => number | undefined;
-}
-
-/** Publishers waiting for room, where the engine reports it (`TopicStats` may carry `waitingPublishers`). */
-function waitingPublishers(t: TopicStats): number | undefined {
-  const w = (t as { readonly waitingPublishers?: unknown }).waitingPublishers;
-  return typeof w === 'number' ? w : undefined;
+  readonly value: (s: S) => number;
 }
 
 export const TOPIC_FIGURES: readonly Figure<TopicStats>[] = [
   { key: 'published', kind: 'counter', unit: '{message}', help: 'Messages published to the topic.', value: (t) => t.published },
   { key: 'rejected', kind: 'counter', unit: '{message}', help: 'Publishes refused (overflow reject, or grow at maxCapacity).', value: (t) => t.rejected },
   { key: 'dropped', kind: 'counter', unit: '{message}', help: 'Messages evicted by drop-oldest while a group still needed them.', value: (t) => t.dropped },
-  { key: 'expired', kind: 'counter', unit: '{message}', help: 'Messages that expired (TTL).', value: (t) => t.expired },
+  { key: 'expired', kind: 'counter', unit: '{message}', help: 'Messages removed by TTL.', value: (t) => t.expired },
+  { key: 'aged_out', kind: 'counter', unit: '{message}', help: 'The part of expired that no group needed any more (kept only for replay).', value: (t) => t.agedOut },
   { key: 'dead_letter_dropped', kind: 'counter', unit: '{message}', help: 'Dead letters with no dead-letter topic, or that it refused.', value: (t) => t.deadLetterDropped },
   { key: 'published_bytes', kind: 'counter', unit: 'By', help: 'Encoded bytes published (0 without a codec).', value: (t) => t.bytesPublished },
   { key: 'size', kind: 'gauge', unit: '{message}', help: 'Messages retained now.', value: (t) => t.size },
@@ -35,7 +29,7 @@ export const TOPIC_FIGURES: readonly Figure<TopicStats>[] = [
   { key: 'head_offset', kind: 'gauge', unit: '{offset}', help: 'Oldest retained offset.', value: (t) => t.head },
   { key: 'tail_offset', kind: 'gauge', unit: '{offset}', help: 'Next offset to be published.', value: (t) => t.tail },
   { key: 'subscribers', kind: 'gauge', unit: '{consumer}', help: 'Live consumers of every group.', value: (t) => t.subscribers },
-  { key: 'waiting_publishers', kind: 'gauge', unit: '{publisher}', help: 'Publishers waiting for room (overflow block).', value: waitingPublishers },
+  { key: 'waiting_publishers', kind: 'gauge', unit: '{publisher}', help: 'publish calls waiting for room (overflow block).', value: (t) => t.waitingPublishers },
 ];
 
 export const GROUP_FIGURES: readonly Figure<GroupStats>[] = [

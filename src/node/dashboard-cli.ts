@@ -56,6 +56,8 @@ export function storageStats(dir: string): StatsSource {
           rejected: NaN,
           dropped: NaN,
           expired: NaN,
+          agedOut: NaN,
+          waitingPublishers: NaN,
           deadLetterDropped: NaN,
           subscribers: NaN,
           bytes: t.bytes,

@@ -68,7 +68,7 @@ function create<S>(meter: Meter, scope: 'topic' | 'group', f: Figure<S>): Observ
 
 /**
  * Observes a bus's stats as OpenTelemetry metrics: per topic, gauges `ringbus.topic.size`,
- * `.capacity`, `.bytes`, `.subscribers` (and `.waiting_publishers` where the engine reports it)
+ * `.capacity`, `.bytes`, `.subscribers`, `.waiting_publishers`
  * and counters `ringbus.topic.published`, `.rejected`, `.dropped`, `.expired`, …; per group,
  * gauges `ringbus.group.lag`, `.pending`, `.members` and counters `ringbus.group.delivered`,
  * `.acked`, `.nacked`, `.redelivered`, `.dead_lettered`, `.missed`, … (the full list is
@@ -105,14 +105,12 @@ export function instrumentBus(bus: Bus, options: InstrumentBusOptions): BusInstr
     for (const t of Object.values(bus.stats().topics)) {
       const topicAttributes: Attributes = { ...extra, 'messaging.system': MESSAGING_SYSTEM, 'messaging.destination.name': t.name };
       for (let i = 0; i < TOPIC_FIGURES.length; i++) {
-        const value = TOPIC_FIGURES[i].value(t);
-        if (value !== undefined) result.observe(topicInstruments[i], value, topicAttributes);
+        result.observe(topicInstruments[i], TOPIC_FIGURES[i].value(t), topicAttributes);
       }
       for (const [group, g] of Object.entries(t.groups)) {
         const groupAttributes: Attributes = { ...topicAttributes, 'messaging.consumer.group.name': group };
         for (let i = 0; i < GROUP_FIGURES.length; i++) {
-          const value = GROUP_FIGURES[i].value(g);
-          if (value !== undefined) result.observe(groupInstruments[i], value, groupAttributes);
+          result.observe(groupInstruments[i], GROUP_FIGURES[i].value(g), groupAttributes);
         }
       }
     }

@@ -133,6 +133,7 @@ describe('dashboard in Chromium', () => {
         expect(num(f.size), `${name} size`).toBe(t.size);
         expect(num(f.capacity), `${name} capacity`).toBe(t.capacity);
         expect(num(f.subscribers), `${name} subscribers`).toBe(t.subscribers);
+        expect(num(f.waitingPublishers), `${name} waiting publishers`).toBe(t.waitingPublishers);
         expect(num(f.deadLettered), `${name} dead-lettered`).toBe(Object.values(t.groups).reduce((s, g) => s + g.deadLettered, 0));
         expect(num(f.publishRate), `${name} publish rate once idle`).toBe(0);
         for (const [group, g] of Object.entries(t.groups)) {

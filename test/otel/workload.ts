@@ -3,7 +3,7 @@ import type { Bus } from '../../src/index.js';
 
 /**
  * A bus whose stats have every figure non-zero somewhere: publishes, acks, nacks with
- * redelivery, dead letters, drops and misses (drop-oldest), a waiting group and a live member.
+ * redelivery, dead letters, drops and misses (drop-oldest), a waiting publisher, a live member.
  */
 export async function busUnderWorkload(): Promise<Bus> {
   const bus = createBus();
@@ -27,6 +27,11 @@ export async function busUnderWorkload(): Promise<Bus> {
   }
   // 'audit' never reads: drop-oldest evicts what it still needed.
   for (let i = 10; i < 30; i++) await orders.publish(i);
+  // 'idle' has no member, so nothing settles: a third publish waits for room.
+  const jobs = bus.topic<number>('jobs', { capacity: 2, overflow: 'block', groups: ['idle'] });
+  await jobs.publish(1);
+  await jobs.publish(2);
+  jobs.publish(3).catch(() => {}); // refused when the bus closes
   const held = billing.tryRecv();
   if (held === undefined) throw new Error('workload: expected a delivery to hold');
   return bus;

@@ -151,6 +151,7 @@ function makeTopic(name) {
     size: figure(figs, 'size', 'size'),
     capacity: figure(figs, 'capacity', 'capacity'),
     subscribers: figure(figs, 'subscribers', 'subscribers'),
+    waitingPublishers: figure(figs, 'waiting publishers', 'waitingPublishers'),
     deadLettered: figure(figs, 'dead-lettered', 'deadLettered'),
     dropped: figure(figs, 'dropped', 'dropped'),
     expired: figure(figs, 'expired', 'expired'),
@@ -230,6 +231,7 @@ function render(s) {
     v.size.textContent = fmt(ts.size);
     v.capacity.textContent = fmt(ts.capacity);
     v.subscribers.textContent = fmt(ts.subscribers);
+    v.waitingPublishers.textContent = fmt(ts.waitingPublishers);
     v.deadLettered.textContent = fmt(deadLettered);
     v.dropped.textContent = fmt(ts.dropped);
     v.expired.textContent = fmt(ts.expired);
