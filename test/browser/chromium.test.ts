@@ -1,0 +1,73 @@
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleForBrowser, chromiumAvailable, failures, launchChromium, missingChromiumMessage, runInChromium, type SuiteResult } from './harness.js';
+
+const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
+
+/** What runs in the page: the browser suites, and the codec test files as they are. */
+const SUITES = {
+  codec: here('./suites/codec.ts'),
+  streams: here('./suites/streams.ts'),
+  core: here('./suites/core.ts'),
+  'test/codec/codecs.test.ts': here('../codec/codecs.test.ts'),
+  'test/codec/compression.test.ts': here('../codec/compression.test.ts'),
+};
+const HARNESS_CHECK = here('./fixtures/harness-check.ts');
+
+const available = chromiumAvailable('test/browser/chromium.test.ts');
+
+describe('bundling for the browser', () => {
+  it('refuses a test file that imports a node: module, naming the line', async () => {
+    await expect(bundleForBrowser(here('./fixtures/node-import.ts'))).rejects.toThrow(/node-import\.ts: the browser bundle imports a node: module at line \d+: .*node:fs/);
+  });
+
+  it('bundles every suite without a node: module', async () => {
+    for (const entry of Object.values(SUITES)) expect(await bundleForBrowser(entry)).not.toMatch(/["']node:/);
+  });
+});
+
+describe('in Chromium', () => {
+  if (!available && process.env.CI === 'true') {
+    it('has Chromium to run in', () => {
+      throw new Error(missingChromiumMessage);
+    });
+    return;
+  }
+  if (!available) return;
+
+  let results: Map<string, SuiteResult>;
+  let close: (() => Promise<void>) | undefined;
+
+  beforeAll(async () => {
+    const browser = await launchChromium();
+    close = browser.close;
+    const entries = [...Object.values(SUITES), HARNESS_CHECK];
+    const run = await runInChromium(entries, { context: browser.context });
+    results = new Map(run.map((r) => [r.entry, r]));
+  }, 120_000);
+
+  afterAll(() => close?.());
+
+  for (const [name, entry] of Object.entries(SUITES)) {
+    it(`${name}: every case passes in the page`, () => {
+      const suite = results.get(entry)!;
+      expect(suite.cases.length, `${name} ran no cases`).toBeGreaterThan(0);
+      const failed = failures(suite);
+      expect(failed, `${name}: ${suite.cases.length} cases, failures:\n${failed}`).toBe('');
+    });
+  }
+
+  it('the harness reports a failed assertion, an unhandled rejection and an expected failure that passed, each with its message', () => {
+    const suite = results.get(HARNESS_CHECK)!;
+    const outcome = Object.fromEntries(suite.cases.map((c) => [c.name, c.ok ? 'ok' : c.error!.split('\n')[0]]));
+    expect(outcome).toEqual({
+      'harness > passes': 'ok',
+      'harness > fails an assertion': 'AssertionError: expected 2 to be 3 // Object.is equality',
+      'harness > fails on a rejection nobody handled': 'unhandled: Error: dropped',
+      'harness > runs in a browser': 'ok',
+      'expected failures > fail as expected': 'ok',
+      'expected failures > pass though expected to fail': 'expected this case to fail, and it passed: drop `.fails`',
+    });
+    expect(suite.pageErrors).toEqual([]);
+  });
+});
