@@ -1,26 +1,20 @@
-import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createBus } from '../../src/index.js';
 import type { Bus, BusStats } from '../../src/index.js';
 import { storageStats } from '../../src/node/dashboard-cli.js';
 import { fileStorage, serveDashboard } from '../../src/node/index.js';
+import { chromiumAvailable, launchChromium, missingChromiumMessage } from '../browser/harness.js';
 import { cleanTempDirs, tempDir } from '../node/helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 /** Where the screenshot goes (gitignored); `RINGBUS_UPDATE_SCREENSHOT=1` also copies it to docs/. */
 const OUTPUT = join(ROOT, 'test-results', 'dashboard');
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 
-const available = existsSync(CHROMIUM);
-if (!available && process.env.CI !== 'true') {
-  console.warn(`test/dashboard/browser.test.ts: skipped, ${CHROMIUM} is missing (apt-get install -y chromium)`);
-}
+const available = chromiumAvailable('test/dashboard/browser.test.ts');
 
 /** A bus with traffic: orders published every few ms, billing acking (nacking some once), audit behind, dead letters. */
 function workload(): { bus: Bus; stop(): Promise<void> } {
@@ -79,14 +73,12 @@ async function waitForSamples(page: Page, n: number): Promise<void> {
 
 afterAll(cleanTempDirs);
 
-async function launch(profile: string): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS, headless: true, viewport: { width: 1280, height: 1100 } });
-}
+const launch = (): ReturnType<typeof launchChromium> => launchChromium({ viewport: { width: 1280, height: 1100 } });
 
 describe('dashboard in Chromium', () => {
   if (!available && process.env.CI === 'true') {
     it('has Chromium to run in', () => {
-      throw new Error(`CI=true and ${CHROMIUM} is missing: install it (apt-get install -y chromium; .ci/run does)`);
+      throw new Error(missingChromiumMessage);
     });
     return;
   }
@@ -94,12 +86,11 @@ describe('dashboard in Chromium', () => {
   it.skipIf(!available)('charts and figures update while a workload runs, and match bus.stats() once it stops', async () => {
     const { bus, stop } = workload();
     const dashboard = await serveDashboard(bus, { intervalMs: 100, title: 'orders service' });
-    const profile = await mkdtemp(join(tmpdir(), 'ringbus-chromium-'));
-    let context: BrowserContext | undefined;
+    let browser: Awaited<ReturnType<typeof launch>> | undefined;
     let stopped = false;
     try {
-      context = await launch(profile);
-      const page = await context.newPage();
+      browser = await launch();
+      const page = await browser.context.newPage();
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(dashboard.url);
@@ -147,10 +138,9 @@ describe('dashboard in Chromium', () => {
       expect(errors).toEqual([]);
     } finally {
       if (!stopped) await stop();
-      await context?.close();
+      await browser?.close();
       await dashboard.close();
       await bus.close();
-      await rm(profile, { recursive: true, force: true });
     }
   }, 60_000);
 
@@ -160,11 +150,10 @@ describe('dashboard in Chromium', () => {
     const jobs = bus.topic<number>('jobs', { groups: ['workers'] });
     for (let i = 0; i < 20; i++) await jobs.publish(i);
     const dashboard = await serveDashboard(storageStats(dir), { intervalMs: 100 });
-    const profile = await mkdtemp(join(tmpdir(), 'ringbus-chromium-'));
-    let context: BrowserContext | undefined;
+    let browser: Awaited<ReturnType<typeof launch>> | undefined;
     try {
-      context = await launch(profile);
-      const page = await context.newPage();
+      browser = await launch();
+      const page = await browser.context.newPage();
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(dashboard.url);
@@ -179,10 +168,9 @@ describe('dashboard in Chromium', () => {
       expect(t.groups.workers.acked).toBe('–');
       expect(errors).toEqual([]);
     } finally {
-      await context?.close();
+      await browser?.close();
       await dashboard.close();
       await bus.close();
-      await rm(profile, { recursive: true, force: true });
     }
   }, 60_000);
 });
