@@ -1,16 +1,18 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEEP } from '../reliability/config.js';
 import { bundleForBrowser, chromiumAvailable, failures, launchChromium, missingChromiumMessage, runInChromium, type SuiteResult } from './harness.js';
 
 const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
 
-/** What runs in the page: the browser suites, and the codec test files as they are. */
-const SUITES = {
+/** What runs in the page: the browser suites, and the codec test files as they are (the 100 000-input fuzz under RINGBUS_DEEP=1). */
+const SUITES: Record<string, string> = {
   codec: here('./suites/codec.ts'),
   streams: here('./suites/streams.ts'),
   core: here('./suites/core.ts'),
   'test/codec/codecs.test.ts': here('../codec/codecs.test.ts'),
   'test/codec/compression.test.ts': here('../codec/compression.test.ts'),
+  ...(DEEP ? { 'test/codec/fuzz.test.ts': here('../codec/fuzz.test.ts') } : {}),
 };
 const HARNESS_CHECK = here('./fixtures/harness-check.ts');
 
@@ -53,7 +55,7 @@ describe('in Chromium', () => {
       const suite = results.get(entry)!;
       expect(suite.cases.length, `${name} ran no cases`).toBeGreaterThan(0);
       const failed = failures(suite);
-      expect(failed, `${name}: ${suite.cases.length} cases, failures:\n${failed}`).toBe('');
+      if (failed !== '') throw new Error(`${name}: ${suite.cases.filter((c) => !c.ok).length} of ${suite.cases.length} cases failed in Chromium\n${failed}`);
     });
   }
 
