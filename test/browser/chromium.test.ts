@@ -59,9 +59,9 @@ describe('in Chromium', () => {
     });
   }
 
-  it('the harness reports a failed assertion, an unhandled rejection and an expected failure that passed, each with its message', () => {
+  it('the harness reports a failed assertion, an unhandled rejection and an expected failure that passed, each with its message; runs hooks in order; reports skips', () => {
     const suite = results.get(HARNESS_CHECK)!;
-    const outcome = Object.fromEntries(suite.cases.map((c) => [c.name, c.ok ? 'ok' : c.error!.split('\n')[0]]));
+    const outcome = Object.fromEntries(suite.cases.map((c) => [c.name, c.skipped ? 'skipped' : c.ok ? 'ok' : c.error!.split('\n')[0]]));
     expect(outcome).toEqual({
       'harness > passes': 'ok',
       'harness > fails an assertion': 'AssertionError: expected 2 to be 3 // Object.is equality',
@@ -69,6 +69,14 @@ describe('in Chromium', () => {
       'harness > runs in a browser': 'ok',
       'expected failures > fail as expected': 'ok',
       'expected failures > pass though expected to fail': 'expected this case to fail, and it passed: drop `.fails`',
+      'hooks and skips > first': 'ok',
+      'hooks and skips > is declared skipped and not run': 'skipped',
+      'hooks and skips > second': 'ok',
+      'hooks and skips > skipIf > skipIf(true)': 'skipped',
+      'hooks and skips > each doubles 1': 'ok',
+      'hooks and skips > each doubles 2': 'ok',
+      'hooks and skips > nested > sees the outer hooks once': 'ok',
+      'after hooks and skips > the previous block ran its afterAll': 'ok',
     });
     expect(suite.pageErrors).toEqual([]);
   });

@@ -24,7 +24,19 @@ export interface CaseResult {
   name: string;
   ok: boolean;
   error?: string;
+  /** Declared with `it.skip` (or `skipIf`, `describe.skip`): not run. */
+  skipped?: true;
   ms: number;
+}
+
+/** A `describe` block: its `beforeAll`/`afterAll` hooks run around its first and last case. */
+interface Scope {
+  parent: Scope | undefined;
+  beforeAll: Fn[];
+  afterAll: Fn[];
+  skip: boolean;
+  started: boolean;
+  last: Case | undefined;
 }
 
 interface Case {
@@ -34,6 +46,8 @@ interface Case {
   before: Fn[];
   after: Fn[];
   fails: boolean;
+  skip: boolean;
+  scope: Scope;
 }
 
 const DEFAULT_TIMEOUT = 10_000;
@@ -41,6 +55,7 @@ const cases: Case[] = [];
 const path: string[] = [];
 let befores: Fn[] = [];
 let afters: Fn[] = [];
+let scope: Scope = { parent: undefined, beforeAll: [], afterAll: [], skip: false, started: false, last: undefined };
 
 export const expect = ((value: unknown, message?: string) => {
   const { assertionCalls } = getState(expect);
@@ -56,20 +71,24 @@ Object.assign(expect, {
   unreachable: (message?: string) => chai.assert.fail(`expected${message ? ` "${message}" ` : ' '}not to be reached`),
 });
 
-function group(name: string, body: () => void): void {
+function group(name: string, body: () => void, skip = false): void {
   const saved = [befores, afters];
+  const outer = scope;
   befores = [...befores];
   afters = [...afters];
+  scope = { parent: outer, beforeAll: [], afterAll: [], skip: skip || outer.skip, started: false, last: undefined };
   path.push(name);
   try {
     body();
   } finally {
     path.pop();
     [befores, afters] = saved;
+    scope = outer;
   }
 }
 
 export const describe = Object.assign(group, {
+  skip: (name: string, body: () => void) => group(name, body, true),
   each:
     <T>(table: readonly T[]) =>
     (name: string, body: (...row: unknown[]) => void) =>
@@ -86,8 +105,10 @@ function title(name: string, row: unknown, i: number): string {
   return name.includes('%s') ? name.replace('%s', shown) : `${name} [${i}]`;
 }
 
-function register(name: string, fn: Fn, timeout = DEFAULT_TIMEOUT, fails = false): void {
-  cases.push({ name: [...path, name].join(' > '), fn, timeout, before: befores, after: afters, fails });
+function register(name: string, fn: Fn, timeout = DEFAULT_TIMEOUT, fails = false, skip = false): void {
+  const c: Case = { name: [...path, name].join(' > '), fn, timeout, before: befores, after: afters, fails, skip: skip || scope.skip, scope };
+  cases.push(c);
+  if (!c.skip) for (let s: Scope | undefined = scope; s !== undefined; s = s.parent) s.last = c;
 }
 
 export const it = Object.assign(register, {
@@ -97,6 +118,9 @@ export const it = Object.assign(register, {
       table.forEach((row, i) => register(title(name, row, i), () => fn(...spread(row)), timeout)),
   /** A case expected to fail (an assertion, a throw or an unhandled error): it fails once its body passes. */
   fails: (name: string, fn: Fn, timeout?: number) => register(name, fn, timeout, true),
+  skip: (name: string, fn: Fn, timeout?: number) => register(name, fn, timeout, false, true),
+  skipIf: (condition: unknown) => (name: string, fn: Fn, timeout?: number) => register(name, fn, timeout, false, Boolean(condition)),
+  runIf: (condition: unknown) => (name: string, fn: Fn, timeout?: number) => register(name, fn, timeout, false, !condition),
 });
 export const test = it;
 
@@ -106,6 +130,21 @@ export function beforeEach(fn: Fn): void {
 
 export function afterEach(fn: Fn): void {
   afters.unshift(fn);
+}
+
+export function beforeAll(fn: Fn): void {
+  scope.beforeAll.push(fn);
+}
+
+export function afterAll(fn: Fn): void {
+  scope.afterAll.unshift(fn);
+}
+
+/** The scopes of `c`, outermost first. */
+function scopesOf(c: Case): Scope[] {
+  const out: Scope[] = [];
+  for (let s: Scope | undefined = c.scope; s !== undefined; s = s.parent) out.unshift(s);
+  return out;
 }
 
 function message(error: unknown): string {
@@ -119,11 +158,17 @@ async function runCase(c: Case): Promise<void> {
     timer = setTimeout(() => reject(new Error(`timed out after ${c.timeout} ms`)), c.timeout);
   });
   try {
+    for (const s of scopesOf(c)) {
+      if (s.started) continue;
+      s.started = true;
+      for (const fn of s.beforeAll) await Promise.race([fn(), timeout]);
+    }
     for (const fn of c.before) await Promise.race([fn(), timeout]);
     await Promise.race([c.fn(), timeout]);
   } finally {
     clearTimeout(timer);
     for (const fn of c.after) await fn();
+    for (const s of scopesOf(c).reverse()) if (s.last === c) for (const fn of s.afterAll) await fn();
   }
 }
 
@@ -140,6 +185,10 @@ async function run(): Promise<CaseResult[]> {
   });
   const results: CaseResult[] = [];
   for (const c of cases) {
+    if (c.skip) {
+      results.push({ name: c.name, ok: true, skipped: true, ms: 0 });
+      continue;
+    }
     unhandled = [];
     const start = performance.now();
     let error: string | undefined;
