@@ -144,6 +144,7 @@ export class FileTopicStore implements TopicStore {
       headersRepaired: scan.headersRepaired,
       undecodable,
       groupBatchesSkipped: rg.batchesSkipped,
+      groupBytesSkipped: rg.bytesSkipped,
       durationMs: performance.now() - t0,
     };
   }
