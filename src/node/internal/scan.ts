@@ -49,7 +49,7 @@ export function segmentsIn(dir: string): number[] {
 }
 
 /** Finds the next whole record after damage at `from`: its position and offset, or undefined. */
-function resync(buf: Buffer, from: number, end: number, expected: number, limit: number): { pos: number; offset: number } | undefined {
+function resync(buf: Uint8Array, from: number, end: number, expected: number, limit: number): { pos: number; offset: number } | undefined {
   for (let p = from; p + MIN_RECORD <= end; p++) {
     const off = recordOffset(buf, p);
     // at most one record per MIN_RECORD damaged bytes can have been lost
@@ -120,6 +120,52 @@ export function readQuarantine(dir: string): { from: number; to: number; reason:
   return out;
 }
 
+/** A damaged region that a whole record follows: bytes [position, next), offsets [from, to) lost. */
+export interface DamagedRegion {
+  position: number;
+  next: number;
+  from: number;
+  to: number;
+}
+
+/** What {@link readSegment} found. */
+export interface SegmentRead {
+  /** The offset after the last whole record (the next expected offset). */
+  end: number;
+  /** Damaged regions, each followed by a whole record. */
+  damaged: DamagedRegion[];
+  /** Where bytes with no whole record after them start (a torn or damaged end), or -1. */
+  tailAt: number;
+}
+
+/**
+ * Reads the records of one segment (held in `buf`) from byte `start`, expecting offset
+ * `expected` next; offsets must be below `limit` (the next segment's base). Calls `onRecord`
+ * for each whole record, skips damage by resynchronising on the next whole record with a
+ * plausible offset. Pure: recovery repairs what it reports, and the CLI reads exactly what
+ * recovery keeps.
+ */
+export function readSegment(buf: Uint8Array, limit: number, start: number, expected: number, onRecord: (position: number, size: number, offset: number) => void): SegmentRead {
+  const damaged: DamagedRegion[] = [];
+  let pos = start;
+  while (pos < buf.length) {
+    const size = checkRecord(buf, pos, buf.length);
+    const offset = size > 0 ? recordOffset(buf, pos) : -1;
+    if (size > 0 && offset >= expected && offset < limit) {
+      onRecord(pos, size, offset); // a gap in the offsets is not damage
+      expected = offset + 1;
+      pos += size;
+      continue;
+    }
+    const found = resync(buf, pos + 1, buf.length, expected, limit);
+    if (found === undefined) return { end: expected, damaged, tailAt: pos };
+    damaged.push({ position: pos, next: found.pos, from: expected, to: found.offset });
+    expected = found.offset;
+    pos = found.pos;
+  }
+  return { end: expected, damaged, tailAt: -1 };
+}
+
 /**
  * Scans every segment of `dir`, repairing as it goes, and calls `onRecord` for each whole
  * record in offset order. `skipBelow`: whole sealed segments ending at or below it are not
@@ -150,52 +196,39 @@ export function scanSegments(dir: string, skipBelow: number, onRecord: (r: RawRe
     let headerOk = buf.length >= SEGMENT_HEADER_BYTES && SEGMENT_MAGIC.every((b, i) => buf[i] === b) && buf[4] === FORMAT_VERSION;
     if (headerOk) headerOk = recordOffsetAt(buf, 8) === base;
     const cuts: [number, number][] = []; // byte ranges to remove
-    let pos = SEGMENT_HEADER_BYTES;
-    let expected = base;
     let tailCut = -1;
-    if (buf.length > SEGMENT_HEADER_BYTES || last) {
-      while (pos < buf.length) {
-        const size = checkRecord(buf, pos, buf.length);
-        if (size > 0 && recordOffset(buf, pos) >= expected && recordOffset(buf, pos) < limit) {
-          expected = recordOffset(buf, pos); // a gap in the offsets is not damage
-          if (seg.index.length === 0 || seg.sinceIndex >= INDEX_EVERY) {
-            seg.index.push(expected - base, pos);
-            seg.sinceIndex = 0;
-          }
-          seg.sinceIndex += size;
-          onRecord(readRecord(buf, pos, size));
-          res.records++;
-          expected++;
-          pos += size;
-          continue;
-        }
-        const found = resync(buf, pos + 1, buf.length, expected, limit);
-        if (found !== undefined) {
-          if (quarantine(dir, { segment: base, position: pos, from: expected, to: found.offset, reason: 'corrupt' }, buf.subarray(pos, found.pos))) cuts.push([pos, found.pos]);
-          res.quarantined.push({ segment: base, position: pos, bytes: found.pos - pos, from: expected, to: found.offset });
-          if (found.offset > expected) res.corrupt.push({ offset: expected, end: found.offset, bytes: new Uint8Array(buf.subarray(pos, found.pos)), detail: `bad checksum or length in segment ${base} at byte ${pos}` });
-          expected = found.offset;
-          pos = found.pos;
-          continue;
-        }
-        // nothing whole after `pos` in this segment
-        let kept: boolean;
-        if (last) {
-          kept = quarantine(dir, { segment: base, position: pos, from: expected, to: expected, reason: 'torn-tail' }, buf.subarray(pos));
-          if (kept) {
-            res.truncatedBytes += buf.length - pos;
-            res.truncatedFrom = expected;
-          }
-        } else {
-          kept = quarantine(dir, { segment: base, position: pos, from: expected, to: limit, reason: 'corrupt' }, buf.subarray(pos));
-          res.quarantined.push({ segment: base, position: pos, bytes: buf.length - pos, from: expected, to: limit });
-          res.corrupt.push({ offset: expected, end: limit, bytes: new Uint8Array(buf.subarray(pos)), detail: `bad checksum or length in segment ${base} at byte ${pos}` });
-          expected = limit;
-        }
-        // bytes that could not be quarantined are not cut (the next open finds them again)
-        if (kept) tailCut = pos;
-        break;
+    const read = readSegment(buf, limit, SEGMENT_HEADER_BYTES, base, (pos, size, offset) => {
+      if (seg.index.length === 0 || seg.sinceIndex >= INDEX_EVERY) {
+        seg.index.push(offset - base, pos);
+        seg.sinceIndex = 0;
       }
+      seg.sinceIndex += size;
+      onRecord(readRecord(buf, pos, size));
+      res.records++;
+    });
+    for (const d of read.damaged) {
+      if (quarantine(dir, { segment: base, position: d.position, from: d.from, to: d.to, reason: 'corrupt' }, buf.subarray(d.position, d.next))) cuts.push([d.position, d.next]);
+      res.quarantined.push({ segment: base, position: d.position, bytes: d.next - d.position, from: d.from, to: d.to });
+      if (d.to > d.from) res.corrupt.push({ offset: d.from, end: d.to, bytes: new Uint8Array(buf.subarray(d.position, d.next)), detail: `bad checksum or length in segment ${base} at byte ${d.position}` });
+    }
+    let expected = read.end;
+    if (read.tailAt >= 0) {
+      const pos = read.tailAt;
+      let kept: boolean;
+      if (last) {
+        kept = quarantine(dir, { segment: base, position: pos, from: expected, to: expected, reason: 'torn-tail' }, buf.subarray(pos));
+        if (kept) {
+          res.truncatedBytes += buf.length - pos;
+          res.truncatedFrom = expected;
+        }
+      } else {
+        kept = quarantine(dir, { segment: base, position: pos, from: expected, to: limit, reason: 'corrupt' }, buf.subarray(pos));
+        res.quarantined.push({ segment: base, position: pos, bytes: buf.length - pos, from: expected, to: limit });
+        res.corrupt.push({ offset: expected, end: limit, bytes: new Uint8Array(buf.subarray(pos)), detail: `bad checksum or length in segment ${base} at byte ${pos}` });
+        expected = limit;
+      }
+      // bytes that could not be quarantined are not cut (the next open finds them again)
+      if (kept) tailCut = pos;
     }
     if (!last && expected < limit && tailCut < 0) {
       // a sealed segment that ends before the next one starts lost whole records at its end
