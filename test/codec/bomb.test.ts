@@ -17,6 +17,8 @@ import {
   gzipCompression,
   type Compression,
 } from '../../src/codec/index.js';
+import { createBus } from '../../src/index.js';
+import { jsonCodec } from '../../src/codec/index.js';
 import { FUZZ_RUNS, SEED } from '../reliability/config.js';
 
 const MiB = 1024 * 1024;
@@ -150,6 +152,23 @@ describe('decompression bombs', () => {
     expect(() => gzipCompression({ maxBytes: -1 })).toThrow('`maxBytes` must be an integer 0 or more, got `-1` (number)');
     expect(() => decodeFrame(encodeFrame(1), { maxBytes: 1.5 })).toThrow('`maxBytes` must be an integer 0 or more, got `1.5` (number)');
     expect(() => createFramer({ maxBytes: '1' as never })).toThrow('`maxBytes`');
+  });
+});
+
+describe('a bomb crossing into a topic', () => {
+  it('a codec topic dead-letters a message that would inflate past the bound (decode-error, too-large); the group goes on', () => {
+    const bus = createBus();
+    // a compression that writes a bomb under the built-in deflate id: readers use the real deflate
+    const evil: Compression = { name: 'evil', id: 2, minBytes: 0, compress: () => zlibOf(BOMB), decompress: (b) => b };
+    const t = bus.topic<string>('t', { codec: jsonCodec(), groups: ['g'], deadLetter: 'dlq' });
+    const dlq = bus.topic<Uint8Array>('dlq', { groups: ['x'] });
+    t.tryPublish('boom', { compression: evil });
+    t.tryPublish('fine');
+    const d = t.consumer({ group: 'g' }).tryRecv()!;
+    expect(d.value).toBe('fine');
+    const dl = dlq.consumer({ group: 'x' }).tryRecv()!;
+    expect(dl.headers['x-dead-letter-reason']).toBe('decode-error');
+    expect(dl.headers['x-dead-letter-detail']).toContain('maxBytes');
   });
 });
 
