@@ -18,7 +18,7 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { decodeFrame } from '../codec/frame.js';
-import { inspectStorage, inspectTopic, readGroups, topicDirs, type StorageInspection } from './inspect.js';
+import { inspectStorage, inspectTopic, readGroups, readLock, topicDirs, type StorageInspection } from './inspect.js';
 import { segmentName } from './internal/names.js';
 import { readRecord, SEGMENT_HEADER_BYTES } from './internal/record.js';
 import { readQuarantine, readSegment, segmentsIn } from './internal/scan.js';
@@ -115,8 +115,12 @@ function reportProblems(r: StorageInspection, io: Io): number {
     for (const s of t.segments) {
       for (const d of s.damaged) {
         if (d.tail && live) continue;
-        const what = d.tail ? 'not a whole record (a torn write, cut on the next open)' : 'damaged (quarantined on the next open)';
-        io.err(`ringbus: topic ${JSON.stringify(t.topic)} segment ${s.file}: ${d.bytes} byte(s) at byte ${d.position} ${what}: ${offsets(d.from, d.to)}\n`);
+        const where = `ringbus: topic ${JSON.stringify(t.topic)} segment ${s.file}:`;
+        if (d.bytes === 0) io.err(`${where} ends at offset ${d.from}, the next segment starts at ${d.to}: ${offsets(d.from, d.to)}\n`);
+        else {
+          const what = d.tail ? 'not a whole record (a torn write, cut on the next open)' : 'damaged (quarantined on the next open)';
+          io.err(`${where} ${d.bytes} byte(s) at byte ${d.position} ${what}: ${offsets(d.from, d.to)}\n`);
+        }
         n++;
       }
     }
@@ -210,6 +214,24 @@ function parseTail(args: string[]): { dir: string; topic: string; o: TailOptions
   return { dir: pos[0], topic: pos[1], o };
 }
 
+/** The bytes of `path` from byte `at` to its end. */
+function readFrom(path: string, at: number): Buffer {
+  const fd = fs.openSync(path, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const buf = Buffer.allocUnsafe(Math.max(0, size - at));
+    let got = 0;
+    while (got < buf.length) {
+      const k = fs.readSync(fd, buf, got, buf.length - got, at + got);
+      if (k === 0) break;
+      got += k;
+    }
+    return buf.subarray(0, got);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** What a read could not deliver: damaged ranges skipped, values not decoded. */
 interface ReadProblems {
   skipped: number;
@@ -256,15 +278,17 @@ class TopicReader {
         this.pos = SEGMENT_HEADER_BYTES;
         this.expected = base;
       }
+      // only the bytes from the current position: a followed segment is not read again whole
+      const at = this.pos;
       let buf: Buffer;
       try {
-        buf = fs.readFileSync(join(this.dir, file));
+        buf = readFrom(join(this.dir, file), at);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // deleted by retention meanwhile
         throw e;
       }
-      let reported = this.pos;
-      const read = readSegment(buf, limit, this.pos, this.expected, (pos, size, offset) => {
+      let reported = 0;
+      const read = readSegment(buf, limit, 0, this.expected, (pos, size, offset) => {
         if (offset < this.next) return;
         this.next = offset + 1;
         const r = readRecord(buf, pos, size);
@@ -291,11 +315,11 @@ class TopicReader {
       progress?.add(Math.max(0, buf.length - reported));
       for (const d of read.damaged) {
         this.problems.skipped++;
-        this.warn(`segment ${file}: ${d.next - d.position} damaged byte(s) at byte ${d.position} skipped: ${offsets(d.from, d.to)}`);
+        this.warn(`segment ${file}: ${d.next - d.position} damaged byte(s) at byte ${at + d.position} skipped: ${offsets(d.from, d.to)}`);
       }
       this.expected = read.end;
       if (read.tailAt < 0) {
-        this.pos = buf.length;
+        this.pos = at + buf.length;
         if (limit !== Infinity && read.end < limit && limit > this.next) {
           // a sealed segment that ends before the next one starts lost whole records at its end;
           // recovery records that in quarantine.log once
@@ -309,13 +333,13 @@ class TopicReader {
         continue;
       }
       if (limit === Infinity && !final) {
-        this.pos = read.tailAt; // a write in progress: read again from here
+        this.pos = at + read.tailAt; // a write in progress: read again from here
         break;
       }
       this.problems.skipped++;
       const lost = limit === Infinity ? offsets(read.end, read.end) : offsets(read.end, limit);
-      this.warn(`segment ${file}: ${buf.length - read.tailAt} byte(s) at byte ${read.tailAt} are not a whole record, skipped: ${lost}`);
-      this.pos = buf.length;
+      this.warn(`segment ${file}: ${buf.length - read.tailAt} byte(s) at byte ${at + read.tailAt} are not a whole record, skipped: ${lost}`);
+      this.pos = at + buf.length;
       if (limit !== Infinity) this.expected = limit;
     }
     return n;
@@ -334,7 +358,7 @@ async function tail(args: string[], io: Io, signal?: AbortSignal): Promise<numbe
     io.err(`ringbus: no topic ${JSON.stringify(topic)} in ${dir}\n`);
     return 1;
   }
-  const info = inspectTopic(topic, found.dir);
+  const info = { ...inspectTopic(topic, found.dir), lockedBy: readLock(dir) };
   let start = info.head;
   if (o.group !== undefined) {
     const g = readGroups(info.dir).groups.get(o.group);
@@ -350,7 +374,9 @@ async function tail(args: string[], io: Io, signal?: AbortSignal): Promise<numbe
   start = Math.max(start, info.head);
   const reader = new TopicReader(info.dir, topic, start, io);
   const progress = new Progress(io, `reading ${topic}`, info.bytes);
-  reader.read((line) => io.out(line + '\n'), !o.follow, progress);
+  // with a live writer, a partial record at the very end is a write in progress, not damage
+  const live = info.lockedBy !== undefined && info.lockedBy !== process.pid && alive(info.lockedBy);
+  reader.read((line) => io.out(line + '\n'), !o.follow && !live, progress);
   progress.end();
   const status = (): number => (reader.problems.skipped + reader.problems.undecoded > 0 ? 1 : 0);
   if (!o.follow) return status();

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { GroupJournal } from './internal/groups.js';
 import { segmentName, TOPICS_DIR, topicDirName, topicFromDirName } from './internal/names.js';
 import { SEGMENT_HEADER_BYTES } from './internal/record.js';
-import { readSegment, segmentsIn } from './internal/scan.js';
+import { readQuarantine, readSegment, segmentsIn } from './internal/scan.js';
 
 /**
  * Bytes of a segment that are not whole records, and the offsets they held.
@@ -133,9 +133,9 @@ function fileSize(path: string): number {
 /**
  * Scans one segment as recovery would: whole records (resynchronising past damage) and the
  * damaged ranges. `limit` is the next segment's base (`Infinity` for the last). `onBytes`
- * reports progress.
+ * reports progress; `known` are the topic's quarantine entries (losses already recorded).
  */
-export function inspectSegment(dir: string, base: number, limit = Infinity, onBytes?: (n: number) => void): SegmentInspection {
+export function inspectSegment(dir: string, base: number, limit = Infinity, onBytes?: (n: number) => void, known = readQuarantine(dir)): SegmentInspection {
   const file = segmentName(base, 'log');
   const buf = fs.readFileSync(join(dir, file));
   let records = 0;
@@ -156,6 +156,9 @@ export function inspectSegment(dir: string, base: number, limit = Infinity, onBy
   if (read.tailAt >= 0) {
     const last = limit === Infinity;
     damaged.push({ position: read.tailAt, bytes: buf.length - read.tailAt, from: read.end, to: last ? read.end : limit, tail: last });
+  } else if (read.end < limit && limit !== Infinity && !known.some((k) => k.from <= read.end && k.to >= limit)) {
+    // a sealed segment that ends before the next one starts lost whole records at its end
+    damaged.push({ position: buf.length, bytes: 0, from: read.end, to: limit, tail: false });
   }
   return { file, base, bytes: buf.length, records, first, end, damagedBytes: damaged.reduce((n, d) => n + d.bytes, 0), damaged };
 }
@@ -199,6 +202,16 @@ export function topicDirs(root: string): { topics: { topic: string; dir: string 
   return { topics, skipped };
 }
 
+/** The pid in the storage's LOCK file, if any (it may be stale). */
+export function readLock(dir: string): number | undefined {
+  try {
+    const pid = Number.parseInt(fs.readFileSync(join(dir, 'LOCK'), 'utf8'), 10);
+    return Number.isInteger(pid) ? pid : undefined;
+  } catch {
+    return undefined; // not locked
+  }
+}
+
 /** Reads a topic's groups without writing anything. */
 export function readGroups(dir: string): { head: number; groups: Map<string, { committed: number; deliveries: Map<number, number> }> } {
   const j = new GroupJournal(dir, false);
@@ -220,13 +233,7 @@ export function readGroups(dir: string): { head: number; groups: Map<string, { c
  * ```
  */
 export function inspectStorage(dir: string, onBytes?: (n: number) => void): StorageInspection {
-  let lockedBy: number | undefined;
-  try {
-    const pid = Number.parseInt(fs.readFileSync(join(dir, 'LOCK'), 'utf8'), 10);
-    if (Number.isInteger(pid)) lockedBy = pid;
-  } catch {
-    // not locked
-  }
+  const lockedBy = readLock(dir);
   const topics: TopicInspection[] = [];
   const { topics: found, skipped } = topicDirs(dir);
   for (const { topic, dir: tdir } of found) {
@@ -245,7 +252,8 @@ export function inspectStorage(dir: string, onBytes?: (n: number) => void): Stor
 /** Reads one topic directory (read-only): segments as recovery would read them, and its groups. */
 export function inspectTopic(topic: string, tdir: string, onBytes?: (n: number) => void): TopicInspection {
   const bases = segmentsIn(tdir);
-  const segments = bases.map((b, i) => inspectSegment(tdir, b, i + 1 < bases.length ? bases[i + 1] : Infinity, onBytes));
+  const known = readQuarantine(tdir);
+  const segments = bases.map((b, i) => inspectSegment(tdir, b, i + 1 < bases.length ? bases[i + 1] : Infinity, onBytes, known));
   const g = readGroups(tdir);
   const tail = segments.length > 0 ? segments[segments.length - 1].end : g.head;
   const firstWithRecords = segments.find((s) => s.records > 0);

@@ -19,7 +19,7 @@ import {
 } from '../../src/codec/index.js';
 import { createBus } from '../../src/index.js';
 import { jsonCodec } from '../../src/codec/index.js';
-import { FUZZ_RUNS, SEED } from '../reliability/config.js';
+import { DEEP, FUZZ_RUNS, SEED } from '../reliability/config.js';
 
 const MiB = 1024 * 1024;
 
@@ -172,7 +172,7 @@ describe('a bomb crossing into a topic', () => {
   });
 });
 
-describe('bounded decompression, property', () => {
+describe('bounded decompression, property', { timeout: DEEP ? 3_600_000 : 60_000 }, () => {
   const compressions = [gzip, deflate] as const;
   it(`random frames, random bounds (${FUZZ_RUNS} runs): the output never exceeds the bound, every error is a CodecError`, () => {
     fc.assert(

@@ -50,15 +50,16 @@ function copy(): string {
 }
 
 /** What a reopened engine recovers: every retained message's offset and value, and the report. */
-async function recovered(root: string): Promise<{ messages: [number, unknown][]; report: RecoveryReport }> {
+async function recovered(root: string): Promise<{ messages: [number, unknown][]; report: RecoveryReport; tail: number }> {
   let report: RecoveryReport | undefined;
   const bus = createBus({ storage: fileStorage(root, { fsync: 'never', segmentBytes: 4096, onRecovery: (r) => r.topic === 'orders' && (report = r) }) });
   const t = bus.topic<unknown>('orders', { capacity: 4096, groups: ['billing'] });
   const c = t.consumer({ from: 'earliest', prefetch: 4096, ack: 'auto' });
   const messages: [number, unknown][] = [];
   for (let d = c.tryRecv(); d !== undefined; d = c.tryRecv()) messages.push([d.offset, d.value]);
+  const tail = t.stats().tail;
   await bus.close();
-  return { messages, report: report! };
+  return { messages, report: report!, tail };
 }
 
 function lines(out: string): [number, unknown][] {
@@ -142,6 +143,36 @@ describe('the CLI on hostile directories', { timeout: DEEP ? 3_600_000 : 60_000 
     expect(engine.report.undecodable).toEqual([COUNT]);
   });
 
+  it('tail --follow waits on a record half written at the end, prints it once whole, and skips damage before it', async () => {
+    const root = copy();
+    const tdir = join(root, 'topics', 'orders');
+    const files = segmentFiles(tdir);
+    const last = join(tdir, files[files.length - 1]);
+    const b = new Batch();
+    writeRecord(b, COUNT, 0, Infinity, undefined, {}, Buffer.from('{"late":1}'), true);
+    const record = Buffer.from(b.buf.subarray(0, b.used));
+    // damage a whole record in the middle of the last segment, then half-append a new one
+    const buf = readFileSync(last);
+    buf[40] ^= 0x01;
+    writeFileSync(last, Buffer.concat([buf, record.subarray(0, 20)]));
+    let out = '';
+    let err = '';
+    const stop = new AbortController();
+    const follow = main(['tail', root, 'orders', '--follow', '--from', 'earliest'], { out: (x) => (out += x), err: (x) => (err += x), tty: false }, stop.signal);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(err).toMatch(/damaged byte\(s\) at byte 16 skipped: offset \d+ lost/);
+    expect(err).not.toContain('not a whole record');
+    const before = lines(out).length;
+    writeFileSync(last, Buffer.concat([buf, record]));
+    await new Promise((r) => setTimeout(r, 500));
+    stop.abort();
+    expect(await follow).toBe(1);
+    const got = lines(out);
+    expect(got.length).toBe(before + 1);
+    expect(got[got.length - 1]).toEqual([COUNT, { late: 1 }]);
+    expect(got.filter(([o]) => o === COUNT)).toHaveLength(1);
+  });
+
   it(`random damage (${TRIALS} trials): tail prints exactly what a reopened engine recovers, and exits 1 exactly when recovery lost or cut bytes`, async () => {
     for (let trial = 0; trial < TRIALS; trial++) {
       const r = prng(500 + trial);
@@ -162,18 +193,23 @@ describe('the CLI on hostile directories', { timeout: DEEP ? 3_600_000 : 60_000 
         for (let p = at; p < Math.min(buf.length, at + len); p++) buf[p] = kind < 0.8 ? buf[p] ^ (1 << Math.floor(r() * 8)) : 0;
         writeFileSync(f, buf);
       }
-      if (r() < 0.3) writeFileSync(join(root, 'topics', '.DS_Store'), 'x');
+      const stray = r() < 0.3;
+      if (stray) writeFileSync(join(root, 'topics', '.DS_Store'), 'x');
       const t = await cli(['tail', root, 'orders', '--from', 'earliest']);
+      const inspected = await cli(['inspect', root, '--json']);
       const engine = await recovered(root);
       const got = lines(t.out);
       expect(got, `trial ${trial}: ${t.err}`).toEqual(engine.messages);
       const lost = engine.report.quarantined.length > 0 || engine.report.truncatedBytes > 0;
       expect(t.code, `trial ${trial}: ${t.err}`).toBe(lost ? 1 : 0);
+      expect(inspected.code, `trial ${trial}: ${inspected.err}`).toBe(lost || stray ? 1 : 0);
+      expect(JSON.parse(inspected.out).topics[0].tail, `trial ${trial}`).toBe(engine.tail);
       if (lost) expect(t.err).toMatch(/ringbus: topic "orders" segment \d{20}\.log: /);
       // after recovery repaired it, the directory reads clean
       const again = await cli(['tail', root, 'orders', '--from', 'earliest']);
       expect(lines(again.out), `trial ${trial}`).toEqual(engine.messages);
       expect(again.code, `trial ${trial}: ${again.err}`).toBe(0);
+      expect((await cli(['inspect', root])).code, `trial ${trial}`).toBe(stray ? 1 : 0);
       rmSync(root, { recursive: true, force: true });
     }
   });
