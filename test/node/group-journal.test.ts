@@ -2,7 +2,7 @@
  * The durable group journal under damage: a damaged batch loses only its own events (recovery
  * resynchronises on the next whole batch), and a snapshot is applied whole or not at all.
  */
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -69,6 +69,7 @@ function expected(batches: GroupEvent[][], skip: Set<number>): string {
   });
   const state = show(j);
   j.close();
+  rmSync(dir, { recursive: true, force: true });
   return state;
 }
 
