@@ -77,7 +77,14 @@ class MessagesPump<T> extends Pump<T, Delivery<T>> {
 
   override start(): () => void {
     this.port.attachDeliveries?.(this);
-    return super.start();
+    super.start();
+    return () => {
+      this.port.onReady = null;
+      // what the subscriber was handed stays settleable (until its ack timeout); a parked redelivery it never saw returns
+      const unseen = this.parked;
+      this.parked = undefined;
+      this.port.unsubscribe(unseen);
+    };
   }
 
   /**
@@ -179,6 +186,8 @@ class ReadableFill<T> implements ReadyListener {
   private filling = false;
   private again = false;
   ended = false;
+  /** A read is pending: `pull` was called and nothing has been enqueued since (see ReadyListener). */
+  waiting = false;
 
   constructor(
     readonly port: ConsumerPort<T>,
@@ -204,8 +213,9 @@ class ReadableFill<T> implements ReadyListener {
     try {
       do {
         this.again = false;
-        let d: Delivery<T> | undefined;
-        while ((d = port.tryRecv()) !== undefined) controller.enqueue(d);
+        let d = port.tryRecv();
+        if (d !== undefined) this.waiting = false; // the first enqueued answers the pending read
+        for (; d !== undefined; d = port.tryRecv()) controller.enqueue(d);
       } while (this.again && !this.ended);
       if (this.ended) return;
       if (port.aborted) {
@@ -247,6 +257,7 @@ export function readableFace<T>(opener: PortOpener<ConsumerPort<T>>): ReadableSt
       },
       pull() {
         // a reader waits on an empty queue; finding nothing is what lets waiting publishers in
+        fill.waiting = true;
         fill.ready();
       },
       cancel() {

@@ -1,4 +1,5 @@
-import type { AsyncIterableX } from 'ix/asynciterable';
+// The class alone: ix's index also declares DOM-stream methods whose types need the DOM lib.
+import type { AsyncIterableX } from 'ix/asynciterable/asynciterablex';
 import type { Observable } from 'rxjs';
 import type { RecoveredTopic } from '../storage.js';
 import type { Consumer, ConsumerOptions, Delivery, GroupStats, Headers, Topic, TopicStats, WritableOptions } from '../types.js';
@@ -9,6 +10,7 @@ import { type DeadLetterReason, Group, type GroupHost } from './group.js';
 import type { PortOpener } from './port.js';
 import { pow2AtLeast } from './ring.js';
 import { consumerOptions, type TopicSettings } from './topic-options.js';
+import { inspectCustom, inspectFields, type Inspect } from './inspect.js';
 import { TopicLog } from './topic-log.js';
 
 /** Where dead letters go: the bus resolves a topic name. */
@@ -214,6 +216,13 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
     return this.store === undefined ? Promise.resolve() : this.store.close();
   }
 
+  /** `console.log(topic)`: its name, bounds and offsets, its groups, whether it is closed. */
+  [inspectCustom](depth: number, options: object, inspect?: Inspect): string {
+    const ring = this.ring;
+    const fields = { name: this.name, capacity: this.capacity, size: ring.size, head: ring.head, tail: ring.tail, groups: this.groupList.map((g) => g.name), closed: this.closed };
+    return inspectFields('Topic', fields, depth, options, inspect);
+  }
+
   stats(): TopicStats {
     const groups: Record<string, GroupStats> = {};
     let subscribers = 0;
@@ -232,6 +241,8 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
       rejected: this.rejected,
       dropped: this.dropped,
       expired: this.expired,
+      agedOut: this.agedOut,
+      waitingPublishers: this.queue.length,
       deadLetterDropped: this.deadLetterDropped,
       subscribers,
       bytes: this.codec === undefined ? 0 : this.codec.retainedBytes(ring),

@@ -10,7 +10,7 @@ import * as v from './validate.js';
 /** What one input becomes: the value and the publish options. */
 export interface Outgoing<V> {
   readonly value: V;
-  readonly options: PublishOptions | undefined;
+  readonly options: PublishOptions<V> | undefined;
 }
 
 /**
