@@ -18,6 +18,8 @@ import { cleanTempDirs, tempDir } from './helpers.js';
 afterAll(cleanTempDirs);
 
 const JOURNAL = 'groups.0.log';
+/** Random-damage runs: each replays a journal twice, so a fifth of the fuzz count. */
+const DAMAGE_RUNS = Math.max(50, Math.floor(FUZZ_RUNS / 5));
 
 /** Random batches of group events over groups `a`, `b` and a long-named one. */
 function randomBatches(seed: number, batches: number): GroupEvent[][] {
@@ -114,7 +116,7 @@ describe('group journal damage', { timeout: DEEP ? 3_600_000 : 60_000 }, () => {
     }
   });
 
-  it(`random damage (${FUZZ_RUNS} runs): flips, overwritten runs and zeroed runs lose only the batches they touch`, () => {
+  it(`random damage (${DAMAGE_RUNS} runs): flips, overwritten runs and zeroed runs lose only the batches they touch`, () => {
     fc.assert(
       fc.property(
         fc.array(
@@ -142,7 +144,7 @@ describe('group journal damage', { timeout: DEEP ? 3_600_000 : 60_000 }, () => {
           expect(got.skipped).toBeLessThanOrEqual(hit.size);
         },
       ),
-      { numRuns: Math.max(50, Math.floor(FUZZ_RUNS / 5)), seed: SEED },
+      { numRuns: DAMAGE_RUNS, seed: SEED },
     );
   });
 
