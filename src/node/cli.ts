@@ -133,7 +133,10 @@ function printInspection(r: StorageInspection, io: Io): void {
   io.out(`storage ${r.dir} (${lock}), ${r.topics.length} topic(s)\n`);
   for (const t of r.topics) {
     io.out(`\ntopic ${JSON.stringify(t.topic)}\n`);
-    io.out(`  offsets ${t.head}..${t.tail} (head..tail), ${t.tail - t.head} retained, ${t.segments.length} segment(s), ${size(t.bytes)}${t.quarantineBytes > 0 ? `, quarantine.log ${size(t.quarantineBytes)}` : ''}\n`);
+    // offsets held by damaged bytes are not readable
+    let lost = 0;
+    for (const s of t.segments) for (const d of s.damaged) lost += Math.max(0, Math.min(d.to, t.tail) - Math.max(d.from, t.head));
+    io.out(`  offsets ${t.head}..${t.tail} (head..tail), ${t.tail - t.head - lost} retained${lost > 0 ? ` (${lost} in damaged bytes)` : ''}, ${t.segments.length} segment(s), ${size(t.bytes)}${t.quarantineBytes > 0 ? `, quarantine.log ${size(t.quarantineBytes)}` : ''}\n`);
     for (const s of t.segments) {
       const damaged = s.damagedBytes > 0 ? `, ${size(s.damagedBytes)} not whole records (repaired on the next open)` : '';
       io.out(`  segment ${s.file}  offsets ${s.first}..${s.end}  ${s.records} record(s)  ${size(s.bytes)}${damaged}\n`);

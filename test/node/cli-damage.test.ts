@@ -112,6 +112,7 @@ describe('the CLI on hostile directories', { timeout: DEEP ? 3_600_000 : 60_000 
     const i = await cli(['inspect', root]);
     expect(i.code).toBe(1);
     expect(i.err).toContain(`segment ${f}`);
+    expect(i.out).toContain(`${COUNT - 1} retained (1 in damaged bytes)`);
     const engine = await recovered(root);
     expect(engine.report.quarantined).toHaveLength(1);
     expect(lines(t.out)).toEqual(engine.messages);
