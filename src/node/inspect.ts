@@ -187,14 +187,16 @@ export function topicDirs(root: string): { topics: { topic: string; dir: string 
       continue;
     }
     let topic: string;
+    let canonical: string;
     try {
       topic = topicFromDirName(entry.name);
+      canonical = topicDirName(topic);
     } catch {
       skipped.push({ path: dir, reason: 'not a topic: the name does not decode' });
       continue;
     }
-    if (topicDirName(topic) !== entry.name) {
-      skipped.push({ path: dir, reason: `not a topic: topic ${JSON.stringify(topic)} is stored under ${JSON.stringify(topicDirName(topic))}` });
+    if (canonical !== entry.name) {
+      skipped.push({ path: dir, reason: `not a topic: topic ${JSON.stringify(topic)} is stored under ${JSON.stringify(canonical)}` });
       continue;
     }
     topics.push({ topic, dir });
