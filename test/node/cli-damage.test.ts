@@ -160,12 +160,13 @@ describe('the CLI on hostile directories', { timeout: DEEP ? 3_600_000 : 60_000 
     let err = '';
     const stop = new AbortController();
     const follow = main(['tail', root, 'orders', '--follow', '--from', 'earliest'], { out: (x) => (out += x), err: (x) => (err += x), tty: false }, stop.signal);
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 300)); // a few polls over the half-written record
     expect(err).toMatch(/damaged byte\(s\) at byte 16 skipped: offset \d+ lost/);
     expect(err).not.toContain('not a whole record');
     const before = lines(out).length;
     writeFileSync(last, Buffer.concat([buf, record]));
-    await new Promise((r) => setTimeout(r, 500));
+    // the follower polls every 200 ms: wait for its line (bounded, so a loaded machine only slows this)
+    for (let waited = 0; waited < 10_000 && lines(out).length === before; waited += 50) await new Promise((r) => setTimeout(r, 50));
     stop.abort();
     expect(await follow).toBe(1);
     const got = lines(out);
