@@ -4,7 +4,7 @@ import type { Observable } from 'rxjs';
 import type { RecoveredTopic } from '../storage.js';
 import type { Consumer, ConsumerOptions, Delivery, GroupStats, Headers, Topic, TopicStats, WritableOptions } from '../types.js';
 import { ConsumerImpl, memberSettings } from './consumer.js';
-import { type DeadLetterTarget, deadLetterHeaders, sendDeadLetter } from './dead-letter.js';
+import { type DeadLetterTarget, deadLetterHeaders, deadLetterPayload, sendDeadLetter } from './dead-letter.js';
 import { consumeFace, messagesFace, readableFace, valuesFace, writableFace } from './faces.js';
 import { type DeadLetterReason, Group, type GroupHost } from './group.js';
 import type { PortOpener } from './port.js';
@@ -95,7 +95,10 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
     const name = this.settings.deadLetter;
     const dlq = name === undefined ? undefined : (this.router?.deadLetterTopic(name) as DeadLetterTarget<T> | undefined);
     const h = deadLetterHeaders(headers, { topic: this.name, group, offset, reason, detail, deliveries });
-    return sendDeadLetter(dlq, value, key, h, this.droppedDeadLetter);
+    // a retained message of a codec topic is its frame: the dead letter carries the value
+    const ring = this.ring;
+    const frame = this.codec !== undefined && ring.isLive(offset) && ring.values[offset & ring.mask] === value;
+    return sendDeadLetter(dlq, deadLetterPayload(value, frame, this.decode, reason), key, h, this.droppedDeadLetter);
   }
 
   private readonly droppedDeadLetter = (): void => {

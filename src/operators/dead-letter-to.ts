@@ -8,8 +8,9 @@ import type { DeadLetterToOptions } from './types.js';
  * Dead-letters every delivery that reaches it into `topic`: publishes its value (and key)
  * with its headers plus `x-dead-letter-reason: 'terminated'`, `x-original-topic`,
  * `x-original-offset`, `x-original-group`, `x-deliveries` (and `x-dead-letter-detail` when
- * `detail` gives one) — the headers the engine writes — then acks the source delivery, so it
- * is settled and never redelivered. Emits the dead letter's offset, in order.
+ * `detail` gives one) — the headers the engine writes — then acks the source delivery (on a
+ * durable topic, once the dead letter is synced), so it is settled and never redelivered.
+ * Emits the dead letter's offset, in order.
  *
  * The publish side behaves as in `publishTo` (waits for room under `block`, in order, at most
  * `maxBuffered` queued, `TopicFullError` under `reject`). Ack comes after the publish:
