@@ -5,7 +5,7 @@ import { type ConformanceTarget, describeNeutralConformance, realClock, virtualC
 export type { MakeBus } from './in-process/index.js';
 export { describeInProcessConformance } from './in-process/index.js';
 export type { Capability, Clock, ConformanceTarget, Kit } from './neutral/index.js';
-export { describeNeutralConformance, realClock, virtualClock } from './neutral/index.js';
+export { describeNeutralConformance, realClock, skipReason, virtualClock } from './neutral/index.js';
 
 /**
  * A target for an in-process engine that takes the `scheduler` option: virtual time, with short

@@ -8,10 +8,16 @@ import { retentionNeutral } from './retention.js';
 import { type Capability, type ConformanceTarget, type Kit, makeKit } from './target.js';
 
 export type { Capability, Clock, ConformanceTarget, Kit } from './target.js';
-export { realClock, virtualClock } from './target.js';
+export { makeKit, realClock, virtualClock } from './target.js';
 
 /** Declares one neutral test; `needs` lists the capabilities it cannot run without. */
 export type Test = (name: string, fn: (k: Kit) => Promise<void>, needs?: readonly Capability[]) => void;
+
+/** Why `target` cannot run a test that needs `needs`: the first capability it lacks, with its reason. */
+export function skipReason(target: Pick<ConformanceTarget, 'name' | 'lacks'>, needs: readonly Capability[]): string | undefined {
+  const missing = needs.find((c) => target.lacks?.[c] !== undefined);
+  return missing === undefined ? undefined : `${target.name} lacks ${missing}: ${target.lacks?.[missing]}`;
+}
 
 /**
  * The engine-neutral part of the conformance suite: DESIGN.md §2 through the public API only,
@@ -26,9 +32,8 @@ export type Test = (name: string, fn: (k: Kit) => Promise<void>, needs?: readonl
  */
 export function describeNeutralConformance(target: ConformanceTarget): void {
   const test: Test = (name, fn, needs = []) => {
-    const missing = needs.find((c) => target.lacks?.[c] !== undefined);
-    if (missing !== undefined) {
-      const reason = `${target.name} lacks ${missing}: ${target.lacks?.[missing]}`;
+    const reason = skipReason(target, needs);
+    if (reason !== undefined) {
       console.info(`conformance: skipped "${name}" (${reason})`);
       it.skip(`${name} [skipped: ${reason}]`, () => {});
       return;
