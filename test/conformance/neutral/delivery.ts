@@ -39,12 +39,12 @@ export function deliveryNeutral(test: Test): void {
       await t.publishBatch(['a', 'b']);
       const c = t.consumer({ group: 'g' });
       const a = await k.take(c);
-      a.nack({ delayMs: k.ms(6) });
+      a.nack({ delayMs: k.ms(8) });
       expect((await k.take(c)).value).toBe('b');
       await k.expectNone(c);
       await k.clock.advance(3);
       await k.expectNone(c);
-      await k.clock.advance(5);
+      await k.clock.advance(7);
       const again = await k.take(c);
       expect([again.value, again.deliveryCount]).toEqual(['a', 2]);
     });
@@ -232,10 +232,10 @@ export function deliveryNeutral(test: Test): void {
       await k.clock.advance(6);
       expect(quick.ack()).toBe(true);
       expect(d.inProgress()).toBe(true);
-      await k.clock.advance(8); // 14: the first deadline has passed, the new one (after 16) has not
+      await k.clock.advance(7); // 13: the first bound (12.5) has passed, the new deadline (16) has not
       expect(d.settled).toBe(false);
       await k.expectNone(c);
-      await k.clock.advance(12); // past 6 + 1.25 x 10
+      await k.clock.advance(12); // 25: past 6 + 1.25 x 10
       await k.eventually(() => expect(d.settled).toBe(true));
       const again = await k.take(c);
       expect([again.value, again.deliveryCount]).toEqual(['slow', 2]);
