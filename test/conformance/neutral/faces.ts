@@ -57,6 +57,16 @@ export function facesNeutral(test: Test): void {
       expect([d.value, d.deliveryCount]).toEqual([2, 2]);
     });
 
+    test('values(): each value is settled once the downstream has taken it', async (k) => {
+      const t = k.bus().topic<number>('t', { groups: ['g'] });
+      await t.publishBatch([1, 2, 3]);
+      const got: number[] = [];
+      const sub = t.values({ group: 'g' }).subscribe((v) => got.push(v));
+      await k.eventually(() => expect(got).toEqual([1, 2, 3]));
+      await k.eventually(() => expect(t.stats().groups.g).toMatchObject({ committed: 3, pending: 0, acked: 3 }));
+      sub.unsubscribe();
+    });
+
     test('readable(): pulls on demand within prefetch; cancel returns unsettled deliveries', async (k) => {
       const t = k.bus().topic<number>('t', { groups: ['g'] });
       await t.publishBatch([1, 2, 3, 4, 5]);
@@ -192,6 +202,31 @@ export function facesNeutral(test: Test): void {
         d.ack();
       }
       expect(seen).toEqual([1, 2, 3]);
+    });
+
+    test('bus.stats() lists every topic; bus.stats$(ms) emits a snapshot every ms until unsubscribed', async (k) => {
+      const bus = k.bus();
+      const t = bus.topic<number>('a', { groups: ['g'] });
+      bus.topic<number>('b');
+      await t.publish(1);
+      expect(Object.keys(bus.stats().topics)).toEqual(['a', 'b']);
+      await k.eventually(() => expect(bus.stats().topics.a).toMatchObject({ published: 1, size: 1, groups: { g: { lag: 1 } } }));
+      const seen: number[] = [];
+      const sub = bus.stats$(k.ms(2)).subscribe((s) => seen.push(s.topics.a.published));
+      await k.eventually(async () => {
+        await k.clock.advance(1);
+        expect(seen.length).toBeGreaterThanOrEqual(2);
+      });
+      expect(new Set(seen)).toEqual(new Set([1]));
+      await t.publish(2);
+      await k.eventually(async () => {
+        await k.clock.advance(1);
+        expect(seen.at(-1)).toBe(2);
+      });
+      sub.unsubscribe();
+      const count = seen.length;
+      await k.clock.advance(6);
+      expect(seen.length).toBe(count);
     });
   });
 }
