@@ -29,6 +29,19 @@ export function retentionInProcess(makeBus: MakeBus): void {
       }
     });
 
+    it('tryPublish answers at once: false where publish would wait (block) or reject (reject, grow at maxCapacity), true once there is room', async () => {
+      const block = makeBus().topic<number>('b', { capacity: 2, groups: ['g'], overflow: 'block' });
+      const reject = makeBus().topic<number>('r', { capacity: 2, groups: ['g'], overflow: 'reject' });
+      const grow = makeBus().topic<number>('g', { capacity: 2, groups: ['g'], overflow: 'grow', growthFactor: 2, maxCapacity: 4 });
+      for (const [t, n] of [[block, 2], [reject, 2], [grow, 4]] as const) {
+        for (let i = 0; i < n; i++) expect(t.tryPublish(i), t.name).toBe(true);
+        expect(t.tryPublish(n), t.name).toBe(false);
+        t.consumer({ group: 'g' }).tryRecv()!.ack();
+        expect(t.tryPublish(n), t.name).toBe(true);
+      }
+      expect([block.stats().rejected, reject.stats().rejected, grow.stats().rejected]).toEqual([0, 1, 1]);
+    });
+
     it('block: waiting publishers go in once the ring has drained to half its capacity (low-water mark)', async () => {
       const t = makeBus().topic<number>('t', { capacity: 8, groups: ['g'] });
       for (let i = 0; i < 8; i++) t.tryPublish(i);
