@@ -1,6 +1,6 @@
 /**
  * Crash tests: a child process publishing and consuming with fsync 'always' is killed with
- * SIGKILL at random moments; after each kill the directory is reopened and checked. 10 kills
+ * SIGKILL at random moments; after each kill the directory is reopened and checked. 4 kills
  * by default, 50 with RINGBUS_DEEP=1 (`RINGBUS_CRASH_RUNS=n` overrides).
  */
 import { spawn } from 'node:child_process';
@@ -14,7 +14,7 @@ import { cleanTempDirs, tempDir } from './helpers.js';
 
 afterAll(() => { if (!process.env.KEEP) cleanTempDirs(); });
 
-const RUNS = Number(process.env.RINGBUS_CRASH_RUNS ?? (process.env.RINGBUS_DEEP ? 50 : 10));
+const RUNS = Number(process.env.RINGBUS_CRASH_RUNS ?? (process.env.RINGBUS_DEEP ? 50 : 4));
 const CHILD = fileURLToPath(new URL('./fixtures/crash-child.ts', import.meta.url));
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 

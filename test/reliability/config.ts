@@ -10,7 +10,7 @@ function num(name: string, fallback: number): number {
 }
 
 /** Model sequences per overflow strategy. */
-export const MODEL_RUNS = num('RINGBUS_MODEL_RUNS', DEEP ? 25_000 : 1_000);
+export const MODEL_RUNS = num('RINGBUS_MODEL_RUNS', DEEP ? 25_000 : 300);
 /** Scheduled interleavings (fc.scheduler) per channel property. */
 export const SCHEDULER_RUNS = num('RINGBUS_SCHEDULER_RUNS', DEEP ? 50_000 : 1_000);
 /** Random inputs per fuzzed entry point. */
