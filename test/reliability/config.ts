@@ -11,6 +11,8 @@ function num(name: string, fallback: number): number {
 
 /** Model sequences per overflow strategy. */
 export const MODEL_RUNS = num('RINGBUS_MODEL_RUNS', DEEP ? 25_000 : 300);
+/** Random programs against the push faces (a fifth as many no-stall plans, at least 100). */
+export const FACES_RUNS = num('RINGBUS_FACES_RUNS', DEEP ? 25_000 : 1_000);
 /** Scheduled interleavings (fc.scheduler) per channel property. */
 export const SCHEDULER_RUNS = num('RINGBUS_SCHEDULER_RUNS', DEEP ? 50_000 : 1_000);
 /** Random inputs per fuzzed entry point. */
