@@ -25,7 +25,7 @@ export const SEED = process.env.RINGBUS_SEED === undefined ? undefined : Number(
 /** Per-file test timeout: generous in deep mode. */
 export const TIMEOUT = DEEP ? 3_600_000 : 60_000;
 
-/** Figures a test reports, printed once per file (collected in docs/reliability.md). */
+/** Figures a test reports, printed once per file. */
 export function report(line: string): void {
   // eslint-disable-next-line no-console
   console.log(`[reliability] ${line}`);
