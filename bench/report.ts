@@ -104,12 +104,14 @@ export function renderSvg(file: RunFile): string {
 export function renderMarkdownBlock(file: RunFile): string {
   const base = file.results.find((r) => r.name === file.baseline);
   const procs = file.procs ?? 1;
+  const bases = file.results.map((r) => r.baseRssBytes).filter((b) => b > 0);
+  const baseRss = bases.length > 0 ? Math.min(...bases) : undefined;
   const L: string[] = [];
   L.push(BEGIN, '', '## Latest results', '');
   L.push(
     `Measured ${file.startedAt.slice(0, 10)}${file.revision ? ` at commit \`${file.revision}\`` : ''} on ${file.cpu} (${file.cpus} CPUs), Node ${file.node}, ${file.platform}/${file.arch}: ` +
       `N = ${file.n.toLocaleString('en-US')} messages per repetition, ≥ ${file.warmupMs} ms of warm-up, at least ${file.reps} timed repetitions, ` +
-      `${procs > 1 ? `${procs} processes per case` : 'one process per case'}.`,
+      `${procs > 1 ? `${procs} processes per case` : 'one process per case'}${baseRss === undefined ? '' : `; a process is at about ${fmtMB(baseRss)} MB before its case loads anything`}.`,
   );
   if (file.skipped.length > 0) L.push('', `Skipped: ${file.skipped.length} case(s) — ${file.skipReason ?? 'not run'}.`);
   if (file.failed.length > 0) L.push('', `**Failed:** ${file.failed.join(', ')}.`);
