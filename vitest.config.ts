@@ -1,4 +1,8 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+
+const testDir = fileURLToPath(new URL('./test/', import.meta.url));
 
 /**
  * Files that run only in `npm run test:deep` (vitest.deep.config.ts): end-to-end runs of tools
@@ -7,11 +11,17 @@ import { defineConfig } from 'vitest/config';
 export const deepOnly = ['test/examples/bench-ir.test.ts'];
 
 /**
- * Files whose run counts grow with `RINGBUS_DEEP=1` (test/reliability/config.ts, and the node
- * storage tests' own counts): `npm test` runs them at their default counts, `npm run test:deep`
- * again at their deep ones.
+ * Files that `npm run test:deep` runs again, with `RINGBUS_DEEP=1`: the reliability suite, and
+ * every test file whose run counts grow with it — it takes them from test/reliability/config.ts
+ * (or reads `RINGBUS_DEEP` itself). `npm test` runs them at their default counts.
  */
-export const deepScaled = ['test/reliability/**/*.test.ts', 'test/node/crash.test.ts', 'test/node/damage.test.ts'];
+export const deepScaled = [
+  'test/reliability/**/*.test.ts',
+  ...readdirSync(testDir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => `test/${f.split('\\').join('/')}`)
+    .filter((f) => /reliability\/config\.js'|RINGBUS_DEEP/.test(readFileSync(new URL(f, new URL('./', import.meta.url)), 'utf8'))),
+];
 
 export const shared = {
   resolve: { conditions: ['ringbus-source'] },

@@ -1,5 +1,6 @@
 import type { SchedulerLike } from 'rxjs';
-import { ClosedError, TopicFullError } from '../errors.js';
+import { ClosedError, ConfigError, TopicFullError } from '../errors.js';
+import { describe } from './validate.js';
 import type { TopicStore } from '../storage.js';
 import type { OverflowPolicy, PublishOptions } from '../types.js';
 import { Clock } from './clock.js';
@@ -10,6 +11,15 @@ import { PublishQueue } from './publish-queue.js';
 import { EMPTY_HEADERS, pow2AtLeast, Ring } from './ring.js';
 import { noCodecError, TopicCodec } from './topic-codec.js';
 import { type PublishSettings, publishSettings, type TopicSettings } from './topic-options.js';
+
+/** `publishBatch`'s values as an array; ConfigError when they are not iterable (a string is one value, not its characters). */
+function batchOf<T>(values: Iterable<T>): T[] {
+  if (Array.isArray(values)) return values as T[];
+  if (typeof values !== 'object' || values === null || typeof (values as Iterable<T>)[Symbol.iterator] !== 'function') {
+    throw new ConfigError('values', `\`values\` must be an iterable of messages (an array, a Set, a generator), got ${describe(values)}`);
+  }
+  return Array.from(values);
+}
 
 /** Slots a ring starts with (or fewer, for a smaller capacity). */
 const INITIAL_SLOTS = 1024;
@@ -32,6 +42,8 @@ export abstract class TopicLog<T> implements OverflowHost {
   rejected = 0;
   dropped = 0;
   expired = 0;
+  /** The part of `expired` below every group's committed offset (only kept for replay). */
+  agedOut = 0;
   /** With a codec: encodes at publish, decodes per consumer. */
   protected readonly codec: TopicCodec<T> | undefined;
   protected readonly strategy: OverflowStrategy;
@@ -101,10 +113,23 @@ export abstract class TopicLog<T> implements OverflowHost {
 
   /** `admitted` (internal, dead letters): resolve once in the ring, as `tryPublish` would, not once durable. */
   publish(value: T, options?: PublishOptions, admitted = false): Promise<number> {
-    const s = options === undefined ? NO_PUBLISH : publishSettings(options);
+    let s = NO_PUBLISH;
+    if (options !== undefined) {
+      try {
+        s = publishSettings(options);
+      } catch (e) {
+        return Promise.reject(e); // a promise-returning method never throws (ConfigError)
+      }
+    }
     if (this.closed) return Promise.reject(this.closedError());
     if (s.signal?.aborted) return Promise.reject(s.signal.reason);
-    if (this.codec !== undefined || s.codec !== undefined || s.compression !== undefined) value = this.encode(value, s);
+    if (this.codec !== undefined || s.codec !== undefined || s.compression !== undefined) {
+      try {
+        value = this.encode(value, s);
+      } catch (e) {
+        return Promise.reject(e); // CodecError, or ConfigError for a codec on a topic without one
+      }
+    }
     if (this.queue.length === 0) {
       let off: number;
       try {
@@ -148,10 +173,16 @@ export abstract class TopicLog<T> implements OverflowHost {
   }
 
   publishBatch(values: Iterable<T>, options?: PublishOptions): Promise<number[]> {
-    const s = options === undefined ? NO_PUBLISH : publishSettings(options);
-    let list = Array.isArray(values) ? (values as T[]) : Array.from(values);
-    if (this.closed) return Promise.reject(this.closedError());
-    if (this.codec !== undefined || s.codec !== undefined || s.compression !== undefined) list = list.map((x) => this.encode(x, s)); // all or nothing
+    let s = NO_PUBLISH;
+    let list: T[];
+    try {
+      if (options !== undefined) s = publishSettings(options);
+      list = batchOf(values);
+      if (this.closed) return Promise.reject(this.closedError());
+      if (this.codec !== undefined || s.codec !== undefined || s.compression !== undefined) list = list.map((x) => this.encode(x, s)); // all or nothing
+    } catch (e) {
+      return Promise.reject(e); // a promise-returning method never throws
+    }
     if (s.signal?.aborted) return Promise.reject(s.signal.reason);
     let offsets: number[];
     let i = 0;
@@ -407,7 +438,8 @@ export abstract class TopicLog<T> implements OverflowHost {
   }
 
   protected expireUntil(now: number): void {
-    this.expired += this.expiry.expire(this.ring, now);
+    this.expired += this.expiry.expire(this.ring, now, this.minFloor());
+    this.agedOut += this.expiry.agedOut;
     this.afterHeadMove();
   }
 

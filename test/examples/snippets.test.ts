@@ -11,8 +11,9 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { packagesExceptRingbus } from '../bundle.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const out = join(root, 'test', '.snippets');
@@ -37,14 +38,6 @@ function snippets(doc: string): Snippet[] {
   }
   return found;
 }
-
-/** ringbus itself is bundled from source; every other bare import is loaded by Node at run time. */
-const packagesExceptRingbus: Plugin = {
-  name: 'packages-except-ringbus',
-  setup(b) {
-    b.onResolve({ filter: /^[^./]/ }, (args) => (/^ringbus(\/|$)/.test(args.path) ? undefined : { path: args.path, external: true }));
-  },
-};
 
 function run(file: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
