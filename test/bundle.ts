@@ -4,7 +4,8 @@
  * process). ringbus's source is bundled in (`ringbus-source` condition, relative imports of
  * src/); every other package stays an import that Node resolves from node_modules.
  */
-import { mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
@@ -20,13 +21,16 @@ export const packagesExceptRingbus: Plugin = {
   },
 };
 
-/** Bundles `entry` (a .ts file) and returns the path of the .mjs to run with `node`. */
+/**
+ * Bundles `entry` (a .ts file) and returns the path of the .mjs to run with `node`. The file is
+ * named after its content, so runs of the same code share it and concurrent runs never write
+ * one another's.
+ */
 export async function bundleChild(entry: string): Promise<string> {
-  mkdirSync(outDir, { recursive: true });
-  const out = join(outDir, `${basename(entry).replace(/\.[cm]?ts$/, '')}-${process.pid}.mjs`);
-  await build({
+  const result = await build({
     entryPoints: [entry],
-    outfile: out,
+    outfile: 'child.mjs',
+    write: false,
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -36,5 +40,13 @@ export async function bundleChild(entry: string): Promise<string> {
     plugins: [packagesExceptRingbus],
     logLevel: 'silent',
   });
+  const code = result.outputFiles[0].contents;
+  const out = join(outDir, `${basename(entry).replace(/\.[cm]?ts$/, '')}-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
+  if (!existsSync(out)) {
+    mkdirSync(outDir, { recursive: true });
+    const tmp = `${out}.${process.pid}.tmp`;
+    writeFileSync(tmp, code);
+    renameSync(tmp, out);
+  }
   return out;
 }
