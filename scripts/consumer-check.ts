@@ -206,7 +206,7 @@ function main(): void {
           name: 'ringbus-consumer',
           private: true,
           // ringbus's own dependencies at the lockfile's versions
-          overrides: { '@msgpack/msgpack': locked('@msgpack/msgpack'), fflate: locked('fflate') },
+          overrides: { '@msgpack/msgpack': locked('@msgpack/msgpack'), fflate: locked('fflate'), uplot: locked('uplot') },
         },
         null,
         2,
@@ -222,6 +222,8 @@ function main(): void {
         join(dir, packed.filename),
         `rxjs@${locked('rxjs')}`,
         `ix@${locked('ix')}`,
+        // the optional peer dependency of ringbus/otel, which a user of that subpath installs
+        `@opentelemetry/api@${locked('@opentelemetry/api')}`,
         `typescript@${locked('typescript')}`,
         `@types/node@${locked('@types/node')}`,
       ],

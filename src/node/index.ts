@@ -56,3 +56,5 @@ export { inspectStorage, type StorageInspection, type TopicInspection, type Segm
 export function fileStorage(dir: string, options?: FileStorageOptions): FileStorage {
   return createFileStorage(dir, options);
 }
+
+export { serveDashboard, type DashboardOptions, type DashboardServer, type StatsSource } from './dashboard.js';
