@@ -38,6 +38,9 @@ export async function bundleChild(entry: string): Promise<string> {
     conditions: ['ringbus-source'],
     tsconfig: join(root, 'tsconfig.json'),
     plugins: [packagesExceptRingbus],
+    // package.json says "sideEffects": false for the library; a test's own side-effect imports
+    // (a clock, a setup module) must still run
+    ignoreAnnotations: true,
     logLevel: 'silent',
   });
   const code = result.outputFiles[0].contents;

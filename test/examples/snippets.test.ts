@@ -65,6 +65,7 @@ describe('documentation snippets run', () => {
       conditions: ['ringbus-source'],
       tsconfig: join(root, 'tsconfig.json'),
       plugins: [packagesExceptRingbus],
+      ignoreAnnotations: true, // run every import, as Node would, whatever "sideEffects" says
       logLevel: 'silent',
     });
   });

@@ -24,7 +24,7 @@ export const DEAD_LETTER_RUNS = num('RINGBUS_DEAD_LETTER_RUNS', DEEP ? 20_000 : 
 /** SIGKILL rounds per scenario of the durable crash suite (test/node/crash.test.ts). */
 export const CRASH_RUNS = num('RINGBUS_CRASH_RUNS', DEEP ? 50 : 4);
 /** SIGKILL rounds per copy path of the crash suite (writable, dead letters, forwarding operators). */
-export const CRASH_PATH_RUNS = num('RINGBUS_CRASH_PATH_RUNS', DEEP ? 30 : 1);
+export const CRASH_PATH_RUNS = num('RINGBUS_CRASH_PATH_RUNS', DEEP ? 30 : 2);
 /** Iterations of each leak loop. */
 export const LEAK_N = num('RINGBUS_LEAK_N', DEEP ? 1_000_000 : 100_000);
 
