@@ -76,9 +76,8 @@ async function withTimeout<T>(p: Promise<T> | T, ms: number, what: string): Prom
  * would otherwise collect the previous trial's closures (its `run`, and the closures `run` made),
  * and V8 holds optimized code only weakly from the feedback a function's closures share: every
  * trial's `run` then ran unoptimized until compiled again, on the other core, while it was being
- * timed. That cost each case in proportion to what its own closures inline, and it drew slow
- * spells: channel(1024) ran trials at ~7.7 M/s against ~11 in one process, gone once the code
- * stays (docs/benchmarks.md). A long-lived consumer loop in an application keeps its code too.
+ * timed, costing each case in proportion to what its own closures inline. A long-lived consumer
+ * loop in an application keeps its code too.
  */
 let previous: Trial | undefined;
 

@@ -1,8 +1,8 @@
 /**
  * Instructions per message, counted by valgrind's callgrind: a measure that does not move with
- * the machine's load. On a shared 2-core VM the timed cases' process medians move by up to
- * 1.7× between slow and quiet spells, so a change worth 2 % needs many alternating processes
- * to show in `npm run bench`; here the same code gives the same count to about 0.1 %.
+ * the machine's load. On a shared machine the timed cases' medians move with its slow and quiet
+ * spells, so a change of a few percent needs many alternating processes to show in
+ * `npm run bench`; here the same code gives nearly the same count every run.
  *
  *   node --conditions=ringbus-source --import tsx bench/instructions.ts --filter channel [--filter floor: async]
  *        [--n 1000000] [--warmup 5] [--warmup-n 200000] [--jobs 2] [--root DIR] [--profile]
@@ -17,10 +17,9 @@
  * file and V8's perf map (JIT code names) next to the bundle, for `callgrind_annotate`.
  *
  * An instruction count is not a time (a cache miss or a mispredicted branch costs more than
- * an add), so a result is confirmed in `npm run bench`; but across these cases the two agree
- * closely (docs/benchmarks.md), and a change that removes instructions from the hot path shows
- * here in one run. Nothing here is part of `npm test` or `.ci/run`: valgrind runs a case some
- * 50 times slower than node does.
+ * an add), so a result is confirmed in `npm run bench`; a change that removes instructions from
+ * the hot path shows here in one run. Only its end-to-end test on a tiny N runs in
+ * `npm run test:deep`: valgrind runs a case many times slower than node does.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';

@@ -1,6 +1,7 @@
 /**
- * Turns a results JSON into docs/benchmarks.md (between generated markers; everything outside
- * them — the hand-written notes — is kept) and docs/benchmarks.svg, and prints the targets.
+ * Turns a results JSON into the "Latest results" section of docs/benchmarks.md (between the
+ * generated markers; the hand-written text around them is kept) and docs/benchmarks.svg, and
+ * prints the targets.
  *
  *   node --import tsx bench/report.ts [bench/results/latest.json]
  */
@@ -102,28 +103,20 @@ export function renderSvg(file: RunFile): string {
 
 export function renderMarkdownBlock(file: RunFile): string {
   const base = file.results.find((r) => r.name === file.baseline);
-  const L: string[] = [];
-  L.push(BEGIN);
-  L.push('');
-  L.push('## Latest results');
-  L.push('');
-  L.push(
-    `Measured ${file.startedAt}${file.revision ? ` at commit \`${file.revision}\`` : ''} on ${file.cpu} (${file.cpus} CPUs), Node ${file.node} (V8 ${file.v8}), ${file.platform}/${file.arch}. ` +
-      `N = ${file.n.toLocaleString('en-US')} messages per repetition, at least ${file.reps} timed repetitions (more for fast cases, up to ~1 s of timed work; see "runs") after ≥ ${file.warmupMs} ms of warm-up, each case in ${(file.procs ?? 1) > 1 ? `${file.procs} fresh processes, run in rounds, their repetitions pooled${file.results.some((r) => r.procReps !== undefined) ? ' with each process weighing the same' : ''}` : 'a fresh process'}.`,
-  );
+  const procs = file.procs ?? 1;
   const bases = file.results.map((r) => r.baseRssBytes).filter((b) => b > 0);
-  if (bases.length > 0) {
-    L.push('', `Peak RSS is per child process; before its case loads anything a child (node + tsx + harness) is at about ${fmtMB(Math.min(...bases))} MB.`);
-  }
+  const baseRss = bases.length > 0 ? Math.min(...bases) : undefined;
+  const L: string[] = [];
+  L.push(BEGIN, '', '## Latest results', '');
+  L.push(
+    `Measured ${file.startedAt.slice(0, 10)}${file.revision ? ` at commit \`${file.revision}\`` : ''} on ${file.cpu} (${file.cpus} CPUs), Node ${file.node}, ${file.platform}/${file.arch}: ` +
+      `N = ${file.n.toLocaleString('en-US')} messages per repetition, ≥ ${file.warmupMs} ms of warm-up, at least ${file.reps} timed repetitions, ` +
+      `${procs > 1 ? `${procs} processes per case` : 'one process per case'}${baseRss === undefined ? '' : `; a process is at about ${fmtMB(baseRss)} MB before its case loads anything`}.`,
+  );
   if (file.skipped.length > 0) L.push('', `Skipped: ${file.skipped.length} case(s) — ${file.skipReason ?? 'not run'}.`);
   if (file.failed.length > 0) L.push('', `**Failed:** ${file.failed.join(', ')}.`);
   L.push('', '![Throughput relative to the raw ring, log scale](benchmarks.svg)', '');
-  L.push('### Targets (issues 4, 5 and 7)', '');
-  L.push(
-    'The ceiling divides a floor case (`floor:` below: the same API shape with no settle state at all, see bench/cases/floors.ts) by the peer: the most ringbus could reach in this run. ' +
-      '"Rounds" is the lowest and highest ratio of one process of each, round by round (they ran next to each other): how much the verdict, taken on the pooled medians, depends on which processes drew a slow spell of the VM.',
-    '',
-  );
+  L.push('### Targets', '');
   L.push('| target | measured | rounds | ceiling | status |', '|---|---:|---:|---:|---|');
   for (const o of evaluateTargets(file.results)) {
     const t = o.target;
@@ -140,101 +133,25 @@ export function renderMarkdownBlock(file: RunFile): string {
     L.push(`| ${mdCell(t.label + against)} | ${measured} | ${rounds} | ${ceiling} | ${o.status} |`);
   }
   L.push('', '### Throughput', '');
-  L.push(`Deliveries per second (= messages per second except fan-out). "× ring" divides the median by \`${BASELINE}\`.`, '');
-  L.push('| case | group | median/s | min/s | max/s | × ring | runs | peak RSS MB |', '|---|---|---:|---:|---:|---:|---:|---:|');
+  L.push(`Deliveries per second (messages per second, four per message for fan-out 4); "× ring" divides the median by \`${BASELINE}\`.`, '');
+  L.push('| case | median/s | min–max/s | × ring | peak RSS MB | what it does |', '|---|---:|---:|---:|---:|---|');
   for (const r of file.results.filter((x) => x.kind === 'throughput')) {
+    const name = r.group === 'ringbus' ? `**${mdCell(r.name)}**` : mdCell(r.name);
     if (!r.ok) {
-      L.push(`| ${mdCell(r.name)} | ${r.group} | FAILED | | | | | ${fmtMB(r.peakRssBytes)} |`);
+      L.push(`| ${name} | FAILED | | | ${fmtMB(r.peakRssBytes)} | ${mdCell(r.note)} |`);
       continue;
     }
-    const name = r.group === 'ringbus' ? `**${mdCell(r.name)}**` : mdCell(r.name);
-    L.push(`| ${name} | ${r.group} | ${fmtRate(r.median)} | ${fmtRate(r.min)} | ${fmtRate(r.max)} | ${fmtRatio(ratioTo(r, base))} | ${r.rates.length} | ${fmtMB(r.peakRssBytes)} |`);
+    L.push(`| ${name} | ${fmtRate(r.median)} | ${fmtRate(r.min)}–${fmtRate(r.max)} | ${fmtRatio(ratioTo(r, base))} | ${fmtMB(r.peakRssBytes)} | ${mdCell(r.note)} |`);
   }
   const mem = file.results.filter((x) => x.kind === 'memory');
   if (mem.length > 0) {
     L.push('', '### Memory', '');
-    L.push('| case | N | figures | peak RSS MB |', '|---|---:|---|---:|');
-    for (const r of mem) L.push(`| ${mdCell(r.name)} | ${r.n.toLocaleString('en-US')} | ${r.ok ? mdCell(fmtMetrics(r)) : 'FAILED'} | ${fmtMB(r.peakRssBytes)} |`);
+    L.push('| case | N | figures | what it does |', '|---|---:|---|---|');
+    for (const r of mem) L.push(`| ${mdCell(r.name)} | ${r.n.toLocaleString('en-US')} | ${r.ok ? mdCell(fmtMetrics(r)) : 'FAILED'} | ${mdCell(r.note)} |`);
   }
-  L.push('', '### What each case measures', '');
-  L.push('| case | what |', '|---|---|');
-  for (const r of file.results) L.push(`| ${mdCell(r.name)} | ${mdCell(r.note)} |`);
   L.push('', END);
   return L.join('\n');
 }
-
-const PREAMBLE = `# Benchmarks
-
-ringbus is meant for hot paths, so its speed is measured against peers in the same run, on the
-same machine, and published as ratios. Everything below the "Latest results" heading up to the
-notes is generated by \`bench/report.ts\` from \`bench/results/latest.json\`.
-
-## How to run
-
-\`\`\`sh
-npm run bench                      # full suite: ≥ 1 s warm-up, ≥ 7 timed repetitions, 3 processes per case
-npm run bench -- --quick           # every case once with small N; asserts counts only (CI)
-npm run bench -- --filter rxjs     # only cases whose name or group contains "rxjs" (repeatable)
-npm run bench -- --n 2000000 --reps 9 --warmup-ms 2000 --min-timed-ms 3000 --procs 5
-node --import tsx bench/report.ts  # regenerate this page and benchmarks.svg from latest.json
-\`\`\`
-
-A full unfiltered run writes \`bench/results/latest.json\` (plus a timestamped copy) and
-regenerates this page; \`--quick\` and \`--filter\` runs write \`bench/results/quick.json\` /
-a timestamped file only, so they never overwrite the published figures.
-
-## Method
-
-- Each case runs in a fresh child process (\`node --expose-gc --conditions=ringbus-source --import tsx
-  bench/case.ts …\`): whole-run warm-up for at least a second, then at least 7 timed
-  repetitions — more for fast cases, until the timed ones add up to about a second (at most
-  100), because 10 ms trials on a small VM are noisy. A full run does this in 3 processes per
-  throughput case (\`--procs\`), in rounds — every case once, then every case again — and pools
-  their repetitions into one median: a slow phase of the shared VM then lands on many cases a
-  little instead of on one case entirely, and the JIT's different choices in different processes
-  are all sampled instead of one of them. Memory cases run once.
-  Every repetition prepares its fixture outside the timed region (topic, subject, queue,
-  subscriptions), collects garbage, then times producing and consuming all N messages.
-- The producer allocates a fresh \`{ id: i, v: 'x' }\` per message inside the timed region.
-  The consumer counts, remembers the last id and checks each id follows the previous one;
-  after every repetition the count, the last id and the order are verified, and a case that
-  loses or reorders a message fails the run (non-zero exit).
-- Bounded things are bounded alike: ringbus topics have capacity 1024 with overflow
-  \`'block'\`, Effect queues/pubsubs are \`bounded(1024)\`, stream high-water marks are 1024,
-  it-pushable's producer waits for \`onEmpty()\` at 1024 buffered. Producers respect
-  backpressure (\`tryPublish\`, and \`await publish\` when it returns false) and run
-  interleaved with the consumer in one process. ringbus producers close the topic at the
-  end, and consumers stop the way the API says they stop once closed and drained.
-- Medians are reported with min and max; "× ring" is the median divided by the raw
-  power-of-two ring's (struct-of-arrays, monotonic indices, push until full then drain) —
-  the physical limit for moving an object reference through a bounded buffer.
-- Peak RSS is \`process.resourceUsage().maxRSS\` of the case's child process (warm-up included).
-  Third-party peers are imported inside the case, so a child loads only what its case uses.
-- Targets are evaluated by \`bench/targets.ts\` from the same JSON; where the issue names a
-  peer loosely ("offerAll/takeAll batches of 100") the fastest matching peer is used.
-
-Reading the peers:
-
-- \`EventEmitter\` and the Subject fan-out can reach or pass 1×: they call the listener
-  directly with nothing buffered, while the ring stores and then drains. The ring is the
-  limit for a *buffered* hand-off, which is what a topic is.
-- \`ring push N then drain\` is slower than the interleaved ring because a million live
-  messages survive young-generation collections and get copied/promoted.
-- Effect batches: \`takeAll\` takes everything ready (up to 1024 here), \`takeBetween(1, 100)\`
-  is the exact twin of \`recvBatch(100)\`; both are measured and the batch target uses the faster.
-- mqemitter needs a \`topic\` field, so its messages are \`{ topic: 'bench', id, v }\`.
-- Memory: "heap flat" is heap after GC sampled every 10 % of a 10 M stream; growth after the
-  first sample must stay within 2 MiB. Retention compares the heap of a topic holding 2^20
-  messages with a presized plain Array holding 2^20 such messages.
-`;
-
-const NOTES = `
-## Notes
-
-Profiles, changes made to reach the targets and why, and targets that proved out of reach
-(with the profile that shows it) go here. This section is hand-written; \`bench/report.ts\`
-only replaces the generated block above.
-`;
 
 export function writeDocs(file: RunFile): { md: string; svg: string } {
   const block = renderMarkdownBlock(file);
@@ -245,7 +162,7 @@ export function writeDocs(file: RunFile): { md: string; svg: string } {
     const e = cur.indexOf(END);
     md = b >= 0 && e > b ? cur.slice(0, b) + block + cur.slice(e + END.length) : `${cur.trimEnd()}\n\n${block}\n`;
   } else {
-    md = `${PREAMBLE}\n${block}\n${NOTES}`;
+    md = `# Benchmarks\n\n${block}\n`;
   }
   writeFileSync(MD, md);
   writeFileSync(SVG, renderSvg(file));
@@ -253,7 +170,7 @@ export function writeDocs(file: RunFile): { md: string; svg: string } {
 }
 
 export function printTargets(file: RunFile, out: (s: string) => void = (s) => process.stdout.write(s + '\n')): void {
-  out(`targets (issues 4, 5, 7)${file.quick ? ' — quick run: small N, ratios are not meaningful and not asserted' : ''}:`);
+  out(`targets${file.quick ? ' — quick run: small N, ratios are not meaningful and not asserted' : ''}:`);
   for (const o of evaluateTargets(file.results)) out(`  ${o.text}`);
 }
 

@@ -201,10 +201,9 @@ function gitRevision(): string | undefined {
 /**
  * The order cases run in within a round: the list's order, except that the moment a target's
  * peer has run, its subject, its other peers and its floor run next. A ratio is then taken from
- * processes minutes apart at most instead of up to half a round apart: the shared VM has slow
- * spells of several minutes that cut every case to about two thirds, and a peer and its subject
- * landing on different sides of one moved a ratio by half (docs/benchmarks.md). Reports keep
- * the list's order.
+ * processes minutes apart at most instead of up to half a round apart: a shared machine has slow
+ * spells of several minutes, and a peer and its subject must not land on different sides of
+ * one. Reports keep the list's order.
  */
 function pairedOrder(cases: readonly Case[]): Case[] {
   const byName = new Map(cases.map((c) => [c.name, c]));
@@ -285,7 +284,7 @@ async function main(): Promise<number> {
   const order = pairedOrder(toRun);
   for (let round = 0; round < o.procs; round++) {
     // every other round runs backwards, so a subject runs before its peer as often as after it:
-    // of two back-to-back processes of one case, the first was faster in 12 of 14 pairs here
+    // of two back-to-back processes, the first tends to be the faster
     const ordered = round % 2 === 0 ? order : [...order].reverse();
     const inRound = ordered.filter((c) => round === 0 || (c.kind ?? 'throughput') === 'throughput');
     for (const [i, c] of inRound.entries()) {

@@ -1,5 +1,5 @@
 /**
- * The targets of issues 5 and 7, as data: each is a ratio of medians (or heap figures) taken from one
+ * The performance targets, as data: each is a ratio of medians (or heap figures) taken from one
  * results file, i.e. the same machine at the same time.
  */
 import type { CaseReport } from './case.js';

@@ -19,8 +19,7 @@ type Eff = import('effect').Effect.Effect<unknown, unknown>;
  * `open` takes the consumer's handle on it (a subscription, or the queue itself), a forked
  * producer fiber fills it while the consumer loop drains the handle into the sink, then the
  * producer is joined. Only a handle that needs a scope (a subscription) runs inside
- * `Effect.scoped`: it costs the queue cases 6 % (3.28–3.45 vs 3.44–3.62 M/s offer/take, 4
- * processes each), and a peer is measured at its best.
+ * `Effect.scoped`: it costs the queue cases a few percent, and a peer is measured at its best.
  */
 function effectCase<R, H>(
   name: string,

@@ -5,9 +5,8 @@
  * A process runs as many repetitions as fit its timed second at the speed of its own warm-up, so a
  * process in a quiet spell of the VM runs more of them than one in a slow spell: pooled with equal
  * weight per repetition, the quiet processes outvote the slow ones, and two cases that drew their
- * slow spells in different numbers of processes are compared on different footings (on
- * 2026-12-02 05:23 ringbus's `values()` fan-out 4 beat the Subject fan-out in every round,
- * 1.21–1.37×, and read 0.98× on the medians of pooled repetitions). Each repetition of a process
+ * slow spells in different numbers of processes are compared on different footings (a case can
+ * lead its peer in every round and still trail it on the pooled median). Each repetition of a process
  * of `k` weighs `1/k` here, so every process counts once, as in the rounds; within a process the
  * spread still counts. With one process this is the plain median.
  */

@@ -1,7 +1,8 @@
-import { inflateSync, zlibSync } from 'fflate';
+import { zlibSync } from 'fflate';
 import { CodecError } from '../errors.js';
 import { adler32, readU32BE } from './internal/checksum.js';
-import { compressionOptions } from './internal/compression-options.js';
+import { boundOf, compressionOptions } from './internal/compression-options.js';
+import { inflateBounded, tooLarge } from './internal/inflate.js';
 import { toCodecError } from './internal/validate.js';
 import type { CompressionOptions } from './gzip.js';
 import type { Compression } from './types.js';
@@ -11,11 +12,13 @@ export const DEFLATE_COMPRESSION_ID = 2;
 
 /**
  * Creates a deflate {@link Compression} (id 2): DEFLATE in the zlib wrapper (RFC 1950),
- * as HTTP's `Content-Encoding: deflate`, using fflate's synchronous functions.
- * Decompression checks the Adler-32 in the zlib trailer; bad data throws `CodecError`
- * with reason `'corrupt'`.
+ * as HTTP's `Content-Encoding: deflate`, using fflate's functions. Decompression checks
+ * the Adler-32 in the zlib trailer; bad data throws `CodecError` with reason `'corrupt'`.
+ * It inflates step by step and stops past `maxBytes` with reason `'too-large'`, so a small
+ * frame cannot make it allocate gigabytes.
  *
- * @param options - `level` (0 to 9, default 6) and `minBytes` (default 0).
+ * @param options - `level` (0 to 9, default 6), `minBytes` (default 0), `maxBytes`
+ * (default 64 MiB).
  * @throws ConfigError when an option is out of range.
  * @example
  * ```ts
@@ -24,12 +27,13 @@ export const DEFLATE_COMPRESSION_ID = 2;
  * ```
  */
 export function deflateCompression(options?: CompressionOptions): Compression {
-  const { level, minBytes } = compressionOptions(options);
+  const { level, minBytes, maxBytes } = compressionOptions(options);
   const fflateOptions = { level };
   return {
     name: 'deflate',
     id: DEFLATE_COMPRESSION_ID,
     minBytes,
+    maxBytes,
     compress(input: Uint8Array): Uint8Array {
       try {
         return zlibSync(input, fflateOptions);
@@ -37,7 +41,8 @@ export function deflateCompression(options?: CompressionOptions): Compression {
         throw toCodecError('encode-error', 'deflate: cannot compress', error);
       }
     },
-    decompress(input: Uint8Array): Uint8Array {
+    decompress(input: Uint8Array, callerMax?: number): Uint8Array {
+      const bound = boundOf(maxBytes, callerMax);
       // CMF: method 8, window <= 32K; FLG: check bits, no preset dictionary.
       if (
         input.length < 6 ||
@@ -49,12 +54,7 @@ export function deflateCompression(options?: CompressionOptions): Compression {
         throw new CodecError('corrupt', 'deflate: invalid zlib header');
       }
       const end = input.length - 4;
-      let output: Uint8Array;
-      try {
-        output = inflateSync(input.subarray(2, end));
-      } catch (error) {
-        throw toCodecError('corrupt', 'deflate: invalid compressed data', error);
-      }
+      const output = inflateBounded('deflate', input.subarray(2, end), bound, () => tooLarge('deflate', bound));
       if (adler32(output) !== readU32BE(input, end)) {
         throw new CodecError('corrupt', 'deflate: checksum mismatch');
       }

@@ -1,5 +1,6 @@
 import { CodecError } from '../errors.js';
 import { JSON_CODEC_ID, json } from './json.js';
+import { DEFAULT_MAX_BYTES } from './internal/inflate.js';
 import { ENCODE_SHARED, type SharedEncoder } from './internal/shared.js';
 import { checkInteger, checkOptions, describe, toCodecError } from './internal/validate.js';
 import {
@@ -77,6 +78,13 @@ export interface DecodeFrameOptions {
   compressions?: readonly Compression[];
   /** Where codec and compression ids are looked up. Default: {@link builtinRegistry}. */
   registry?: CodecRegistry;
+  /**
+   * The most bytes a compressed payload may decompress to; past it, decoding stops and
+   * throws `CodecError` with reason `'too-large'`. A compression's own smaller `maxBytes`
+   * still applies. Default: 64 MiB (67 108 864); for {@link createFramer}, the framer's
+   * compression's `maxBytes` when that is larger.
+   */
+  maxBytes?: number;
 }
 
 /**
@@ -183,7 +191,7 @@ function looksLikeJson(input: Uint8Array): boolean {
   return false;
 }
 
-function readFrame(input: Uint8Array, registry: CodecRegistry): unknown {
+function readFrame(input: Uint8Array, registry: CodecRegistry, maxBytes: number): unknown {
   if (!(input instanceof Uint8Array)) {
     throw new CodecError('decode-error', `expected a Uint8Array to decode, got ${describe(input)}`);
   }
@@ -208,9 +216,15 @@ function readFrame(input: Uint8Array, registry: CodecRegistry): unknown {
       throw new CodecError('unknown-compression', `no compression with id ${compressionId} is registered`);
     }
     try {
-      payload = compression.decompress(payload);
+      payload = compression.decompress(payload, maxBytes);
     } catch (error) {
       throw toCodecError('corrupt', `${compression.name}: invalid compressed data`, error);
+    }
+    if (!(payload instanceof Uint8Array)) {
+      throw new CodecError('corrupt', `${compression.name}: \`decompress\` returned ${describe(payload)}`);
+    }
+    if (payload.length > maxBytes) {
+      throw new CodecError('too-large', `${compression.name}: the payload decompressed to ${payload.length} bytes, more than \`maxBytes\` (${maxBytes})`);
     }
   }
   try {
@@ -283,9 +297,10 @@ export function encodeFrame<T>(value: T, options?: EncodeFrameOptions<T>): Uint8
  * may share memory with `bytes` (binary values, the `bytes` codec).
  *
  * @param bytes - A frame, or unframed JSON text.
- * @param options - Extra `codecs`/`compressions`, or another `registry`.
+ * @param options - Extra `codecs`/`compressions`, or another `registry`; `maxBytes`, the
+ * bound on a decompressed payload (default 64 MiB).
  * @throws CodecError with `reason` `'truncated'`, `'bad-magic'`, `'unsupported-version'`,
- * `'unknown-codec'`, `'unknown-compression'`, `'corrupt'` or `'decode-error'`.
+ * `'unknown-codec'`, `'unknown-compression'`, `'corrupt'`, `'too-large'` or `'decode-error'`.
  * @example
  * ```ts
  * decodeFrame(encodeFrame([1, 2], { codec: msgpack })); // [1, 2]
@@ -294,7 +309,11 @@ export function encodeFrame<T>(value: T, options?: EncodeFrameOptions<T>): Uint8
  */
 export function decodeFrame(bytes: Uint8Array, options?: DecodeFrameOptions): unknown {
   checkOptions('options', options);
-  return readFrame(bytes, resolveRegistry(options));
+  return readFrame(bytes, resolveRegistry(options), resolveMaxBytes(options?.maxBytes, DEFAULT_MAX_BYTES));
+}
+
+function resolveMaxBytes(maxBytes: unknown, fallback: number): number {
+  return maxBytes === undefined ? fallback : checkInteger('maxBytes', maxBytes, 0, Number.MAX_SAFE_INTEGER);
 }
 
 /**
@@ -305,7 +324,7 @@ export function decodeFrame(bytes: Uint8Array, options?: DecodeFrameOptions): un
  * with a custom codec reads its own frames.
  *
  * @param options - `codec` (default `json`), `compression`, `minBytes`, and the
- * decoding options `codecs`, `compressions`, `registry`.
+ * decoding options `codecs`, `compressions`, `registry`, `maxBytes`.
  * @throws ConfigError when an option is invalid.
  * @example
  * ```ts
@@ -317,12 +336,14 @@ export function decodeFrame(bytes: Uint8Array, options?: DecodeFrameOptions): un
 export function createFramer<T>(options?: FramerOptions<T>): Framer<T> {
   const { codec, compression, minBytes } = resolveEncoding(options);
   const { codecs = [], compressions = [], registry: base = builtinRegistry } = options ?? {};
-  const own = <E extends { readonly id: number }>(entry: E, list: readonly E[]): readonly E[] =>
+  const own = compression?.maxBytes;
+  const maxBytes = resolveMaxBytes(options?.maxBytes, typeof own === 'number' && own > DEFAULT_MAX_BYTES ? own : DEFAULT_MAX_BYTES);
+  const withOwn = <E extends { readonly id: number }>(entry: E, list: readonly E[]): readonly E[] =>
     Array.isArray(list) && list.some((e) => e?.id === entry.id) ? list : [entry, ...list];
   const registry = createCodecRegistry({
     base,
-    codecs: own(codec as Codec<any>, codecs),
-    compressions: compression === undefined || compression.id === 0 ? compressions : own(compression, compressions),
+    codecs: withOwn(codec as Codec<any>, codecs),
+    compressions: compression === undefined || compression.id === 0 ? compressions : withOwn(compression, compressions),
   });
   const codecId = codec.id;
   const encodePayload = payloadEncoder(codec as Codec<unknown>);
@@ -330,6 +351,6 @@ export function createFramer<T>(options?: FramerOptions<T>): Framer<T> {
     codec,
     compression,
     encode: (value) => writeFrame(codecId, encodePayload, compression, minBytes, value),
-    decode: (input) => readFrame(input, registry) as T,
+    decode: (input) => readFrame(input, registry, maxBytes) as T,
   };
 }

@@ -1,7 +1,8 @@
-import { gzipSync, inflateSync } from 'fflate';
+import { gzipSync } from 'fflate';
 import { CodecError } from '../errors.js';
 import { crc32, readU32LE } from './internal/checksum.js';
-import { compressionOptions } from './internal/compression-options.js';
+import { boundOf, compressionOptions } from './internal/compression-options.js';
+import { inflateBounded, inflateExact, tooLarge } from './internal/inflate.js';
 import { toCodecError } from './internal/validate.js';
 import type { Compression } from './types.js';
 
@@ -21,6 +22,12 @@ export interface CompressionOptions {
   level?: number;
   /** Payloads shorter than this many bytes are stored uncompressed. Default: 0 (always compress). */
   minBytes?: number;
+  /**
+   * The most bytes a payload may decompress to; past it, decompression stops and throws
+   * `CodecError` with reason `'too-large'` (a decompression bomb is never inflated in full).
+   * A caller's smaller bound (`decodeFrame`'s `maxBytes`) wins. Default: 64 MiB (67 108 864).
+   */
+  maxBytes?: number;
 }
 
 // A DEFLATE stream expands its input at most ~1032 times; a larger ISIZE is corrupt.
@@ -46,10 +53,13 @@ function gzipBodyStart(data: Uint8Array): number {
 
 /**
  * Creates a gzip {@link Compression} (id 1) at the given level, using fflate's
- * synchronous functions (Node and browsers). Decompression checks the CRC-32 and size
- * in the gzip trailer; bad data throws `CodecError` with reason `'corrupt'`.
+ * functions (Node and browsers). Decompression checks the CRC-32 and size in the gzip
+ * trailer; bad data throws `CodecError` with reason `'corrupt'`. It inflates step by step
+ * and stops past `maxBytes` (or the size the trailer states, if smaller) with reason
+ * `'too-large'` (or `'corrupt'`), so a small frame cannot make it allocate gigabytes.
  *
- * @param options - `level` (0 to 9, default 6) and `minBytes` (default 0).
+ * @param options - `level` (0 to 9, default 6), `minBytes` (default 0), `maxBytes`
+ * (default 64 MiB).
  * @throws ConfigError when an option is out of range.
  * @example
  * ```ts
@@ -58,12 +68,13 @@ function gzipBodyStart(data: Uint8Array): number {
  * ```
  */
 export function gzipCompression(options?: CompressionOptions): Compression {
-  const { level, minBytes } = compressionOptions(options);
+  const { level, minBytes, maxBytes } = compressionOptions(options);
   const fflateOptions = { level };
   return {
     name: 'gzip',
     id: GZIP_COMPRESSION_ID,
     minBytes,
+    maxBytes,
     compress(input: Uint8Array): Uint8Array {
       try {
         return gzipSync(input, fflateOptions);
@@ -71,7 +82,8 @@ export function gzipCompression(options?: CompressionOptions): Compression {
         throw toCodecError('encode-error', 'gzip: cannot compress', error);
       }
     },
-    decompress(input: Uint8Array): Uint8Array {
+    decompress(input: Uint8Array, callerMax?: number): Uint8Array {
+      const bound = boundOf(maxBytes, callerMax);
       const start = gzipBodyStart(input);
       if (start < 0) throw new CodecError('corrupt', 'gzip: invalid header');
       const end = input.length - 8;
@@ -79,12 +91,14 @@ export function gzipCompression(options?: CompressionOptions): Compression {
       if (size > (end - start) * MAX_RATIO + 16) {
         throw new CodecError('corrupt', `gzip: the trailer claims ${size} bytes, more than the data can hold`);
       }
-      let output: Uint8Array;
-      try {
-        output = inflateSync(input.subarray(start, end));
-      } catch (error) {
-        throw toCodecError('corrupt', 'gzip: invalid compressed data', error);
-      }
+      // the trailer holds the size modulo 2^32: the true size is at least `size`
+      if (size > bound) throw tooLarge('gzip', bound);
+      // below 2^32, the true size is exactly `size`: inflating past it proves the trailer wrong
+      const body = input.subarray(start, end);
+      const output =
+        bound < 0x1_0000_0000
+          ? inflateExact('gzip', body, size, () => new CodecError('corrupt', `gzip: the data inflates to more than the ${size} bytes its trailer states`))
+          : inflateBounded('gzip', body, bound, () => tooLarge('gzip', bound));
       if (output.length !== size || crc32(output) !== readU32LE(input, end)) {
         throw new CodecError('corrupt', 'gzip: checksum or size mismatch');
       }

@@ -57,8 +57,18 @@ export interface Compression {
   readonly minBytes: number;
   /** Compresses `bytes`; throws `CodecError` with reason `'encode-error'` when it cannot. */
   compress(bytes: Uint8Array): Uint8Array;
-  /** Restores `bytes`; throws `CodecError` with reason `'corrupt'` when they are not valid. */
-  decompress(bytes: Uint8Array): Uint8Array;
+  /**
+   * The most bytes `decompress` produces (its own bound, applied when the caller gives none
+   * or a larger one). Optional for custom compressions. The built-ins default to 64 MiB.
+   */
+  readonly maxBytes?: number;
+  /**
+   * Restores `bytes`; throws `CodecError` with reason `'corrupt'` when they are not valid,
+   * and `'too-large'` when they would restore to more than `maxBytes` (the caller's bound;
+   * the frame functions pass theirs). It should stop as soon as it passes the bound rather
+   * than restore everything first; the frame functions check the result's length anyway.
+   */
+  decompress(bytes: Uint8Array, maxBytes?: number): Uint8Array;
 }
 
 /** The key of the phantom member that marks a built-in codec's value space (never set at run time). */

@@ -78,8 +78,14 @@ export interface RecoveryReport {
   readonly headersRepaired: number;
   /** Records whose payload the codec could not decode (skipped, reported). */
   readonly undecodable: readonly number[];
-  /** Group journal batches skipped as damaged (their events are lost: deliveries come back). */
+  /**
+   * Group journal batches skipped as damaged (their events are lost: deliveries come back);
+   * recovery resynchronises on the next whole batch, so the batches after are kept. A damaged
+   * `groups.snap` counts as one.
+   */
   readonly groupBatchesSkipped: number;
+  /** Bytes of the group journal skipped as damaged (a torn tail, cut off, not included). */
+  readonly groupBytesSkipped: number;
   /** Milliseconds spent recovering. */
   readonly durationMs: number;
 }

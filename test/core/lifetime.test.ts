@@ -3,11 +3,12 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { bundleChild } from '../bundle.js';
 
 /**
  * DESIGN.md §2 "Time": a timer keeps a Node process alive exactly while someone waits for what it
  * brings; background work never does. Each case is a small script (test/core/lifetime/) run in
- * its own Node process, which prints how long it lived (`clock.ts`, tsx's start-up left out).
+ * its own Node process, which prints how long it lived (`clock.ts`, start-up left out).
  */
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -21,10 +22,11 @@ interface Run {
   lived: number;
 }
 
-function run(file: string): Promise<Run> {
+/** Runs a script compiled to plain JavaScript first (test/bundle.ts): no loader start-up per process. */
+async function run(file: string): Promise<Run> {
+  const js = await bundleChild(file);
   return new Promise((resolve) => {
-    const args = ['--conditions=ringbus-source', '--import', 'tsx', file];
-    execFile(process.execPath, args, { cwd: root, timeout: 60_000, env: { ...process.env, NODE_OPTIONS: '' } }, (error, stdout, stderr) => {
+    execFile(process.execPath, [js], { cwd: root, timeout: 60_000, env: { ...process.env, NODE_OPTIONS: '' } }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
       const lived = /lived (\d+) exit/.exec(stdout);
       resolve({ code, stdout, stderr, lived: lived === null ? NaN : Number(lived[1]) });

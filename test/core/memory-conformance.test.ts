@@ -1,4 +1,4 @@
 import { createBus } from '../../src/index.js';
 import { describeTopicConformance } from '../conformance/index.js';
 
-describeTopicConformance('in-memory', (options) => createBus(options));
+describeTopicConformance('memory', (options) => createBus(options));

@@ -1,9 +1,13 @@
 import { afterAll } from 'vitest';
 import { createBus } from '../../src/index.js';
 import { fileStorage } from '../../src/node/index.js';
-import { describeTopicConformance } from '../conformance/index.js';
+import { describeInProcessConformance, describeNeutralConformance, inProcessTarget } from '../conformance/index.js';
 import { cleanTempDirs, tempDir } from './helpers.js';
 
-afterAll(cleanTempDirs);
+const name = 'file storage (fsync always)';
+const makeBus = (options?: Parameters<typeof createBus>[0]) => createBus({ ...options, storage: fileStorage(tempDir()) });
 
-describeTopicConformance('file storage (fsync always)', (options) => createBus({ ...options, storage: fileStorage(tempDir()) }));
+describeNeutralConformance(inProcessTarget(name, makeBus, cleanTempDirs));
+describeInProcessConformance(name, makeBus);
+
+afterAll(cleanTempDirs);

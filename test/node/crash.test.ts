@@ -1,23 +1,32 @@
 /**
  * Crash tests: a child process publishing and consuming with fsync 'always' is killed with
- * SIGKILL at random moments; after each kill the directory is reopened and checked. 10 kills
+ * SIGKILL at random moments; after each kill the directory is reopened and checked. 4 kills
  * by default, 50 with RINGBUS_DEEP=1 (`RINGBUS_CRASH_RUNS=n` overrides).
  */
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBus } from '../../src/index.js';
 import { fileStorage } from '../../src/node/index.js';
 import { CRASH_PATH_RUNS, CRASH_RUNS, report } from '../reliability/config.js';
+import { bundleChild } from '../bundle.js';
 import { cleanTempDirs, tempDir } from './helpers.js';
 
 afterAll(() => { if (!process.env.KEEP) cleanTempDirs(); });
 
 const RUNS = CRASH_RUNS;
 const CHILD = fileURLToPath(new URL('./fixtures/crash-child.ts', import.meta.url));
+const COPY_CHILD = fileURLToPath(new URL('./fixtures/copy-child.ts', import.meta.url));
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+
+/** The children, compiled once: each kill round starts a fresh process. */
+let crashChild = '';
+let copyChild = '';
+beforeAll(async () => {
+  [crashChild, copyChild] = await Promise.all([bundleChild(CHILD), bundleChild(COPY_CHILD)]);
+});
 
 interface ChildLog {
   ready: boolean;
@@ -34,7 +43,7 @@ interface ChildLog {
 function runChild(dir: string, run: number, killAfterMs: number): Promise<ChildLog> {
   const logFile = join(dir, `child-${run}.log`);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=ringbus-source', '--import', 'tsx', CHILD, dir, String(run), logFile], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [crashChild, dir, String(run), logFile], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let ready = false;
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
@@ -135,7 +144,6 @@ describe('crash recovery (fsync always, SIGKILL)', () => {
   }, 30_000 + RUNS * 8_000);
 });
 
-const COPY_CHILD = fileURLToPath(new URL('./fixtures/copy-child.ts', import.meta.url));
 
 /**
  * Runs copy-child.ts in `mode` and returns the values its log confirmed (`W`/`P` lines). Kills
@@ -144,7 +152,7 @@ const COPY_CHILD = fileURLToPath(new URL('./fixtures/copy-child.ts', import.meta
 function runCopyChild(mode: string, dir: string, run: number, killAfterMs: number | undefined): Promise<string[]> {
   const logFile = join(dir, `copy-${mode}-${run}.log`);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=ringbus-source', '--import', 'tsx', COPY_CHILD, mode, dir, String(run), logFile], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [copyChild, mode, dir, String(run), logFile], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let ready = false;
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));

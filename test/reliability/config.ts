@@ -10,7 +10,9 @@ function num(name: string, fallback: number): number {
 }
 
 /** Model sequences per overflow strategy. */
-export const MODEL_RUNS = num('RINGBUS_MODEL_RUNS', DEEP ? 25_000 : 1_000);
+export const MODEL_RUNS = num('RINGBUS_MODEL_RUNS', DEEP ? 25_000 : 300);
+/** Random programs against the push faces (a fifth as many no-stall plans, at least 100). */
+export const FACES_RUNS = num('RINGBUS_FACES_RUNS', DEEP ? 25_000 : 1_000);
 /** Scheduled interleavings (fc.scheduler) per channel property. */
 export const SCHEDULER_RUNS = num('RINGBUS_SCHEDULER_RUNS', DEEP ? 50_000 : 1_000);
 /** Random inputs per fuzzed entry point. */
@@ -20,7 +22,7 @@ export const FORWARD_RUNS = num('RINGBUS_FORWARD_RUNS', DEEP ? 2_000 : 100);
 /** Values per dead-letter property (test/core/dead-letter-payload.test.ts). */
 export const DEAD_LETTER_RUNS = num('RINGBUS_DEAD_LETTER_RUNS', DEEP ? 20_000 : 500);
 /** SIGKILL rounds per scenario of the durable crash suite (test/node/crash.test.ts). */
-export const CRASH_RUNS = num('RINGBUS_CRASH_RUNS', DEEP ? 50 : 10);
+export const CRASH_RUNS = num('RINGBUS_CRASH_RUNS', DEEP ? 50 : 4);
 /** SIGKILL rounds per copy path of the crash suite (writable, dead letters, forwarding operators). */
 export const CRASH_PATH_RUNS = num('RINGBUS_CRASH_PATH_RUNS', DEEP ? 30 : 2);
 /** Iterations of each leak loop. */
@@ -31,7 +33,7 @@ export const SEED = process.env.RINGBUS_SEED === undefined ? undefined : Number(
 /** Per-file test timeout: generous in deep mode. */
 export const TIMEOUT = DEEP ? 3_600_000 : 60_000;
 
-/** Figures a test reports, printed once per file (collected in docs/reliability.md). */
+/** Figures a test reports, printed once per file. */
 export function report(line: string): void {
   // eslint-disable-next-line no-console
   console.log(`[reliability] ${line}`);

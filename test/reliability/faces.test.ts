@@ -18,7 +18,7 @@ import fc from 'fast-check';
 import type { Subscription } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { createBus, type Delivery, type Topic } from '../../src/index.js';
-import { MODEL_RUNS, report, SEED, TIMEOUT } from './config.js';
+import { FACES_RUNS, report, SEED, TIMEOUT } from './config.js';
 
 type Act = 'ack' | 'nack' | 'hold' | 'unsubscribe' | 'publish';
 
@@ -250,7 +250,7 @@ describe('property: push faces with direct hand-offs, lanes and re-entrancy', ()
           runs++;
           await run(p);
         }),
-        { numRuns: MODEL_RUNS, seed: SEED },
+        { numRuns: FACES_RUNS, seed: SEED },
       );
       report(`faces: ${runs} programs, ${Date.now() - started} ms`);
     },
@@ -322,7 +322,7 @@ describe('property: blocked publishers and sliding-window consumers never stall'
           await producer;
           expect(seen).toEqual(Array.from({ length: p.n }, (_, i) => i));
         }),
-        { numRuns: Math.max(100, Math.floor(MODEL_RUNS / 5)), seed: SEED },
+        { numRuns: Math.max(100, Math.floor(FACES_RUNS / 5)), seed: SEED },
       );
       report(`no stall: ${runs} producer/consumer plans`);
     },

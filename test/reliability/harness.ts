@@ -27,9 +27,8 @@ type Cmd = fc.AsyncCommand<Model, Real>;
 
 /**
  * Tolerances for engine bugs this suite found, each narrowed to the bug's exact signature so a
- * run keeps checking everything else while a bug is open. All are fixed (1ab976a), so all are
- * off; a new bug gets a flag here (on until its fix), a regression test and an entry in
- * docs/reliability.md.
+ * run keeps checking everything else while a bug is open. All are off; a new bug gets a flag
+ * here (on until its fix) and a regression test in regressions.test.ts.
  */
 export const KNOWN = {
   floorStuckOnSkippedTombstone: false,

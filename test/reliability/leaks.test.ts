@@ -10,11 +10,18 @@
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bundleChild } from '../bundle.js';
 import { LEAK_N, report, TIMEOUT } from './config.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const TOLERANCE = 1024 * 1024;
+
+/** leak-child.ts, compiled once: every scenario runs in a fresh process. */
+let child = '';
+beforeAll(async () => {
+  child = await bundleChild(join(import.meta.dirname, 'leak-child.ts'));
+});
 
 interface Probe {
   scenario: string;
@@ -34,7 +41,7 @@ function probe(scenario: string): Promise<Probe> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      ['--expose-gc', '--conditions=ringbus-source', '--import', 'tsx', join(import.meta.dirname, 'leak-child.ts'), scenario, String(LEAK_N)],
+      ['--expose-gc', child, scenario, String(LEAK_N)],
       { cwd: root, timeout: TIMEOUT, maxBuffer: 1 << 20 },
       (err, stdout, stderr) => {
         if (err) return reject(new Error(`${scenario}: ${err.message}\n${stderr}`));

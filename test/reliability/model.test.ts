@@ -58,8 +58,8 @@ describe('model-based: one topic, durable groups, random operation sequences', (
 });
 
 /**
- * Shrunk counterexamples of deep runs where the model, not the engine, was wrong
- * (docs/reliability.md, "Model corrections"): replayed on every run, so neither side drifts back.
+ * Shrunk counterexamples of deep runs where the model, not the engine, was wrong: replayed on
+ * every run, so neither side drifts back.
  */
 describe('model-based: replays of deep-run counterexamples', () => {
   const base = { maxCapacity: 3, growthFactor: 1.5, shrinkThreshold: 0.25, ttlMs: Infinity, groups: ['a', 'b'] };

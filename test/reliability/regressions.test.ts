@@ -1,7 +1,7 @@
 /**
  * Engine bugs found by the reliability suite (model-based runs, fuzzing, timer probes), each
- * reduced to its smallest repro and named after the bug. All were fixed in 1ab976a; these tests
- * keep them fixed. Root causes and fixes are in docs/reliability.md.
+ * reduced to its smallest repro and named after the bug; these tests keep them fixed. Each test's
+ * name states the rule; the root cause is in the message of the commit that fixed it.
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';

@@ -27,7 +27,65 @@ export interface GroupState {
 export interface RecoveredGroups {
   head: number;
   groups: Map<string, GroupState>;
+  /** Damaged journal batches skipped (and a damaged snapshot, which counts as one). */
   batchesSkipped: number;
+  /** Bytes of the journals skipped as damaged (a torn tail not included). */
+  bytesSkipped: number;
+}
+
+type SnapshotGroup = [string, number, number[], [number, number][]];
+
+/** A non-negative integer offset or count, as the journal writes them. */
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+/**
+ * The snapshot `{ gen, head, groups }` when every field has the shape `compact()` writes,
+ * else undefined: a snapshot is applied whole or not at all.
+ */
+function parseSnapshot(text: string): { gen: number; head: number; groups: SnapshotGroup[] } | undefined {
+  let snap: unknown;
+  try {
+    snap = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof snap !== 'object' || snap === null) return undefined;
+  const { gen, head, groups } = snap as { gen?: unknown; head?: unknown; groups?: unknown };
+  if (!isCount(gen) || !isCount(head) || !Array.isArray(groups)) return undefined;
+  for (const g of groups as unknown[]) {
+    if (!Array.isArray(g) || g.length !== 4) return undefined;
+    const [name, committed, settled, deliveries] = g as unknown[];
+    if (typeof name !== 'string' || !isCount(committed) || !Array.isArray(settled) || !Array.isArray(deliveries)) return undefined;
+    if (!settled.every(isCount)) return undefined;
+    if (!deliveries.every((d) => Array.isArray(d) && d.length === 2 && isCount(d[0]) && isCount(d[1]))) return undefined;
+  }
+  return { gen, head, groups: groups as SnapshotGroup[] };
+}
+
+/**
+ * The size of the whole batch at `at` (its length fits, its CRC matches and its events add up
+ * to its length exactly), or 0.
+ */
+function batchAt(buf: Buffer, at: number): number {
+  if (at + 8 > buf.length) return 0;
+  const len = readU32(buf, at);
+  if (len < EVENT_FIXED || len > buf.length - at - 8) return 0;
+  const end = at + 8 + len;
+  if (crc32(buf, at + 8, end) !== readU32(buf, at + 4)) return 0;
+  let p = at + 8;
+  while (p + EVENT_FIXED <= end) {
+    if (buf[p] < KIND.create || buf[p] > KIND.head) return 0;
+    p += EVENT_FIXED + (buf[p + 13] | (buf[p + 14] << 8));
+  }
+  return p === end ? 8 + len : 0;
+}
+
+/** The position of the next whole batch after damage at `from`, or -1. */
+function resync(buf: Buffer, from: number): number {
+  for (let p = from; p + 8 + EVENT_FIXED <= buf.length; p++) if (batchAt(buf, p) > 0) return p;
+  return -1;
 }
 
 function advance(g: GroupState): void {
@@ -89,23 +147,33 @@ export class GroupJournal {
     private readonly fsyncOn: boolean,
   ) {}
 
-  /** Loads the snapshot and replays the journals after it; truncates a torn journal tail. */
+  /**
+   * Loads the snapshot and replays the journals after it. A damaged batch is skipped: the
+   * reader resynchronises on the next whole batch (length, CRC and events adding up), as
+   * segment recovery does, so one damaged batch loses only its own events. Bytes after the
+   * last whole batch (a torn write) are truncated unless `readOnly`.
+   */
   recover(readOnly = false): RecoveredGroups {
     let skipped = 0;
+    let bytesSkipped = 0;
     let snapGen = -1;
+    let buf: Buffer | undefined;
     try {
-      const buf = fs.readFileSync(join(this.dir, SNAPSHOT_FILE));
-      const len = readU32(buf, 0);
-      if (len === buf.length - 8 && crc32(buf, 8, buf.length) === readU32(buf, 4)) {
-        const snap = JSON.parse(buf.subarray(8).toString('utf8')) as { gen: number; head: number; groups: [string, number, number[], [number, number][]][] };
+      buf = fs.readFileSync(join(this.dir, SNAPSHOT_FILE));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') skipped++;
+    }
+    if (buf !== undefined) {
+      const len = buf.length >= 8 ? readU32(buf, 0) : -1;
+      const snap = len === buf.length - 8 && crc32(buf, 8, buf.length) === readU32(buf, 4) ? parseSnapshot(buf.toString('utf8', 8)) : undefined;
+      if (snap === undefined) skipped++;
+      else {
         snapGen = snap.gen;
         this.head = snap.head;
         for (const [name, committed, settled, deliveries] of snap.groups) {
           this.groups.set(name, { committed, settled: new Set(settled), deliveries: new Map(deliveries) });
         }
-      } else skipped++;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') skipped++;
+      }
     }
     const gens = fs
       .readdirSync(this.dir)
@@ -127,26 +195,37 @@ export class GroupJournal {
         throw e;
       }
       let pos = 0;
-      while (pos + 8 <= buf.length) {
-        const len = readU32(buf, pos);
-        if (len > buf.length - pos - 8) break; // torn tail
-        if (crc32(buf, pos + 8, pos + 8 + len) !== readU32(buf, pos + 4)) {
-          skipped++;
-          pos += 8 + len;
+      while (pos < buf.length) {
+        const size = batchAt(buf, pos);
+        if (size > 0) {
+          this.replay(buf, pos + 8, pos + size);
+          pos += size;
           continue;
         }
-        this.replay(buf, pos + 8, pos + 8 + len);
-        pos += 8 + len;
+        const next = resync(buf, pos + 1);
+        if (next < 0) break; // nothing whole after: a torn tail
+        skipped++;
+        bytesSkipped += next - pos;
+        pos = next;
       }
-      if (pos < buf.length && !readOnly) fs.truncateSync(path, pos);
+      if (pos < buf.length) {
+        // a whole-length batch with a bad CRC at the very end is damage, not a torn write
+        const len = buf.length - pos >= 8 ? readU32(buf, pos) : -1;
+        if (len === buf.length - pos - 8) {
+          skipped++;
+          bytesSkipped += buf.length - pos;
+        }
+        if (!readOnly) truncateBestEffort(path, pos);
+      }
       last = gen;
     }
     this.gen = last;
-    if (readOnly) return { head: this.head, groups: this.groups, batchesSkipped: skipped };
+    const result = { head: this.head, groups: this.groups, batchesSkipped: skipped, bytesSkipped };
+    if (readOnly) return result;
     const path = join(this.dir, journalName(this.gen));
     this.fd = fs.openSync(path, 'a');
     this.bytes = fs.fstatSync(this.fd).size;
-    return { head: this.head, groups: this.groups, batchesSkipped: skipped };
+    return result;
   }
 
   private replay(buf: Buffer, at: number, end: number): void {
@@ -281,6 +360,18 @@ export class GroupJournal {
   close(): void {
     if (this.fd >= 0) fs.closeSync(this.fd);
     this.fd = -1;
+  }
+}
+
+/**
+ * Cuts a torn tail off `path`. A failure (a full or read-only disk) is not fatal: the next
+ * recovery finds the same tail and skips it again.
+ */
+function truncateBestEffort(path: string, size: number): void {
+  try {
+    fs.truncateSync(path, size);
+  } catch {
+    // see above
   }
 }
 

@@ -45,9 +45,11 @@ function openDir(dir: string): number {
 /** A batch this large is written at once, without waiting for a sync. */
 const FLUSH_BYTES = 4 * 1024 * 1024;
 
-function errText(e: unknown): string {
+/** An error's message, led by its code unless the message already starts with it (Node's fs errors do). */
+export function errText(e: unknown): string {
   const code = (e as NodeJS.ErrnoException)?.code;
-  return `${code === undefined ? '' : `${code}: `}${e instanceof Error ? e.message : String(e)}`;
+  const message = e instanceof Error ? e.message : String(e);
+  return typeof code !== 'string' || message.startsWith(code) ? message : `${code}: ${message}`;
 }
 
 export class FileTopicStore implements TopicStore {
@@ -123,9 +125,16 @@ export class FileTopicStore implements TopicStore {
     for (const seg of this.segments) this.bytesOnDisk += seg.size;
     let tail = this.segments.length > 0 ? this.segments[this.segments.length - 1].end : head;
     if (tail < head) tail = head;
+    if (scan.droppedTail !== undefined && tail < scan.droppedTail) tail = scan.droppedTail;
     this.dirFd = openDir(dir);
     if (this.segments.length === 0) {
-      this.active = this.createSegment(tail);
+      try {
+        this.active = this.createSegment(tail);
+      } catch (e) {
+        // reading what is on disk needs no free space: the topic opens, and appends fail
+        this.fail(e, 'creating a segment');
+        this.active = { base: tail, end: tail, size: 0, index: [], sinceIndex: 0 };
+      }
     } else {
       this.active = this.segments[this.segments.length - 1];
       this.fd = fs.openSync(join(dir, segmentName(this.active.base, 'log')), 'a');
@@ -145,6 +154,7 @@ export class FileTopicStore implements TopicStore {
       headersRepaired: scan.headersRepaired,
       undecodable,
       groupBatchesSkipped: rg.batchesSkipped,
+      groupBytesSkipped: rg.bytesSkipped,
       durationMs: performance.now() - t0,
     };
   }
@@ -156,7 +166,19 @@ export class FileTopicStore implements TopicStore {
     const seg: Segment = { base, end: base, size: 0, index: [], sinceIndex: 0 };
     const b = new Batch(16);
     writeSegmentHeader(b, base);
-    fs.writeSync(fd, b.buf, 0, b.used);
+    try {
+      let done = 0;
+      while (done < b.used) done += fs.writeSync(fd, b.buf, done, b.used - done);
+    } catch (e) {
+      // leave no segment without a header behind (recovery would drop it, but need not)
+      fs.closeSync(fd);
+      try {
+        fs.rmSync(path, { force: true });
+      } catch {
+        // recovery removes a segment shorter than its header
+      }
+      throw e;
+    }
     seg.size = b.used;
     this.bytesOnDisk += b.used;
     this.fd = fd;
@@ -501,7 +523,7 @@ export class FileTopicStore implements TopicStore {
     return {
       segments: this.segments.length,
       bytes: this.bytesOnDisk,
-      firstOffset: this.segments[0].base,
+      firstOffset: this.segments.length > 0 ? this.segments[0].base : this.active.base,
       tail: this.active.end,
       records: this.records,
       writes: this.writes,
