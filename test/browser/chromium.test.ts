@@ -5,14 +5,19 @@ import { bundleForBrowser, chromiumAvailable, failures, launchChromium, missingC
 
 const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
 
-/** What runs in the page: the browser suites, and the codec test files as they are (the 100 000-input fuzz under RINGBUS_DEEP=1). */
+/**
+ * What runs in the page: the browser suites, the codec test files as they are, and the
+ * engine-neutral conformance suite on the memory engine (on the page's clock and the
+ * 100 000-input codec fuzz under RINGBUS_DEEP=1).
+ */
 const SUITES: Record<string, string> = {
   codec: here('./suites/codec.ts'),
   streams: here('./suites/streams.ts'),
   core: here('./suites/core.ts'),
   'test/codec/codecs.test.ts': here('../codec/codecs.test.ts'),
   'test/codec/compression.test.ts': here('../codec/compression.test.ts'),
-  ...(DEEP ? { 'test/codec/fuzz.test.ts': here('../codec/fuzz.test.ts') } : {}),
+  'neutral conformance, virtual time': here('./suites/neutral-virtual.ts'),
+  ...(DEEP ? { 'neutral conformance, real clock': here('./suites/neutral-real-clock.ts'), 'test/codec/fuzz.test.ts': here('../codec/fuzz.test.ts') } : {}),
 };
 const HARNESS_CHECK = here('./fixtures/harness-check.ts');
 

@@ -1,6 +1,7 @@
 import { describe, expect } from 'vitest';
 import type { Delivery } from '../../../src/index.js';
 import type { Test } from './index.js';
+import { turn } from './target.js';
 
 export function deliveryNeutral(test: Test): void {
   describe('delivery', () => {
@@ -61,7 +62,7 @@ export function deliveryNeutral(test: Test): void {
           if (!d) return;
           expect(seen.has(d.value)).toBe(false);
           seen.set(d.value, name);
-          if (d.value % 7 === 0) await new Promise((r) => setImmediate(r));
+          if (d.value % 7 === 0) await turn();
           d.ack();
         }
       };

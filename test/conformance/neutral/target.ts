@@ -88,9 +88,12 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** The next task: Node's `setImmediate` (after I/O callbacks), a zero timeout where there is none (browsers). */
+const nextTask: (f: () => void) => void = typeof setImmediate === 'function' ? setImmediate : (f) => setTimeout(f, 0);
+
 /** Lets queued promise callbacks and I/O callbacks run. */
 export function turn(): Promise<void> {
-  return new Promise((r) => setImmediate(r));
+  return new Promise((r) => nextTask(r));
 }
 
 /** The helpers one test gets: every wait is bounded in real time, whatever the clock. */
