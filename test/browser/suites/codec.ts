@@ -2,7 +2,21 @@
 // garbage, and gzip/deflate interoperating with the browser's own CompressionStream.
 import { describe, expect, it } from 'vitest';
 import { CodecError } from '../../../src/errors.js';
-import { bytes, createFramer, decodeFrame, deflate, encodeFrame, gzip, json, msgpack, text, type Codec, type Compression } from '../../../src/codec/index.js';
+import {
+  bytes,
+  createFramer,
+  decodeFrame,
+  deflate,
+  deflateCompression,
+  encodeFrame,
+  gzip,
+  gzipCompression,
+  json,
+  msgpack,
+  text,
+  type Codec,
+  type Compression,
+} from '../../../src/codec/index.js';
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -111,6 +125,26 @@ describe('gzip and deflate with the platform', () => {
     const error = codecErrorOf(() => gzip.decompress(claim));
     expect(error.reason).toBe('corrupt');
     expect(error.message).toMatch(/trailer claims/);
+  });
+
+  it("a bomb the browser compressed (8 MiB of zeros) stops at maxBytes with 'too-large'; at the bound it decodes", async () => {
+    const MiB = 1024 * 1024;
+    const zeros = new Uint8Array(8 * MiB);
+    for (const [format, make] of [
+      ['gzip', gzipCompression],
+      ['deflate', deflateCompression],
+    ] as const) {
+      const bomb = await viaPlatform(zeros, new CompressionStream(format));
+      expect(bomb.length).toBeLessThan(64 * 1024);
+      expect(codecErrorOf(() => make({ maxBytes: MiB }).decompress(bomb)).reason).toBe('too-large');
+      expect(codecErrorOf(() => make().decompress(bomb, 8 * MiB - 1)).reason).toBe('too-large');
+      expect(make().decompress(bomb, 8 * MiB).length).toBe(8 * MiB);
+      const frame = new Uint8Array(6 + bomb.length);
+      frame.set(encodeFrame(new Uint8Array(0), { codec: bytes }).subarray(0, 6));
+      frame[5] = make().id;
+      frame.set(bomb, 6);
+      expect(codecErrorOf(() => decodeFrame(frame, { maxBytes: MiB })).reason).toBe('too-large');
+    }
   });
 
   it("a flipped checksum is 'corrupt' for both", () => {
