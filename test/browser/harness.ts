@@ -1,6 +1,8 @@
 // Runs test files inside Chromium: each entry is bundled with esbuild for the browser
 // platform (with `vitest` resolved to ./runtime.ts), served from 127.0.0.1 and loaded in a
-// page of one shared browser; the page runs its cases and hands back their results.
+// page of one shared browser; the page runs its cases and hands back their results. The tests
+// stay in Node and drive the pages (open several, close or kill one), which vitest's browser
+// mode, running each file inside the page, does not offer.
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
