@@ -43,7 +43,12 @@ export function bufferMessagesStream<T>(count: number, ms: number, options?: Buf
     if (open.length === 0) return;
     const batch = open;
     open = [];
-    out.enqueue(createBatch(batch));
+    try {
+      out.enqueue(createBatch(batch));
+    } catch {
+      // The readable side was cancelled and the runtime skipped the transformer's `cancel` hook
+      // (Chromium does): the batch's deliveries go back with the source's own cancel.
+    }
   };
   return transformStream<Delivery<T>, DeliveryBatch<T>>({
     start(c) {

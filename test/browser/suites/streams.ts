@@ -182,7 +182,7 @@ describe('web-stream twins without the transformer cancel hook', () => {
     expect(called).toBe(0);
   });
 
-  it.fails('bufferMessagesStream: cancelling stops the batch timer (it fires and enqueues into the cancelled stream)', async () => {
+  it('bufferMessagesStream: a batch timer that fires after a cancel enqueues nothing and throws nothing', async () => {
     const t = createBus().topic<number>('t', { groups: ['g'] });
     await t.publishBatch([1]);
     const reader = t.readable({ group: 'g' }).pipeThrough(bufferMessagesStream<number>(10, 20)).getReader();
