@@ -452,15 +452,29 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
   }
 
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.quick = false;
-    this.sink = null;
-    this.dsink = null;
+    if (this.closed && this.leaving !== true) return;
+    this.closing();
+    this.leaving = false;
     if (this.onAbort !== undefined) this.signal?.removeEventListener('abort', this.onAbort);
     this.g.leave(this);
     this.flushWaiters();
     this.listener?.ready();
+  }
+
+  /** True between {@link closing} and the {@link close} that finishes it. */
+  private leaving = false;
+
+  /**
+   * The first half of {@link close}: takes nothing more and is handed nothing more. Its group is
+   * being deleted and closes every member only after dropping its state (`TopicImpl.deleteGroup`).
+   */
+  closing(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.leaving = true;
+    this.quick = false;
+    this.sink = null;
+    this.dsink = null;
   }
 
   /** Closes because a signal aborted: waiters and faces see `reason`. */

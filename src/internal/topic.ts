@@ -178,8 +178,14 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
   deleteGroup(name: string): boolean {
     const g = this.groups.get(name);
     if (g === undefined || !g.durable) return false;
-    for (const m of g.members.slice()) m.close();
+    // gone first: a member that subscribes from a callback run by the closes below joins a fresh
+    // group of this name, and the doomed group's state is dropped before any member leaves, so
+    // nothing a member held is handed to the next member (or dead-lettered)
     this.removeGroup(g);
+    const members = g.members.slice();
+    for (const m of members) m.closing();
+    g.drop();
+    for (const m of members) m.close();
     return true;
   }
 

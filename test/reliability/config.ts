@@ -15,6 +15,8 @@ export const MODEL_RUNS = num('RINGBUS_MODEL_RUNS', DEEP ? 25_000 : 1_000);
 export const SCHEDULER_RUNS = num('RINGBUS_SCHEDULER_RUNS', DEEP ? 50_000 : 1_000);
 /** Random inputs per fuzzed entry point. */
 export const FUZZ_RUNS = num('RINGBUS_FUZZ_RUNS', DEEP ? 50_000 : 1_000);
+/** Programs of the reentrancy fuzzer (calls into the engine from inside its callbacks). */
+export const REENTRANCY_RUNS = num('RINGBUS_REENTRANCY_RUNS', DEEP ? 50_000 : 2_000);
 /** Iterations of each leak loop. */
 export const LEAK_N = num('RINGBUS_LEAK_N', DEEP ? 1_000_000 : 100_000);
 
