@@ -12,6 +12,8 @@ export { ClosedError, CodecError, ConfigError, isRingbusError, RingbusError, Sto
 export type { RingbusErrorCode } from './errors.js';
 export type { CorruptRecord, GroupEvent, RecoveredTopic, Storage, StoredGroup, StoredMessage, TopicStore } from './storage.js';
 export type {
+  BatchEntry,
+  BatchOptions,
   Bus,
   BusOptions,
   BusStats,

@@ -1,7 +1,7 @@
 import type { SchedulerLike } from 'rxjs';
 import { ClosedError, TopicFullError } from '../errors.js';
 import type { TopicStore } from '../storage.js';
-import type { OverflowPolicy, PublishOptions } from '../types.js';
+import type { BatchEntry, BatchOptions, OverflowPolicy, PublishOptions } from '../types.js';
 import { Clock } from './clock.js';
 import { Expiry } from './expiry.js';
 import { Group } from './group.js';
@@ -9,7 +9,8 @@ import { type OverflowHost, type OverflowStrategy, strategyFor } from './overflo
 import { PublishQueue } from './publish-queue.js';
 import { EMPTY_HEADERS, pow2AtLeast, Ring } from './ring.js';
 import { noCodecError, TopicCodec } from './topic-codec.js';
-import { type PublishSettings, publishSettings, type TopicSettings } from './topic-options.js';
+import { fail } from './validate.js';
+import { batchSettings, entrySettings, type PublishSettings, publishSettings, type TopicSettings } from './topic-options.js';
 
 /** Slots a ring starts with (or fewer, for a smaller capacity). */
 const INITIAL_SLOTS = 1024;
@@ -101,10 +102,15 @@ export abstract class TopicLog<T> implements OverflowHost {
 
   /** `admitted` (internal, dead letters): resolve once in the ring, as `tryPublish` would, not once durable. */
   publish(value: T, options?: PublishOptions, admitted = false): Promise<number> {
-    const s = options === undefined ? NO_PUBLISH : publishSettings(options);
-    if (this.closed) return Promise.reject(this.closedError());
-    if (s.signal?.aborted) return Promise.reject(s.signal.reason);
-    if (this.codec !== undefined || s.codec !== undefined || s.compression !== undefined) value = this.encode(value, s);
+    let s = NO_PUBLISH;
+    try {
+      if (options !== undefined) s = publishSettings(options);
+      if (this.closed) return Promise.reject(this.closedError());
+      if (s.signal?.aborted) return Promise.reject(s.signal.reason);
+      if (this.codec !== undefined || s.codec !== undefined || s.compression !== undefined) value = this.encode(value, s);
+    } catch (e) {
+      return Promise.reject(e); // bad options, or a value the codec cannot encode: a promise-returning method never throws
+    }
     if (this.queue.length === 0) {
       let off: number;
       try {
@@ -147,11 +153,30 @@ export abstract class TopicLog<T> implements OverflowHost {
     return false;
   }
 
-  publishBatch(values: Iterable<T>, options?: PublishOptions): Promise<number[]> {
-    const s = options === undefined ? NO_PUBLISH : publishSettings(options);
-    let list = Array.isArray(values) ? (values as T[]) : Array.from(values);
-    if (this.closed) return Promise.reject(this.closedError());
-    if (this.codec !== undefined || s.codec !== undefined || s.compression !== undefined) list = list.map((x) => this.encode(x, s)); // all or nothing
+  publishBatch(values: Iterable<T> | Iterable<BatchEntry<T>>, options?: BatchOptions): Promise<number[]> {
+    let s = NO_PUBLISH;
+    let list: T[];
+    let each: PublishSettings[] | undefined;
+    try {
+      // everything that can refuse the batch runs before anything is appended: a batch is refused whole
+      let entries = false;
+      if (options !== undefined) ({ settings: s, entries } = batchSettings(options));
+      if (this.closed) return Promise.reject(this.closedError());
+      if (typeof (values as Partial<Iterable<unknown>> | null)?.[Symbol.iterator] !== 'function') fail('values', 'an iterable of messages', values);
+      if (entries) {
+        const raw = Array.from(values as Iterable<BatchEntry<T>>);
+        list = new Array<T>(raw.length);
+        each = new Array<PublishSettings>(raw.length);
+        for (let i = 0; i < raw.length; i++) {
+          const e = entrySettings(raw[i], i, s);
+          list[i] = e.value as T;
+          each[i] = e.settings;
+        }
+      } else list = Array.isArray(values) ? (values as T[]) : Array.from(values as Iterable<T>);
+      if (this.codec !== undefined || s.codec !== undefined || s.compression !== undefined) list = list.map((x) => this.encode(x, s));
+    } catch (e) {
+      return Promise.reject(e);
+    }
     if (s.signal?.aborted) return Promise.reject(s.signal.reason);
     let offsets: number[];
     let i = 0;
@@ -161,10 +186,14 @@ export abstract class TopicLog<T> implements OverflowHost {
         i = this.appendRuns(list, offsets);
         if (i < list.length) offsets.length = i;
       } else offsets = [];
-      for (; i < list.length; i++) {
-        const off = this.append(list[i], s, false);
-        if (off < 0) break;
-        offsets.push(off);
+      try {
+        for (; i < list.length; i++) {
+          const off = this.append(list[i], each === undefined ? s : each[i], false);
+          if (off < 0) break;
+          offsets.push(off);
+        }
+      } catch (e) {
+        return this.batchRefused(i, e); // the store refused a message
       }
       if (i === list.length || !this.strategy.waits) {
         if (i > 0) this.wakeAll(); // a batch moves as a batch: one wake for all of it
@@ -174,12 +203,24 @@ export abstract class TopicLog<T> implements OverflowHost {
       }
       // the rest waits for room: queue it before the wake, so acks made during the wake admit it
       this.mayHunger();
-      const waiting = this.queue.enqueue<number[]>(undefined, list, s, i, offsets);
+      const waiting = this.queue.enqueue<number[]>(undefined, list, s, i, offsets, false, each);
       if (i > 0) this.wakeAll();
       return waiting;
     }
     this.mayHunger();
-    return this.queue.enqueue<number[]>(undefined, list, s, 0, []);
+    return this.queue.enqueue<number[]>(undefined, list, s, 0, [], false, each);
+  }
+
+  /**
+   * A batch failed with `error` after its first `accepted` messages went in: they stay accepted
+   * (consumers are woken, and with a store they are made durable before the promise rejects).
+   */
+  private batchRefused(accepted: number, error: unknown): Promise<never> {
+    if (accepted > 0) this.wakeAll();
+    const fail = (): never => {
+      throw error;
+    };
+    return this.store === undefined || accepted === 0 ? Promise.reject(error) : this.store.sync().then(fail, fail);
   }
 
   /**
