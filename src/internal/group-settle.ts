@@ -244,6 +244,21 @@ export abstract class GroupSettle<T> extends GroupWindow<T> {
     consumer.held = 0;
   }
 
+  /**
+   * Stops the ack-timeout sweep when nothing is held, and the delay timer when nothing is
+   * delayed: a pending timer keeps the group, its topic and its ring reachable. Called off the
+   * per-message path (the topic closing, a settle after it closed, a member leaving); on an open
+   * topic a sweep that finds nothing held stops by itself. The next claim starts the sweep again.
+   */
+  idle(): void {
+    if (this.sweeper !== null && this.inflight === 0 && this.solo === -1) {
+      this.solidify(); // an emptied run ends: its next take must be a claim that starts the sweep
+      this.sweeper.unsubscribe();
+      this.sweeper = null;
+    }
+    if (this.delayed.size === 0) this.delayTimer.cancel();
+  }
+
   /** Stops timers (topic deleted or group removed). */
   dispose(): void {
     this.sweeper?.unsubscribe();

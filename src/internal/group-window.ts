@@ -268,9 +268,14 @@ export abstract class GroupWindow<T> {
     }
   }
 
+  /** Called on a settle once the topic is closed. */
   protected checkDrained(): void {
+    this.idle();
     if (this.drained) this.wake();
   }
+
+  /** Stops the group's timers that have nothing to do (nothing held, nothing delayed). */
+  abstract idle(): void;
 
   /**
    * The ring's head moved past `head` (eviction or expiry): everything below is gone for this

@@ -697,6 +697,9 @@ export class Group<T> extends GroupSettle<T> {
     this.updateDirect();
     this.returnAll(consumer);
     if (!this.durable && this.members.length === 0) this.host.dropPrivate(this);
-    else this.wake();
+    else {
+      this.wake();
+      this.idle();
+    }
   }
 }

@@ -197,6 +197,7 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
       this.lean = false;
       this.queue.rejectAll(() => this.closedError());
       for (const g of this.groupList) g.wake();
+      for (const g of this.groupList) g.idle(); // a closed topic keeps no timer that has nothing to do
     }
     return Promise.resolve();
   }
