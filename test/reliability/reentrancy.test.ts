@@ -21,7 +21,7 @@ import { type Consumer, createBus, type Delivery, isRingbusError, type Topic } f
 import { virtualTime } from '../helpers.js';
 import { REENTRANCY_RUNS, report, SEED, TIMEOUT } from './config.js';
 
-type How = 'ack' | 'nack' | 'term';
+type How = 'ack' | 'nack' | 'nackLater' | 'term';
 
 type Act =
   | { k: 'publish'; n: number }
@@ -37,15 +37,17 @@ type Act =
   | { k: 'closeConsumer'; c: number }
   | { k: 'closeTopic' }
   | { k: 'deleteGroup' }
-  | { k: 'values'; acts: Act[] }
-  | { k: 'messages'; prefetch: number; self: How | 'hold'; acts: Act[] }
+  | { k: 'values'; acts: Act[]; filter: boolean; auto: boolean }
+  | { k: 'private'; acts: Act[] }
+  | { k: 'messages'; prefetch: number; self: How | 'hold'; acts: Act[]; filter: boolean }
+  | { k: 'advance'; ms: number }
   | { k: 'unsubscribe'; s: number };
 
 /** Where a seek or commit goes: an offset, or one relative to the group's position now. */
 type At = 'offset' | 'committed' | 'before-next' | 'next' | 'tail';
 const atArb = fc.constantFrom<At>('offset', 'committed', 'before-next', 'before-next', 'next', 'tail');
 
-const howArb = fc.constantFrom<How>('ack', 'ack', 'nack', 'term');
+const howArb = fc.constantFrom<How>('ack', 'ack', 'nack', 'nackLater', 'term');
 
 const leafArb: fc.Arbitrary<Act> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ k: fc.constant('publish' as const), n: fc.integer({ min: 1, max: 3 }) }) },
@@ -65,21 +67,24 @@ const leafArb: fc.Arbitrary<Act> = fc.oneof(
 const innerArb: fc.Arbitrary<Act> = fc.oneof(
   { weight: 20, arbitrary: leafArb },
   { weight: 1, arbitrary: fc.constant<Act>({ k: 'closeTopic' }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('values' as const), acts: fc.array(leafArb, { maxLength: 2 }) }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('messages' as const), prefetch: fc.integer({ min: 1, max: 2 }), self: fc.constantFrom<How | 'hold'>('ack', 'hold', 'nack'), acts: fc.array(leafArb, { maxLength: 2 }) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('values' as const), acts: fc.array(leafArb, { maxLength: 2 }), filter: fc.boolean(), auto: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('messages' as const), prefetch: fc.integer({ min: 1, max: 2 }), self: fc.constantFrom<How | 'hold'>('ack', 'hold', 'nack'), acts: fc.array(leafArb, { maxLength: 2 }), filter: fc.boolean() }) },
 );
 
 const topArb: fc.Arbitrary<Act> = fc.oneof(
   { weight: 12, arbitrary: leafArb },
   { weight: 1, arbitrary: fc.constant<Act>({ k: 'closeTopic' }) },
-  { weight: 3, arbitrary: fc.record({ k: fc.constant('values' as const), acts: fc.array(innerArb, { minLength: 1, maxLength: 3 }) }) },
-  { weight: 3, arbitrary: fc.record({ k: fc.constant('messages' as const), prefetch: fc.integer({ min: 1, max: 3 }), self: fc.constantFrom<How | 'hold'>('ack', 'hold', 'hold', 'nack', 'term'), acts: fc.array(innerArb, { minLength: 1, maxLength: 3 }) }) },
+  { weight: 3, arbitrary: fc.record({ k: fc.constant('values' as const), acts: fc.array(innerArb, { minLength: 1, maxLength: 3 }), filter: fc.boolean(), auto: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('private' as const), acts: fc.array(innerArb, { minLength: 1, maxLength: 3 }) }) },
+  { weight: 3, arbitrary: fc.record({ k: fc.constant('messages' as const), prefetch: fc.integer({ min: 1, max: 3 }), self: fc.constantFrom<How | 'hold'>('ack', 'hold', 'hold', 'nack', 'nackLater', 'term'), acts: fc.array(innerArb, { minLength: 1, maxLength: 3 }), filter: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant('advance' as const), ms: fc.integer({ min: 1, max: 150 }) }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('iter' as const), c: fc.nat(2), then: fc.array(innerArb, { maxLength: 2 }) }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('read' as const), c: fc.nat(2), then: fc.array(innerArb, { maxLength: 2 }) }) },
 );
 
 interface Program {
   capacity: number;
+  overflow: 'block' | 'drop-oldest';
   maxDeliveries: number;
   ackTimeoutMs: number;
   /** Pull members opened before the first step (seek and commit go through one). */
@@ -89,6 +94,7 @@ interface Program {
 
 const programArb: fc.Arbitrary<Program> = fc.record({
   capacity: fc.integer({ min: 2, max: 16 }),
+  overflow: fc.constantFrom<'block' | 'drop-oldest'>('block', 'block', 'drop-oldest'),
   maxDeliveries: fc.constantFrom(Infinity, 2, 3),
   ackTimeoutMs: fc.constantFrom(Infinity, 100),
   members: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 2 }),
@@ -111,6 +117,9 @@ interface Pull {
   done: boolean;
 }
 
+/** A source-side filter: odd values are settled for the group without being delivered. */
+const even = (m: { value: number }): boolean => m.value % 2 === 0;
+
 const flush = async (): Promise<void> => {
   for (let i = 0; i < 8; i++) await Promise.resolve();
 };
@@ -130,7 +139,7 @@ class Run {
   acts = 0;
 
   constructor(readonly p: Program) {
-    this.t = this.bus.topic<number>('t', { capacity: p.capacity, maxDeliveries: p.maxDeliveries, ackTimeoutMs: p.ackTimeoutMs, deadLetter: 'dlq' });
+    this.t = this.bus.topic<number>('t', { capacity: p.capacity, overflow: p.overflow, maxDeliveries: p.maxDeliveries, ackTimeoutMs: p.ackTimeoutMs, deadLetter: 'dlq' });
     this.bus.topic<number>('dlq', { capacity: 1 << 12 });
     for (const prefetch of p.members) this.consumers.push(this.t.consumer({ group: 'g', prefetch }));
   }
@@ -172,7 +181,7 @@ class Run {
 
   settle(x: Tracked, how: How): void {
     const held = !x.d.settled;
-    const r = how === 'ack' ? x.d.ack() : how === 'nack' ? x.d.nack() : x.d.term('fuzz');
+    const r = how === 'ack' ? x.d.ack() : how === 'nack' ? x.d.nack() : how === 'nackLater' ? x.d.nack({ delayMs: 30 }) : x.d.term('fuzz');
     if (r !== held) this.errors.push(new Error(`${how}() of offset ${x.d.offset} (${held ? 'held' : 'settled'}) returned ${r}`));
     if (!x.d.settled) this.errors.push(new Error(`offset ${x.d.offset} still held after ${how}()`));
     if (x.d.ack()) this.errors.push(new Error(`offset ${x.d.offset} settled twice`));
@@ -283,11 +292,16 @@ class Run {
         if (after !== dead) this.errors.push(new Error(`deleteGroup dead-lettered ${after - dead} messages`));
         return;
       }
-      case 'values': {
+      case 'advance':
+        this.vt.advance(a.ms);
+        return;
+      case 'values':
+      case 'private': {
         let calls = 0;
         const s = { sub: undefined as unknown as Subscription, done: false, era: this.era };
         this.subs.push(s);
-        s.sub = t.values({ group: 'g', prefetch: 2 }).subscribe({
+        const options = a.k === 'private' ? {} : { group: 'g', prefetch: 2, ...(a.filter ? { filter: even } : {}), ...(a.auto ? { ack: 'auto' as const } : {}) };
+        s.sub = t.values(options).subscribe({
           next: () => this.nested(a.acts, calls++),
           complete: () => (s.done = true),
           error: (e: unknown) => {
@@ -301,12 +315,12 @@ class Run {
         let calls = 0;
         const s = { sub: undefined as unknown as Subscription, done: false, era: this.era };
         this.subs.push(s);
-        s.sub = t.messages({ group: 'g', prefetch: a.prefetch }).subscribe({
+        s.sub = t.messages({ group: 'g', prefetch: a.prefetch, ...(a.filter ? { filter: even } : {}) }).subscribe({
           next: (d) => {
             const x = { d, era: this.era };
             this.deliveries.push(x);
             try {
-              if (a.self !== 'hold' && calls < 4) this.settle(x, a.self);
+              if (a.self !== 'hold' && calls < 4 && this.acts < ACT_BUDGET) this.settle(x, a.self); // not while draining
             } catch (e) {
               this.errors.push(e);
             }
