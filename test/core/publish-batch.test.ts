@@ -4,9 +4,9 @@
  * of entries with per-message key, headers and TTL.
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { json, msgpack } from '../../src/codec/index.js';
-import { CodecError, ConfigError, createBus, type StoredMessage, StorageError, type Storage, type TopicStore } from '../../src/index.js';
+import { type BatchEntry, CodecError, ConfigError, createBus, type StoredMessage, StorageError, type Storage, type TopicStore } from '../../src/index.js';
 import { FUZZ_RUNS, SEED } from '../reliability/config.js';
 import { virtualTime } from '../helpers.js';
 
@@ -139,6 +139,17 @@ describe('publishBatch with entries', () => {
     vt.advance(11); // 'c' expires
     const again = [c.tryRecv(), c.tryRecv(), c.tryRecv()].map((d) => d?.value);
     expect(again).toEqual(['a', 'b', undefined]);
+  });
+
+  it('is typed: entries only with { entries: true }, values only without', () => {
+    const t = createBus().topic<{ id: number }>('typed');
+    const entries: BatchEntry<{ id: number }>[] = [{ value: { id: 1 }, key: 'a' }];
+    expectTypeOf(t.publishBatch(entries, { entries: true })).toEqualTypeOf<Promise<number[]>>();
+    expectTypeOf(t.publishBatch([{ id: 1 }], { key: 'k' })).toEqualTypeOf<Promise<number[]>>();
+    // @ts-expect-error a batch of entries needs `entries: true`
+    void t.publishBatch(entries).catch(() => {});
+    // @ts-expect-error with `entries: true` every element is an entry
+    void t.publishBatch([{ id: 1 }], { entries: true }).catch(() => {});
   });
 
   it('entries that wait for room keep their own settings', async () => {
