@@ -102,6 +102,13 @@ export abstract class TopicLog<T> implements OverflowHost {
 
   /** `admitted` (internal, dead letters): resolve once in the ring, as `tryPublish` would, not once durable. */
   publish(value: T, options?: PublishOptions, admitted = false): Promise<number> {
+    if (options !== undefined || this.codec !== undefined) return this.publishChecked(value, options, admitted);
+    if (this.closed) return Promise.reject(this.closedError());
+    return this.publishSettled(value, NO_PUBLISH, admitted);
+  }
+
+  /** `publish` with options or a codec, out of line: whatever refuses the message does before anything changes, as a rejected promise. */
+  private publishChecked(value: T, options: PublishOptions | undefined, admitted: boolean): Promise<number> {
     let s = NO_PUBLISH;
     try {
       if (options !== undefined) s = publishSettings(options);
@@ -111,6 +118,11 @@ export abstract class TopicLog<T> implements OverflowHost {
     } catch (e) {
       return Promise.reject(e); // bad options, or a value the codec cannot encode: a promise-returning method never throws
     }
+    return this.publishSettled(value, s, admitted);
+  }
+
+  /** `publish` once its message is accepted as valid: appended now, or queued for room. */
+  private publishSettled(value: T, s: PublishSettings, admitted: boolean): Promise<number> {
     if (this.queue.length === 0) {
       let off: number;
       try {
@@ -154,11 +166,20 @@ export abstract class TopicLog<T> implements OverflowHost {
   }
 
   publishBatch(values: Iterable<T> | Iterable<BatchEntry<T>>, options?: BatchOptions): Promise<number[]> {
+    if (options !== undefined || this.codec !== undefined || !Array.isArray(values)) return this.publishBatchChecked(values, options);
+    if (this.closed) return Promise.reject(this.closedError());
+    return this.appendBatch(values as T[], NO_PUBLISH, undefined, this.lean);
+  }
+
+  /**
+   * `publishBatch` with options, entries, a codec or an iterable, out of line: everything that can
+   * refuse the batch runs before anything is appended (a batch is refused whole), as a rejected promise.
+   */
+  private publishBatchChecked(values: Iterable<T> | Iterable<BatchEntry<T>>, options: BatchOptions | undefined): Promise<number[]> {
     let s = NO_PUBLISH;
     let list: T[];
     let each: PublishSettings[] | undefined;
     try {
-      // everything that can refuse the batch runs before anything is appended: a batch is refused whole
       let entries = false;
       if (options !== undefined) ({ settings: s, entries } = batchSettings(options));
       if (this.closed) return Promise.reject(this.closedError());
@@ -173,27 +194,36 @@ export abstract class TopicLog<T> implements OverflowHost {
           each[i] = e.settings;
         }
       } else list = Array.isArray(values) ? (values as T[]) : Array.from(values as Iterable<T>);
-      if (this.codec !== undefined || s.codec !== undefined || s.compression !== undefined) list = list.map((x) => this.encode(x, s));
+      if (this.codec !== undefined || s.codec !== undefined || s.compression !== undefined) {
+        const settings = s;
+        list = list.map((x) => this.encode(x, settings));
+      }
     } catch (e) {
       return Promise.reject(e);
     }
     if (s.signal?.aborted) return Promise.reject(s.signal.reason);
+    return this.appendBatch(list, s, each, options === undefined && this.lean);
+  }
+
+  /** Appends a batch accepted as valid (`each`: per-message settings); what does not fit waits for room or is refused. */
+  private appendBatch(list: T[], s: PublishSettings, each: PublishSettings[] | undefined, lean: boolean): Promise<number[]> {
     let offsets: number[];
     let i = 0;
     if (this.queue.length === 0) {
-      if (options === undefined && this.lean) {
+      if (lean) {
         offsets = new Array<number>(list.length); // filled by index: no growth copies per batch
         i = this.appendRuns(list, offsets);
         if (i < list.length) offsets.length = i;
       } else offsets = [];
-      try {
-        for (; i < list.length; i++) {
-          const off = this.append(list[i], each === undefined ? s : each[i], false);
-          if (off < 0) break;
-          offsets.push(off);
+      if (i < list.length) {
+        if (this.store === undefined) i = this.appendEach(list, s, each, offsets, i);
+        else {
+          try {
+            i = this.appendEach(list, s, each, offsets, i);
+          } catch (e) {
+            return this.batchRefused(offsets.length, e); // the store refused a message
+          }
         }
-      } catch (e) {
-        return this.batchRefused(i, e); // the store refused a message
       }
       if (i === list.length || !this.strategy.waits) {
         if (i > 0) this.wakeAll(); // a batch moves as a batch: one wake for all of it
@@ -209,6 +239,17 @@ export abstract class TopicLog<T> implements OverflowHost {
     }
     this.mayHunger();
     return this.queue.enqueue<number[]>(undefined, list, s, 0, [], false, each);
+  }
+
+  /** Appends `list` from `from` one by one while there is room, without waking; returns where it stopped. */
+  private appendEach(list: readonly T[], s: PublishSettings, each: readonly PublishSettings[] | undefined, offsets: number[], from: number): number {
+    let i = from;
+    for (; i < list.length; i++) {
+      const off = this.append(list[i], each === undefined ? s : each[i], false);
+      if (off < 0) break;
+      offsets.push(off);
+    }
+    return i;
   }
 
   /**
