@@ -2,8 +2,10 @@
  * The reentrancy fuzzer: random programs that call the engine from inside its own callbacks.
  * Publish, publishBatch, tryRecv, recv, ack, nack, term, seek, commit, consumer close, topic
  * close, deleteGroup, subscribe and unsubscribe run at the top level and from inside `values()`
- * and `messages()` subscribers, iterator pulls and stream reads, all on one group. After every
- * step the group's books are checked:
+ * and `messages()` subscribers (filtered and `ack: 'auto'` ones among them), iterator pulls and
+ * stream reads, all on one group, under `block` or `drop-oldest`, with virtual time advancing
+ * between steps (ack timeouts and delayed nacks fire into the faces). After every step the
+ * group's books are checked:
  * - `committed <= next <= tail`, and the retained head is not past `committed`;
  * - every delivery that says it is held (`settled === false`) is of the current group, for an
  *   offset in `[committed, next)`, and no two hold the same offset;
