@@ -247,8 +247,8 @@ export abstract class GroupSettle<T> extends GroupWindow<T> {
   /**
    * Stops the ack-timeout sweep when nothing is held, and the delay timer when nothing is
    * delayed: a pending timer keeps the group, its topic and its ring reachable. Called off the
-   * per-message path (the topic closing, a settle after it closed, a member leaving); on an open
-   * topic a sweep that finds nothing held stops by itself. The next claim starts the sweep again.
+   * per-message path (the topic closing, the group drained after it closed, a member leaving);
+   * otherwise a sweep that finds nothing held stops by itself. The next claim starts the sweep again.
    */
   idle(): void {
     if (this.sweeper !== null && this.inflight === 0 && this.solo === -1) {

@@ -268,10 +268,15 @@ export abstract class GroupWindow<T> {
     }
   }
 
-  /** Called on a settle once the topic is closed. */
+  /** Called on a settle once the topic is closed (small: the ack paths inline it). */
   protected checkDrained(): void {
+    if (this.drained) this.finished();
+  }
+
+  /** The topic is closed and this group has nothing left: its timers stop, its members learn it. */
+  private finished(): void {
     this.idle();
-    if (this.drained) this.wake();
+    this.wake();
   }
 
   /** Stops the group's timers that have nothing to do (nothing held, nothing delayed). */
