@@ -28,6 +28,7 @@ export const TARGETS: Target[] = [
   { label: 'values() fan-out 4 vs Subject fan-out 4', subject: 'ringbus values() fan-out 4', peer: 'rxjs Subject fan-out 4', kind: 'throughput-ratio', bound: 1.0 },
   { label: 'messages() ack vs Effect Queue offer/take', subject: 'ringbus messages() ack', peer: 'effect Queue.bounded offer/take', kind: 'throughput-ratio', bound: 3.0 },
   { label: 'messages() ack vs Subject.next', subject: 'ringbus messages() ack', peer: 'rxjs Subject.next', kind: 'throughput-ratio', bound: 0.4 },
+  { label: 'messages() ack with instrumentBus (collected every 1 s) vs without', subject: 'ringbus messages() ack + instrumentBus', peer: 'ringbus messages() ack', kind: 'throughput-ratio', bound: 0.97 },
   {
     label: 'publishBatch/recvBatch(100) vs Effect offerAll/takeAll(100)',
     subject: 'ringbus publishBatch(100)/recvBatch(100)',

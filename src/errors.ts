@@ -68,18 +68,46 @@ export class ClosedError extends RingbusError {
   }
 }
 
-/** A wait ran out of time. */
+/**
+ * A call to a remote peer ran out of time: kept for engines that wait on one (a bus served over a
+ * port, NATS, Redis). The in-memory engine never throws it: running out of time while waiting
+ * for a message is an answer, not an error — `recvTimeout(ms)` resolves `undefined` — and a
+ * `signal: AbortSignal.timeout(ms)` rejects with that signal's reason (a `DOMException` named
+ * `TimeoutError`), as web APIs do.
+ */
 export class TimeoutError extends RingbusError {
   constructor(message: string) {
     super('ERR_TIMEOUT', message);
   }
 }
 
+/**
+ * What a {@link CodecError} says was wrong (docs/codecs.md has the table):
+ * - `'bad-magic'`: not a frame and not JSON text;
+ * - `'truncated'`: empty, or only the start of a frame header;
+ * - `'unsupported-version'`: a frame format version this ringbus does not read;
+ * - `'unknown-codec'` / `'unknown-compression'`: no codec / compression registered under the frame's id;
+ * - `'corrupt'`: the compressed payload is invalid;
+ * - `'too-large'`: the payload, or what it decompresses to, is over the configured limit;
+ * - `'decode-error'`: the codec refused the payload;
+ * - `'encode-error'`: the value cannot be encoded, or compression failed.
+ */
+export type CodecErrorReason =
+  | 'bad-magic'
+  | 'truncated'
+  | 'unsupported-version'
+  | 'unknown-codec'
+  | 'unknown-compression'
+  | 'corrupt'
+  | 'too-large'
+  | 'decode-error'
+  | 'encode-error';
+
 /** A value could not be encoded, or bytes could not be decoded. `reason` says what was wrong. */
 export class CodecError extends RingbusError {
-  /** What was wrong, e.g. `'bad-magic'`, `'truncated'`, `'unknown-codec'`, `'corrupt'`. */
-  readonly reason: string;
-  constructor(reason: string, message: string, options?: { cause?: unknown }) {
+  /** What was wrong: one of {@link CodecErrorReason}. */
+  readonly reason: CodecErrorReason;
+  constructor(reason: CodecErrorReason, message: string, options?: { cause?: unknown }) {
     super('ERR_CODEC', message, options);
     this.reason = reason;
   }

@@ -9,8 +9,9 @@ export { channel } from './channel.js';
 export type { ChannelOptions, Receiver, Sender } from './channel.js';
 export { createBus } from './create-bus.js';
 export { ClosedError, CodecError, ConfigError, isRingbusError, RingbusError, StorageError, TimeoutError, TopicFullError } from './errors.js';
-export type { RingbusErrorCode } from './errors.js';
-export type { CorruptRecord, GroupEvent, RecoveredTopic, Storage, StoredGroup, StoredMessage, TopicStore } from './storage.js';
+export type { CodecErrorReason, RingbusErrorCode } from './errors.js';
+export { PROMETHEUS_CONTENT_TYPE, PROMETHEUS_METRICS, prometheusText } from './prometheus.js';
+export type { CorruptRecord, GroupEvent, RecoveredTopic, Storage, StoredGroup, StoredMessage, StoreStats, TopicStore } from './storage.js';
 export type {
   BatchEntry,
   BatchOptions,

@@ -68,6 +68,21 @@ export type GroupEvent =
   | { readonly kind: 'commit'; readonly group: string; readonly offset: number }
   | { readonly kind: 'seek'; readonly group: string; readonly offset: number };
 
+/**
+ * A store's own figures for one topic, as `topic.stats().storage` shows them: named numbers,
+ * flags and reports, each store documenting its own. `fileStorage`'s are `FileTopicStats`
+ * (`ringbus/node`), typed in full by `storage.stats(topic)`.
+ *
+ * @example
+ * ```ts
+ * const figures = topic.stats().storage; // StoreStats | undefined (undefined without a storage)
+ * if (typeof figures?.['bytes'] === 'number') console.log(`${figures['bytes']} bytes on disk`);
+ * ```
+ */
+export interface StoreStats {
+  readonly [figure: string]: unknown;
+}
+
 /** The durable side of one topic. */
 export interface TopicStore {
   /** What was on disk when the topic opened. */
@@ -85,7 +100,7 @@ export interface TopicStore {
   /** Releases the store and deletes the topic's data (the topic was deleted). */
   destroy(): Promise<void>;
   /** The store's own figures (segments, bytes, syncs, what recovery did), for `topic.stats().storage`. */
-  stats?(): object;
+  stats?(): StoreStats;
 }
 
 /** Opens the durable side of topics, by name. */
@@ -94,4 +109,9 @@ export interface Storage {
   readonly name: string;
   /** Opens (recovering) the store of one topic. Throws `StorageError` when it cannot. */
   open(topic: string): TopicStore;
+  /**
+   * Throws `ConfigError` when this storage cannot keep a topic of this name; checked at `topic()`
+   * for a `deadLetter` topic the bus will open later.
+   */
+  checkName?(topic: string): void;
 }

@@ -4,10 +4,20 @@
  *
  * @module
  */
-import type { AsyncIterableX } from 'ix/asynciterable';
-import type { Codec, Compression } from './codec/types.js';
-import type { Storage } from './storage.js';
+// The class alone: ix's index also declares DOM-stream methods whose types need the DOM lib.
+import type { AsyncIterableX } from 'ix/asynciterable/asynciterablex';
+import type { CodecFor, Compression } from './codec/types.js';
+import type { Storage, StoreStats } from './storage.js';
 import type { Observable, SchedulerLike } from 'rxjs';
+
+declare global {
+  /**
+   * The options of `ReadableStream.pipeTo`, which the DOM lib declares. ix's types name it; this
+   * empty declaration lets a program compiled without the DOM lib (`lib: ["ES2022"]`,
+   * `types: ["node"]`) check them, and merges with the DOM lib's where that is loaded.
+   */
+  interface StreamPipeOptions {}
+}
 
 /** String headers carried by a message. */
 export type Headers = Readonly<Record<string, string>>;
@@ -84,7 +94,12 @@ export interface TopicOptions<T = any> {
   readonly shrinkThreshold?: number;
   /** Messages expire this long after publish. Positive number or `Infinity`. Default `Infinity`. */
   readonly ttlMs?: number;
-  /** Durable groups created with the topic, starting at the earliest offset. Default `[]`. */
+  /**
+   * Durable groups created with the topic, starting at the earliest offset. Default `[]`. Each
+   * gates retention at once, member or not: with nobody consuming a named group, publishes past
+   * `capacity` wait (under `block`) until one of its members settles — see
+   * `stats().waitingPublishers`. Name only the groups that will consume.
+   */
   readonly groups?: readonly string[];
   /** A delivery not settled within this time is redelivered. Positive number or `Infinity`. Default `30000`. */
   readonly ackTimeoutMs?: number;
@@ -99,7 +114,7 @@ export interface TopicOptions<T = any> {
    * none — values are passed by reference, zero copy. With a codec, a later mutation of the
    * publisher's object cannot change the message, and each consumer gets its own copy.
    */
-  readonly codec?: Codec<T>;
+  readonly codec?: CodecFor<T>;
   /** With `codec`: compress payloads (e.g. `gzip` from `ringbus/codec`). Default: none. */
   readonly compression?: Compression;
   /**
@@ -121,7 +136,7 @@ export interface PublishOptions<T = any> {
   /** Abort a publish that waits for room. */
   readonly signal?: AbortSignal;
   /** On a topic with a `codec`: encode this message with another codec (the frame says which). */
-  readonly codec?: Codec<T>;
+  readonly codec?: CodecFor<T>;
   /** On a topic with a `codec`: compress this message with another compression. */
   readonly compression?: Compression;
 }
@@ -222,7 +237,23 @@ export interface TopicStats {
   readonly rejected: number;
   /** Messages evicted by `drop-oldest` while a group still needed them. */
   readonly dropped: number;
+  /**
+   * Messages removed by TTL, all of them: those some group had not settled yet (each such group
+   * counts it in its own `expired`) and those only kept for replay ({@link TopicStats.agedOut}).
+   */
   readonly expired: number;
+  /**
+   * The part of `expired` that no group needed any more: every group's committed offset was past
+   * it (or the topic had no group), so it was only kept for replay. `expired - agedOut` expired
+   * while some group still had it to settle.
+   */
+  readonly agedOut: number;
+  /**
+   * `publish`/`publishBatch` calls waiting for room (`overflow: 'block'`). Room is made only as
+   * every group settles; a named group with no member yet (e.g. from `groups`) settles nothing,
+   * so publishers past `capacity` wait here until one joins.
+   */
+  readonly waitingPublishers: number;
   /** Dead letters with no dead-letter topic, or that the dead-letter topic refused. */
   readonly deadLetterDropped: number;
   /** Live consumers of every group. */
@@ -232,9 +263,14 @@ export interface TopicStats {
   /** With a codec: encoded bytes published in all (0 without a codec). */
   readonly bytesPublished: number;
   readonly closed: boolean;
+  /**
+   * Every group of the topic by name, named and subscription groups alike. A name that is not a
+   * group has no entry: `stats.groups['nope']` is `undefined` (with `noUncheckedIndexedAccess`,
+   * TypeScript says so).
+   */
   readonly groups: Readonly<Record<string, GroupStats>>;
-  /** With a storage: its figures for this topic (for `fileStorage`: segments, bytes, syncs, the recovery report). */
-  readonly storage?: object;
+  /** With a storage: its figures for this topic (for `fileStorage`: segments, bytes, syncs, the recovery report); absent without one. */
+  readonly storage?: StoreStats;
 }
 
 /** A snapshot of a bus's figures. */
@@ -247,6 +283,13 @@ export interface BusStats {
  * One member of a group, pulling deliveries. Also `AsyncIterable<Delivery<T>>`; breaking out of
  * a `for await` closes it and returns what it holds unsettled.
  *
+ * A closed consumer (by `close()`, its `signal`, `deleteGroup`, `bus.deleteTopic`, or its topic
+ * closing and draining) is finished, not broken — one rule, as a drained stream: reads answer
+ * "nothing more" (`recv`/`recvTimeout` resolve `undefined`, `recvBatch` resolves `[]`, `tryRecv`
+ * returns `undefined`, iteration ends) and `commit`/`seek` do nothing and return `false`, as
+ * settling a stale delivery does. Only bad arguments are errors (`ConfigError`), and a consumer
+ * closed by its `signal` rejects waits with the signal's reason.
+ *
  * @example
  * ```ts
  * const c = topic.consumer({ group: 'billing' });
@@ -256,7 +299,7 @@ export interface BusStats {
 export interface Consumer<T> extends AsyncIterable<Delivery<T>>, Disposable {
   /** The group's name. */
   readonly group: string;
-  /** True once closed (by `close()`, abort, or the topic closing and draining). */
+  /** True once closed (by `close()`, abort, deleting its group or topic). Reads then answer as drained. */
   readonly closed: boolean;
   /** Unsettled deliveries this consumer holds. */
   readonly held: number;
@@ -264,18 +307,28 @@ export interface Consumer<T> extends AsyncIterable<Delivery<T>>, Disposable {
   recv(options?: { signal?: AbortSignal }): Promise<Delivery<T> | undefined>;
   /** Never waits: the next delivery, or `undefined` when nothing is ready. */
   tryRecv(): Delivery<T> | undefined;
-  /** Like `recv`, but resolves `undefined` when nothing arrives within `ms`. */
+  /**
+   * Like `recv`, but resolves `undefined` when nothing arrives within `ms` (a timeout is an
+   * answer, not an error: no `TimeoutError`); `0` never waits. `undefined` also once closed and
+   * drained. `ms` is a number ≥ 0 or `Infinity`; a bad one rejects with `ConfigError`.
+   *
+   * @example
+   * ```ts
+   * const d = await c.recvTimeout(500);
+   * if (d === undefined) console.log('nothing within 500 ms (or the topic closed and drained)');
+   * ```
+   */
   recvTimeout(ms: number, options?: { signal?: AbortSignal }): Promise<Delivery<T> | undefined>;
   /**
    * Up to `max` deliveries: what is ready at the call is claimed at once; with nothing ready it
    * waits for the first, then takes what is ready then. Empty once closed and drained. A bad `max`
-   * throws ConfigError at the call.
+   * rejects with ConfigError (like every method that returns a promise, it never throws).
    */
   recvBatch(max: number, options?: { signal?: AbortSignal }): Promise<Delivery<T>[]>;
-  /** Settles every offset below `offset` for the group. */
-  commit(offset: number): void;
-  /** Moves the group's next delivery to `offset` (clamped to what is retained). */
-  seek(offset: number): void;
+  /** Settles every offset below `offset` for the group. Returns false (and does nothing) once this consumer is closed. */
+  commit(offset: number): boolean;
+  /** Moves the group's next delivery to `offset` (clamped to what is retained). Returns false (and does nothing) once this consumer is closed. */
+  seek(offset: number): boolean;
   /** Leaves the group, returning every unsettled delivery to it. Idempotent. */
   close(): void;
 }
@@ -300,7 +353,8 @@ export interface Topic<T> {
   /**
    * Appends a message; waits for room under `overflow: 'block'` (a waiting publish resumes once
    * the ring has drained to half its capacity, or at once when a consumer waits for messages).
-   * Resolves to its offset.
+   * Resolves to its offset. Never throws: bad options reject with `ConfigError`, a closed topic
+   * with `ClosedError`, a value the codec cannot encode with `CodecError`.
    */
   publish(value: T, options?: PublishOptions<T>): Promise<number>;
   /** Appends a message if there is room now; never waits. */
@@ -309,13 +363,24 @@ export interface Topic<T> {
    * Appends several messages in order; resolves to their offsets. A batch is refused whole when
    * any of it cannot be accepted up front (bad options or entries, a value the codec cannot
    * encode): the promise rejects and nothing was appended. With `{ entries: true }` each element
-   * is a {@link BatchEntry}: a value with its own key, headers and TTL.
+   * is a {@link BatchEntry}: a value with its own key, headers and TTL. Never throws (see `publish`).
    */
   publishBatch(values: Iterable<T>, options?: BatchOptions<T> & { readonly entries?: false }): Promise<number[]>;
   publishBatch(entries: Iterable<BatchEntry<T>>, options: BatchOptions<T> & { readonly entries: true }): Promise<number[]>;
   /** A new member of a group (or a private subscription). */
   consumer(options?: ConsumerOptions<T>): Consumer<T>;
-  /** Deliveries as an Observable: subscribe joins, unsubscribe leaves; `prefetch` is the backpressure. */
+  /**
+   * Deliveries as an Observable: subscribe joins, unsubscribe leaves; `prefetch` is the
+   * backpressure. What the subscriber was handed stays settleable after it unsubscribes, until
+   * its ack timeout returns it, so the RxJS one-shots work: `firstValueFrom`, `take(n)`, `first()`.
+   * Nothing not yet emitted is held.
+   *
+   * @example
+   * ```ts
+   * const d = await firstValueFrom(orders.messages({ group: 'billing' }));
+   * d.ack(); // true: never redelivered (unsettled, it would come back after ackTimeoutMs)
+   * ```
+   */
   messages(options?: ConsumerOptions<T>): Observable<Delivery<T>>;
   /** Values as an Observable, each settled once the synchronous downstream returns. */
   values(options?: ConsumerOptions<T>): Observable<T>;
@@ -325,7 +390,7 @@ export interface Topic<T> {
   writable(options?: WritableOptions): WritableStream<T>;
   /** Deliveries as an ix `AsyncIterableX`. */
   consume(options?: ConsumerOptions<T>): AsyncIterableX<Delivery<T>>;
-  /** A snapshot of the topic's figures. */
+  /** A snapshot of the topic's figures (`waitingPublishers` shows a `publish` blocked for room). */
   stats(): TopicStats;
   /** Removes a durable group (its members are closed). Returns false if there was none. */
   deleteGroup(name: string): boolean;
@@ -351,16 +416,32 @@ export interface BusOptions {
  * ```
  */
 export interface Bus {
-  /** Gets or creates a topic. Asking again with different options throws `ConfigError`. */
+  /** True once {@link Bus.close} was called. */
+  readonly closed: boolean;
+  /**
+   * Gets or creates a topic. Asking again with different options throws `ConfigError` showing
+   * both values; asking without options returns the topic as it is. After `close()`, creating a
+   * topic throws `ClosedError` (an existing one is still returned, closed).
+   */
   topic<T>(name: string, options?: TopicOptions<T>): Topic<T>;
   /** True when a topic of that name exists. */
   has(name: string): boolean;
-  /** Closes and removes a topic. Returns false if there was none. */
+  /** Closes and removes a topic. Resolves false if there was none; a bad `name` rejects with `ConfigError`. */
   deleteTopic(name: string): Promise<boolean>;
   /** A snapshot of every topic's figures. */
   stats(): BusStats;
-  /** Stats every `ms` on the bus's scheduler. */
+  /** Stats every `ms` on the bus's scheduler; completes when the bus closes (at once if it is closed). */
   stats$(ms: number): Observable<BusStats>;
-  /** Closes every topic. */
+  /**
+   * Closes every topic (publishing fails with `ClosedError`; consumers drain what is retained,
+   * then complete), completes every `stats$`, and refuses new topics with `ClosedError`. Resolves
+   * once every topic's storage is flushed and released; calling it again returns the same promise.
+   *
+   * @example
+   * ```ts
+   * await bus.close();
+   * bus.topic('new'); // throws ClosedError
+   * ```
+   */
   close(): Promise<void>;
 }

@@ -10,7 +10,7 @@ import {
   createCodecRegistry,
   type CodecRegistry,
 } from './registry.js';
-import type { Codec, Compression } from './types.js';
+import type { Codec, CodecFor, Compression } from './types.js';
 
 /**
  * The magic bytes that open every frame: `0xF5 'R' 'B'`. 0xF5 never occurs in UTF-8
@@ -54,8 +54,8 @@ const M2 = 0x42;
  * ```
  */
 export interface EncodeFrameOptions<T> {
-  /** How to turn the value into bytes. Default: {@link json}. */
-  codec?: Codec<T>;
+  /** How to turn the value into bytes (`json` and `msgpack` only for values they give back, see {@link CodecFor}). Default: {@link json}. */
+  codec?: CodecFor<T>;
   /** How to compress the payload. Default: none. */
   compression?: Compression;
   /** Payloads shorter than this are stored uncompressed. Default: `compression.minBytes`. */

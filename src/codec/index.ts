@@ -13,9 +13,9 @@
  * @module
  */
 
-export type { Codec, Compression } from './types.js';
+export type { BuiltinCodec, Codec, CodecFor, Compression, RoundTrips } from './types.js';
 export { json, jsonCodec, type JsonCodecOptions } from './json.js';
-export { msgpack, msgpackCodec, type MsgpackCodecOptions } from './msgpack.js';
+export { msgpack, msgpackCodec, type MsgpackCodecOptions, type MsgpackExtensionCodec } from './msgpack.js';
 export { bytes } from './bytes.js';
 export { text } from './text.js';
 export { gzip, gzipCompression, type CompressionOptions } from './gzip.js';

@@ -1,7 +1,7 @@
 import { CodecError } from '../errors.js';
 import { checkFunction, checkOptions, toCodecError } from './internal/validate.js';
 import { utf8Decoder, utf8Encoder } from './internal/utf8.js';
-import type { Codec } from './types.js';
+import type { BuiltinCodec, Codec } from './types.js';
 
 /**
  * Options of {@link jsonCodec}.
@@ -70,10 +70,14 @@ export function jsonCodec<T = any>(options?: JsonCodecOptions): Codec<T> {
 /**
  * The default JSON codec: UTF-8 JSON text, id 1, `application/json`.
  *
+ * Typed as a {@link BuiltinCodec}: a topic whose values JSON does not give back (a `Date`, a
+ * `Map`, a `bigint`…) refuses it at compile time. Use `msgpack` (which keeps `Date`), or a
+ * `jsonCodec<T>({ reviver })` that restores them.
+ *
  * @example
  * ```ts
  * const bytes = json.encode({ hello: 'world' });
  * json.decode(bytes); // { hello: 'world' }
  * ```
  */
-export const json: Codec<any> = jsonCodec();
+export const json: BuiltinCodec<'json'> = jsonCodec();

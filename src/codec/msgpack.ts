@@ -1,10 +1,26 @@
-import { Decoder, Encoder, type ExtensionCodecType } from '@msgpack/msgpack';
+import { Decoder, Encoder } from '@msgpack/msgpack';
 import { checkBoolean, checkInteger, checkOptions, toCodecError } from './internal/validate.js';
 import { ENCODE_SHARED } from './internal/shared.js';
-import type { Codec } from './types.js';
+import type { BuiltinCodec, Codec } from './types.js';
 
 /** The frame id of MessagePack codecs. */
 export const MSGPACK_CODEC_ID = 2;
+
+/**
+ * An extension codec for {@link MsgpackCodecOptions}: pass an `ExtensionCodec` from
+ * `@msgpack/msgpack`. Declared here, not imported, so that a program importing ringbus does not
+ * compile `@msgpack/msgpack`'s own type files, which need the DOM lib.
+ *
+ * @example
+ * ```ts
+ * import { ExtensionCodec } from '@msgpack/msgpack';
+ * const extensionCodec: MsgpackExtensionCodec = new ExtensionCodec();
+ * ```
+ */
+export interface MsgpackExtensionCodec {
+  tryToEncode(object: unknown, context: undefined): { readonly type: number; readonly data: Uint8Array | ((pos: number) => Uint8Array) } | null;
+  decode(data: Uint8Array, extType: number, context: undefined): unknown;
+}
 
 /**
  * Options of {@link msgpackCodec}; each is passed to `@msgpack/msgpack`'s Encoder or Decoder.
@@ -16,7 +32,7 @@ export const MSGPACK_CODEC_ID = 2;
  */
 export interface MsgpackCodecOptions {
   /** Extension types to encode and decode. Default: the built-in one (timestamp ⇄ `Date`). */
-  extensionCodec?: ExtensionCodecType<undefined>;
+  extensionCodec?: MsgpackExtensionCodec;
   /** Encode `bigint` as int64/uint64 and decode every int64/uint64 as `bigint`. Default: `false`. */
   useBigInt64?: boolean;
   /** Sort object keys when encoding, so equal objects encode to equal bytes. Default: `false`. */
@@ -129,6 +145,8 @@ export function msgpackCodec<T = any>(options?: MsgpackCodecOptions): Codec<T> {
 /**
  * The default MessagePack codec (id 2, `application/msgpack`); `Date` ⇄ timestamp
  * extension, no `bigint` (use `msgpackCodec({ useBigInt64: true })`).
+ * Typed as a {@link BuiltinCodec}: a topic whose values it does not give back (a `Map`, a `Set`, a
+ * `bigint`…) refuses it at compile time.
  *
  * @example
  * ```ts
@@ -136,4 +154,4 @@ export function msgpackCodec<T = any>(options?: MsgpackCodecOptions): Codec<T> {
  * msgpack.decode(bytes); // { at: Date(0), blob: Uint8Array [1, 2] }
  * ```
  */
-export const msgpack: Codec<any> = msgpackCodec();
+export const msgpack: BuiltinCodec<'msgpack'> = msgpackCodec();

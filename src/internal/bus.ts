@@ -1,10 +1,11 @@
-import { asyncScheduler, Observable, type SchedulerLike } from 'rxjs';
-import { ConfigError } from '../errors.js';
+import { asyncScheduler, Observable, type SchedulerLike, type Subscriber } from 'rxjs';
+import { ClosedError, ConfigError } from '../errors.js';
 import type { Bus, BusOptions, BusStats, Topic, TopicOptions, TopicStats } from '../types.js';
-import { scheduleUnref } from './timer.js';
+import { scheduleHeld } from './timer.js';
+import { inspectCustom, inspectFields, type Inspect } from './inspect.js';
 import { TopicImpl } from './topic.js';
 import type { Storage } from '../storage.js';
-import { checkStorage, settingsDiffer, topicSettings } from './topic-options.js';
+import { checkStorage, settingsDiffer, type TopicSettings, topicSettings } from './topic-options.js';
 import * as v from './validate.js';
 
 const BUS_KEYS = ['scheduler', 'storage'] as const;
@@ -14,6 +15,10 @@ export class BusImpl implements Bus {
   private readonly topics = new Map<string, TopicImpl<unknown>>();
   private readonly scheduler: SchedulerLike;
   private readonly storage: Storage | undefined;
+  /** Set by `close()`: resolves once every topic is closed and its storage released. */
+  private closing: Promise<void> | undefined = undefined;
+  /** Subscribers of `stats$`, completed by `close()`. */
+  private readonly watchers = new Set<Subscriber<BusStats>>();
 
   constructor(options?: BusOptions) {
     const o = v.options<BusOptions>('bus options', options, BUS_KEYS);
@@ -25,26 +30,43 @@ export class BusImpl implements Bus {
     this.storage = checkStorage('storage', o.storage);
   }
 
+  get closed(): boolean {
+    return this.closing !== undefined;
+  }
+
   topic<T>(name: string, options?: TopicOptions): Topic<T> {
     const settings = topicSettings(name, options, this.scheduler, this.storage);
     const existing = this.topics.get(name);
     if (existing !== undefined) {
       if (options !== undefined) {
         const differs = settingsDiffer(existing.settings, settings);
-        if (differs !== undefined) {
-          throw new ConfigError(differs, `topic \`${name}\` exists with a different \`${differs}\` (${v.describe(existing.settings[differs as keyof typeof settings])} there, ${v.describe(settings[differs as keyof typeof settings])} asked)`);
-        }
+        if (differs !== undefined) throw differentOptions(name, differs, existing.settings, settings);
       }
       return existing as unknown as Topic<T>;
     }
+    if (this.closing !== undefined) throw new ClosedError(`the bus is closed: topic \`${name}\` cannot be created`);
+    const dl = settings.deadLetter;
+    if (dl !== undefined && !this.topics.has(dl)) this.checkDeadLetter(dl);
     const t = new TopicImpl<T>(name, settings, this);
     this.topics.set(name, t as TopicImpl<unknown>);
     return t;
   }
 
+  /** The bus storage will open the dead-letter topic when the first dead letter comes: it must be able to keep its name. */
+  private checkDeadLetter(name: string): void {
+    try {
+      this.storage?.checkName?.(name);
+    } catch (e) {
+      if (e instanceof ConfigError) throw new ConfigError('deadLetter', `\`deadLetter\`: ${e.message}`, { cause: e });
+      throw e;
+    }
+  }
+
   /** Dead letters go to the named topic, created with default options when missing. */
-  deadLetterTopic(name: string): TopicImpl<unknown> {
-    return (this.topics.get(name) ?? this.topic(name)) as TopicImpl<unknown>;
+  deadLetterTopic(name: string): TopicImpl<unknown> | undefined {
+    const t = this.topics.get(name);
+    if (t !== undefined || this.closing !== undefined) return t; // a closed bus creates nothing: the dead letter is counted as dropped
+    return this.topic(name) as TopicImpl<unknown>;
   }
 
   has(name: string): boolean {
@@ -52,10 +74,18 @@ export class BusImpl implements Bus {
   }
 
   deleteTopic(name: string): Promise<boolean> {
+    if (typeof name !== 'string' || name.length === 0) {
+      return Promise.reject(new ConfigError('name', `\`name\` must be a non-empty string, got ${v.describe(name)}`));
+    }
     const t = this.topics.get(name);
     if (t === undefined) return Promise.resolve(false);
     this.topics.delete(name);
     return t.destroy().then(() => true);
+  }
+
+  /** `console.log(bus)`: the names of its topics. */
+  [inspectCustom](depth: number, options: object, inspect?: Inspect): string {
+    return inspectFields('Bus', { topics: [...this.topics.keys()] }, depth, options, inspect);
   }
 
   stats(): BusStats {
@@ -68,19 +98,49 @@ export class BusImpl implements Bus {
     v.positiveDuration('ms', ms);
     if (ms === Infinity) v.duration('ms', ms, 1, false);
     return new Observable<BusStats>((subscriber) => {
-      let sub = scheduleUnref(this.scheduler, ms, tick);
+      if (this.closing !== undefined) {
+        subscriber.complete();
+        return;
+      }
+      this.watchers.add(subscriber);
+      let sub = scheduleHeld(this.scheduler, ms, tick); // held while subscribed, as `interval` is
       const self = this;
       function tick(): void {
         subscriber.next(self.stats());
-        if (!subscriber.closed) sub = scheduleUnref(self.scheduler, ms, tick);
+        if (!subscriber.closed) sub = scheduleHeld(self.scheduler, ms, tick);
       }
-      return () => sub.unsubscribe();
+      return () => {
+        this.watchers.delete(subscriber);
+        sub.unsubscribe();
+      };
     });
   }
 
-  /** Closes every topic and flushes and releases its storage. */
-  async close(): Promise<void> {
-    for (const t of this.topics.values()) await t.close();
-    for (const t of this.topics.values()) await t.release();
+  /**
+   * Closes every topic, completes every `stats$` and refuses new topics; resolves once every
+   * topic's storage is flushed and released. Calling it again returns the same promise.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.closeAll();
+    return this.closing;
   }
+
+  private async closeAll(): Promise<void> {
+    for (const w of [...this.watchers]) w.complete();
+    const topics = [...this.topics.values()];
+    await Promise.all(topics.map((t) => t.close()));
+    await Promise.all(topics.map((t) => t.release()));
+  }
+}
+
+/** The `ConfigError` for a topic asked again with another value of `option`: both values shown. */
+function differentOptions(name: string, option: string, there: TopicSettings, asked: TopicSettings): ConfigError {
+  const key = option as keyof TopicSettings;
+  let hint = '';
+  if (key === 'groups') {
+    hint =
+      '; a topic\'s groups are fixed when it is created (ask without options to get it as it is).' +
+      ' Each named group gates retention from the start: past `capacity`, `publish` waits until that group has a member settling messages';
+  }
+  return new ConfigError(option, `topic \`${name}\` exists with a different \`${option}\`: ${v.describe(there[key])} there, ${v.describe(asked[key])} asked${hint}`);
 }

@@ -1,6 +1,9 @@
 import { ClosedError } from '../errors.js';
 import type { Consumer, Delivery } from '../types.js';
 import type { TopicImpl } from './topic.js';
+import { options as checkOptions } from './validate.js';
+
+const SEND_KEYS = ['signal'] as const;
 
 /** The sending half of a {@link channel}. */
 export interface Sender<T> {
@@ -41,7 +44,14 @@ export class SenderImpl<T> implements Sender<T> {
 
   send(value: T, options?: { signal?: AbortSignal }): Promise<number> {
     if (this.closed) return Promise.reject(new ClosedError('sender is closed'));
-    return this.topic.publish(value, options?.signal === undefined ? undefined : { signal: options.signal });
+    if (options === undefined) return this.topic.publish(value);
+    let o: { signal?: AbortSignal };
+    try {
+      o = checkOptions<{ signal?: AbortSignal }>('send options', options, SEND_KEYS);
+    } catch (e) {
+      return Promise.reject(e); // a promise-returning method never throws
+    }
+    return this.topic.publish(value, o.signal === undefined ? undefined : { signal: o.signal });
   }
 
   trySend(value: T): boolean {

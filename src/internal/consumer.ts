@@ -1,13 +1,13 @@
 import type { SchedulerLike } from 'rxjs';
-import { ClosedError } from '../errors.js';
 import type { Consumer, ConsumerOptions, Delivery, Message } from '../types.js';
 import type { DeliveryImpl } from './delivery.js';
 import type { Group } from './group.js';
 import type { ConsumerPort, ReadyListener } from './port.js';
+import { inspectCustom, inspectFields, type Inspect } from './inspect.js';
 import { ConsumerIterator } from './consumer-iterator.js';
-import { scheduleUnref } from './timer.js';
+import { scheduleHeld } from './timer.js';
 import { WaitList } from './wait-list.js';
-import { duration, integer, signal as checkSignal } from './validate.js';
+import { duration, integer, options as checkOptions, signal as checkSignal } from './validate.js';
 
 /** Settings of one member, already validated. */
 export interface MemberSettings<T> {
@@ -66,6 +66,12 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
 
   get group(): string {
     return this.g.name;
+  }
+
+  /** `console.log(consumer)`: its topic and group, how many deliveries it holds, whether it is closed. */
+  [inspectCustom](depth: number, options: object, inspect?: Inspect): string {
+    const fields = { topic: this.g.host.name, group: this.g.name, prefetch: this.prefetch, unsettled: this.held, closed: this.closed };
+    return inspectFields('Consumer', fields, depth, options, inspect);
   }
 
   /** The face told when a pull may succeed (see {@link ConsumerPort}). Attaching one tells the group that publishes must wake this member (`Group.mayWake`). */
@@ -267,19 +273,34 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
   }
 
   private recvSlow(options: { signal?: AbortSignal } | undefined): Promise<Delivery<T> | undefined> {
-    const signal = options === undefined ? undefined : checkSignal('signal', options.signal);
+    let signal: AbortSignal | undefined;
+    try {
+      signal = waitSignal(options);
+    } catch (e) {
+      return Promise.reject(e); // a promise-returning method never throws
+    }
     return this.wait(signal, Infinity);
   }
 
   recvTimeout(ms: number, options?: { signal?: AbortSignal }): Promise<Delivery<T> | undefined> {
-    duration('ms', ms, 0, true);
-    const signal = options === undefined ? undefined : checkSignal('signal', options.signal);
+    let signal: AbortSignal | undefined;
+    try {
+      duration('ms', ms, 0, true);
+      signal = waitSignal(options);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return this.wait(signal, ms);
   }
 
   recvBatch(max: number, options?: { signal?: AbortSignal }): Promise<Delivery<T>[]> {
-    integer('max', max, 1, 2 ** 20);
-    const signal = options === undefined ? undefined : checkSignal('signal', options.signal);
+    let signal: AbortSignal | undefined;
+    try {
+      integer('max', max, 1, 2 ** 20);
+      signal = waitSignal(options);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     if (this.waiters.length === 0 && !this.aborted && signal?.aborted !== true) {
       // a batch that is ready now is handed over without waiting on a promise of its first delivery
       let first: DeliveryImpl<T> | undefined;
@@ -348,6 +369,18 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
 
   private flushWaiters(): void {
     this.waiters.flush(this.aborted, this.abortReason);
+  }
+
+  /**
+   * Someone waits on this member: a `recv` (or iterator `next()`) is pending, or a face is
+   * attached that waits (a subscribed Observable; a stream while a read is pending). A group's
+   * redelivery timers hold the process only then (see timer.ts).
+   */
+  get waited(): boolean {
+    if (this.closed) return false;
+    if (this.waiters.length > 0) return true;
+    const l = this.listener;
+    return l !== null && l.waiting !== false;
   }
 
   /** Waiting for a message it has room for: a `recv` is pending, or an attached face wants more and buffers nothing. */
@@ -439,24 +472,36 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
     if (!this.closed && this.held === this.prefetch - 1) this.onAvailable();
   }
 
-  commit(offset: number): void {
+  /** On a closed consumer: false, nothing done (see `Consumer.closed`: a closed consumer is finished, not broken). */
+  commit(offset: number): boolean {
     integer('offset', offset, 0, Number.MAX_SAFE_INTEGER);
-    if (this.closed) throw new ClosedError(`consumer of group \`${this.group}\` is closed`);
+    if (this.closed) return false;
     this.g.commit(offset);
+    return true;
   }
 
-  seek(offset: number): void {
+  seek(offset: number): boolean {
     integer('offset', offset, 0, Number.MAX_SAFE_INTEGER);
-    if (this.closed) throw new ClosedError(`consumer of group \`${this.group}\` is closed`);
+    if (this.closed) return false;
     this.g.seek(offset);
+    return true;
   }
 
   close(): void {
+    this.leave(false, undefined);
+  }
+
+  /** See {@link ConsumerPort.unsubscribe}. */
+  unsubscribe(unseen: Delivery<T> | undefined): void {
+    this.leave(true, unseen);
+  }
+
+  private leave(keep: boolean, unseen: Delivery<T> | undefined): void {
     if (this.closed && this.leaving !== true) return;
     this.closing();
     this.leaving = false;
     if (this.onAbort !== undefined) this.signal?.removeEventListener('abort', this.onAbort);
-    this.g.leave(this);
+    this.g.leave(this, keep, unseen === undefined ? -1 : unseen.offset);
     this.flushWaiters();
     this.listener?.ready();
   }
@@ -498,7 +543,7 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
   }
 
   defer(work: () => void): void {
-    scheduleUnref(this.scheduler, 0, work);
+    scheduleHeld(this.scheduler, 0, work); // a subscribed face's next pass: it waits for it
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Delivery<T>> {
@@ -519,6 +564,14 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
     c.closed = true;
     return [c, new ConsumerIterator(c)];
   }
+}
+
+const WAIT_KEYS = ['signal'] as const;
+
+/** The `signal` of `recv`/`recvTimeout`/`recvBatch` options (ConfigError for anything else). */
+function waitSignal(options: { signal?: AbortSignal } | undefined): AbortSignal | undefined {
+  if (options === undefined) return undefined;
+  return checkSignal('signal', checkOptions<{ signal?: AbortSignal }>('recv options', options, WAIT_KEYS).signal);
 }
 
 /** Validates the member options shared by every face. */

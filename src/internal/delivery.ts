@@ -2,6 +2,7 @@ import type { Delivery, Headers, NackOptions } from '../types.js';
 import type { Group } from './group.js';
 import { ConfigError } from '../errors.js';
 import { describe, duration } from './validate.js';
+import { inspectCustom, inspectFields, type Inspect } from './inspect.js';
 
 /**
  * One hand-off of one message. Methods live on the prototype (no closure per delivery); the
@@ -90,6 +91,12 @@ export class DeliveryImpl<T> implements Delivery<T> {
    * @internal
    */
   static readonly anchor: unknown = new DeliveryImpl(null as never, 0, 0, 0, 0 as never, 0 as never, 0.5, 1);
+
+  /** `console.log(delivery)`: where it came from, whether it is settled, and the value. */
+  [inspectCustom](depth: number, options: object, inspect?: Inspect): string {
+    const { topic, group, offset, deliveryCount, settled, value } = this;
+    return inspectFields('Delivery', { topic, group, offset, deliveryCount, settled, value }, depth, options, inspect);
+  }
 
   toJSON(): object {
     return { topic: this.topic, group: this.group, offset: this.offset, key: this.key, headers: this.headers, timestamp: this.timestamp, deliveryCount: this.deliveryCount, value: this.value };

@@ -35,18 +35,27 @@ export class Expiry<T> {
     return this.heap.size !== 0 && this.heap.peekKey() <= this.scheduler.now();
   }
 
-  /** Tombstones every message due by `now`; returns how many expired. */
-  expire(ring: Ring<T>, now: number): number {
+  /** How many of the messages the last `expire` removed were below its `floor` (no group needed them). */
+  agedOut = 0;
+
+  /**
+   * Tombstones every message due by `now`; returns how many expired, and counts in `agedOut`
+   * those below `floor` (the lowest committed offset of every group).
+   */
+  expire(ring: Ring<T>, now: number, floor: number): number {
     const heap = this.heap;
     let n = 0;
+    let aged = 0;
     while (heap.size > 0 && heap.peekKey() <= now) {
       const at = heap.peekKey();
       const off = heap.pop();
       if (ring.isLive(off) && ring.expires[off & ring.mask] === at) {
         ring.tomb(off);
         n++;
+        if (off < floor) aged++;
       }
     }
+    this.agedOut = aged;
     if (heap.size > 0) this.timer.arm(heap.peekKey());
     return n;
   }

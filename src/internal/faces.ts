@@ -2,6 +2,7 @@ import { AsyncIterableX } from 'ix/asynciterable';
 import { Observable, type Subscriber } from 'rxjs';
 import type { Delivery, Topic, WritableOptions } from '../types.js';
 import type { ConsumerPort, PortOpener, ReadyListener } from './port.js';
+import { syncOf } from './sync-of.js';
 import * as v from './validate.js';
 
 /**
@@ -77,7 +78,14 @@ class MessagesPump<T> extends Pump<T, Delivery<T>> {
 
   override start(): () => void {
     this.port.attachDeliveries?.(this);
-    return super.start();
+    super.start();
+    return () => {
+      this.port.onReady = null;
+      // what the subscriber was handed stays settleable (until its ack timeout); a parked redelivery it never saw returns
+      const unseen = this.parked;
+      this.parked = undefined;
+      this.port.unsubscribe(unseen);
+    };
   }
 
   /**
@@ -179,6 +187,8 @@ class ReadableFill<T> implements ReadyListener {
   private filling = false;
   private again = false;
   ended = false;
+  /** A read is pending: `pull` was called and nothing has been enqueued since (see ReadyListener). */
+  waiting = false;
 
   constructor(
     readonly port: ConsumerPort<T>,
@@ -204,8 +214,9 @@ class ReadableFill<T> implements ReadyListener {
     try {
       do {
         this.again = false;
-        let d: Delivery<T> | undefined;
-        while ((d = port.tryRecv()) !== undefined) controller.enqueue(d);
+        let d = port.tryRecv();
+        if (d !== undefined) this.waiting = false; // the first enqueued answers the pending read
+        for (; d !== undefined; d = port.tryRecv()) controller.enqueue(d);
       } while (this.again && !this.ended);
       if (this.ended) return;
       if (port.aborted) {
@@ -247,6 +258,7 @@ export function readableFace<T>(opener: PortOpener<ConsumerPort<T>>): ReadableSt
       },
       pull() {
         // a reader waits on an empty queue; finding nothing is what lets waiting publishers in
+        fill.waiting = true;
         fill.ready();
       },
       cancel() {
@@ -275,17 +287,22 @@ export function consumeFace<T>(opener: PortOpener<ConsumerPort<T> & AsyncIterabl
 
 const WRITABLE_KEYS = ['key', 'headers', 'highWaterMark'] as const;
 
-/** `topic.writable()`: each chunk is published; a full topic under `block` holds `writer.ready`. */
+/**
+ * `topic.writable()`: each chunk is published; a full topic under `block` holds `writer.ready`.
+ * On a durable topic a write resolves, as `publish()` does, once the chunk is as durable as the
+ * storage promises: the stream's own queue holds the chunks behind it meanwhile.
+ */
 export function writableFace<T>(topic: Topic<T>, options: WritableOptions | undefined): WritableStream<T> {
   const o = v.options<WritableOptions>('writable options', options, WRITABLE_KEYS);
   const highWaterMark = o.highWaterMark === undefined ? 1 : v.integer('highWaterMark', o.highWaterMark, 1, 2 ** 20);
   const headers = v.headers('headers', o.headers);
   if (o.key !== undefined && typeof o.key !== 'string') v.name('key', o.key);
   const publishOptions = o.key === undefined && headers === undefined ? undefined : { key: o.key, headers };
+  const sync = syncOf(topic);
   return new WritableStream<T>(
     {
       write(chunk) {
-        if (topic.tryPublish(chunk, publishOptions)) return;
+        if (topic.tryPublish(chunk, publishOptions)) return sync?.();
         return topic.publish(chunk, publishOptions).then(() => undefined);
       },
     },

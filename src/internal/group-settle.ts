@@ -2,16 +2,18 @@ import type { Subscription } from 'rxjs';
 import type { ConsumerImpl } from './consumer.js';
 import type { DeliveryImpl } from './delivery.js';
 import { type DeadLetterReason, DEAD, GroupWindow, type GroupHost, INFLIGHT, SETTLED, WAITING } from './group-window.js';
-import { Deadline, scheduleUnref } from './timer.js';
+import { Deadline, scheduleUnref, unwatch, type Waitable, type WaitedTimer, watch } from './timer.js';
 
 /**
  * The settling half of a consumer group, over its state ({@link GroupWindow}): ack, nack, term,
  * in-progress, redelivery (at once or delayed), dead letters, ack-timeout sweeps, the optional
  * FinalizationRegistry, and returning what a member holds. {@link Group} adds handing out.
  */
-export abstract class GroupSettle<T> extends GroupWindow<T> {
+export abstract class GroupSettle<T> extends GroupWindow<T> implements Waitable {
   protected epoch = 0;
   protected sweeper: Subscription | null = null;
+  /** When the pending sweep runs (scheduler time). */
+  private sweepAt = 0;
   private readonly delayTimer: Deadline;
   private registry: FinalizationRegistry<number> | undefined = undefined;
 
@@ -147,6 +149,7 @@ export abstract class GroupSettle<T> extends GroupWindow<T> {
       const at = this.host.scheduler.now() + delayMs;
       this.delayed.push(at, off);
       this.delayTimer.arm(at);
+      watch(this, this.delayTimer.timer as Subscription);
     } else {
       this.redeliver.push(off, off);
       this.wake();
@@ -181,7 +184,10 @@ export abstract class GroupSettle<T> extends GroupWindow<T> {
   }
 
   protected startSweeper(): void {
-    this.sweeper = scheduleUnref(this.host.scheduler, this.host.ackTimeoutMs / 4, () => this.sweep());
+    const period = this.host.ackTimeoutMs / 4;
+    this.sweepAt = this.host.scheduler.now() + period;
+    this.sweeper = scheduleUnref(this.host.scheduler, period, () => this.sweep());
+    watch(this, this.sweeper);
   }
 
   /** Ack timeouts: every delivery held for more than `ackTimeoutMs` (at most 1.25 ×) goes back. */
@@ -194,6 +200,7 @@ export abstract class GroupSettle<T> extends GroupWindow<T> {
       if (this.tag[i] === off && this.state[i] === INFLIGHT && this.epochs[i] <= limit) this.returnHeld(off);
     }
     if (this.inflight > 0 && this.sweeper === null) this.startSweeper();
+    this.unwatchIdle();
   }
 
   /** Delayed nacks whose delay is over become ready. */
@@ -208,7 +215,29 @@ export abstract class GroupSettle<T> extends GroupWindow<T> {
       }
     }
     if (this.delayed.size > 0) this.delayTimer.arm(this.delayed.peekKey());
+    this.unwatchIdle();
     if (any) this.wake();
+  }
+
+  /** No timer of this group is pending: nothing to ask it about at exit. */
+  private unwatchIdle(): void {
+    if (this.sweeper === null && this.delayTimer.timer === null) unwatch(this);
+  }
+
+  /**
+   * Its redelivery timer due first, while a member waits (see timer.ts): a sweep while deliveries
+   * are out (an ack timeout may return one), the delay timer while a nacked message waits out its
+   * delay. Asked only when the process is about to exit.
+   */
+  waited(): WaitedTimer | undefined {
+    if (!this.members.some((m) => m.waited)) return undefined;
+    const now = this.host.scheduler.now();
+    let first: WaitedTimer | undefined;
+    if (this.sweeper !== null && (this.inflight > 0 || this.solo !== -1)) first = { inMs: this.sweepAt - now, timer: this.sweeper };
+    const delay = this.delayTimer.timer;
+    const inMs = this.delayTimer.due - now;
+    if (delay !== null && this.delayed.size > 0 && (first === undefined || inMs < first.inMs)) first = { inMs, timer: delay };
+    return first;
   }
 
   /** A tracked delivery was garbage-collected unsettled. */
@@ -257,6 +286,30 @@ export abstract class GroupSettle<T> extends GroupWindow<T> {
       this.sweeper = null;
     }
     if (this.delayed.size === 0) this.delayTimer.cancel();
+    this.unwatchIdle();
+  }
+
+  /**
+   * A push face's member leaves, but what it handed downstream stays held: each such delivery
+   * keeps its slot with no owner, settleable until its ack timeout returns it (or a seek, commit
+   * or clamp passes it). `unseen` (an offset, or -1) was taken but never handed downstream: it
+   * returns at once.
+   */
+  disown(consumer: ConsumerImpl<T>, unseen: number): void {
+    this.solidify();
+    for (let off = this.floor; off < this.next && consumer.held > 0; off++) {
+      const i = off & this.mask;
+      if (this.tag[i] === off && this.state[i] === INFLIGHT && this.owner[i] === consumer) {
+        if (off === unseen) {
+          this.release(i);
+          this.giveBack(off, 0);
+        } else {
+          this.owner[i] = null;
+          consumer.held--;
+        }
+      }
+    }
+    consumer.held = 0;
   }
 
   /** Stops timers (topic deleted or group removed). */
@@ -264,6 +317,7 @@ export abstract class GroupSettle<T> extends GroupWindow<T> {
     this.sweeper?.unsubscribe();
     this.sweeper = null;
     this.delayTimer.cancel();
+    unwatch(this);
   }
 
   constructor(host: GroupHost<T>, name: string, durable: boolean, start: number) {

@@ -691,11 +691,13 @@ export class Group<T> extends GroupSettle<T> {
     this.updateDirect();
   }
 
-  leave(consumer: ConsumerImpl<T>): void {
+  /** A member leaves; `keep`: what it handed downstream stays held (see `disown`), but `unseen`. */
+  leave(consumer: ConsumerImpl<T>, keep = false, unseen = -1): void {
     const i = this.members.indexOf(consumer);
     if (i >= 0) this.members.splice(i, 1);
     this.updateDirect();
-    this.returnAll(consumer);
+    if (keep) this.disown(consumer, unseen);
+    else this.returnAll(consumer);
     if (!this.durable && this.members.length === 0) this.host.dropPrivate(this);
     else {
       this.wake();

@@ -8,6 +8,12 @@ export interface ReadyListener {
    * queue), so it is not starving even when the group has nothing left. Absent means true.
    */
   readonly hungry?: boolean;
+  /**
+   * Optional: false while nobody reads from the face (a stream with no read pending), so the
+   * group's redelivery timers need not keep the process alive for it. Absent means the face waits
+   * for as long as it is attached (a subscribed Observable).
+   */
+  readonly waiting?: boolean;
 }
 
 /**
@@ -39,6 +45,13 @@ export interface ConsumerPort<T> {
   readonly aborted: boolean;
   readonly abortReason: unknown;
   close(): void;
+  /**
+   * Leaves the group as a push face whose subscriber unsubscribed: the deliveries it handed
+   * downstream stay held, settleable until their ack timeout (an RxJS one-shot such as
+   * `firstValueFrom` or `take(n)` unsubscribes before its subscriber settles), while `unseen`,
+   * taken but never handed downstream, returns at once.
+   */
+  unsubscribe(unseen: Delivery<T> | undefined): void;
   /** Counts messages returned to the group (nack, timeout, close): a push face uses it to tell a redelivery it caused itself. */
   readonly returns: number;
   /** False when a `tryRecv` now would surely find nothing in the group (a cheap hint; true may still find nothing). */

@@ -1,5 +1,6 @@
 import type { SchedulerLike } from 'rxjs';
-import { ClosedError, TopicFullError } from '../errors.js';
+import { ClosedError, ConfigError, TopicFullError } from '../errors.js';
+import { describe } from './validate.js';
 import type { TopicStore } from '../storage.js';
 import type { BatchEntry, BatchOptions, OverflowPolicy, PublishOptions } from '../types.js';
 import { Clock } from './clock.js';
@@ -9,8 +10,16 @@ import { type OverflowHost, type OverflowStrategy, strategyFor } from './overflo
 import { PublishQueue } from './publish-queue.js';
 import { EMPTY_HEADERS, pow2AtLeast, Ring } from './ring.js';
 import { noCodecError, TopicCodec } from './topic-codec.js';
-import { fail } from './validate.js';
 import { batchSettings, entrySettings, type PublishSettings, publishSettings, type TopicSettings } from './topic-options.js';
+
+/** `publishBatch`'s values as an array; ConfigError when they are not iterable (a string is one value, not its characters). */
+function batchOf<T>(values: Iterable<T>): T[] {
+  if (Array.isArray(values)) return values as T[];
+  if (typeof values !== 'object' || values === null || typeof (values as Iterable<T>)[Symbol.iterator] !== 'function') {
+    throw new ConfigError('values', `\`values\` must be an iterable of messages (an array, a Set, a generator), got ${describe(values)}`);
+  }
+  return Array.from(values);
+}
 
 /** Slots a ring starts with (or fewer, for a smaller capacity). */
 const INITIAL_SLOTS = 1024;
@@ -33,6 +42,8 @@ export abstract class TopicLog<T> implements OverflowHost {
   rejected = 0;
   dropped = 0;
   expired = 0;
+  /** The part of `expired` below every group's committed offset (only kept for replay). */
+  agedOut = 0;
   /** With a codec: encodes at publish, decodes per consumer. */
   protected readonly codec: TopicCodec<T> | undefined;
   protected readonly strategy: OverflowStrategy;
@@ -183,9 +194,8 @@ export abstract class TopicLog<T> implements OverflowHost {
       let entries = false;
       if (options !== undefined) ({ settings: s, entries } = batchSettings(options));
       if (this.closed) return Promise.reject(this.closedError());
-      if (typeof (values as Partial<Iterable<unknown>> | null)?.[Symbol.iterator] !== 'function') fail('values', 'an iterable of messages', values);
       if (entries) {
-        const raw = Array.from(values as Iterable<BatchEntry<T>>);
+        const raw = batchOf(values as Iterable<BatchEntry<T>>);
         list = new Array<T>(raw.length);
         each = new Array<PublishSettings>(raw.length);
         for (let i = 0; i < raw.length; i++) {
@@ -193,7 +203,7 @@ export abstract class TopicLog<T> implements OverflowHost {
           list[i] = e.value as T;
           each[i] = e.settings;
         }
-      } else list = Array.isArray(values) ? (values as T[]) : Array.from(values as Iterable<T>);
+      } else list = batchOf(values as Iterable<T>);
       if (this.codec !== undefined || s.codec !== undefined || s.compression !== undefined) {
         const settings = s;
         list = list.map((x) => this.encode(x, settings));
@@ -489,7 +499,8 @@ export abstract class TopicLog<T> implements OverflowHost {
   }
 
   protected expireUntil(now: number): void {
-    this.expired += this.expiry.expire(this.ring, now);
+    this.expired += this.expiry.expire(this.ring, now, this.minFloor());
+    this.agedOut += this.expiry.agedOut;
     this.afterHeadMove();
   }
 

@@ -66,6 +66,8 @@ export function topicSettings(name: string, options: TopicOptions | undefined, d
     if (!Array.isArray(o.groups)) throw new ConfigError('groups', `\`groups\` must be an array of non-empty strings, got ${v.describe(o.groups)}`);
     groups = o.groups.map((g, i) => {
       if (typeof g !== 'string' || g.length === 0) throw new ConfigError('groups', `\`groups\` must be an array of non-empty strings, got ${v.describe(g)} at index ${i}`);
+      const problem = v.nameProblem(g);
+      if (problem !== undefined) throw new ConfigError('groups', `\`groups\` must hold names of ${problem}, got ${v.describe(g)} at index ${i}`);
       return g;
     });
     if (new Set(groups).size !== groups.length) throw new ConfigError('groups', `\`groups\` must not name a group twice, got ${JSON.stringify(groups)}`);

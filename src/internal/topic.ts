@@ -1,14 +1,16 @@
-import type { AsyncIterableX } from 'ix/asynciterable';
+// The class alone: ix's index also declares DOM-stream methods whose types need the DOM lib.
+import type { AsyncIterableX } from 'ix/asynciterable/asynciterablex';
 import type { Observable } from 'rxjs';
 import type { RecoveredTopic } from '../storage.js';
 import type { Consumer, ConsumerOptions, Delivery, GroupStats, Headers, Topic, TopicStats, WritableOptions } from '../types.js';
 import { ConsumerImpl, memberSettings } from './consumer.js';
-import { type DeadLetterTarget, deadLetterHeaders, sendDeadLetter } from './dead-letter.js';
+import { type DeadLetterTarget, deadLetterHeaders, deadLetterPayload, sendDeadLetter } from './dead-letter.js';
 import { consumeFace, messagesFace, readableFace, valuesFace, writableFace } from './faces.js';
 import { type DeadLetterReason, Group, type GroupHost } from './group.js';
 import type { PortOpener } from './port.js';
 import { pow2AtLeast } from './ring.js';
 import { consumerOptions, type TopicSettings } from './topic-options.js';
+import { inspectCustom, inspectFields, type Inspect } from './inspect.js';
 import { TopicLog } from './topic-log.js';
 
 /** Where dead letters go: the bus resolves a topic name. */
@@ -93,7 +95,10 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
     const name = this.settings.deadLetter;
     const dlq = name === undefined ? undefined : (this.router?.deadLetterTopic(name) as DeadLetterTarget<T> | undefined);
     const h = deadLetterHeaders(headers, { topic: this.name, group, offset, reason, detail, deliveries });
-    return sendDeadLetter(dlq, value, key, h, this.droppedDeadLetter);
+    // a retained message of a codec topic is its frame: the dead letter carries the value
+    const ring = this.ring;
+    const frame = this.codec !== undefined && ring.isLive(offset) && ring.values[offset & ring.mask] === value;
+    return sendDeadLetter(dlq, deadLetterPayload(value, frame, this.decode, reason), key, h, this.droppedDeadLetter);
   }
 
   private readonly droppedDeadLetter = (): void => {
@@ -221,6 +226,13 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
     return this.store === undefined ? Promise.resolve() : this.store.close();
   }
 
+  /** `console.log(topic)`: its name, bounds and offsets, its groups, whether it is closed. */
+  [inspectCustom](depth: number, options: object, inspect?: Inspect): string {
+    const ring = this.ring;
+    const fields = { name: this.name, capacity: this.capacity, size: ring.size, head: ring.head, tail: ring.tail, groups: this.groupList.map((g) => g.name), closed: this.closed };
+    return inspectFields('Topic', fields, depth, options, inspect);
+  }
+
   stats(): TopicStats {
     const groups: Record<string, GroupStats> = {};
     let subscribers = 0;
@@ -239,6 +251,8 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
       rejected: this.rejected,
       dropped: this.dropped,
       expired: this.expired,
+      agedOut: this.agedOut,
+      waitingPublishers: this.queue.length,
       deadLetterDropped: this.deadLetterDropped,
       subscribers,
       bytes: this.codec === undefined ? 0 : this.codec.retainedBytes(ring),

@@ -7,12 +7,46 @@ export function describe(value: unknown): string {
   else if (typeof value === 'bigint') shown = `${value}n`;
   else if (typeof value === 'function') shown = `[function ${value.name || 'anonymous'}]`;
   else if (typeof value === 'symbol') shown = value.toString();
-  else if (Array.isArray(value)) shown = '[array]';
   else if (value === null) shown = 'null';
-  else if (typeof value === 'object') shown = '[object]';
+  else if (typeof value === 'object') shown = brief(value, 2);
   else shown = String(value);
   const type = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
   return `\`${shown}\` (${type})`;
+}
+
+const SHOWN_MAX = 60;
+
+/**
+ * An array or object as a reader would write it, JSON-like and cut at {@link SHOWN_MAX}
+ * characters: `["billing","audit"]`, `{"capacity":8}`; an instance of a class by its name
+ * (`[AsyncScheduler]`), nested beyond `depth` as `[…]`/`{…}`.
+ */
+function brief(value: object, depth: number): string {
+  let text: string;
+  try {
+    text = render(value, depth);
+  } catch {
+    text = '[object]'; // a getter or a proxy that throws: the message must still be made
+  }
+  return text.length > SHOWN_MAX ? `${text.slice(0, SHOWN_MAX - 1)}…` : text;
+}
+
+function render(value: unknown, depth: number): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'function') return `[function ${value.name || 'anonymous'}]`;
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value !== 'object' || value === null) return String(value);
+  if (Array.isArray(value)) {
+    if (depth === 0) return value.length === 0 ? '[]' : '[…]';
+    const items = value.slice(0, 10).map((x) => render(x, depth - 1));
+    if (value.length > 10) items.push(`… ${value.length - 10} more`);
+    return `[${items.join(',')}]`;
+  }
+  const proto = Object.getPrototypeOf(value) as object | null;
+  if (proto !== null && proto !== Object.prototype) return `[${(value as { constructor?: { name?: string } }).constructor?.name || 'object'}]`;
+  const keys = Object.keys(value);
+  if (depth === 0) return keys.length === 0 ? '{}' : '{…}';
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${render((value as Record<string, unknown>)[k], depth - 1)}`).join(',')}}`;
 }
 
 /** Throws `ConfigError`: `` `option` must be <range>, got <value> ``. */
@@ -65,9 +99,41 @@ export function oneOf<S extends string>(option: string, value: unknown, allowed:
   return value as S;
 }
 
-/** A non-empty string. */
+/** The most UTF-8 bytes a topic or group name may take. */
+export const NAME_MAX_BYTES = 65_535;
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Whether a string is well-formed UTF-16 (no lone surrogate): what UTF-8 can carry unchanged. */
+export function wellFormed(s: string): boolean {
+  return !LONE_SURROGATE.test(s);
+}
+
+/**
+ * What a non-empty string breaks as a topic or group name, or undefined. Every engine that
+ * stores or sends a name carries it as UTF-8, which cannot hold a lone surrogate: such a name
+ * would come back as another name, so it is refused on every engine alike.
+ */
+export function nameProblem(value: string): string | undefined {
+  if (!wellFormed(value)) return 'well-formed Unicode (it holds a lone surrogate, which UTF-8 cannot carry)';
+  if (value.length > NAME_MAX_BYTES / 3 && utf8Length(value) > NAME_MAX_BYTES) return `at most ${NAME_MAX_BYTES} bytes in UTF-8`;
+  return undefined;
+}
+
+/** UTF-8 length of a well-formed string (a surrogate pair is 4 bytes). */
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    n += c < 0x80 ? 1 : c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 2 : 3;
+  }
+  return n;
+}
+
+/** A topic or group name: a non-empty string of well-formed Unicode, at most 65 535 UTF-8 bytes. */
 export function name(option: string, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0) fail(option, 'a non-empty string', value);
+  const problem = nameProblem(value);
+  if (problem !== undefined) fail(option, problem, value);
   return value;
 }
 

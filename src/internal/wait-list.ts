@@ -1,5 +1,5 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
-import { scheduleUnref } from './timer.js';
+import { scheduleHeld } from './timer.js';
 
 interface Waiter<T> {
   resolve: (v: T | undefined) => void;
@@ -24,7 +24,7 @@ export class WaitList<T> {
     return this.list.length;
   }
 
-  /** Queues a waiter; `ms` (finite) resolves it with `undefined` on `scheduler` when nothing came. */
+  /** Queues a waiter; `ms` (finite) resolves it with `undefined` on `scheduler` when nothing came (a timer that holds the process, as `setTimeout` does). */
   add(signal: AbortSignal | undefined, ms: number, scheduler: SchedulerLike): Promise<T | undefined> {
     return new Promise((resolve, reject) => {
       const w: Waiter<T> = { resolve, reject, signal, onAbort: undefined, timer: undefined };
@@ -36,7 +36,7 @@ export class WaitList<T> {
         signal.addEventListener('abort', w.onAbort, { once: true });
       }
       if (ms !== Infinity) {
-        w.timer = scheduleUnref(scheduler, ms, () => {
+        w.timer = scheduleHeld(scheduler, ms, () => {
           this.drop(w);
           resolve(undefined);
         });

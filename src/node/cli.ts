@@ -3,6 +3,7 @@
  *
  *   ringbus inspect <dir> [--json]
  *   ringbus tail <dir> <topic> [--from earliest|latest|N] [--group g] [--follow]
+ *   ringbus dashboard <dir> [--port N] [--host H] [--interval ms]
  *
  * `inspect` lists topics, segments, offsets, sizes and each group's committed offset and lag.
  * `tail` prints messages as JSON lines (offset, timestamp, key, headers, value), decoded with
@@ -13,6 +14,7 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { decodeFrame } from '../codec/frame.js';
+import { dashboardCommand } from './dashboard-cli.js';
 import { inspectStorage, readGroups, topicDirs, type StorageInspection } from './inspect.js';
 import { segmentName } from './internal/names.js';
 import { checkRecord, readRecord, SEGMENT_HEADER_BYTES } from './internal/record.js';
@@ -20,7 +22,8 @@ import { readIndex, segmentsIn } from './internal/scan.js';
 
 const USAGE = `usage:
   ringbus inspect <dir> [--json]
-  ringbus tail <dir> <topic> [--from earliest|latest|N] [--group g] [--follow]`;
+  ringbus tail <dir> <topic> [--from earliest|latest|N] [--group g] [--follow]
+  ringbus dashboard <dir> [--port N] [--host 127.0.0.1] [--interval ms]`;
 
 interface Io {
   out: (s: string) => void;
@@ -302,6 +305,7 @@ export async function main(args: string[], io: Io = defaultIo, signal?: AbortSig
   try {
     if (cmd === 'inspect') return inspect(rest, io);
     if (cmd === 'tail') return await tail(rest, io, signal);
+    if (cmd === 'dashboard') return await dashboardCommand(rest, io, USAGE, signal);
     if (cmd === '--help' || cmd === '-h' || cmd === 'help') {
       io.out(`${USAGE}\n`);
       return 0;

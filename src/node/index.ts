@@ -32,8 +32,12 @@ export { inspectStorage, type StorageInspection, type TopicInspection, type Segm
  * offset index, a group journal with snapshots, and `quarantine.log` for damaged regions that
  * recovery moved aside. The format is in docs/storage.md.
  *
- * @param dir - The storage directory; one process at a time (a second gets `StorageError`
- * naming the pid holding it).
+ * Names are kept exactly or refused: a topic whose directory name would pass 255 bytes is a
+ * `ConfigError` at `topic()` (docs/storage.md, Names).
+ *
+ * @param dir - The storage directory; one storage object at a time, however the path is spelled
+ * (another process gets `StorageError` naming the pid holding it; another `fileStorage` in this
+ * process, one naming both paths).
  * @param options - `fsync` (`'always'`), `intervalMs` (100), `segmentBytes` (64 MiB),
  * `maxBytes` (`Infinity`), `codec` (msgpack), `onRecovery`.
  * @throws ConfigError when an option is invalid.
@@ -52,3 +56,5 @@ export { inspectStorage, type StorageInspection, type TopicInspection, type Segm
 export function fileStorage(dir: string, options?: FileStorageOptions): FileStorage {
   return createFileStorage(dir, options);
 }
+
+export { serveDashboard, type DashboardOptions, type DashboardServer, type StatsSource } from './dashboard.js';

@@ -1,6 +1,6 @@
 /** Public types of `ringbus/node`. */
 import type { Codec } from '../codec/types.js';
-import type { Storage } from '../storage.js';
+import type { Storage, StoreStats } from '../storage.js';
 
 /**
  * Options of {@link fileStorage}.
@@ -112,7 +112,7 @@ export interface FileStorage extends Storage {
  * console.log(`${s.segments} segments, ${s.bytes} bytes, ${s.records / s.syncs} records per fdatasync`);
  * ```
  */
-export interface FileTopicStats {
+export interface FileTopicStats extends StoreStats {
   /** Segment files. */
   readonly segments: number;
   /** Bytes of segment files. */

@@ -2,7 +2,7 @@ import type { Subscription } from 'rxjs';
 import type { Delivery } from '../types.js';
 import { createBatch } from './internal/batch.js';
 import { bufferSettings } from './internal/settings.js';
-import { scheduleUnref } from './internal/timer.js';
+import { scheduleHeld } from './internal/timer.js';
 import type { BufferMessagesOptions, DeliveryBatch } from './types.js';
 import { transformStream } from './internal/transform.js';
 
@@ -52,7 +52,7 @@ export function bufferMessagesStream<T>(count: number, ms: number, options?: Buf
     transform(d) {
       open.push(d);
       if (open.length >= count) emit();
-      else if (open.length === 1 && ms !== Infinity) timer = scheduleUnref(scheduler, ms, emit);
+      else if (open.length === 1 && ms !== Infinity) timer = scheduleHeld(scheduler, ms, emit);
     },
     flush() {
       emit();

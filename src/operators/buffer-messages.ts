@@ -3,7 +3,7 @@ import type { Delivery } from '../types.js';
 import { createBatch } from './internal/batch.js';
 import { subscribeInner } from './internal/inner.js';
 import { bufferSettings } from './internal/settings.js';
-import { scheduleUnref } from './internal/timer.js';
+import { scheduleHeld } from './internal/timer.js';
 import type { BufferMessagesOptions, DeliveryBatch } from './types.js';
 
 /**
@@ -55,7 +55,7 @@ export function bufferMessages<T>(count: number, ms: number, options?: BufferMes
         next(d) {
           open.push(d);
           if (open.length >= count) emit();
-          else if (open.length === 1 && ms !== Infinity) timer = scheduleUnref(scheduler, ms, emit);
+          else if (open.length === 1 && ms !== Infinity) timer = scheduleHeld(scheduler, ms, emit);
         },
         error: (e) => subscriber.error(e),
         complete() {

@@ -1,13 +1,14 @@
 import type { Delivery, Topic } from '../types.js';
-import { deadLetterMapper, publishOne } from './internal/publisher.js';
+import { deadLetterMapper, publishingTransformer, SETTLE_FATE } from './internal/publisher.js';
 import * as v from './internal/validate.js';
 import type { DeadLetterToOptions } from './types.js';
 import { transformStream } from './internal/transform.js';
 
 /**
  * The web-stream twin of {@link deadLetterTo}: publishes each delivery written to it to
- * `topic` with the dead-letter headers, acks it once published, and emits the dead letter's
- * offset. A write waits while the topic has no room (`overflow: 'block'`).
+ * `topic` with the dead-letter headers, acks it once published (on a durable topic: once
+ * synced), and emits the dead letter's offset. A write waits while the topic has no room
+ * (`overflow: 'block'`). A delivery that cannot be published is nacked and errors the stream.
  *
  * @param topic The dead-letter topic.
  * @param options `detail` (string, or function of the delivery).
@@ -31,22 +32,5 @@ import { transformStream } from './internal/transform.js';
 export function deadLetterToStream<T>(topic: Topic<T>, options?: DeadLetterToOptions<T>): TransformStream<Delivery<T>, number> {
   v.topic('topic', topic);
   const { map } = deadLetterMapper(options);
-  const abort = new AbortController();
-  return transformStream<Delivery<T>, number>({
-    transform(d, controller) {
-      const r = publishOne(topic, map(d), abort.signal);
-      if (typeof r === 'number') {
-        d.ack();
-        controller.enqueue(r);
-        return;
-      }
-      return r.then((offset) => {
-        d.ack();
-        controller.enqueue(offset);
-      });
-    },
-    cancel(reason) {
-      abort.abort(reason);
-    },
-  });
+  return transformStream<Delivery<T>, number>(publishingTransformer(topic, map, SETTLE_FATE));
 }

@@ -8,14 +8,15 @@ import type { DeadLetterToOptions } from './types.js';
  * Dead-letters every delivery that reaches it into `topic`: publishes its value (and key)
  * with its headers plus `x-dead-letter-reason: 'terminated'`, `x-original-topic`,
  * `x-original-offset`, `x-original-group`, `x-deliveries` (and `x-dead-letter-detail` when
- * `detail` gives one) — the headers the engine writes — then acks the source delivery, so it
- * is settled and never redelivered. Emits the dead letter's offset, in order.
+ * `detail` gives one) — the headers the engine writes — then acks the source delivery (on a
+ * durable topic, once the dead letter is synced), so it is settled and never redelivered.
+ * Emits the dead letter's offset, in order.
  *
  * The publish side behaves as in `publishTo` (waits for room under `block`, in order, at most
  * `maxBuffered` queued, `TopicFullError` under `reject`). Ack comes after the publish:
  * at-least-once, so a delivery whose subscription ended between the two may show up twice in
  * the dead-letter topic. A delivery not published when the subscription ends is nacked after
- * the source is unsubscribed (a no-op for a ringbus source, which has already returned it).
+ * the source is unsubscribed (a ringbus source keeps what it handed downstream held until then).
  *
  * Use it to route by your own rule (`term(reason)` routes to the topic's own `deadLetter`).
  *
@@ -45,10 +46,13 @@ export function deadLetterTo<T>(topic: Topic<T>, options?: DeadLetterToOptions<T
   return (source) =>
     publishing<Delivery<T>, T>(source, topic, map, maxBuffered, () => {
       const unpublished: Delivery<T>[] = [];
+      let over = false;
       return {
         published: (d) => void d.ack(),
-        dropped: (d) => void unpublished.push(d),
+        // a waiting publish abandoned by the teardown learns its fate after it: nacked then
+        dropped: (d) => void (over ? d.nack() : unpublished.push(d)),
         teardown: () => {
+          over = true;
           for (const d of unpublished.splice(0)) d.nack();
         },
       };

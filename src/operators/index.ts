@@ -1,5 +1,5 @@
 /**
- * `ringbus/operators`: processing, filtering, expiry, batching, publishing and dead-lettering
+ * `ringbus/operators`: processing, filtering, expiry, batching, publishing, forwarding and dead-lettering
  * as RxJS operators on `Observable<Delivery<T>>`, each with a web-stream twin, so
  * `topic.readable().pipeThrough(handleStream(fn))` reads like `topic.messages().pipe(handle(fn))`.
  *
@@ -31,12 +31,15 @@ export { publishTo } from './publish-to.js';
 export { publishToStream } from './publish-to-stream.js';
 export { deadLetterTo } from './dead-letter-to.js';
 export { deadLetterToStream } from './dead-letter-to-stream.js';
+export { forwardTo } from './forward-to.js';
+export { forwardToStream } from './forward-to-stream.js';
 export { PublishOverflowError } from './errors.js';
 export type {
   BufferMessagesOptions,
   DeadLetterToOptions,
   DeliveryBatch,
   ExpireOptions,
+  ForwardToOptions,
   HandleFailure,
   HandleOptions,
   HandleOutcome,

@@ -1,5 +1,5 @@
 import type { Topic } from '../types.js';
-import { publishOne, publishToMapper } from './internal/publisher.js';
+import { NO_FATE, publishingTransformer, publishToMapper } from './internal/publisher.js';
 import * as v from './internal/validate.js';
 import type { PublishToOptions } from './types.js';
 import { transformStream } from './internal/transform.js';
@@ -10,6 +10,9 @@ import { transformStream } from './internal/transform.js';
  * `overflow: 'block'` a write waits until the topic takes the chunk, so nothing is buffered
  * beyond the stream's own high-water marks (`maxBuffered` does not apply). Under `reject` a
  * full topic errors the stream with `TopicFullError`. Cancelling abandons a waiting publish.
+ * On a durable topic an offset is emitted, as `publish()` resolves, once the chunk is synced;
+ * later chunks are published meanwhile (one sync covers many), and the stream closes once every
+ * offset is out.
  *
  * Read the offsets (or `pipeTo` them somewhere): an unread readable side stops the writes.
  * When you do not need them, `topic.writable()` is the plain sink.
@@ -32,15 +35,5 @@ import { transformStream } from './internal/transform.js';
 export function publishToStream<T>(topic: Topic<T>, options?: PublishToOptions<T>): TransformStream<T, number> {
   v.topic('topic', topic);
   const { map } = publishToMapper(options);
-  const abort = new AbortController();
-  return transformStream<T, number>({
-    transform(value, controller) {
-      const r = publishOne(topic, map(value), abort.signal);
-      if (typeof r === 'number') controller.enqueue(r);
-      else return r.then((offset) => controller.enqueue(offset));
-    },
-    cancel(reason) {
-      abort.abort(reason);
-    },
-  });
+  return transformStream<T, number>(publishingTransformer(topic, map, NO_FATE));
 }

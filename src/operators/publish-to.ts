@@ -6,13 +6,17 @@ import type { PublishToOptions } from './types.js';
 
 /**
  * Publishes each value of any Observable to `topic` and emits its offset, in order. While the
- * topic has room each value is published (and its offset emitted) synchronously. Under
- * `overflow: 'block'` a full topic makes one publish wait; values arriving meanwhile queue
+ * topic has room each value is published (and, without a storage, its offset emitted)
+ * synchronously. Under `overflow: 'block'` a full topic makes one publish wait; values arriving meanwhile queue
  * behind it, in order, up to `maxBuffered`, and one more errors the stream with
  * {@link PublishOverflowError}: an Observable cannot be told to slow down, so the bound is
  * explicit (for a source that can wait, use `publishToStream` or `topic.writable()`). Under
  * `reject` (or `grow` at `maxCapacity`) a full topic errors the stream with `TopicFullError`;
  * a closed topic with `ClosedError`.
+ *
+ * On a durable topic an offset is emitted once its value is synced, as `publish()` resolves
+ * (publishing goes on meanwhile; offsets stay in order), so acking a source delivery when its
+ * offset comes out is at-least-once on disk too.
  *
  * The stream completes once the source has completed and every value is published.
  * Unsubscribing abandons the waiting publish and the queued values (they are never published).

@@ -121,3 +121,17 @@ export interface DeadLetterToOptions<T> {
   /** (`deadLetterTo` only) As in {@link PublishToOptions.maxBuffered}. Default `1024`. */
   readonly maxBuffered?: number;
 }
+
+/** Options of `forwardTo` and `forwardToStream`. */
+export interface ForwardToOptions<T, U = T> {
+  /** The message to publish, from the delivery's value (synchronous; a throw nacks the delivery and errors the stream). Default: the value itself. */
+  readonly map?: (value: T, delivery: Delivery<T>) => U;
+  /** The key of each message: a string, or a function of the delivery. Default: the delivery's key. */
+  readonly key?: string | ((delivery: Delivery<T>) => string | undefined);
+  /** The headers of each message: an object, or a function of the delivery. Default: the delivery's headers. */
+  readonly headers?: Headers | ((delivery: Delivery<T>) => Headers | undefined);
+  /** Per-message TTL in ms (the shorter of this and the topic's `ttlMs` wins). Default: the topic's. */
+  readonly ttlMs?: number;
+  /** (`forwardTo` only) As in {@link PublishToOptions.maxBuffered}. Default `1024`. */
+  readonly maxBuffered?: number;
+}

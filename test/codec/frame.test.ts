@@ -303,7 +303,7 @@ describe('registry and custom codecs', () => {
     expect(() => decodeFrame(new Uint8Array(), { codecs: [{ id: 1 }] as never })).toThrow(ConfigError);
     expect(() => createFramer({ compression: { ...gzip, decompress: undefined } as never })).toThrow(ConfigError);
     expect(() => decodeFrame(new Uint8Array(), { registry: {} as never })).toThrow(
-      '`registry` must be a registry from createCodecRegistry(), got `[object]` (object)',
+      '`registry` must be a registry from createCodecRegistry(), got `{}` (object)',
     );
     expect(() => createFramer({ minBytes: 1.5 })).toThrow('`minBytes` must be an integer 0 or more, got `1.5` (number)');
   });

@@ -177,8 +177,8 @@ export function closingSuite(makeBus: MakeBus): void {
       const t = makeBus().topic<number>('t', { groups: ['g'] });
       await t.publishBatch([0, 1, 2, 3]);
       const c = t.consumer({ group: 'g' });
-      expect(() => c.recvBatch(0)).toThrow(ConfigError);
-      expect(() => c.recvBatch(1.5)).toThrow(ConfigError);
+      await expect(c.recvBatch(0)).rejects.toThrow(ConfigError); // a rejected promise, never a synchronous throw
+      await expect(c.recvBatch(1.5)).rejects.toThrow(ConfigError);
       const p = c.recvBatch(3);
       expect(t.stats().groups.g).toMatchObject({ next: 3, pending: 3 });
       c.close();

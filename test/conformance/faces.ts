@@ -6,8 +6,9 @@ import type { MakeBus } from './index.js';
 
 export function facesSuite(makeBus: MakeBus): void {
   describe('faces', () => {
-    it('messages(): subscribe joins the group, unsubscribe leaves and returns unsettled deliveries', async () => {
-      const t = makeBus().topic<number>('t', { groups: ['g'] });
+    it('messages(): subscribe joins the group; unsubscribe leaves, and what the subscriber was handed stays settleable until its ack timeout', async () => {
+      const vt = virtualTime();
+      const t = makeBus({ scheduler: vt.scheduler }).topic<number>('t', { groups: ['g'], ackTimeoutMs: 1000 });
       await t.publishBatch([1, 2, 3]);
       const got: Delivery<number>[] = [];
       const sub = t.messages({ group: 'g' }).subscribe((d) => got.push(d));
@@ -16,8 +17,13 @@ export function facesSuite(makeBus: MakeBus): void {
       got[0].ack();
       sub.unsubscribe();
       expect(t.stats().groups.g).toMatchObject({ members: 0, pending: 2, committed: 1 });
+      expect(got[1].ack()).toBe(true); // settleable after the unsubscribe (firstValueFrom, take(n))
       const again = t.consumer({ group: 'g' });
-      expect([again.tryRecv()?.value, again.tryRecv()?.value]).toEqual([2, 3]);
+      expect(again.tryRecv()).toBeUndefined(); // 3 is still held
+      vt.advance(1300);
+      const back = again.tryRecv();
+      expect([back?.value, back?.deliveryCount]).toEqual([3, 2]);
+      expect(got[2].ack()).toBe(false); // timed out: stale
     });
 
     it('messages(): prefetch is the backpressure', async () => {

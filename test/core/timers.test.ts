@@ -18,22 +18,49 @@ function runScript(body: string, flags: string[] = []): Promise<{ code: number |
 }
 
 describe('process lifetime and garbage collection', () => {
-  it('no ringbus timer keeps a Node process alive on its own', async () => {
+  it('timers nobody waits for never keep a Node process alive', async () => {
     const r = await runScript(`
       import { createBus } from RINGBUS;
       const bus = createBus();
       const t = bus.topic('t', { ttlMs: 600_000, ackTimeoutMs: 600_000, groups: ['g'] });
       t.tryPublish(1, { ttlMs: 500_000 });
+      t.tryPublish(2);
+      t.tryPublish(3);
       const c = t.consumer({ group: 'g' });
-      const d = c.tryRecv();
-      d.nack({ delayMs: 400_000 });
-      bus.stats$(300_000).subscribe();
-      void c.recvTimeout(700_000);
+      c.tryRecv().nack({ delayMs: 400_000 });
+      c.tryRecv().nack({ delayMs: 3e9 }); // past 2^31 - 1 ms: hops
+      c.tryRecv(); // never settled
+      bus.stats$(300_000).subscribe().unsubscribe();
+      const ac = new AbortController();
+      const gone = c.recvTimeout(700_000, { signal: ac.signal });
+      ac.abort();
+      await gone.catch(() => undefined);
       console.log('armed');
     `);
     expect(r.stdout).toContain('armed');
     expect(r.code).toBe(0);
     expect(r.ms).toBeLessThan(15_000);
+  });
+
+  it('a timer longer than 2^31 - 1 ms holds the process exactly while waited for', async () => {
+    // a script stays alive past its 300 ms probe only if something holds it
+    const probe = "setTimeout(() => { console.log('still alive'); process.exit(0); }, 300).unref();";
+    const script = (wait: string): Promise<{ code: number | null; stdout: string }> =>
+      runScript(`
+        import { createBus } from RINGBUS;
+        const t = createBus().topic('t', { groups: ['g'] });
+        t.tryPublish(1);
+        const c = t.consumer({ group: 'g' });
+        c.tryRecv().nack({ delayMs: 3e9 });
+        ${probe}
+        ${wait}
+        console.log('done');
+      `);
+    const [redelivery, timeout, nobody] = await Promise.all([script('await c.recv();'), script('await c.recvTimeout(3e9);'), script('')]);
+    expect(redelivery.stdout).toBe('still alive\n');
+    expect(timeout.stdout).toBe('still alive\n');
+    expect(nobody.stdout).toBe('done\n');
+    expect(nobody.code).toBe(0);
   });
 
   it('a delivery garbage-collected unsettled returns to the group (best effort)', async () => {

@@ -1,10 +1,13 @@
 import type { AsyncIterableX } from 'ix/asynciterable';
 import type { Observable } from 'rxjs';
 import { describe, expect, expectTypeOf, it } from 'vitest';
+import { type Codec, encodeFrame, json, jsonCodec, msgpack, msgpackCodec, type RoundTrips } from '../../src/codec/index.js';
+import type { FileTopicStats } from '../../src/node/index.js';
 import {
   channel,
   ClosedError,
   CodecError,
+  type CodecErrorReason,
   ConfigError,
   type Consumer,
   createBus,
@@ -12,9 +15,11 @@ import {
   isRingbusError,
   RingbusError,
   StorageError,
+  type StoreStats,
   TimeoutError,
   type Topic,
   TopicFullError,
+  type TopicStats,
 } from '../../src/index.js';
 
 interface Order {
@@ -65,5 +70,114 @@ describe('public types', () => {
     expect(isRingbusError(null)).toBe(false);
     const cause = new Error('root');
     expect(new StorageError('disk', { cause }).cause).toBe(cause);
+  });
+});
+
+/** An order as users write it: an interface, optional fields, nested arrays. */
+interface Invoice {
+  id: number;
+  customer?: string;
+  lines: { sku: string; qty: number }[];
+  paid: boolean | null;
+}
+
+interface Tree {
+  name: string;
+  children: Tree[];
+}
+
+class Money {
+  constructor(readonly cents: number) {}
+  format(): string {
+    return `${this.cents / 100}`;
+  }
+}
+
+describe('codec types: json and msgpack only for values they give back', () => {
+  const bus = createBus();
+
+  it('json takes JSON data, interfaces and recursive types included', () => {
+    expectTypeOf(bus.topic<Invoice>('a', { codec: json })).toEqualTypeOf<Topic<Invoice>>();
+    expectTypeOf(bus.topic<Tree>('b', { codec: json })).toEqualTypeOf<Topic<Tree>>();
+    expectTypeOf(bus.topic<string[]>('c', { codec: json })).toEqualTypeOf<Topic<string[]>>();
+    expectTypeOf(bus.topic<unknown>('d', { codec: json })).toEqualTypeOf<Topic<unknown>>();
+    expectTypeOf(bus.topic('e', { codec: json })).toEqualTypeOf<Topic<any>>();
+  });
+
+  it('json refuses a Date, a Map, a bigint, a class with methods, a typed array, at any depth', () => {
+    // @ts-expect-error a Date comes back from JSON as a string
+    void (() => bus.topic<{ at: Date }>('f', { codec: json }));
+    // @ts-expect-error a Date inside an array inside an object
+    void (() => bus.topic<{ events: { at: Date }[] }>('g', { codec: json }));
+    // @ts-expect-error a Map comes back as {}
+    void (() => bus.topic<Map<string, number>>('h', { codec: json }));
+    // @ts-expect-error JSON cannot encode a bigint
+    void (() => bus.topic<{ id: bigint }>('i', { codec: json }));
+    // @ts-expect-error the method is lost
+    void (() => bus.topic<Money>('j', { codec: json }));
+    // @ts-expect-error a Uint8Array comes back as { "0": … }
+    void (() => bus.topic<Uint8Array>('k', { codec: json }));
+    // @ts-expect-error one member of a union that JSON does not keep is enough
+    void (() => bus.topic<string | Date>('l', { codec: json }));
+    // @ts-expect-error per-message codec too
+    void (() => bus.topic<{ at: Date }>('m').publish({ at: new Date() }, { codec: json }));
+    // @ts-expect-error and frames
+    void (() => encodeFrame<{ at: Date }>({ at: new Date() }, { codec: json }));
+  });
+
+  it('msgpack keeps Dates and Uint8Arrays, refuses Maps, Sets, bigints and methods', () => {
+    expectTypeOf(bus.topic<{ at: Date; blob: Uint8Array }>('n', { codec: msgpack })).toEqualTypeOf<Topic<{ at: Date; blob: Uint8Array }>>();
+    expectTypeOf(bus.topic<Invoice>('o', { codec: msgpack })).toEqualTypeOf<Topic<Invoice>>();
+    // @ts-expect-error a Set comes back as {}
+    void (() => bus.topic<{ tags: Set<string> }>('p', { codec: msgpack }));
+    // @ts-expect-error the default msgpack codec cannot encode a bigint (msgpackCodec({ useBigInt64: true }) can)
+    void (() => bus.topic<bigint>('q', { codec: msgpack }));
+    // @ts-expect-error the method is lost
+    void (() => bus.topic<Money>('r', { codec: msgpack }));
+  });
+
+  it('a codec made for the type is the user\'s promise, and is taken', () => {
+    const dates = jsonCodec<{ at: Date }>({ reviver: (key, value) => (key === 'at' ? new Date(value as string) : value) });
+    expectTypeOf(bus.topic<{ at: Date }>('s', { codec: dates })).toEqualTypeOf<Topic<{ at: Date }>>();
+    const big = msgpackCodec<bigint>({ useBigInt64: true });
+    expectTypeOf(bus.topic<bigint>('t', { codec: big })).toEqualTypeOf<Topic<bigint>>();
+    const custom: Codec<Map<string, number>> = {
+      name: 'map', contentType: 'application/json', id: 16,
+      encode: (m) => json.encode([...m]),
+      decode: (b) => new Map(json.decode(b) as [string, number][]),
+    };
+    expectTypeOf(bus.topic<Map<string, number>>('u', { codec: custom })).toEqualTypeOf<Topic<Map<string, number>>>();
+    expectTypeOf<RoundTrips<{ at: Date }, 'json'>>().toEqualTypeOf<false>();
+    expectTypeOf<RoundTrips<{ at: Date }, 'msgpack'>>().toEqualTypeOf<true>();
+  });
+
+  it('what json gives back for a Date is a string, which is why it is refused', () => {
+    const at = new Date(0);
+    expect(json.decode(json.encode({ at }))).toEqual({ at: at.toISOString() });
+    expect(msgpack.decode(msgpack.encode({ at }))).toEqual({ at });
+  });
+});
+
+describe('error and stats types', () => {
+  it('CodecError.reason is the documented union', () => {
+    expectTypeOf<CodecError['reason']>().toEqualTypeOf<CodecErrorReason>();
+    expectTypeOf<'too-large'>().toMatchTypeOf<CodecErrorReason>();
+    expectTypeOf<'decode-error'>().toMatchTypeOf<CodecErrorReason>();
+    // @ts-expect-error not a reason
+    void (() => new CodecError('oops', 'm'));
+    const e = new CodecError('truncated', 'm');
+    if (e.reason === 'truncated') expect(e.reason).toBe('truncated');
+  });
+
+  it('TopicStats.storage is the store\'s figures, absent without a storage', () => {
+    expectTypeOf<TopicStats['storage']>().toEqualTypeOf<StoreStats | undefined>();
+    expectTypeOf<FileTopicStats>().toMatchTypeOf<StoreStats>();
+    expect(createBus().topic('memory').stats().storage).toBeUndefined();
+  });
+
+  it('stats.groups has an entry per group and none for other names', async () => {
+    const t = createBus().topic<number>('g', { groups: ['billing'] });
+    expect(Object.keys(t.stats().groups)).toEqual(['billing']);
+    expect(t.stats().groups['nope']).toBeUndefined();
   });
 });

@@ -10,11 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createBus } from '../../src/index.js';
 import { fileStorage } from '../../src/node/index.js';
+import { CRASH_PATH_RUNS, CRASH_RUNS, report } from '../reliability/config.js';
 import { cleanTempDirs, tempDir } from './helpers.js';
 
 afterAll(() => { if (!process.env.KEEP) cleanTempDirs(); });
 
-const RUNS = Number(process.env.RINGBUS_CRASH_RUNS ?? (process.env.RINGBUS_DEEP ? 50 : 10));
+const RUNS = CRASH_RUNS;
 const CHILD = fileURLToPath(new URL('./fixtures/crash-child.ts', import.meta.url));
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 
@@ -132,4 +133,100 @@ describe('crash recovery (fsync always, SIGKILL)', () => {
     // for the record (docs/storage.md)
     console.log(`crash runs: ${RUNS}, resolved publishes checked: ${totalResolved}, distinct offsets: ${everResolved.size}, redeliveries checked: ${totalRedelivered}`);
   }, 30_000 + RUNS * 8_000);
+});
+
+const COPY_CHILD = fileURLToPath(new URL('./fixtures/copy-child.ts', import.meta.url));
+
+/**
+ * Runs copy-child.ts in `mode` and returns the values its log confirmed (`W`/`P` lines). Kills
+ * it `killAfterMs` after READY, or (`killAfterMs` undefined) lets it end by itself.
+ */
+function runCopyChild(mode: string, dir: string, run: number, killAfterMs: number | undefined): Promise<string[]> {
+  const logFile = join(dir, `copy-${mode}-${run}.log`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--conditions=ringbus-source', '--import', 'tsx', COPY_CHILD, mode, dir, String(run), logFile], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let ready = false;
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      if (!ready && d.toString().includes('READY')) {
+        ready = true;
+        if (killAfterMs !== undefined) setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+      }
+    });
+    const guard = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(guard);
+      if (!ready) return reject(new Error(`copy child did not start (${signal ?? code}): ${err}`));
+      const expected = killAfterMs === undefined ? code === 0 : signal === 'SIGKILL';
+      if (!expected) return reject(new Error(`copy child ${mode} ended with ${signal ?? code}: ${err}`));
+      const lines = readFileSync(logFile, 'utf8').split('\n');
+      lines.pop(); // an incomplete last line is ignored
+      if (!process.env.KEEP) rmSync(logFile, { force: true });
+      resolve(lines.map((l) => l.slice(2)));
+    });
+  });
+}
+
+/** Every value `topic` retains, from the earliest offset. */
+function retained(bus: ReturnType<typeof createBus>, name: string): string[] {
+  const c = bus.topic<string>(name, { capacity: 1 << 18 }).consumer({ from: 'earliest', ack: 'auto', prefetch: 1 << 20 });
+  const out: string[] = [];
+  for (let d = c.tryRecv(); d !== undefined; d = c.tryRecv()) out.push(d.value);
+  c.close();
+  return out;
+}
+
+describe('crash recovery of the writable face (fsync always)', () => {
+  it('100 awaited writes, writer closed, the script ends without bus.close(): all 100 are there', async () => {
+    const dir = tempDir('ringbus-crash-w-');
+    const confirmed = await runCopyChild('writable-exit', dir, 0, undefined);
+    expect(confirmed).toHaveLength(100);
+    const bus = createBus({ storage: fileStorage(dir) });
+    expect(retained(bus, 'w')).toEqual(confirmed);
+    await bus.close();
+  });
+
+  it(`every resolved write survives ${CRASH_PATH_RUNS} kills`, async () => {
+    const dir = tempDir('ringbus-crash-w-');
+    const confirmed = new Set<string>();
+    for (let run = 0; run < CRASH_PATH_RUNS; run++) {
+      for (const v of await runCopyChild('writable', dir, run, 20 + Math.floor(Math.random() * 300))) confirmed.add(v);
+      const bus = createBus({ storage: fileStorage(dir) });
+      const there = new Set(retained(bus, 'w'));
+      await bus.close();
+      for (const v of confirmed) expect(there.has(v), `resolved write ${v} (run ${run})`).toBe(true);
+    }
+    expect(confirmed.size).toBeGreaterThan(CRASH_PATH_RUNS * 5);
+    report(`crash writable: ${CRASH_PATH_RUNS} kills, ${confirmed.size} resolved writes checked, none lost`);
+  }, 30_000 + CRASH_PATH_RUNS * 8_000);
+});
+
+describe('crash recovery of copies into a durable topic: nothing confirmed is lost', () => {
+  const modes = ['dead-letter', 'dead-letter-to', 'dead-letter-to-stream', 'publish-to', 'forward-to', 'forward-to-stream'];
+  for (const mode of modes) {
+    it(`${mode}: after each of ${CRASH_PATH_RUNS} kills, every resolved publish is in the destination or still in the source group`, async () => {
+      const dir = tempDir(`ringbus-crash-${mode}-`);
+      const published = new Set<string>();
+      let copied = 0;
+      for (let run = 0; run < CRASH_PATH_RUNS; run++) {
+        for (const v of await runCopyChild(mode, dir, run, 50 + Math.floor(Math.random() * 400))) published.add(v);
+        const bus = createBus({ storage: fileStorage(dir) });
+        const inDst = retained(bus, 'dst');
+        const src = bus.topic<string>('src', { capacity: 1 << 18, groups: ['g'] });
+        const c = src.consumer({ group: 'g', prefetch: 1 << 20 });
+        const inSrc: string[] = [];
+        for (let d = c.tryRecv(); d !== undefined; d = c.tryRecv()) inSrc.push(d.value);
+        c.close();
+        await bus.close();
+        const somewhere = new Set([...inDst, ...inSrc]);
+        for (const v of published) expect(somewhere.has(v), `${mode}: resolved publish ${v} is in neither topic (run ${run}, dir ${dir})`).toBe(true);
+        copied = inDst.length;
+      }
+      expect(published.size).toBeGreaterThan(CRASH_PATH_RUNS * 5);
+      expect(copied, 'the copies happened').toBeGreaterThan(0);
+      report(`crash ${mode}: ${CRASH_PATH_RUNS} kills, ${published.size} resolved publishes checked, ${copied} copies in the destination, none lost`);
+    }, 30_000 + CRASH_PATH_RUNS * 8_000);
+  }
 });

@@ -17,6 +17,14 @@ export const SCHEDULER_RUNS = num('RINGBUS_SCHEDULER_RUNS', DEEP ? 50_000 : 1_00
 export const FUZZ_RUNS = num('RINGBUS_FUZZ_RUNS', DEEP ? 50_000 : 1_000);
 /** Programs of the reentrancy fuzzer (calls into the engine from inside its callbacks). */
 export const REENTRANCY_RUNS = num('RINGBUS_REENTRANCY_RUNS', DEEP ? 50_000 : 2_000);
+/** Pipes per forwarding property (each a pipe through a destination closed mid-way). */
+export const FORWARD_RUNS = num('RINGBUS_FORWARD_RUNS', DEEP ? 2_000 : 100);
+/** Values per dead-letter property (test/core/dead-letter-payload.test.ts). */
+export const DEAD_LETTER_RUNS = num('RINGBUS_DEAD_LETTER_RUNS', DEEP ? 20_000 : 500);
+/** SIGKILL rounds per scenario of the durable crash suite (test/node/crash.test.ts). */
+export const CRASH_RUNS = num('RINGBUS_CRASH_RUNS', DEEP ? 50 : 10);
+/** SIGKILL rounds per copy path of the crash suite (writable, dead letters, forwarding operators). */
+export const CRASH_PATH_RUNS = num('RINGBUS_CRASH_PATH_RUNS', DEEP ? 30 : 2);
 /** Iterations of each leak loop. */
 export const LEAK_N = num('RINGBUS_LEAK_N', DEEP ? 1_000_000 : 100_000);
 

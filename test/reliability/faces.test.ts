@@ -106,7 +106,7 @@ async function run(p: Program): Promise<void> {
       else if (act === 'nack') settle(d, 'nack');
       else if (act === 'hold') held.push(d);
       else if (act === 'unsubscribe') {
-        held.push(d); // unsubscribing returns it: settling it later is a no-op
+        held.push(d); // unsubscribing leaves it held (until its ack timeout): settling it later counts
         sub()?.unsubscribe();
       } else {
         settle(d, 'ack');
@@ -180,7 +180,7 @@ async function run(p: Program): Promise<void> {
     w.sub.unsubscribe();
   }
   for (const s of subs) s.unsubscribe();
-  for (const d of held.splice(0)) settle(d, 'ack'); // stale by now: no-ops
+  for (const d of held.splice(0)) settle(d, 'ack'); // those a seek or a return made stale are no-ops
 
   if (p.drain === 'values') {
     // a fresh values({ group }) member alone must take everything the group still has (its

@@ -419,10 +419,12 @@ export class PositionCmd implements Cmd {
     const off = Math.max(0, c.g.floor + this.delta);
     const real = r.consumers[c.id];
     if (c.closed) {
-      expect(() => real[this.kind](off), `${this}: on a closed consumer`).toThrow(/closed/);
+      // a closed consumer is finished: commit and seek do nothing and return false (semantics.md)
+      expect(real[this.kind](off), `${this}: on a closed consumer`).toBe(false);
+      await check(m, r, `${this.kind}(${off})#c${c.id} closed`);
       return;
     }
-    real[this.kind](off);
+    expect(real[this.kind](off), `${this}`).toBe(true);
     if (this.kind === 'seek') m.seek(c, off);
     else m.commit(c, off);
     await check(m, r, `${this.kind}(${off})#c${c.id}`);

@@ -70,9 +70,11 @@ for (let i = 0; i < 32; i++) topic.tryPublish(i);
 async function once(i: number): Promise<void> {
   switch (scenario) {
     case 'subscribe': {
-      // alternate: grouped messages() (takes deliveries, returns them on unsubscribe), private values(), with a signal
-      const sub = i % 2 === 0 ? topic.messages({ group: 'g', prefetch: 2, signal }).subscribe(() => {}) : topic.values({ signal }).subscribe(() => {});
+      // alternate: grouped messages() (takes deliveries, nacked after the unsubscribe, which leaves them held), private values(), with a signal
+      const got: Delivery<number>[] = [];
+      const sub = i % 2 === 0 ? topic.messages({ group: 'g', prefetch: 2, signal }).subscribe((d) => got.push(d)) : topic.values({ signal }).subscribe(() => {});
       sub.unsubscribe();
+      for (const d of got) d.nack();
       break;
     }
     case 'consumers': {

@@ -29,3 +29,4 @@ await new Promise((r) => setTimeout(r, 300));
 const ackTimedOutEarly = held?.settled === true || t2.stats().groups.g.pending !== 1 || t2.consumer({ group: 'g' }).tryRecv() !== undefined;
 clearInterval(keepAlive);
 console.log(JSON.stringify({ schedules, recvTimeoutResolvedEarly: early, ackTimedOutEarly, delivered: d?.value ?? null, size: t.stats().size }));
+c.close(); // its recvTimeout holds the process (as setTimeout would) until it ends

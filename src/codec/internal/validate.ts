@@ -1,4 +1,4 @@
-import { CodecError, ConfigError, isRingbusError } from '../../errors.js';
+import { CodecError, type CodecErrorReason, ConfigError, isRingbusError } from '../../errors.js';
 import { describe, messageOf } from '../../internal/validate.js';
 
 export { describe, messageOf };
@@ -35,7 +35,7 @@ export function checkBoolean(option: string, value: unknown): void {
 
 
 /** `error` itself when it is already a `CodecError`, else a `CodecError` wrapping it. */
-export function toCodecError(reason: string, what: string, error: unknown): CodecError {
+export function toCodecError(reason: CodecErrorReason, what: string, error: unknown): CodecError {
   if (isRingbusError(error) && error.code === 'ERR_CODEC') return error as CodecError;
   return new CodecError(reason, `${what}: ${messageOf(error)}`, { cause: error });
 }

@@ -5,6 +5,8 @@
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
+import { ConfigError } from '../../errors.js';
+import { describe, nameProblem } from '../../internal/validate.js';
 import type { GroupEvent, StoredGroup } from '../../storage.js';
 import { crc32 } from './crc32.js';
 import { journalName, parseJournalName, SNAPSHOT_FILE } from './names.js';
@@ -171,7 +173,8 @@ export class GroupJournal {
   private encode(kind: number, name: string, offset: number, count: number): void {
     let n = this.names.get(name);
     if (n === undefined) {
-      n = Buffer.from(name, 'utf8').subarray(0, 0xffff);
+      n = Buffer.from(name, 'utf8');
+      if (n.length > 0xffff || nameProblem(name) !== undefined) throw new ConfigError('group', `group name ${describe(name)} cannot be journaled: a name must be well-formed Unicode of at most 65535 UTF-8 bytes`);
       if (this.names.size > 10_000) this.names.clear();
       this.names.set(name, n);
     }

@@ -6,6 +6,8 @@ export const TOPICS_DIR = 'topics';
 export const TOPIC_META = 'topic.json';
 export const QUARANTINE_FILE = 'quarantine.log';
 export const SNAPSHOT_FILE = 'groups.snap';
+/** The longest directory name a topic gets: the file-name limit of ext4, XFS, Btrfs, APFS and NTFS. */
+export const DIR_NAME_MAX = 255;
 
 /**
  * A topic name as a directory name: `[A-Za-z0-9_-]` and `.` (not first) stay, every other

@@ -6,7 +6,8 @@
 import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createFramer, type Framer } from '../../codec/frame.js';
-import { StorageError } from '../../errors.js';
+import { ConfigError, StorageError } from '../../errors.js';
+import { describe, wellFormed } from '../../internal/validate.js';
 import type { GroupEvent, RecoveredTopic, StoredMessage, TopicStore } from '../../storage.js';
 import type { FileTopicStats, RecoveryReport } from '../types.js';
 import { fsyncDir, GroupJournal } from './groups.js';
@@ -174,6 +175,9 @@ export class FileTopicStore implements TopicStore {
   append(m: StoredMessage): void {
     if (this.failed !== undefined) throw this.failed;
     if (this.closed) throw new StorageError(`topic \`${this.topic}\`: its store is closed`);
+    if (m.key !== undefined && !wellFormed(m.key)) {
+      throw new ConfigError('key', `\`key\` must be well-formed Unicode to be stored (a lone surrogate would come back as U+FFFD), got ${describe(m.key)}`);
+    }
     const raw = m.value instanceof Uint8Array;
     const payload = raw ? (m.value as Uint8Array) : this.framer.encode(m.value); // a CodecError rejects this publish only
     let seg = this.active;

@@ -10,6 +10,11 @@ export class Queue<T> {
     this.length++;
   }
 
+  /** The oldest item, left in place. */
+  peek(): T | undefined {
+    return this.length === 0 ? undefined : this.items[this.head];
+  }
+
   shift(): T | undefined {
     if (this.length === 0) return undefined;
     const item = this.items[this.head];

@@ -1,9 +1,10 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
 
-/** Schedules `work` after `delayMs` and un-refs the Node timer behind it, if any, so it never keeps a process alive. */
-export function scheduleUnref(scheduler: SchedulerLike, delayMs: number, work: () => void): Subscription {
-  const sub = scheduler.schedule(work, Math.max(0, delayMs));
-  const id = (sub as unknown as { id?: { unref?: () => void } }).id;
-  if (id !== null && typeof id === 'object' && typeof id.unref === 'function') id.unref();
-  return sub;
+/**
+ * Schedules `work` after `delayMs`. Like `setTimeout` (and RxJS `bufferTime`), it keeps a Node
+ * process alive until it runs or is unsubscribed: an operator arms one only while a subscriber
+ * waits for what it brings (an open batch).
+ */
+export function scheduleHeld(scheduler: SchedulerLike, delayMs: number, work: () => void): Subscription {
+  return scheduler.schedule(work, Math.max(0, delayMs));
 }

@@ -1,0 +1,16 @@
+/** What a topic of this package exposes when it has a storage (see `TopicLog.store`). */
+interface Stored {
+  readonly store?: { sync(): Promise<void> } | undefined;
+}
+
+/**
+ * For a topic with a storage: a function whose promise resolves once everything the topic has
+ * accepted so far is as durable as a resolved `publish()` (a store syncs in order, so one sync
+ * covers every earlier append). For a memory topic, or any other `Topic` implementation,
+ * `undefined`: what it accepted is already as safe as it gets.
+ */
+export function syncOf(topic: object): (() => Promise<void>) | undefined {
+  const store = (topic as Stored).store;
+  if (store === undefined || store === null || typeof store.sync !== 'function') return undefined;
+  return () => store.sync();
+}
