@@ -183,13 +183,15 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
   deleteGroup(name: string): boolean {
     const g = this.groups.get(name);
     if (g === undefined || !g.durable) return false;
-    // gone first: a member that subscribes from a callback run by the closes below joins a fresh
-    // group of this name, and the doomed group's state is dropped before any member leaves, so
-    // nothing a member held is handed to the next member (or dead-lettered)
-    this.removeGroup(g);
+    // Its members take nothing more and its state is dropped before anything can call back into
+    // it (removing it admits waiting publishers, whose wakes run other subscribers' callbacks): so
+    // nothing a member held is handed to the next member or dead-lettered, and a delivery settled
+    // meanwhile is stale. It is gone from the topic before any member closes: a member that
+    // subscribes from a callback run by the closes joins a fresh group of this name.
     const members = g.members.slice();
     for (const m of members) m.closing();
     g.drop();
+    this.removeGroup(g);
     for (const m of members) m.close();
     return true;
   }

@@ -78,4 +78,22 @@ describe('deleteGroup with push members', () => {
     void t.close();
     expect(freshDone).toBe(true);
   });
+
+  it('a callback run while the delete admits a waiting publisher cannot reach the doomed group', async () => {
+    const bus = createBus();
+    const t = bus.topic<number>('t', { capacity: 1, deadLetter: 'dlq' });
+    const dlq = bus.topic<number>('dlq', { groups: ['dead'] });
+    const c = t.consumer({ group: 'g' });
+    t.tryPublish(0);
+    const held = c.tryRecv(); // g holds back retention: the ring is full
+    t.messages({ group: 'g' }).subscribe((d) => d.term('poison')); // dead-letters whatever it gets
+    t.values().subscribe(() => c.seek(0)); // a private subscription: it sees offset 1 once admitted
+    const waiting = t.publish(1);
+    expect(t.stats().waitingPublishers).toBe(1);
+
+    expect(t.deleteGroup('g')).toBe(true); // makes room: publish(1) goes in, the values() callback runs
+    await expect(waiting).resolves.toBe(1);
+    expect(dlq.stats().published).toBe(0);
+    expect(held?.ack()).toBe(false);
+  });
 });
