@@ -145,6 +145,12 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
     for (;;) {
       const off = g.take();
       if (off < 0) return -1;
+      if (this.closed) {
+        // a settle in this loop (a filtered or expired message) ran callbacks that closed this
+        // member, or deleted its group: what the take claimed goes back
+        g.unclaim(off);
+        return -1;
+      }
       let value: T;
       if (plain) value = ring.values[off & ring.mask] as T;
       else {

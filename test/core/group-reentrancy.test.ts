@@ -96,4 +96,19 @@ describe('deleteGroup with push members', () => {
     expect(dlq.stats().published).toBe(0);
     expect(held?.ack()).toBe(false);
   });
+
+  it('a member whose filter settle runs a callback that deletes its group takes nothing more from it', async () => {
+    const t = createBus().topic<number>('t', { capacity: 2 });
+    t.consumer({ group: 'g' }); // the group exists and holds back retention
+    t.tryPublish(1);
+    t.tryPublish(2);
+    const waiting = t.publish(3); // the ring is full
+    t.values().subscribe(() => t.deleteGroup('g')); // a private subscription: sees 3 once admitted
+    const got: Delivery<number>[] = [];
+    // skipping 1 (odd) makes room: publish(3) goes in and its wake deletes the group mid-take
+    t.messages({ group: 'g', filter: (m) => m.value % 2 === 0 }).subscribe((d) => got.push(d));
+    await expect(waiting).resolves.toBe(2);
+    expect(t.stats().groups.g).toBeUndefined();
+    expect(got.filter((d) => !d.settled)).toEqual([]);
+  });
 });
