@@ -13,6 +13,8 @@ export type { CodecErrorReason, RingbusErrorCode } from './errors.js';
 export { PROMETHEUS_CONTENT_TYPE, PROMETHEUS_METRICS, prometheusText } from './prometheus.js';
 export type { CorruptRecord, GroupEvent, RecoveredTopic, Storage, StoredGroup, StoredMessage, StoreStats, TopicStore } from './storage.js';
 export type {
+  BatchEntry,
+  BatchOptions,
   Bus,
   BusOptions,
   BusStats,

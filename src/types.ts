@@ -141,6 +141,26 @@ export interface PublishOptions<T = any> {
   readonly compression?: Compression;
 }
 
+/** Options of {@link Topic.publishBatch}: those of `publish`, for every message of the batch. */
+export interface BatchOptions<T = any> extends PublishOptions<T> {
+  /**
+   * `true`: the batch is of {@link BatchEntry} objects, each a value with its own `key`,
+   * `headers` and `ttlMs` (which replace the batch's own). Default `false`: the batch is of values.
+   */
+  readonly entries?: boolean;
+}
+
+/** One message of `publishBatch(entries, { entries: true })`. */
+export interface BatchEntry<T> {
+  readonly value: T;
+  /** Key of this message (replaces the batch's `key`). */
+  readonly key?: string;
+  /** Headers of this message (replace the batch's `headers`). */
+  readonly headers?: Headers;
+  /** TTL of this message (replaces the batch's `ttlMs`; the topic's `ttlMs` still caps it). */
+  readonly ttlMs?: number;
+}
+
 /** Options of every consumer face ({@link Topic.consumer}, {@link Topic.messages}, ...). */
 export interface ConsumerOptions<T> {
   /** Durable group to join (created at `from` if new). Default: a private, non-durable group of one. */
@@ -339,8 +359,14 @@ export interface Topic<T> {
   publish(value: T, options?: PublishOptions<T>): Promise<number>;
   /** Appends a message if there is room now; never waits. */
   tryPublish(value: T, options?: PublishOptions<T>): boolean;
-  /** Appends several messages in order; resolves to their offsets. Never throws (see `publish`). */
-  publishBatch(values: Iterable<T>, options?: PublishOptions<T>): Promise<number[]>;
+  /**
+   * Appends several messages in order; resolves to their offsets. A batch is refused whole when
+   * any of it cannot be accepted up front (bad options or entries, a value the codec cannot
+   * encode): the promise rejects and nothing was appended. With `{ entries: true }` each element
+   * is a {@link BatchEntry}: a value with its own key, headers and TTL. Never throws (see `publish`).
+   */
+  publishBatch(values: Iterable<T>, options?: BatchOptions<T> & { readonly entries?: false }): Promise<number[]>;
+  publishBatch(entries: Iterable<BatchEntry<T>>, options: BatchOptions<T> & { readonly entries: true }): Promise<number[]>;
   /** A new member of a group (or a private subscription). */
   consumer(options?: ConsumerOptions<T>): Consumer<T>;
   /**

@@ -145,6 +145,12 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
     for (;;) {
       const off = g.take();
       if (off < 0) return -1;
+      if (this.closed) {
+        // a settle in this loop (a filtered or expired message) ran callbacks that closed this
+        // member, or deleted its group: what the take claimed goes back
+        g.unclaim(off);
+        return -1;
+      }
       let value: T;
       if (plain) value = ring.values[off & ring.mask] as T;
       else {
@@ -497,15 +503,29 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
   }
 
   private leave(keep: boolean, unseen: Delivery<T> | undefined): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.quick = false;
-    this.sink = null;
-    this.dsink = null;
+    if (this.closed && this.leaving !== true) return;
+    this.closing();
+    this.leaving = false;
     if (this.onAbort !== undefined) this.signal?.removeEventListener('abort', this.onAbort);
     this.g.leave(this, keep, unseen === undefined ? -1 : unseen.offset);
     this.flushWaiters();
     this.listener?.ready();
+  }
+
+  /** True between {@link closing} and the {@link close} that finishes it. */
+  private leaving = false;
+
+  /**
+   * The first half of {@link close}: takes nothing more and is handed nothing more. Its group is
+   * being deleted and closes every member only after dropping its state (`TopicImpl.deleteGroup`).
+   */
+  closing(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.leaving = true;
+    this.quick = false;
+    this.sink = null;
+    this.dsink = null;
   }
 
   /** Closes because a signal aborted: waiters and faces see `reason`. */

@@ -274,6 +274,22 @@ export abstract class GroupSettle<T> extends GroupWindow<T> implements Waitable 
   }
 
   /**
+   * Stops the ack-timeout sweep when nothing is held, and the delay timer when nothing is
+   * delayed: a pending timer keeps the group, its topic and its ring reachable. Called off the
+   * per-message path (the topic closing, the group drained after it closed, a member leaving);
+   * otherwise a sweep that finds nothing held stops by itself. The next claim starts the sweep again.
+   */
+  idle(): void {
+    if (this.sweeper !== null && this.inflight === 0 && this.solo === -1) {
+      this.solidify(); // an emptied run ends: its next take must be a claim that starts the sweep
+      this.sweeper.unsubscribe();
+      this.sweeper = null;
+    }
+    if (this.delayed.size === 0) this.delayTimer.cancel();
+    this.unwatchIdle();
+  }
+
+  /**
    * A push face's member leaves, but what it handed downstream stays held: each such delivery
    * keeps its slot with no owner, settleable until its ack timeout returns it (or a seek, commit
    * or clamp passes it). `unseen` (an offset, or -1) was taken but never handed downstream: it

@@ -44,6 +44,9 @@ export const WAITING = 3; // returned, waiting for redelivery (in `redeliver` or
 export const DEAD = 4; // being published to the dead-letter topic
 export const CLAIMED = 5; // taken by a consumer, being handed out (transient, synchronous)
 
+/** `GroupWindow.lane` while the lane hand-off under way was made stale by a seek. */
+export const STALE_LANE = -2;
+
 /**
  * The state half of a consumer group: the cursor (`next`), the ack floor (`floor`, the committed
  * offset), a window of per-slot state (struct-of-arrays, tagged by offset, so a slot reused by a
@@ -59,7 +62,11 @@ export abstract class GroupWindow<T> {
   floor: number;
   next: number;
   pending = 0;
-  /** The offset in the synchronous downstream of a lane hand-off (no slot state; see `Group.laneOffset`), or -1. */
+  /**
+   * The offset in the synchronous downstream of a lane hand-off (no slot state; see
+   * `Group.laneOffset`), -1 when there is none, or {@link STALE_LANE} when a seek made the one
+   * under way stale: its end then settles nothing, and no other lane opens before it ends.
+   */
   lane = -1;
   members: ConsumerImpl<T>[] = [];
 
@@ -153,7 +160,7 @@ export abstract class GroupWindow<T> {
 
   /** The topic is closed and this group has nothing left to deliver or settle. */
   get drained(): boolean {
-    return this.host.closed && this.pending === 0 && this.solo === -1 && this.lane === -1 && this.next >= this.host.ring.tail;
+    return this.host.closed && this.pending === 0 && this.solo === -1 && this.lane < 0 && this.next >= this.host.ring.tail;
   }
 
   /** Wakes members that can take a delivery. */
@@ -261,9 +268,19 @@ export abstract class GroupWindow<T> {
     }
   }
 
+  /** Called on a settle once the topic is closed (small: the ack paths inline it). */
   protected checkDrained(): void {
-    if (this.drained) this.wake();
+    if (this.drained) this.finished();
   }
+
+  /** The topic is closed and this group has nothing left: its timers stop, its members learn it. */
+  private finished(): void {
+    this.idle();
+    this.wake();
+  }
+
+  /** Stops the group's timers that have nothing to do (nothing held, nothing delayed). */
+  abstract idle(): void;
 
   /**
    * The ring's head moved past `head` (eviction or expiry): everything below is gone for this
@@ -403,6 +420,9 @@ export abstract class GroupWindow<T> {
     this.pending = 0;
     this.redeliver.clear();
     this.delayed.clear();
+    // a lane hand-off under way is outstanding too: once the floor is back on its offset, a
+    // member may take that offset again, and the lane's end must not settle the new delivery
+    if (this.lane !== -1) this.lane = STALE_LANE;
     this.floor = to;
     this.next = to;
     this.host.floorLowered(to);
@@ -416,6 +436,24 @@ export abstract class GroupWindow<T> {
     const ms = this.members;
     if (ms.length === 1) ms[0].onAvailable();
     else for (const m of ms.slice()) if (!m.closed) m.onAvailable();
+  }
+
+  /**
+   * The group was deleted: every delivery it handed out becomes stale and nothing is returned,
+   * redelivered or dead-lettered. Its members are closing (they take nothing more).
+   */
+  drop(): void {
+    this.tag.fill(-1);
+    this.owner.fill(null);
+    for (const m of this.members) m.held = 0;
+    this.solo = -1;
+    this.soloEnd = -1;
+    this.soloOwner = null;
+    this.pending = 0;
+    this.inflight = 0;
+    this.redeliver.clear();
+    this.delayed.clear();
+    if (this.lane !== -1) this.lane = STALE_LANE;
   }
 
   /** Recovery: marks what the store says was settled above the committed offset, and delivery counts. */
@@ -471,7 +509,7 @@ export abstract class GroupWindow<T> {
       members: this.members.length,
       next: this.next,
       committed: this.floor,
-      pending: this.pending + live + (this.lane === -1 ? 0 : 1),
+      pending: this.pending + live + (this.lane < 0 ? 0 : 1),
       lag: tail - this.floor,
       delivered: this.delivered + handed,
       acked: this.acked + handed - live,

@@ -8,6 +8,8 @@ interface Pending<T> {
   index: number;
   offsets: number[] | undefined;
   settings: PublishSettings;
+  /** A batch of entries: each message's own settings. */
+  each: readonly PublishSettings[] | undefined;
   resolve: (result: never) => void;
   reject: (e: unknown) => void;
   onAbort: (() => void) | undefined;
@@ -42,10 +44,10 @@ export class PublishQueue<T> {
     return this.waiting.length;
   }
 
-  /** Queues `value` (or `values` from `index`, `offsets` already published) until room is made. */
-  enqueue<R>(value: T | undefined, values: readonly T[] | undefined, settings: PublishSettings, index: number, offsets: number[] | undefined, admitted = false): Promise<R> {
+  /** Queues `value` (or `values` from `index`, `offsets` already published; `each`: per-message settings) until room is made. */
+  enqueue<R>(value: T | undefined, values: readonly T[] | undefined, settings: PublishSettings, index: number, offsets: number[] | undefined, admitted = false, each?: readonly PublishSettings[]): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      const p: Pending<T> = { value, values, index, offsets, settings, resolve: resolve as (r: never) => void, reject, onAbort: undefined, admitted };
+      const p: Pending<T> = { value, values, index, offsets, settings, each, resolve: resolve as (r: never) => void, reject, onAbort: undefined, admitted };
       const signal = settings.signal;
       if (signal !== undefined) {
         p.onAbort = () => {
@@ -92,7 +94,7 @@ export class PublishQueue<T> {
         } else {
           const offsets = p.offsets as number[];
           while (p.index < p.values.length) {
-            const off = this.host.append(p.values[p.index], p.settings, false);
+            const off = this.host.append(p.values[p.index], p.each === undefined ? p.settings : p.each[p.index], false);
             if (off < 0) break;
             appended = true;
             offsets.push(off);

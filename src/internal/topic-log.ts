@@ -2,7 +2,7 @@ import type { SchedulerLike } from 'rxjs';
 import { ClosedError, ConfigError, TopicFullError } from '../errors.js';
 import { describe } from './validate.js';
 import type { TopicStore } from '../storage.js';
-import type { OverflowPolicy, PublishOptions } from '../types.js';
+import type { BatchEntry, BatchOptions, OverflowPolicy, PublishOptions } from '../types.js';
 import { Clock } from './clock.js';
 import { Expiry } from './expiry.js';
 import { Group } from './group.js';
@@ -10,7 +10,7 @@ import { type OverflowHost, type OverflowStrategy, strategyFor } from './overflo
 import { PublishQueue } from './publish-queue.js';
 import { EMPTY_HEADERS, pow2AtLeast, Ring } from './ring.js';
 import { noCodecError, TopicCodec } from './topic-codec.js';
-import { type PublishSettings, publishSettings, type TopicSettings } from './topic-options.js';
+import { batchSettings, entrySettings, type PublishSettings, publishSettings, type TopicSettings } from './topic-options.js';
 
 /** `publishBatch`'s values as an array; ConfigError when they are not iterable (a string is one value, not its characters). */
 function batchOf<T>(values: Iterable<T>): T[] {
@@ -113,23 +113,27 @@ export abstract class TopicLog<T> implements OverflowHost {
 
   /** `admitted` (internal, dead letters): resolve once in the ring, as `tryPublish` would, not once durable. */
   publish(value: T, options?: PublishOptions, admitted = false): Promise<number> {
-    let s = NO_PUBLISH;
-    if (options !== undefined) {
-      try {
-        s = publishSettings(options);
-      } catch (e) {
-        return Promise.reject(e); // a promise-returning method never throws (ConfigError)
-      }
-    }
+    if (options !== undefined || this.codec !== undefined) return this.publishChecked(value, options, admitted);
     if (this.closed) return Promise.reject(this.closedError());
-    if (s.signal?.aborted) return Promise.reject(s.signal.reason);
-    if (this.codec !== undefined || s.codec !== undefined || s.compression !== undefined) {
-      try {
-        value = this.encode(value, s);
-      } catch (e) {
-        return Promise.reject(e); // CodecError, or ConfigError for a codec on a topic without one
-      }
+    return this.publishSettled(value, NO_PUBLISH, admitted);
+  }
+
+  /** `publish` with options or a codec, out of line: whatever refuses the message does before anything changes, as a rejected promise. */
+  private publishChecked(value: T, options: PublishOptions | undefined, admitted: boolean): Promise<number> {
+    let s = NO_PUBLISH;
+    try {
+      if (options !== undefined) s = publishSettings(options);
+      if (this.closed) return Promise.reject(this.closedError());
+      if (s.signal?.aborted) return Promise.reject(s.signal.reason);
+      if (this.codec !== undefined || s.codec !== undefined || s.compression !== undefined) value = this.encode(value, s);
+    } catch (e) {
+      return Promise.reject(e); // bad options, or a value the codec cannot encode: a promise-returning method never throws
     }
+    return this.publishSettled(value, s, admitted);
+  }
+
+  /** `publish` once its message is accepted as valid: appended now, or queued for room. */
+  private publishSettled(value: T, s: PublishSettings, admitted: boolean): Promise<number> {
     if (this.queue.length === 0) {
       let off: number;
       try {
@@ -172,30 +176,64 @@ export abstract class TopicLog<T> implements OverflowHost {
     return false;
   }
 
-  publishBatch(values: Iterable<T>, options?: PublishOptions): Promise<number[]> {
+  publishBatch(values: Iterable<T> | Iterable<BatchEntry<T>>, options?: BatchOptions): Promise<number[]> {
+    if (options !== undefined || this.codec !== undefined || !Array.isArray(values)) return this.publishBatchChecked(values, options);
+    if (this.closed) return Promise.reject(this.closedError());
+    return this.appendBatch(values as T[], NO_PUBLISH, undefined, this.lean);
+  }
+
+  /**
+   * `publishBatch` with options, entries, a codec or an iterable, out of line: everything that can
+   * refuse the batch runs before anything is appended (a batch is refused whole), as a rejected promise.
+   */
+  private publishBatchChecked(values: Iterable<T> | Iterable<BatchEntry<T>>, options: BatchOptions | undefined): Promise<number[]> {
     let s = NO_PUBLISH;
     let list: T[];
+    let each: PublishSettings[] | undefined;
     try {
-      if (options !== undefined) s = publishSettings(options);
-      list = batchOf(values);
+      let entries = false;
+      if (options !== undefined) ({ settings: s, entries } = batchSettings(options));
       if (this.closed) return Promise.reject(this.closedError());
-      if (this.codec !== undefined || s.codec !== undefined || s.compression !== undefined) list = list.map((x) => this.encode(x, s)); // all or nothing
+      if (entries) {
+        const raw = batchOf(values as Iterable<BatchEntry<T>>);
+        list = new Array<T>(raw.length);
+        each = new Array<PublishSettings>(raw.length);
+        for (let i = 0; i < raw.length; i++) {
+          const e = entrySettings(raw[i], i, s);
+          list[i] = e.value as T;
+          each[i] = e.settings;
+        }
+      } else list = batchOf(values as Iterable<T>);
+      if (this.codec !== undefined || s.codec !== undefined || s.compression !== undefined) {
+        const settings = s;
+        list = list.map((x) => this.encode(x, settings));
+      }
     } catch (e) {
-      return Promise.reject(e); // a promise-returning method never throws
+      return Promise.reject(e);
     }
     if (s.signal?.aborted) return Promise.reject(s.signal.reason);
+    return this.appendBatch(list, s, each, options === undefined && this.lean);
+  }
+
+  /** Appends a batch accepted as valid (`each`: per-message settings); what does not fit waits for room or is refused. */
+  private appendBatch(list: T[], s: PublishSettings, each: PublishSettings[] | undefined, lean: boolean): Promise<number[]> {
     let offsets: number[];
     let i = 0;
     if (this.queue.length === 0) {
-      if (options === undefined && this.lean) {
+      if (lean) {
         offsets = new Array<number>(list.length); // filled by index: no growth copies per batch
         i = this.appendRuns(list, offsets);
         if (i < list.length) offsets.length = i;
       } else offsets = [];
-      for (; i < list.length; i++) {
-        const off = this.append(list[i], s, false);
-        if (off < 0) break;
-        offsets.push(off);
+      if (i < list.length) {
+        if (this.store === undefined) i = this.appendEach(list, s, each, offsets, i);
+        else {
+          try {
+            i = this.appendEach(list, s, each, offsets, i);
+          } catch (e) {
+            return this.batchRefused(offsets.length, e); // the store refused a message
+          }
+        }
       }
       if (i === list.length || !this.strategy.waits) {
         if (i > 0) this.wakeAll(); // a batch moves as a batch: one wake for all of it
@@ -205,12 +243,35 @@ export abstract class TopicLog<T> implements OverflowHost {
       }
       // the rest waits for room: queue it before the wake, so acks made during the wake admit it
       this.mayHunger();
-      const waiting = this.queue.enqueue<number[]>(undefined, list, s, i, offsets);
+      const waiting = this.queue.enqueue<number[]>(undefined, list, s, i, offsets, false, each);
       if (i > 0) this.wakeAll();
       return waiting;
     }
     this.mayHunger();
-    return this.queue.enqueue<number[]>(undefined, list, s, 0, []);
+    return this.queue.enqueue<number[]>(undefined, list, s, 0, [], false, each);
+  }
+
+  /** Appends `list` from `from` one by one while there is room, without waking; returns where it stopped. */
+  private appendEach(list: readonly T[], s: PublishSettings, each: readonly PublishSettings[] | undefined, offsets: number[], from: number): number {
+    let i = from;
+    for (; i < list.length; i++) {
+      const off = this.append(list[i], each === undefined ? s : each[i], false);
+      if (off < 0) break;
+      offsets.push(off);
+    }
+    return i;
+  }
+
+  /**
+   * A batch failed with `error` after its first `accepted` messages went in: they stay accepted
+   * (consumers are woken, and with a store they are made durable before the promise rejects).
+   */
+  private batchRefused(accepted: number, error: unknown): Promise<never> {
+    if (accepted > 0) this.wakeAll();
+    const fail = (): never => {
+      throw error;
+    };
+    return this.store === undefined || accepted === 0 ? Promise.reject(error) : this.store.sync().then(fail, fail);
   }
 
   /**

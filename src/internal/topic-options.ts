@@ -3,7 +3,7 @@ import type { Codec, Compression } from '../codec/types.js';
 import { checkCodec, checkCompression } from '../codec/registry.js';
 import { ConfigError } from '../errors.js';
 import type { Storage } from '../storage.js';
-import type { ConsumerOptions, OverflowPolicy, PublishOptions, TopicOptions } from '../types.js';
+import type { BatchOptions, ConsumerOptions, OverflowPolicy, PublishOptions, TopicOptions } from '../types.js';
 import * as v from './validate.js';
 
 /** Topic options with every default applied. */
@@ -129,6 +129,39 @@ export function publishSettings(options: PublishOptions | undefined): PublishSet
     signal: v.signal('signal', o.signal),
     codec: o.codec === undefined ? undefined : (checkCodec('codec', o.codec), o.codec),
     compression: o.compression === undefined ? undefined : (checkCompression('compression', o.compression), o.compression),
+  };
+}
+
+const BATCH_KEYS = [...PUBLISH_KEYS, 'entries'] as const;
+const ENTRY_KEYS = ['value', 'key', 'headers', 'ttlMs'] as const;
+
+/** Parsed `publishBatch` options: the settings of every message, and whether the batch is of entries. */
+export function batchSettings(options: BatchOptions): { settings: PublishSettings; entries: boolean } {
+  const o = v.options<BatchOptions>('publishBatch options', options, BATCH_KEYS);
+  if (o.entries !== undefined && typeof o.entries !== 'boolean') v.fail('entries', '`true` or `false`', o.entries);
+  const entries = o.entries === true;
+  const { entries: _, ...rest } = o;
+  return { settings: publishSettings(rest), entries };
+}
+
+/** The settings of the batch entry at `index`: the batch's, with the entry's own key, headers and TTL. */
+export function entrySettings(entry: unknown, index: number, batch: PublishSettings): { value: unknown; settings: PublishSettings } {
+  const at = `entries[${index}]`;
+  if (typeof entry !== 'object' || entry === null || !('value' in entry)) {
+    throw new ConfigError(at, `\`${at}\` must be an object \`{ value, key?, headers?, ttlMs? }\` (the batch has \`entries: true\`), got ${v.describe(entry)}`);
+  }
+  const e = v.options<{ value: unknown; key?: unknown; headers?: unknown; ttlMs?: unknown }>(`\`${at}\``, entry, ENTRY_KEYS);
+  if (e.key !== undefined && typeof e.key !== 'string') throw new ConfigError(`${at}.key`, `\`${at}.key\` must be a string, got ${v.describe(e.key)}`);
+  return {
+    value: e.value,
+    settings: {
+      key: e.key === undefined ? batch.key : e.key,
+      headers: e.headers === undefined ? batch.headers : v.headers(`${at}.headers`, e.headers),
+      ttlMs: e.ttlMs === undefined ? batch.ttlMs : v.positiveDuration(`${at}.ttlMs`, e.ttlMs),
+      signal: batch.signal,
+      codec: batch.codec,
+      compression: batch.compression,
+    },
   };
 }
 

@@ -183,8 +183,16 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
   deleteGroup(name: string): boolean {
     const g = this.groups.get(name);
     if (g === undefined || !g.durable) return false;
-    for (const m of g.members.slice()) m.close();
+    // Its members take nothing more and its state is dropped before anything can call back into
+    // it (removing it admits waiting publishers, whose wakes run other subscribers' callbacks): so
+    // nothing a member held is handed to the next member or dead-lettered, and a delivery settled
+    // meanwhile is stale. It is gone from the topic before any member closes: a member that
+    // subscribes from a callback run by the closes joins a fresh group of this name.
+    const members = g.members.slice();
+    for (const m of members) m.closing();
+    g.drop();
     this.removeGroup(g);
+    for (const m of members) m.close();
     return true;
   }
 
@@ -196,6 +204,7 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
       this.lean = false;
       this.queue.rejectAll(() => this.closedError());
       for (const g of this.groupList) g.wake();
+      for (const g of this.groupList) g.idle(); // a closed topic keeps no timer that has nothing to do
     }
     return Promise.resolve();
   }

@@ -5,6 +5,7 @@
  * AbortSignal (counted by a wrapper around add/removeEventListener), and timers pending.
  */
 import { asyncScheduler, type SchedulerAction, type SchedulerLike } from 'rxjs';
+import { channel } from '../../src/channel.js';
 import { createBus, type Delivery } from '../../src/index.js';
 
 const scenario = process.argv[2] ?? 'subscribe';
@@ -92,6 +93,22 @@ async function once(i: number): Promise<void> {
         await reader.read();
         await reader.cancel();
       } else await r.cancel();
+      break;
+    }
+    case 'closed-topics': {
+      // a topic of its own bus, used once and closed: nothing may keep it (an ack-timeout sweep armed by the delivery)
+      const t = createBus({ scheduler }).topic<number>('once', { ackTimeoutMs: 60_000 });
+      const c = t.consumer({ group: 'g' });
+      t.tryPublish(i);
+      (await c.recv())?.ack();
+      await t.close();
+      break;
+    }
+    case 'closed-channels': {
+      const [tx, rx] = channel<number>(16, { ackTimeoutMs: 60_000, scheduler });
+      await tx.send(i);
+      (await rx.recv())?.ack();
+      tx.close();
       break;
     }
     default:

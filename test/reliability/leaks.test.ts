@@ -1,7 +1,8 @@
 /**
  * Leak tests, each in a child process with `--expose-gc` (see leak-child.ts): subscribe and
  * unsubscribe, create and close consumers, open and cancel readables, LEAK_N times each
- * (100 000 by default, 1 000 000 with RINGBUS_DEEP=1).
+ * (100 000 by default, 1 000 000 with RINGBUS_DEEP=1); and LEAK_N / 5 topics and channels
+ * created, used once and closed.
  *
  * Tolerance: the heap after the loop (after forced GCs) may exceed the heap before it by at
  * most 1 MiB. Any per-iteration leak is at least one object (≥ 16 bytes; a listener closure or
@@ -37,11 +38,11 @@ interface Probe {
   groups: number;
 }
 
-function probe(scenario: string): Promise<Probe> {
+function probe(scenario: string, n = LEAK_N): Promise<Probe> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      ['--expose-gc', child, scenario, String(LEAK_N)],
+      ['--expose-gc', child, scenario, String(n)],
       { cwd: root, timeout: TIMEOUT, maxBuffer: 1 << 20 },
       (err, stdout, stderr) => {
         if (err) return reject(new Error(`${scenario}: ${err.message}\n${stderr}`));
@@ -68,6 +69,23 @@ describe(`leaks (${LEAK_N} iterations each, child process with --expose-gc)`, ()
         expect(p.subscribers).toBe(0);
         expect(p.groups).toBe(1); // private groups are gone, the durable one stays
         expect(p.timers).toBeLessThanOrEqual(2); // bounded (one ack-timeout sweep may be armed), not O(n)
+      },
+      TIMEOUT,
+    );
+  }
+
+  for (const [scenario, what] of [
+    ['closed-topics', 'create a topic, publish, recv and ack, close'],
+    ['closed-channels', 'create a channel, send, recv and ack, close'],
+  ] as const) {
+    const n = LEAK_N / 5;
+    it(
+      `${what} (${n} times, each with an ack timeout): nothing keeps a closed one, no timer left`,
+      async () => {
+        const p = await probe(scenario, n);
+        report(`leak ${scenario}: ${p.n} cycles in ${p.ms} ms, heap ${(p.growth / 1024).toFixed(0)} KiB vs baseline, ${p.timers} timer(s) pending`);
+        expect(p.timers).toBe(0); // the ack-timeout sweep each delivery armed is cancelled by the close
+        expect(p.growth).toBeLessThan(TOLERANCE);
       },
       TIMEOUT,
     );
