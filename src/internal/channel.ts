@@ -57,7 +57,7 @@ export class SenderImpl<T> implements Sender<T> {
   trySend(value: T): boolean {
     if (this.closed) throw new ClosedError('sender is closed');
     // `=== true`: a boolean V8 can see, so the caller's `!` is one compare, not a truthiness test of
-    // whatever `tryPublish`'s out-of-line path returns (-13 instructions a send, `npm run bench:ir`)
+    // whatever `tryPublish`'s out-of-line path returns
     return this.topic.tryPublish(value) === true;
   }
 

@@ -51,8 +51,8 @@ export class DeliveryImpl<T> implements Delivery<T> {
    * `ackSolo`, everything else in `ackSlot`. The dispatch is here, not in a group method between:
    * a loop that awaits `recv()` is optimized again after its first run ends, by then a group
    * method has optimized code of its own, and V8 charges what that code inlined against the
-   * loop's budget (920 bytes of bytecode, × 1.2 reserve), so it ran as a call. From here the loop
-   * inlines `ackSolo` fresh: channel 1426 -> 1388 instructions a message (`npm run bench:ir`).
+   * loop's budget (920 bytes of bytecode, × 1.2 reserve), so it would run as a call. From here
+   * the loop inlines `ackSolo` fresh.
    */
   ack(): boolean {
     const g = this.g;
@@ -105,5 +105,5 @@ export class DeliveryImpl<T> implements Delivery<T> {
 
 // No `then` anywhere on the chain, on purpose: `recv()` resolves a promise with each delivery, and
 // where V8 knows the delivery's map it proves the lookup of `then` finds nothing and fulfills the
-// promise directly (ConsumerImpl.wait). A `then: undefined` on this prototype (tried until
-// 2026-12-01) answered the run-time lookup sooner but defeated that proof: it counts as found.
+// promise directly (ConsumerImpl.wait). Do not add a `then: undefined` either: it answers the
+// run-time lookup sooner but defeats that proof, since it counts as found.

@@ -145,8 +145,8 @@ export abstract class GroupWindow<T> {
     this.epochs = new Float64Array(slots);
     this.owner = new Array(slots).fill(null);
     // Born double: the counters every take and settle moves are kept as doubles (a box V8 updates
-    // in place), not small integers (untag, add, overflow check, retag): channel -10 instructions a
-    // message, consume() -20 (`npm run bench:ir`). A field's representation only ever widens, so a
+    // in place), not small integers (untag, add, overflow check, retag on every change). A
+    // field's representation only ever widens, so a
     // fraction written once in the constructor fixes it before any code is optimized.
     this.pending = 0.5;
     this.pending = 0;

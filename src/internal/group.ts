@@ -184,8 +184,8 @@ export class Group<T> extends GroupSettle<T> {
    * `takeFresh`'s claim of `off` when it does not grow the lone run: it starts one (the group is
    * caught up) or writes slot state. Out of line, so that `takeFresh` fits in V8's inlining budget
    * (it is inlined into every pull face). Returns the generation. `pushDelivery` writes the same
-   * claim out inline (twins: keep them in step; a call there cost `messages()` 2 % of its
-   * instructions, `npm run bench:ir`).
+   * claim out inline (twins: keep them in step; a call there shows in `messages()`'s
+   * `npm run bench:ir` count).
    */
   private claimFresh(consumer: ConsumerImpl<T>, off: number): number {
     let epoch = Infinity;
@@ -488,8 +488,7 @@ export class Group<T> extends GroupSettle<T> {
     m.busy = false;
     // laneDone(off, true) for the common case, written out, everything else out of line. This is
     // inlined into the publisher, and whether V8 also inlines the subscriber's `next` chain here
-    // turned on its exact shape: `m.sink === sink` (close() clears it) rather than `!m.closed`
-    // made 4 subscribers 88 -> 66 ns per message (same-process A/B, 21 rounds)
+    // turns on its exact shape: test `m.sink === sink` (close() clears it), not `!m.closed`
     if (this.floor === off && this.next === off + 1 && !sink.closed && m.sink === sink && !m.again && !this.host.closed && this.lane === off) {
       this.lane = -1;
       this.acked++;
@@ -503,10 +502,10 @@ export class Group<T> extends GroupSettle<T> {
    * The publish hand-off for a topic with several groups (several `values()` subscriptions, say):
    * `push` and `pushDelivery` for each group, written out in one loop. Twins of those two
    * methods, kept in step with them, and written out on purpose: V8 inlines a publish into the
-   * publisher's own code, and with a call per group here it ran out of its inlining budget
-   * before the subscribers' `next` chains (4 subscribers: 53-56 M deliveries/s). A body past V8's
-   * per-function inlining limit (460 bytes of bytecode) is compiled on its own instead, with
-   * every subscriber's chain inlined into this loop (72-75 M/s; the bench, fresh processes).
+   * publisher's own code, and with a call per group here it runs out of its inlining budget
+   * before the subscribers' `next` chains. A body past V8's per-function inlining limit (460
+   * bytes of bytecode) is compiled on its own instead, with every subscriber's chain inlined
+   * into this loop.
    * `appendLean` keeps calling `push`/`pushDelivery` for a single group, where inlining the
    * whole publish into the publisher is what is fastest. Its size (781 bytes when written):
    * `node --print-bytecode --print-bytecode-filter=fanOut`; the faces property in

@@ -513,8 +513,8 @@ export abstract class TopicLog<T> implements OverflowHost {
    */
   released(floor: number): void {
     // one compare, inlined into every settle: with publishers waiting, the ring drains from full
-    // to half with every settle landing here, and the slow path's checks on each cost consume()
-    // and channel 5-7 ns a message (same-process A/B)
+    // to half with every settle landing here, and the slow path's checks on each would cost
+    // every consume() and channel message
     if (floor >= this.releaseAt) this.releasedSlow();
   }
 
