@@ -698,9 +698,6 @@ export class Group<T> extends GroupSettle<T> {
     if (keep) this.disown(consumer, unseen);
     else this.returnAll(consumer);
     if (!this.durable && this.members.length === 0) this.host.dropPrivate(this);
-    else {
-      this.wake();
-      this.idle();
-    }
+    else this.wake();
   }
 }

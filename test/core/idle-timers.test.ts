@@ -43,14 +43,16 @@ describe('idle timers', () => {
     await expect(b.recv()).resolves.toBeUndefined();
   });
 
-  it('a member leaving stops the sweep when nothing is held; the next take arms it again', () => {
+  it('on an open topic a sweep that finds nothing held stops by itself; the next take arms it again', () => {
     const vt = virtualTime();
     const t = createBus({ scheduler: vt.scheduler }).topic<number>('t', { ackTimeoutMs: 1_000 });
     const a = t.consumer({ group: 'g' });
     const b = t.consumer({ group: 'g' });
     t.tryPublish(1);
     a.tryRecv()?.ack(); // a lone run, emptied: a's next take would start it again without a claim
-    b.close();
+    b.close(); // a member leaving does not restart or stop the sweep: its phase stays as it was
+    expect(timers(vt)).toBe(1);
+    vt.advance(300); // one sweep period (ackTimeoutMs / 4): nothing held, so it stops
     expect(timers(vt)).toBe(0);
     t.tryPublish(2);
     const d = a.tryRecv();

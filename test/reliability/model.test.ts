@@ -5,6 +5,7 @@ import {
   AdvanceCmd,
   BatchCmd,
   check,
+  CloseCmd,
   commandsArb,
   configArb,
   finish,
@@ -83,6 +84,21 @@ describe('model-based: replays of deep-run counterexamples', () => {
       new RecvCmd(4, 1, false),
       new BatchCmd(3, undefined),
       new AdvanceCmd(7),
+    ]);
+  });
+
+  it('a member leaving keeps the ack-timeout sweep in its phase (seed 1542262080)', async () => {
+    const cfg: ModelConfig = { ...base, groups: ['a'], policy: 'block', capacity: 1, maxCapacity: 1, ttlMs: 33.015625, ackTimeoutMs: 32.5, maxDeliveries: 1 };
+    await runPair(cfg, [
+      new PublishCmd('try', undefined),
+      new OpenCmd(0, 1, false, false),
+      new RecvCmd(0, 1, false),
+      new AdvanceCmd(8),
+      new CloseCmd(0),
+      new BatchCmd(1, undefined),
+      new OpenCmd(0, 1, false, false),
+      new RecvCmd(1, 1, false),
+      new AdvanceCmd(33),
     ]);
   });
 
