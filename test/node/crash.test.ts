@@ -95,11 +95,12 @@ describe('crash recovery (fsync always, SIGKILL)', () => {
       const bus = createBus({ storage: fileStorage(dir) });
       const t = bus.topic<string>('crash', { capacity: 1 << 18, groups: ['g'] });
       const s = t.stats();
-      // every message ever published is retained (the group holds some back, capacity is large)
-      expect(s.head).toBe(0);
+      // every message is retained but those the group had settled when a full ring evicted them
+      // (a deep run publishes more than `capacity` in all)
+      expect(s.head).toBeLessThanOrEqual(s.groups.g.committed);
       const reader = t.consumer({ from: 'earliest', prefetch: 1 << 20, ack: 'auto' });
       const seen = new Map<string, number>();
-      let expectOffset = 0;
+      let expectOffset = s.head;
       for (let d = reader.tryRecv(); d !== undefined; d = reader.tryRecv()) {
         expect(d.offset, 'offsets are contiguous').toBe(expectOffset++);
         expect(seen.has(d.value), `value ${d.value} present twice`).toBe(false);
@@ -107,7 +108,7 @@ describe('crash recovery (fsync always, SIGKILL)', () => {
       }
       reader.close();
       expect(expectOffset).toBe(s.tail);
-      for (const [off, v] of everResolved) expect(seen.get(v), `resolved publish ${v} at ${off}`).toBe(off);
+      for (const [off, v] of everResolved) if (off >= s.head) expect(seen.get(v), `resolved publish ${v} at ${off}`).toBe(off);
 
       // the group: committed between the durable ack floor and the true ack floor
       for (const a of log.acks) {
