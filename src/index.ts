@@ -8,6 +8,8 @@
 export { channel } from './channel.js';
 export type { ChannelOptions, Receiver, Sender } from './channel.js';
 export { createBus } from './create-bus.js';
+export { memoryEngine } from './engine.js';
+export type { DeliveryRecord, Engine, EngineCapabilities, EngineOption, EngineTopicOptions, MemberListener, MemberOptions, MemberPort, PublishEntry, Settlement, TopicBackend } from './engine.js';
 export { ClosedError, CodecError, ConfigError, isRingbusError, RingbusError, StorageError, TimeoutError, TopicFullError } from './errors.js';
 export type { CodecErrorReason, RingbusErrorCode } from './errors.js';
 export { PROMETHEUS_CONTENT_TYPE, PROMETHEUS_METRICS, prometheusText } from './prometheus.js';
