@@ -111,12 +111,20 @@ export interface MemberPort<T = unknown> {
   seek(offset: number): Promise<boolean>;
   /** Leaves the group; every unsettled delivery (buffered or held) returns to it. Resolves once the engine has done so. */
   close(): Promise<void>;
+  /**
+   * Leaves the group as a push face whose subscriber unsubscribed: what is buffered returns at
+   * once; what `poll` handed out stays settleable until settled or timed out.
+   */
+  leave(): void;
 }
 
 /** A topic as an engine holds it. */
 export interface TopicBackend {
-  /** Appends entries in order; resolves to their offsets. */
-  publish(entries: readonly PublishEntry[]): Promise<number[]>;
+  /**
+   * Appends entries in order; resolves to their offsets. A `signal` that aborts while the publish
+   * waits for room withdraws it: none of the entries is published.
+   */
+  publish(entries: readonly PublishEntry[], signal?: AbortSignal): Promise<number[]>;
   /** A new member of a group (or a private subscription). */
   openMember<T>(options: MemberOptions): MemberPort<T>;
   /** Removes a durable group (its members are closed). */
@@ -148,8 +156,11 @@ export interface Engine {
   readonly capabilities: EngineCapabilities;
   /** Resolves once the engine is connected; rejects with the cause. */
   connect(): Promise<void>;
-  /** Opens (creating if new) a topic; rejects with `ConfigError` when its options differ from the existing topic's. */
-  openTopic(name: string, options: EngineTopicOptions): Promise<TopicBackend>;
+  /**
+   * Opens (creating if new) a topic. Without `options`, an existing topic is opened as it is;
+   * with them, rejects with `ConfigError` when they differ from the existing topic's.
+   */
+  openTopic(name: string, options?: EngineTopicOptions): Promise<TopicBackend>;
   /** Closes the connection (topics opened through it are closed first by the bus). */
   close(): Promise<void>;
 }

@@ -57,9 +57,12 @@ export class EngineBus implements Bus {
       return existing as unknown as Topic<T>;
     }
     if (this.closing !== undefined) throw new ClosedError(`the bus is closed: topic \`${name}\` cannot be created`);
-    const data: Record<string, unknown> = {};
-    for (const key of DATA_KEYS) if (options?.[key] !== undefined) data[key] = key === 'groups' ? [...options[key]!] : options[key];
-    const backend = this.connected.then(() => this.engine.openTopic(name, data as EngineTopicOptions));
+    let data: Record<string, unknown> | undefined;
+    if (options !== undefined) {
+      data = {};
+      for (const key of DATA_KEYS) if (options[key] !== undefined) data[key] = key === 'groups' ? [...options[key]!] : options[key];
+    }
+    const backend = this.connected.then(() => this.engine.openTopic(name, data as EngineTopicOptions | undefined));
     backend.catch(() => undefined); // seen by every call on the topic
     const t = new EngineTopic<T>(name, settings, this.engine, backend);
     this.topics.set(name, t as EngineTopic<unknown>);

@@ -24,7 +24,9 @@ export function refuseLacking(engine: Engine, option: string, value: unknown): v
  */
 class PendingMember<T> implements MemberPort<T>, MemberListener {
   private port: MemberPort<T> | undefined = undefined;
+  private readonly opened: Promise<MemberPort<T>>;
   private wanted = 0;
+  private left = false;
   private closing: Promise<void> | undefined = undefined;
   error: unknown = undefined;
   onReady: MemberListener | null = null;
@@ -34,19 +36,23 @@ class PendingMember<T> implements MemberPort<T>, MemberListener {
     options: MemberOptions,
     private readonly fallbackGroup: string,
   ) {
-    backend.then(
+    this.opened = backend.then(
       (b) => {
-        if (this.closing !== undefined) return;
         const port = b.openMember<T>(options);
         this.port = port;
         port.onReady = this;
         port.desiredSize = this.wanted;
+        if (this.closing !== undefined) void port.close();
+        else if (this.left) port.leave();
+        return port;
       },
-      (e) => {
+      (e: unknown) => {
         this.error = e;
         this.onReady?.ready();
+        throw e;
       },
     );
+    this.opened.catch(() => undefined);
   }
 
   ready(): void {
@@ -79,15 +85,20 @@ class PendingMember<T> implements MemberPort<T>, MemberListener {
   }
 
   commit(offset: number): Promise<boolean> {
-    return this.port?.commit(offset) ?? Promise.resolve(false);
+    return this.opened.then((p) => p.commit(offset));
   }
 
   seek(offset: number): Promise<boolean> {
-    return this.port?.seek(offset) ?? Promise.resolve(false);
+    return this.opened.then((p) => p.seek(offset));
+  }
+
+  leave(): void {
+    this.left = true;
+    this.port?.leave();
   }
 
   close(): Promise<void> {
-    this.closing ??= this.port?.close() ?? Promise.resolve();
+    this.closing ??= this.port?.close() ?? this.opened.then(() => undefined, () => undefined);
     return this.closing;
   }
 }
@@ -148,6 +159,10 @@ function abortable<R>(p: Promise<R>, signal: AbortSignal | undefined): Promise<R
 export class EngineTopic<T> implements Topic<T> {
   private current: TopicBackend | undefined = undefined;
   private closing: Promise<void> | undefined = undefined;
+  /** Consumers opened here and not closed: deleting their group or the topic closes them at once. */
+  private readonly consumers = new Set<PortConsumer<T>>();
+  /** Groups being deleted: asked again meanwhile, `deleteGroup` answers false. */
+  private readonly deleting = new Set<string>();
 
   constructor(
     readonly name: string,
@@ -237,9 +252,22 @@ export class EngineTopic<T> implements Topic<T> {
   /** Answers from the last snapshot (true if it showed the durable group); the engine deletes it in the background. */
   deleteGroup(name: string): boolean {
     v.name('name', name);
-    const known = this.stats().groups[name]?.durable === true;
-    this.backend.then((b) => b.deleteGroup(name)).catch(() => undefined);
-    return known;
+    if (this.deleting.has(name)) return false;
+    const known = this.current === undefined ? this.settings.groups.includes(name) : this.current.stats().groups[name]?.durable === true;
+    let local = false;
+    for (const c of this.consumers) {
+      if (c.group === name) {
+        local = true;
+        c.close();
+      }
+    }
+    if (!known && !local) return false;
+    this.deleting.add(name);
+    this.backend
+      .then((b) => b.deleteGroup(name))
+      .catch(() => undefined)
+      .finally(() => this.deleting.delete(name));
+    return true;
   }
 
   close(): Promise<void> {
@@ -249,6 +277,7 @@ export class EngineTopic<T> implements Topic<T> {
 
   /** Closes the topic and removes it from the engine. */
   destroy(): Promise<void> {
+    for (const c of this.consumers) c.close();
     this.closing ??= this.backend.then((b) => b.destroy());
     return this.closing;
   }
@@ -267,9 +296,10 @@ export class EngineTopic<T> implements Topic<T> {
     const closed = this.closedError();
     if (closed !== undefined) return closed;
     const entries = values.map((value) => ({ ...rest, value }));
+    const signal = options?.signal;
     return abortable(
-      this.backend.then((b) => b.publish(entries)),
-      options?.signal,
+      this.backend.then((b) => b.publish(entries, signal)),
+      signal,
     );
   }
 
@@ -282,11 +312,8 @@ export class EngineTopic<T> implements Topic<T> {
     const prefetch = o.prefetch ?? 256;
     const member: MemberOptions = { prefetch, ...(o.group === undefined ? {} : { group: o.group }), ...(o.from === undefined ? {} : { from: o.from }), ...(o.ack === undefined ? {} : { ack: o.ack }) };
     const port = new PendingMember<T>(this.backend, member, o.group ?? '');
-    return new PortConsumer<T>(this.name, port, {
-      filter: o.filter,
-      signal: o.signal,
-      prefetch,
-      lingerMs: Number.isFinite(this.settings.ackTimeoutMs) ? this.settings.ackTimeoutMs : 2 ** 31 - 1,
-    });
+    const c = new PortConsumer<T>(this.name, port, { filter: o.filter, signal: o.signal, prefetch }, () => this.consumers.delete(c));
+    this.consumers.add(c);
+    return c;
   }
 }

@@ -43,7 +43,16 @@ class EngineDelivery<T> implements Delivery<T> {
   }
 
   get settled(): boolean {
+    this.checkStale();
     return this.done;
+  }
+
+  /** The engine said this delivery went stale (timed out, evicted, skipped by a seek). */
+  private checkStale(): void {
+    if (!this.done && this.record.settled) {
+      this.done = true;
+      this.owner.settled(this, false);
+    }
   }
 
   ack(): boolean {
@@ -61,6 +70,7 @@ class EngineDelivery<T> implements Delivery<T> {
   }
 
   inProgress(): boolean {
+    this.checkStale();
     if (this.done) return false;
     this.record.settle({ kind: 'inProgress' });
     return true;
@@ -71,6 +81,7 @@ class EngineDelivery<T> implements Delivery<T> {
   }
 
   private finish(how: Settlement): boolean {
+    this.checkStale();
     if (this.done) return false;
     this.done = true;
     this.owner.settled(this, how.kind === 'nack');
@@ -80,6 +91,8 @@ class EngineDelivery<T> implements Delivery<T> {
 }
 
 interface Waiter<T> {
+  /** How many deliveries it asks for: 1 for `recv`, `max` for `recvBatch`. */
+  readonly want: number;
   resolve(d: Delivery<T> | undefined): void;
   reject(e: unknown): void;
 }
@@ -89,8 +102,6 @@ export interface LocalConsumerOptions<T> {
   readonly filter: ((m: Message<T>) => boolean) | undefined;
   readonly signal: AbortSignal | undefined;
   readonly prefetch: number;
-  /** How long a delivery handed to an unsubscribed push face stays settleable before its member leaves. */
-  readonly lingerMs: number;
 }
 
 /**
@@ -116,6 +127,7 @@ export class PortConsumer<T> implements Consumer<T>, ConsumerPort<T> {
     readonly topic: string,
     private readonly member: MemberPort<T>,
     private readonly local: LocalConsumerOptions<T>,
+    private readonly onClose: () => void = () => undefined,
   ) {
     member.onReady = this;
     const signal = local.signal;
@@ -185,7 +197,7 @@ export class PortConsumer<T> implements Consumer<T>, ConsumerPort<T> {
 
   async recvBatch(max: number, options?: { signal?: AbortSignal }): Promise<Delivery<T>[]> {
     v.integer('max', max, 1, 2 ** 20);
-    const first = await this.wait(options, Infinity);
+    const first = await this.wait(options, Infinity, max);
     if (first === undefined) return [];
     const out = [first];
     let d: Delivery<T> | undefined;
@@ -197,6 +209,12 @@ export class PortConsumer<T> implements Consumer<T>, ConsumerPort<T> {
     v.integer('offset', offset, 0, Number.MAX_SAFE_INTEGER);
     if (this.closed) return false;
     this.member.commit(offset).catch(ignore);
+    for (const d of this.handed) {
+      if (d.offset < offset) {
+        d.done = true; // stale: the group has settled it
+        this.handed.delete(d);
+      }
+    }
     return true;
   }
 
@@ -204,6 +222,8 @@ export class PortConsumer<T> implements Consumer<T>, ConsumerPort<T> {
     v.integer('offset', offset, 0, Number.MAX_SAFE_INTEGER);
     if (this.closed) return false;
     this.member.seek(offset).catch(ignore);
+    for (const d of this.handed) d.done = true; // every outstanding delivery is stale now
+    this.handed.clear();
     return true;
   }
 
@@ -211,6 +231,7 @@ export class PortConsumer<T> implements Consumer<T>, ConsumerPort<T> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.onClose();
     for (const d of this.handed) d.done = true;
     this.handed.clear();
     this.member.close().catch(ignore);
@@ -219,33 +240,17 @@ export class PortConsumer<T> implements Consumer<T>, ConsumerPort<T> {
   }
 
   /**
-   * A push face's subscriber left: what it was handed stays settleable until settled or until the
-   * topic's ack timeout, then the member leaves; `unseen` returns at once.
+   * A push face's subscriber left: what it was handed stays settleable (until settled or timed
+   * out), `unseen` and whatever is buffered return at once.
    */
   unsubscribe(unseen: Delivery<T> | undefined): void {
     if (this.closed) return;
     this.listener = null;
     unseen?.nack();
-    if (this.handed.size === 0) {
-      this.close();
-      return;
-    }
     this.closed = true;
-    this.member.desiredSize = 0;
+    this.onClose();
+    this.member.leave();
     this.endWaiters();
-    const timer = setTimeout(() => this.leave(), this.local.lingerMs);
-    (timer as { unref?: () => void }).unref?.();
-    this.lingering = timer;
-  }
-
-  private lingering: ReturnType<typeof setTimeout> | undefined = undefined;
-
-  private leave(): void {
-    clearTimeout(this.lingering);
-    this.lingering = undefined;
-    for (const d of this.handed) d.done = true;
-    this.handed.clear();
-    this.member.close().catch(ignore);
   }
 
   defer(work: () => void): void {
@@ -272,10 +277,7 @@ export class PortConsumer<T> implements Consumer<T>, ConsumerPort<T> {
   /** @internal A delivery of this consumer was settled. */
   settled(d: EngineDelivery<T>, returned: boolean): void {
     if (returned) this.returns++;
-    if (this.handed.delete(d)) {
-      if (this.lingering !== undefined && this.handed.size === 0) this.leave();
-      else this.demand();
-    }
+    if (this.handed.delete(d)) this.demand();
   }
 
   /** The next delivery held locally, past the filter (what it rejects is settled without being delivered). */
@@ -297,10 +299,13 @@ export class PortConsumer<T> implements Consumer<T>, ConsumerPort<T> {
   private demand(): void {
     if (this.closed) return;
     const l = this.listener;
-    this.member.desiredSize = l !== null ? (l.hungry === false ? 0 : this.local.prefetch) : this.waiters.length;
+    let want = 0;
+    if (l !== null) want = this.local.prefetch; // a push face or a stream holds up to prefetch ahead
+    else for (const w of this.waiters) want += w.want;
+    this.member.desiredSize = want;
   }
 
-  private wait(options: { signal?: AbortSignal } | undefined, ms: number): Promise<Delivery<T> | undefined> {
+  private wait(options: { signal?: AbortSignal } | undefined, ms: number, want = 1): Promise<Delivery<T> | undefined> {
     let signal: AbortSignal | undefined;
     try {
       if (options !== undefined) signal = v.signal('signal', v.options<{ signal?: AbortSignal }>('recv options', options, ['signal']).signal);
@@ -326,6 +331,7 @@ export class PortConsumer<T> implements Consumer<T>, ConsumerPort<T> {
         this.demand();
       };
       const w: Waiter<T> = {
+        want,
         resolve: (d) => {
           clearTimeout(timer);
           signal?.removeEventListener('abort', onAbort);
