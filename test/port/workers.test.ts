@@ -24,7 +24,7 @@ afterAll(async () => {
 function member(bus: ReturnType<typeof createBus>, ack: boolean, prefetch: number): { worker: Worker; seen: Seen[] } {
   const { port1, port2 } = new MessageChannel();
   serveBus(bus, port1);
-  const worker = new Worker(script, { workerData: { port: port2, ack, prefetch }, transferList: [port2] });
+  const worker = new Worker(script, { workerData: { port: port2, ack, prefetch }, transferList: [port2 as never] });
   workers.push(worker);
   const seen: Seen[] = [];
   worker.on('message', (m: Seen) => seen.push(m));
