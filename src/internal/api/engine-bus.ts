@@ -106,7 +106,11 @@ export class EngineBus implements Bus {
     });
   }
 
-  /** Closes the topics this bus opened, then the engine's connection. */
+  /**
+   * Closes this bus's consumers (what they hold returns to their groups), refuses further
+   * publishes through it, and closes the engine's connection. The engine's topics stay open for
+   * the other buses sharing them: `topic.close()` closes one for every bus.
+   */
   close(): Promise<void> {
     this.closing ??= this.closeAll();
     return this.closing;
@@ -114,7 +118,7 @@ export class EngineBus implements Bus {
 
   private async closeAll(): Promise<void> {
     for (const w of [...this.watchers]) w.complete();
-    await Promise.all([...this.topics.values()].map((t) => t.close().catch(() => undefined)));
+    for (const t of this.topics.values()) t.detach();
     await this.engine.close();
   }
 }

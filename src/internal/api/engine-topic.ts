@@ -275,6 +275,15 @@ export class EngineTopic<T> implements Topic<T> {
     return this.closing;
   }
 
+  /**
+   * This bus is closing: its consumers close (returning what they hold) and it publishes no more,
+   * while the engine's topic stays open for the other buses that share it.
+   */
+  detach(): void {
+    for (const c of this.consumers) c.close();
+    this.closing ??= Promise.resolve();
+  }
+
   /** Closes the topic and removes it from the engine. */
   destroy(): Promise<void> {
     for (const c of this.consumers) c.close();

@@ -80,10 +80,20 @@ class PortClient implements Engine {
     return backend;
   }
 
+  /** Says goodbye (the server answers once it has handled everything sent before), then closes the port. */
   close(): Promise<void> {
-    if (this.lost === undefined) {
-      this.send({ op: 'bye' });
-      this.flush();
+    this.closing ??= this.goodbye();
+    return this.closing;
+  }
+
+  private closing: Promise<void> | undefined = undefined;
+
+  private async goodbye(): Promise<void> {
+    if (this.connecting !== undefined && this.lost === undefined) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<void>((resolve) => (timer = unref(setTimeout(resolve, this.connectTimeoutMs))));
+      await Promise.race([this.call({ op: 'bye' }).catch(() => undefined), late]);
+      clearTimeout(timer);
     }
     this.fail(new ClosedError('the bus is closed'));
     try {
@@ -91,7 +101,6 @@ class PortClient implements Engine {
     } catch {
       // a port already closed
     }
-    return Promise.resolve();
   }
 
   /**

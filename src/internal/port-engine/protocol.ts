@@ -3,9 +3,10 @@
  * arrays, strings and numbers, and message values as given.
  *
  * Client to server, posted as an array of {@link ClientMessage} per turn:
- * - calls (`id` set) get one {@link Reply}: `hello`, `topic`, `publish`, `member`, `commit`,
- *   `seek`, `deleteGroup`, `stats`, `closeTopic`, `destroyTopic`, `closeMember`;
- * - notices (no reply): `demand`, `settle`, `ping`, `bye`.
+ * - calls (`id` set) get one reply: `hello`, `topic`, `publish`, `member`, `commit`, `seek`,
+ *   `deleteGroup`, `stats`, `closeTopic`, `destroyTopic`, `closeMember`, `bye` (the server answers
+ *   once it has handled everything sent before, then closes the connection);
+ * - notices (no reply): `demand`, `settle`, `leave`, `cancel`, `ping`.
  *
  * Server to client: {@link ServerMessage}: replies, `deliveries` pushed to a member up to its
  * demand, and `done` when a member has nothing more.
@@ -24,15 +25,15 @@ export type Call =
   | { op: 'commit' | 'seek'; member: number; offset: number }
   | { op: 'deleteGroup'; topic: number; group: string }
   | { op: 'stats' | 'closeTopic' | 'destroyTopic'; topic: number }
-  | { op: 'closeMember'; member: number };
+  | { op: 'closeMember'; member: number }
+  | { op: 'bye' };
 
 export type Notice =
   | { op: 'demand'; member: number; want: number; received: number }
   | { op: 'settle'; member: number; token: number; how: Settlement }
   | { op: 'leave'; member: number }
   | { op: 'cancel'; call: number }
-  | { op: 'ping' }
-  | { op: 'bye' };
+  | { op: 'ping' };
 
 export type ClientMessage = (Call & { id: number }) | Notice;
 

@@ -228,9 +228,6 @@ class Connection implements BusServer {
       case 'cancel':
         this.cancels.get(m.call)?.abort();
         break;
-      case 'bye':
-        this.close();
-        break;
       case 'ping':
         break;
     }
@@ -258,6 +255,7 @@ class Connection implements BusServer {
         const topic = 'topic' in m ? this.topics.get(m.topic) : undefined;
         if (topic !== undefined) this.reportStale(); // what the figures show as settled, the client sees settled
         this.post({ kind: 'reply', id: m.id, value, stats: topic?.stats() });
+        if (m.op === 'bye') this.close();
       },
       (e: unknown) => this.post({ kind: 'reply', id: m.id, error: toWire(e) }),
     );
@@ -313,6 +311,8 @@ class Connection implements BusServer {
         const name = this.topicOf(m.topic).name;
         return this.bus.deleteTopic(name).then(() => undefined);
       }
+      case 'bye':
+        return undefined;
       case 'closeMember': {
         const member = this.members.get(m.member);
         this.members.delete(m.member);
