@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { ConfigError } from './errors.js';
 import type { Headers, OverflowPolicy, StartPosition, TopicStats } from './types.js';
 
 /**
@@ -179,7 +180,7 @@ export function memoryEngine(): Engine {
     name: 'memory',
     capabilities: { lacks: {} },
     connect: () => Promise.resolve(),
-    openTopic: () => Promise.reject(new Error('the memory engine is built by createBus directly')),
+    openTopic: () => Promise.reject(new ConfigError('engine', 'the memory engine is not behind the engine seam yet: use it through createBus()')),
     close: () => Promise.resolve(),
   };
   return engine;

@@ -53,7 +53,10 @@ export class EngineBus implements Bus {
     const existing = this.topics.get(name);
     if (existing !== undefined) {
       const differs = options === undefined ? undefined : settingsDiffer(existing.settings, settings);
-      if (differs !== undefined) throw new ConfigError(differs, `topic \`${name}\` exists with a different \`${differs}\``);
+      if (differs !== undefined) {
+        const key = differs as keyof typeof settings;
+        throw new ConfigError(differs, `topic \`${name}\` exists with a different \`${differs}\`: ${v.describe(existing.settings[key])} there, ${v.describe(settings[key])} asked`);
+      }
       return existing as unknown as Topic<T>;
     }
     if (this.closing !== undefined) throw new ClosedError(`the bus is closed: topic \`${name}\` cannot be created`);

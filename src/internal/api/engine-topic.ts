@@ -291,8 +291,9 @@ export class EngineTopic<T> implements Topic<T> {
     return this.closing;
   }
 
+  /** Closed through this bus (a topic closed elsewhere is refused by the engine). */
   private closedError(): Promise<never> | undefined {
-    return this.closed ? Promise.reject(new ClosedError(`topic \`${this.name}\` is closed`)) : undefined;
+    return this.closing !== undefined ? Promise.reject(new ClosedError(`topic \`${this.name}\` is closed`)) : undefined;
   }
 
   private publishEntries(values: readonly T[], options: PublishOptions<T> | undefined): Promise<number[]> {

@@ -445,8 +445,8 @@ class PortMember<T> implements MemberPort<T> {
  *
  * @example
  * ```ts
- * import { parentPort } from 'node:worker_threads';
- * const bus = createBus({ engine: portEngine(port) });
+ * import { workerData } from 'node:worker_threads';
+ * const bus = createBus({ engine: portEngine(workerData.port) });
  * await bus.ready();
  * for await (const d of bus.topic<Job>('jobs').consumer({ group: 'workers' })) { run(d.value); d.ack(); }
  * ```

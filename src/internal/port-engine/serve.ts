@@ -148,12 +148,20 @@ class ServedMember {
     try {
       this.post({ kind: 'deliveries', member: this.id, items });
       this.sent += items.length;
+    } catch {
+      // one value in the batch cannot be cloned: send the others one by one
+      items.forEach((item, i) => this.sendOne(item, batch[i]!));
+    }
+  }
+
+  private sendOne(item: WireDelivery, d: Delivery<unknown>): void {
+    try {
+      this.post({ kind: 'deliveries', member: this.id, items: [item] });
+      this.sent++;
     } catch (e) {
       // a value that cannot be cloned never can: dead-letter it rather than redeliver it forever
-      for (const item of items) {
-        this.held.delete(item.token);
-        batch.find((d) => d.offset === item.offset)?.term(`value cannot cross the port: ${e instanceof Error ? e.message : String(e)}`);
-      }
+      this.held.delete(item.token);
+      d.term(`value cannot cross the port: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 }
