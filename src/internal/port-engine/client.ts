@@ -1,7 +1,8 @@
-import type { DeliveryRecord, Engine, EngineTopicOptions, MemberListener, MemberOptions, MemberPort, PublishEntry, Settlement, TopicBackend } from '../../engine.js';
+import type { Engine, EngineTopicOptions, MemberOptions, MemberPort, PublishEntry, TopicBackend } from '../../engine.js';
 import { ClosedError, ConfigError, TimeoutError } from '../../errors.js';
 import type { TopicStats } from '../../types.js';
-import { type Call, type ClientMessage, fromWire, listen, type MessagePortLike, PROTOCOL_VERSION, type ServerMessage, unref, type WireDelivery } from './protocol.js';
+import { PortMember } from './member.js';
+import { type Call, type ClientMessage, fromWire, listen, type MessagePortLike, PROTOCOL_VERSION, type ServerMessage, unref } from './protocol.js';
 
 /** Options of {@link portEngine}. */
 export interface PortEngineOptions {
@@ -107,11 +108,11 @@ class PortClient implements Engine {
    * A call: resolves with the server's answer, rejects with its error (the same class). A `signal`
    * that aborts first withdraws it on the server (a publish waiting for room is not published).
    */
-  call(c: Call, backend?: PortBackend, signal?: AbortSignal): Promise<unknown> {
+  call(c: Call, backend?: unknown, signal?: AbortSignal): Promise<unknown> {
     if (this.lost !== undefined) return Promise.reject(this.lost);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.calls.set(id, { resolve, reject, backend });
+      this.calls.set(id, { resolve, reject, backend: backend instanceof PortBackend ? backend : undefined });
       this.send({ ...c, id });
       if (signal !== undefined) {
         const cancel = (): void => {
@@ -210,8 +211,7 @@ class PortBackend implements TopicBackend {
   }
 
   openMember<T>(options: MemberOptions): MemberPort<T> {
-    const member = new PortMember<T>(this.client, options);
-    return member.open(this);
+    return new PortMember<T>(this.client, options).open(this.handle, this);
   }
 
   deleteGroup(name: string): Promise<boolean> {
@@ -236,204 +236,6 @@ class PortBackend implements TopicBackend {
 
   destroy(): Promise<void> {
     return this.client.call({ op: 'destroyTopic', topic: this.handle }, this).then(() => undefined);
-  }
-}
-
-/** A delivery handed out by a {@link PortMember}: stale once the server says so, or a commit or seek passes it. */
-class HeldRecord<T> implements DeliveryRecord<T> {
-  gone = false;
-
-  constructor(
-    private readonly member: PortMember<T>,
-    private readonly item: WireDelivery,
-  ) {}
-
-  get offset(): number {
-    return this.item.offset;
-  }
-  get value(): T {
-    return this.item.value as T;
-  }
-  get key(): string | undefined {
-    return this.item.key;
-  }
-  get headers(): WireDelivery['headers'] {
-    return this.item.headers;
-  }
-  get timestamp(): number {
-    return this.item.timestamp;
-  }
-  get deliveryCount(): number {
-    return this.item.deliveryCount;
-  }
-  get token(): number {
-    return this.item.token;
-  }
-  get settled(): boolean {
-    return this.item.settled || this.gone;
-  }
-
-  settle(how: Settlement): void {
-    this.member.settle(this, how);
-  }
-}
-
-let memberIds = 0;
-
-/**
- * A member served over the port: deliveries arrive up to the demand it sends, into a local buffer
- * that `poll` reads. Settles go to the server in the background, batched per turn.
- */
-class PortMember<T> implements MemberPort<T> {
-  readonly id = memberIds++;
-  group: string;
-  onReady: MemberListener | null = null;
-  error: unknown = undefined;
-  private readonly holding = new Map<number, HeldRecord<T>>();
-  private buffer: WireDelivery[] = [];
-  private head = 0;
-  private wanted = 0;
-  private received = 0;
-  private sentWant = 0;
-  private sentReceived = 0;
-  private remoteDone = false;
-  private left = false;
-  private closing: Promise<void> | undefined = undefined;
-
-  constructor(
-    private readonly client: PortClient,
-    private readonly options: MemberOptions,
-  ) {
-    this.group = options.group ?? '';
-  }
-
-  open(backend: PortBackend): this {
-    this.client.members.set(this.id, this as PortMember<unknown>);
-    this.client.call({ op: 'member', topic: backend.handle, member: this.id, options: this.options }, backend).then(
-      (group) => (this.group = group as string),
-      (e: unknown) => this.finish(e),
-    );
-    return this;
-  }
-
-  get held(): number {
-    return this.holding.size;
-  }
-
-  private get buffered(): number {
-    return this.buffer.length - this.head;
-  }
-
-  get desiredSize(): number {
-    return Math.max(0, Math.min(this.wanted, this.options.prefetch - this.held - this.buffered));
-  }
-
-  set desiredSize(n: number) {
-    this.wanted = n;
-    this.client.demandChanged(this as PortMember<unknown>);
-  }
-
-  get done(): boolean {
-    return this.error !== undefined || ((this.closing !== undefined || this.left || this.remoteDone) && this.buffered === 0);
-  }
-
-  /** Adds this member's demand to the batch when it changed. */
-  noteDemand(queue: ClientMessage[]): void {
-    if (this.closing !== undefined || this.left || this.remoteDone || this.error !== undefined) return;
-    const want = this.desiredSize;
-    if (want === this.sentWant && (want === 0 || this.received === this.sentReceived)) return;
-    this.sentWant = want;
-    this.sentReceived = this.received;
-    queue.push({ op: 'demand', member: this.id, want, received: this.received });
-  }
-
-  arrive(items: WireDelivery[]): void {
-    if (this.closing !== undefined) return;
-    this.received += items.length;
-    this.wanted = Math.max(0, this.wanted - items.length);
-    for (const item of items) this.buffer.push(item);
-    if (this.left) this.returnBuffered();
-    else this.onReady?.ready();
-  }
-
-  finish(error: unknown): void {
-    this.remoteDone = true;
-    if (error !== undefined) this.error = error;
-    if (error !== undefined || this.holding.size === 0) this.client.members.delete(this.id);
-    this.onReady?.ready();
-  }
-
-  /** The server says these deliveries went stale (ack timeout, eviction, a seek by another member). */
-  stale(tokens: number[]): void {
-    for (const token of tokens) this.drop(token);
-  }
-
-  poll(): DeliveryRecord<T> | undefined {
-    if (this.left || this.head === this.buffer.length) return undefined;
-    const item = this.buffer[this.head++]!;
-    if (this.head === this.buffer.length) {
-      this.buffer = [];
-      this.head = 0;
-    }
-    const record = new HeldRecord(this, item);
-    if (!item.settled) this.holding.set(item.token, record);
-    return record;
-  }
-
-  /** @internal Sends a settle; answers were given from local state already. */
-  settle(record: HeldRecord<T>, how: Settlement): void {
-    if (this.closing !== undefined || record.settled) return;
-    if (how.kind !== 'inProgress') this.drop(record.token);
-    this.client.send({ op: 'settle', member: this.id, token: record.token, how });
-  }
-
-  private drop(token: number): void {
-    const record = this.holding.get(token);
-    if (record === undefined) return;
-    record.gone = true;
-    this.holding.delete(token);
-    if (this.holding.size === 0 && (this.left || this.remoteDone)) this.client.members.delete(this.id);
-    else this.client.demandChanged(this as PortMember<unknown>);
-  }
-
-  commit(offset: number): Promise<boolean> {
-    for (const r of [...this.holding.values()]) if (r.offset < offset) this.drop(r.token);
-    return this.client.call({ op: 'commit', member: this.id, offset }) as Promise<boolean>;
-  }
-
-  seek(offset: number): Promise<boolean> {
-    for (const r of [...this.holding.values()]) this.drop(r.token);
-    return this.client.call({ op: 'seek', member: this.id, offset }) as Promise<boolean>;
-  }
-
-  leave(): void {
-    if (this.left || this.closing !== undefined) return;
-    this.left = true;
-    this.returnBuffered();
-    this.client.send({ op: 'leave', member: this.id });
-    if (this.holding.size === 0) this.client.members.delete(this.id);
-  }
-
-  /** Deliveries that arrived for a face that is gone go back to the group. */
-  private returnBuffered(): void {
-    for (let i = this.head; i < this.buffer.length; i++) {
-      const item = this.buffer[i]!;
-      if (!item.settled) this.client.send({ op: 'settle', member: this.id, token: item.token, how: { kind: 'nack', delayMs: 0 } });
-    }
-    this.buffer = [];
-    this.head = 0;
-  }
-
-  close(): Promise<void> {
-    if (this.closing === undefined) {
-      this.buffer = [];
-      this.head = 0;
-      for (const r of this.holding.values()) r.gone = true;
-      this.holding.clear();
-      this.client.members.delete(this.id);
-      this.closing = this.remoteDone ? Promise.resolve() : this.client.call({ op: 'closeMember', member: this.id }).then(() => undefined, () => undefined);
-    }
-    return this.closing;
   }
 }
 
