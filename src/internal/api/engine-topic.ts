@@ -206,10 +206,9 @@ export class EngineTopic<T> implements Topic<T> {
     return this.publishEntries(list, options);
   }
 
-  tryPublish(value: T, options?: PublishOptions<T>): boolean {
+  tryPublish(_value: T, options?: PublishOptions<T>): boolean {
     entryOptions(this.engine, options);
     if (this.closed) throw new ClosedError(`topic \`${this.name}\` is closed`);
-    void value;
     return false;
   }
 
