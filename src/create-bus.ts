@@ -1,9 +1,14 @@
+import { isMemoryEngine } from './engine.js';
+import { ConfigError } from './errors.js';
+import { EngineBus } from './internal/api/engine-bus.js';
 import { BusImpl } from './internal/bus.js';
+import { describe } from './internal/validate.js';
 import type { Bus, BusOptions } from './types.js';
 
 /**
  * Creates a bus: a registry of named topics sharing a scheduler. Dead-letter topics are
- * resolved by name on the same bus.
+ * resolved by name on the same bus. With `engine` (see docs/engines.md), its topics are held by
+ * that engine: `portEngine(port)` makes a client of a bus served over a MessagePort.
  *
  * @example
  * ```ts
@@ -14,5 +19,14 @@ import type { Bus, BusOptions } from './types.js';
  * ```
  */
 export function createBus(options?: BusOptions): Bus {
-  return new BusImpl(options);
+  const engine = options?.engine;
+  if (engine === undefined) return new BusImpl(options);
+  if (typeof engine !== 'object' || engine === null || typeof engine.openTopic !== 'function' || typeof engine.connect !== 'function') {
+    throw new ConfigError('engine', `\`engine\` must be an Engine (memoryEngine(), portEngine(port), ...), got ${describe(engine)}`);
+  }
+  if (isMemoryEngine(engine)) {
+    const { engine: _, ...rest } = options!;
+    return new BusImpl(rest);
+  }
+  return new EngineBus(engine, options!);
 }

@@ -8,6 +8,13 @@
 export { channel } from './channel.js';
 export type { ChannelOptions, Receiver, Sender } from './channel.js';
 export { createBus } from './create-bus.js';
+export { memoryEngine } from './engine.js';
+export { portEngine } from './internal/port-engine/client.js';
+export type { PortEngineOptions } from './internal/port-engine/client.js';
+export type { MessagePortLike } from './internal/port-engine/protocol.js';
+export { serveBus } from './internal/port-engine/serve.js';
+export type { BusServer, ServeOptions } from './internal/port-engine/serve.js';
+export type { DeliveryRecord, Engine, EngineCapabilities, EngineOption, EngineTopicOptions, MemberListener, MemberOptions, MemberPort, PublishEntry, Settlement, TopicBackend } from './engine.js';
 export { ClosedError, CodecError, ConfigError, isRingbusError, RingbusError, StorageError, TimeoutError, TopicFullError } from './errors.js';
 export type { CodecErrorReason, RingbusErrorCode } from './errors.js';
 export { PROMETHEUS_CONTENT_TYPE, PROMETHEUS_METRICS, prometheusText } from './prometheus.js';

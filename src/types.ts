@@ -7,6 +7,7 @@
 // The class alone: ix's index also declares DOM-stream methods whose types need the DOM lib.
 import type { AsyncIterableX } from 'ix/asynciterable/asynciterablex';
 import type { CodecFor, Compression } from './codec/types.js';
+import type { Engine } from './engine.js';
 import type { Storage, StoreStats } from './storage.js';
 import type { Observable, SchedulerLike } from 'rxjs';
 
@@ -404,6 +405,12 @@ export interface BusOptions {
   readonly scheduler?: SchedulerLike;
   /** Default storage of every topic (see {@link TopicOptions.storage}). Default: none (memory only). */
   readonly storage?: Storage;
+  /**
+   * What holds the topics: `memoryEngine()` (the default) or another engine, such as
+   * `portEngine(port)` (a bus served over a MessagePort). An engine refuses, with a `ConfigError`
+   * naming it and the option, what it lacks (see docs/engines.md).
+   */
+  readonly engine?: Engine;
 }
 
 /**
@@ -426,6 +433,11 @@ export interface Bus {
   topic<T>(name: string, options?: TopicOptions<T>): Topic<T>;
   /** True when a topic of that name exists. */
   has(name: string): boolean;
+  /**
+   * Resolves once the bus's engine is connected (at once for the memory engine); rejects with the
+   * cause when it cannot connect.
+   */
+  ready(): Promise<void>;
   /** Closes and removes a topic. Resolves false if there was none; a bad `name` rejects with `ConfigError`. */
   deleteTopic(name: string): Promise<boolean>;
   /** A snapshot of every topic's figures. */

@@ -8,7 +8,7 @@ import type { Storage } from '../storage.js';
 import { checkStorage, settingsDiffer, type TopicSettings, topicSettings } from './topic-options.js';
 import * as v from './validate.js';
 
-const BUS_KEYS = ['scheduler', 'storage'] as const;
+const BUS_KEYS = ['scheduler', 'storage', 'engine'] as const;
 
 /** The topic registry. */
 export class BusImpl implements Bus {
@@ -92,6 +92,11 @@ export class BusImpl implements Bus {
 
   has(name: string): boolean {
     return this.topics.has(name);
+  }
+
+  /** The memory engine has nothing to connect to. */
+  ready(): Promise<void> {
+    return Promise.resolve();
   }
 
   deleteTopic(name: string): Promise<boolean> {

@@ -40,3 +40,5 @@ export function report(line: string): void {
   // eslint-disable-next-line no-console
   console.log(`[reliability] ${line}`);
 }
+/** Random programs of competing members over the MessagePort engine (test/port/competing.property.test.ts). */
+export const PORT_RUNS = num('RINGBUS_PORT_RUNS', DEEP ? 5_000 : 100);

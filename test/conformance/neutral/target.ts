@@ -8,13 +8,15 @@ import type { Bus, BusOptions, Delivery } from '../../../src/index.js';
  * - `overflow:drop-oldest`, `overflow:grow`: the two overflow policies a log-structured remote store
  *   may not give (`block` and `reject` every engine gives).
  * - `ttl:per-message`: a `ttlMs` on one publish (a topic-wide `ttlMs` every engine gives).
+ * - `filter:counted`: what a consumer's `filter` rejects is counted in the group's `filtered` (not
+ *   `acked`); an engine whose filter runs in the client's thread settles rejected messages as acks.
  *
  * Two more name what only the in-process part needs, and no neutral test asks for them:
  * - `same-turn`: a publish is visible to `tryRecv`, and a push subscriber is called, before the
  *   publishing call returns; reentrant publishes and settles from inside a callback.
  * - `virtual-time`: the engine's timers run on the `scheduler` option, so a test can step time exactly.
  */
-export type Capability = 'overflow:drop-oldest' | 'overflow:grow' | 'ttl:per-message' | 'same-turn' | 'virtual-time';
+export type Capability = 'overflow:drop-oldest' | 'overflow:grow' | 'ttl:per-message' | 'filter:counted' | 'same-turn' | 'virtual-time';
 
 /**
  * The clock a target runs the neutral suite on. Tests speak of time in units: `ms(n)` is n units in
