@@ -2,9 +2,9 @@ import type { AsyncIterableX } from 'ix/asynciterable/asynciterablex';
 import type { Observable } from 'rxjs';
 import type { DeliveryRecord, Engine, MemberListener, MemberOptions, MemberPort, PublishEntry, TopicBackend } from '../../engine.js';
 import { ClosedError, ConfigError } from '../../errors.js';
-import type { Consumer, ConsumerOptions, Delivery, OverflowPolicy, PublishOptions, Topic, TopicStats, WritableOptions } from '../../types.js';
+import type { BatchEntry, BatchOptions, Consumer, ConsumerOptions, Delivery, OverflowPolicy, PublishOptions, Topic, TopicStats, WritableOptions } from '../../types.js';
 import { consumeFace, messagesFace, readableFace, valuesFace, writableFace } from '../faces.js';
-import { consumerOptions, publishSettings, type TopicSettings } from '../topic-options.js';
+import { batchSettings, consumerOptions, entrySettings, publishSettings, type PublishSettings, type TopicSettings } from '../topic-options.js';
 import * as v from '../validate.js';
 import { PortConsumer } from './port-consumer.js';
 
@@ -128,7 +128,11 @@ function emptyStats(name: string, settings: TopicSettings): TopicStats {
 
 /** Publish options that cross to an engine: plain data only. */
 function entryOptions(engine: Engine, options: PublishOptions | undefined): Omit<PublishEntry, 'value'> {
-  const s = publishSettings(options);
+  return settingsEntry(engine, publishSettings(options));
+}
+
+/** The per-message part of publish settings an engine is given, refusing what it lacks. */
+function settingsEntry(engine: Engine, s: PublishSettings): Omit<PublishEntry, 'value'> {
   refuseLacking(engine, 'codec', s.codec);
   refuseLacking(engine, 'compression', s.compression);
   if (s.ttlMs !== Infinity) refuseLacking(engine, 'ttl:per-message', s.ttlMs);
@@ -192,10 +196,14 @@ export class EngineTopic<T> implements Topic<T> {
     return this.publishEntries([value], options).then((offsets) => offsets[0]!);
   }
 
-  publishBatch(values: Iterable<T>, options?: PublishOptions<T>): Promise<number[]> {
-    let list: T[];
+  publishBatch(values: Iterable<T>, options?: BatchOptions<T> & { readonly entries?: false }): Promise<number[]>;
+  publishBatch(entries: Iterable<BatchEntry<T>>, options: BatchOptions<T> & { readonly entries: true }): Promise<number[]>;
+  publishBatch(values: Iterable<unknown>, options?: BatchOptions<T>): Promise<number[]> {
+    let list: unknown[];
+    let batch: ReturnType<typeof batchSettings>;
     try {
-      if (values === null || typeof (values as Iterable<T>)?.[Symbol.iterator] !== 'function') {
+      batch = options === undefined ? { settings: publishSettings(undefined), entries: false } : batchSettings(options);
+      if (values === null || typeof values === 'string' || typeof (values as Iterable<unknown>)?.[Symbol.iterator] !== 'function') {
         throw new ConfigError('values', `\`values\` must be an iterable, got ${v.describe(values)}`);
       }
       list = [...values];
@@ -203,7 +211,21 @@ export class EngineTopic<T> implements Topic<T> {
       return Promise.reject(e);
     }
     if (list.length === 0) return this.closedError() ?? Promise.resolve([]);
-    return this.publishEntries(list, options);
+    let entries: PublishEntry[];
+    try {
+      if (batch.entries) {
+        entries = list.map((entry, i) => {
+          const { value, settings } = entrySettings(entry, i, batch.settings);
+          return { value, ...settingsEntry(this.engine, settings) };
+        });
+      } else {
+        const rest = settingsEntry(this.engine, batch.settings);
+        entries = list.map((value) => ({ ...rest, value }));
+      }
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.sendEntries(entries, batch.settings.signal);
   }
 
   tryPublish(_value: T, options?: PublishOptions<T>): boolean {
@@ -302,10 +324,12 @@ export class EngineTopic<T> implements Topic<T> {
     } catch (e) {
       return Promise.reject(e);
     }
+    return this.sendEntries(values.map((value) => ({ ...rest, value })), options?.signal);
+  }
+
+  private sendEntries(entries: readonly PublishEntry[], signal: AbortSignal | undefined): Promise<number[]> {
     const closed = this.closedError();
     if (closed !== undefined) return closed;
-    const entries = values.map((value) => ({ ...rest, value }));
-    const signal = options?.signal;
     return abortable(
       this.backend.then((b) => b.publish(entries, signal)),
       signal,
