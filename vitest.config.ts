@@ -35,5 +35,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     exclude: ['**/node_modules/**', ...deepOnly],
     ...shared.timeouts,
+    // Many files wait rather than compute (child processes, Chromium, real-clock conformance
+    // targets), so two workers a core keep both cores busy.
+    maxWorkers: 4,
   },
 });
