@@ -13,7 +13,7 @@
  * @module
  */
 import { ConfigError } from './errors.js';
-import type { Headers, OverflowPolicy, StartPosition, TopicStats } from './types.js';
+import type { Headers, StartPosition, TopicOptions, TopicStats } from './types.js';
 
 /**
  * Options an engine may lack, each refused with a `ConfigError` naming the engine and the option
@@ -23,18 +23,10 @@ import type { Headers, OverflowPolicy, StartPosition, TopicStats } from './types
 export type EngineOption = string;
 
 /** Topic options an engine receives: every one is plain data (structured-clonable). */
-export interface EngineTopicOptions {
-  readonly capacity?: number;
-  readonly overflow?: OverflowPolicy;
-  readonly growthFactor?: number;
-  readonly maxCapacity?: number;
-  readonly shrinkThreshold?: number;
-  readonly ttlMs?: number;
-  readonly groups?: readonly string[];
-  readonly ackTimeoutMs?: number;
-  readonly maxDeliveries?: number;
-  readonly deadLetter?: string;
-}
+export type EngineTopicOptions = Pick<
+  TopicOptions,
+  'capacity' | 'overflow' | 'growthFactor' | 'maxCapacity' | 'shrinkThreshold' | 'ttlMs' | 'groups' | 'ackTimeoutMs' | 'maxDeliveries' | 'deadLetter'
+>;
 
 /** One message to publish: plain data, the value as given. */
 export interface PublishEntry<T = unknown> {
