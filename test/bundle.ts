@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outDir = join(root, 'node_modules', '.cache', 'ringbus-test');
@@ -21,6 +21,21 @@ export const packagesExceptRingbus: Plugin = {
   },
 };
 
+/** How a test program is bundled to run with plain `node`. */
+export const nodeBuild: BuildOptions = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  conditions: ['ringbus-source'],
+  tsconfig: join(root, 'tsconfig.json'),
+  plugins: [packagesExceptRingbus],
+  // package.json says "sideEffects": false for the library; a test's own side-effect imports
+  // (a clock, a setup module) must still run, as Node would run them
+  ignoreAnnotations: true,
+  logLevel: 'silent',
+};
+
 /**
  * Bundles `entry` (a .ts file) and returns the path of the .mjs to run with `node`. The file is
  * named after its content, so runs of the same code share it and concurrent runs never write
@@ -31,19 +46,9 @@ export async function bundleChild(entry: string): Promise<string> {
     entryPoints: [entry],
     outfile: 'child.mjs',
     write: false,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    conditions: ['ringbus-source'],
-    tsconfig: join(root, 'tsconfig.json'),
-    plugins: [packagesExceptRingbus],
-    // package.json says "sideEffects": false for the library; a test's own side-effect imports
-    // (a clock, a setup module) must still run
-    ignoreAnnotations: true,
-    logLevel: 'silent',
+    ...nodeBuild,
   });
-  const code = result.outputFiles[0].contents;
+  const code = result.outputFiles![0].contents; // write: false gives the files back
   const out = join(outDir, `${basename(entry).replace(/\.[cm]?ts$/, '')}-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
   if (!existsSync(out)) {
     mkdirSync(outDir, { recursive: true });

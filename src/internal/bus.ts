@@ -1,7 +1,7 @@
 import { asyncScheduler, Observable, type SchedulerLike, type Subscriber } from 'rxjs';
 import { ClosedError, ConfigError } from '../errors.js';
 import type { Bus, BusOptions, BusStats, Topic, TopicOptions, TopicStats } from '../types.js';
-import { scheduleHeld } from './timer.js';
+import { statsStream } from './stats-stream.js';
 import { inspectCustom, inspectFields, type Inspect } from './inspect.js';
 import { TopicImpl } from './topic.js';
 import type { Storage } from '../storage.js';
@@ -13,12 +13,14 @@ const BUS_KEYS = ['scheduler', 'storage', 'engine'] as const;
 /** The topic registry. */
 export class BusImpl implements Bus {
   private readonly topics = new Map<string, TopicImpl<unknown>>();
-  private readonly scheduler: SchedulerLike;
+  /** @internal */
+  readonly scheduler: SchedulerLike;
   private readonly storage: Storage | undefined;
   /** Set by `close()`: resolves once every topic is closed and its storage released. */
   private closing: Promise<void> | undefined = undefined;
   /** Subscribers of `stats$`, completed by `close()`. */
-  private readonly watchers = new Set<Subscriber<BusStats>>();
+  /** @internal */
+  readonly watchers = new Set<Subscriber<BusStats>>();
 
   constructor(options?: BusOptions) {
     const o = v.options<BusOptions>('bus options', options, BUS_KEYS);
@@ -121,25 +123,7 @@ export class BusImpl implements Bus {
   }
 
   stats$(ms: number): Observable<BusStats> {
-    v.positiveDuration('ms', ms);
-    if (ms === Infinity) v.duration('ms', ms, 1, false);
-    return new Observable<BusStats>((subscriber) => {
-      if (this.closing !== undefined) {
-        subscriber.complete();
-        return;
-      }
-      this.watchers.add(subscriber);
-      let sub = scheduleHeld(this.scheduler, ms, tick); // held while subscribed, as `interval` is
-      const self = this;
-      function tick(): void {
-        subscriber.next(self.stats());
-        if (!subscriber.closed) sub = scheduleHeld(self.scheduler, ms, tick);
-      }
-      return () => {
-        this.watchers.delete(subscriber);
-        sub.unsubscribe();
-      };
-    });
+    return statsStream(this, ms);
   }
 
   /**

@@ -32,6 +32,8 @@ describe('ringbus dashboard <dir>', () => {
     const c = jobs.consumer({ group: 'workers' });
     for (let i = 0; i < 4; i++) (await c.recv())!.ack();
     await c.recv(); // held: unsettled
+    // the acks reach the group journal in the background: read the directory once they have
+    await waitFor(() => (inspectStorage(dir).topics.find((t) => t.topic === 'jobs')?.groups[0]?.committed === 4 ? true : undefined));
 
     const { io, out, err } = capture();
     const stop = new AbortController();

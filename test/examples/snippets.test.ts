@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { packagesExceptRingbus } from '../bundle.js';
+import { nodeBuild } from '../bundle.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const out = join(root, 'test', '.snippets');
@@ -58,15 +58,7 @@ describe('documentation snippets run', () => {
       entryPoints: all.map((s) => join(out, `${s.name}.mts`)),
       outdir: out,
       outExtension: { '.js': '.mjs' },
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      conditions: ['ringbus-source'],
-      tsconfig: join(root, 'tsconfig.json'),
-      plugins: [packagesExceptRingbus],
-      ignoreAnnotations: true, // run every import, as Node would, whatever "sideEffects" says
-      logLevel: 'silent',
+      ...nodeBuild,
     });
   });
 

@@ -4,6 +4,7 @@ import { ClosedError, ConfigError } from '../../errors.js';
 import type { Bus, BusOptions, BusStats, Topic, TopicOptions, TopicStats } from '../../types.js';
 import { settingsDiffer, topicSettings } from '../topic-options.js';
 import * as v from '../validate.js';
+import { statsStream } from '../stats-stream.js';
 import { EngineTopic, refuseLacking } from './engine-topic.js';
 
 const BUS_KEYS = ['scheduler', 'storage', 'engine'] as const;
@@ -23,7 +24,10 @@ export class EngineBus implements Bus {
   private readonly topics = new Map<string, EngineTopic<unknown>>();
   private readonly connected: Promise<void>;
   private closing: Promise<void> | undefined = undefined;
-  private readonly watchers = new Set<Subscriber<BusStats>>();
+  /** @internal */
+  readonly watchers = new Set<Subscriber<BusStats>>();
+  /** @internal Timers of `stats$` (wall clock: the engine keeps every other timer). */
+  readonly scheduler = asyncScheduler;
 
   constructor(
     private readonly engine: Engine,
@@ -93,20 +97,7 @@ export class EngineBus implements Bus {
   }
 
   stats$(ms: number): Observable<BusStats> {
-    v.positiveDuration('ms', ms);
-    if (ms === Infinity) v.duration('ms', ms, 1, false);
-    return new Observable<BusStats>((subscriber) => {
-      if (this.closing !== undefined) {
-        subscriber.complete();
-        return;
-      }
-      this.watchers.add(subscriber);
-      const timer = setInterval(() => subscriber.next(this.stats()), ms);
-      return () => {
-        this.watchers.delete(subscriber);
-        clearInterval(timer);
-      };
-    });
+    return statsStream(this, ms);
   }
 
   /**
