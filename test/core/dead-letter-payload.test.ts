@@ -132,10 +132,12 @@ function encodes(codec: Codec<unknown>, value: unknown): boolean {
 }
 
 describe('property: a dead letter is what a consumer of the source got', () => {
+  // Values with an own `__proto__` key are left out: how @msgpack/msgpack encodes and decodes them
+  // is its own (open in issue 25's note), not the dead-letter rule this property checks.
   it('any JSON value, any pair of codecs (or none), by term or by maxDeliveries', () => {
     const codecs = [undefined, json, msgpack] as const;
     fc.assert(
-      fc.property(fc.jsonValue(), fc.constantFrom(...codecs), fc.constantFrom(...codecs), fc.boolean(), (raw, sourceCodec, dlqCodec, byTerm) => {
+      fc.property(fc.jsonValue().filter((j) => !JSON.stringify(j).includes('"__proto__"')), fc.constantFrom(...codecs), fc.constantFrom(...codecs), fc.boolean(), (raw, sourceCodec, dlqCodec, byTerm) => {
         const value = JSON.parse(JSON.stringify(raw)) as unknown; // -0 and the like as JSON has them
         const bus = createBus();
         const dlq = bus.topic<unknown>('dlq', { groups: ['ops'], codec: dlqCodec as Codec<unknown> | undefined });
