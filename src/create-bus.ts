@@ -1,4 +1,3 @@
-import { isMemoryEngine } from './engine.js';
 import { ConfigError } from './errors.js';
 import { EngineBus } from './internal/api/engine-bus.js';
 import { BusImpl } from './internal/bus.js';
@@ -7,8 +6,10 @@ import type { Bus, BusOptions } from './types.js';
 
 /**
  * Creates a bus: a registry of named topics sharing a scheduler. Dead-letter topics are
- * resolved by name on the same bus. With `engine` (see docs/engines.md), its topics are held by
- * that engine: `portEngine(port)` makes a client of a bus served over a MessagePort.
+ * resolved by name on the same bus. Without `engine`, topics live in this thread's memory and
+ * every face takes the memory engine's fast paths. With `engine` (see docs/engines.md), its topics
+ * are held by that engine and every face runs over the engine seam: `portEngine(port)` makes a
+ * client of a bus served over a MessagePort, `memoryEngine()` the memory engine over the seam.
  *
  * @example
  * ```ts
@@ -23,10 +24,6 @@ export function createBus(options?: BusOptions): Bus {
   if (engine === undefined) return new BusImpl(options);
   if (typeof engine !== 'object' || engine === null || typeof engine.openTopic !== 'function' || typeof engine.connect !== 'function') {
     throw new ConfigError('engine', `\`engine\` must be an Engine (memoryEngine(), portEngine(port), ...), got ${describe(engine)}`);
-  }
-  if (isMemoryEngine(engine)) {
-    const { engine: _, ...rest } = options!;
-    return new BusImpl(rest);
   }
   return new EngineBus(engine, options!);
 }

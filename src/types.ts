@@ -406,9 +406,10 @@ export interface BusOptions {
   /** Default storage of every topic (see {@link TopicOptions.storage}). Default: none (memory only). */
   readonly storage?: Storage;
   /**
-   * What holds the topics: `memoryEngine()` (the default) or another engine, such as
-   * `portEngine(port)` (a bus served over a MessagePort). An engine refuses, with a `ConfigError`
-   * naming it and the option, what it lacks (see docs/engines.md).
+   * What holds the topics, every face running over the engine seam: `memoryEngine()` or
+   * `portEngine(port)` (a bus served over a MessagePort). Default: none, the memory engine built
+   * directly with its in-process fast paths. An engine refuses, with a `ConfigError` naming it and
+   * the option, what it lacks (see docs/engines.md).
    */
   readonly engine?: Engine;
 }

@@ -84,12 +84,13 @@ class PendingMember<T> implements MemberPort<T>, MemberListener {
     return this.port?.poll();
   }
 
+  /** Reaches an open port at once, so a poll right after sees its effect. */
   commit(offset: number): Promise<boolean> {
-    return this.opened.then((p) => p.commit(offset));
+    return this.port !== undefined ? this.port.commit(offset) : this.opened.then((p) => p.commit(offset));
   }
 
   seek(offset: number): Promise<boolean> {
-    return this.opened.then((p) => p.seek(offset));
+    return this.port !== undefined ? this.port.seek(offset) : this.opened.then((p) => p.seek(offset));
   }
 
   leave(): void {

@@ -1,5 +1,7 @@
+import type { DeliveryRecord, MemberListener, MemberPort, Settlement, TopicBackend } from '../../engine.js';
 import { ConfigError } from '../../errors.js';
-import type { Bus, Consumer, Delivery, Topic } from '../../types.js';
+import type { Bus } from '../../types.js';
+import { BusEngine } from '../bus-engine/backend.js';
 import { type Call, type ClientMessage, listen, type MessagePortLike, type Notice, PROTOCOL_VERSION, type ServerMessage, toWire, unref, type WireDelivery } from './protocol.js';
 
 /** Options of {@link serveBus}. */
@@ -25,24 +27,30 @@ export interface BusServer {
   close(): void;
 }
 
-/** One member served to the client: a consumer of the served bus, pumped up to the client's demand. */
-class ServedMember {
+/**
+ * One member served to the client: a member port of the served bus's topic, polled up to the
+ * client's credit (its demand less what is on the way) whenever it is ready.
+ */
+class ServedMember implements MemberListener {
   private want = 0;
   private received = 0;
   private sent = 0;
   private nextToken = 0;
-  private readonly held = new Map<number, Delivery<unknown>>();
-  private wake: (() => void) | undefined = undefined;
-  private waiting: AbortController | undefined = undefined;
+  private readonly held = new Map<number, DeliveryRecord<unknown>>();
+  private pumping = false;
+  private again = false;
+  private finished = false;
   closed = false;
   /** The client's push face unsubscribed: nothing more is delivered; what it holds stays settleable. */
   left = false;
 
   constructor(
     readonly id: number,
-    readonly consumer: Consumer<unknown>,
+    readonly member: MemberPort<unknown>,
     private readonly post: (m: ServerMessage) => void,
-  ) {}
+  ) {
+    member.onReady = this;
+  }
 
   private get credit(): number {
     return this.want - (this.sent - this.received);
@@ -51,24 +59,15 @@ class ServedMember {
   demand(want: number, received: number): void {
     this.want = want;
     this.received = received;
-    if (this.credit > 0) {
-      const wake = this.wake;
-      this.wake = undefined;
-      wake?.();
-    } else this.waiting?.abort();
+    this.member.desiredSize = Math.max(0, this.credit);
+    this.ready();
   }
 
-  settle(token: number, how: Extract<Notice, { op: 'settle' }>['how']): void {
+  settle(token: number, how: Settlement): void {
     const d = this.held.get(token);
     if (d === undefined) return;
-    if (how.kind === 'inProgress') {
-      d.inProgress();
-      return;
-    }
-    this.held.delete(token);
-    if (how.kind === 'ack') d.ack();
-    else if (how.kind === 'nack') d.nack({ delayMs: how.delayMs });
-    else d.term(how.reason);
+    if (how.kind !== 'inProgress') this.held.delete(token);
+    d.settle(how);
   }
 
   /** Tokens of deliveries that went stale since the last look. */
@@ -87,59 +86,51 @@ class ServedMember {
     return this.held.size;
   }
 
-  /** Leaves the group as an unsubscribed push face: held deliveries stay settleable (where the served consumer can). */
+  /** Leaves the group as an unsubscribed push face: held deliveries stay settleable. */
   leave(): void {
     if (this.closed || this.left) return;
     this.left = true;
-    const c = this.consumer as Consumer<unknown> & { unsubscribe?(unseen: undefined): void };
-    if (typeof c.unsubscribe === 'function') c.unsubscribe(undefined);
-    else c.close();
-    this.waiting?.abort();
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
+    this.member.leave();
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.held.clear();
-    this.consumer.close(); // returns what it holds unsettled to the group
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
+    void this.member.close(); // returns what it holds unsettled to the group
   }
 
-  /** Hands deliveries to the client while it has credit, until the consumer is done. */
-  async run(): Promise<void> {
-    const c = this.consumer;
-    while (!this.closed && !this.left) {
-      if (this.credit <= 0) {
-        await new Promise<void>((r) => (this.wake = r));
-        continue;
-      }
-      let d = c.tryRecv();
-      if (d === undefined) {
-        const ac = new AbortController();
-        this.waiting = ac;
-        try {
-          d = await c.recv({ signal: ac.signal });
-        } catch (e) {
-          if (ac.signal.aborted) continue; // the client's demand fell to what is in flight, or it left
-          throw e;
-        } finally {
-          this.waiting = undefined;
-        }
-        if (d === undefined) break;
-      }
-      const batch: Delivery<unknown>[] = [d];
-      while (batch.length < this.credit && (d = c.tryRecv()) !== undefined) batch.push(d);
-      this.send(batch);
+  /** The member may have something: hands it to the client while it has credit (a call from inside the loop runs it again). */
+  ready(): void {
+    if (this.pumping) {
+      this.again = true;
+      return;
     }
-    if (!this.closed && !this.left) this.post({ kind: 'done', member: this.id });
+    this.pumping = true;
+    try {
+      do {
+        this.again = false;
+        this.pump();
+      } while (this.again);
+    } finally {
+      this.pumping = false;
+    }
   }
 
-  private send(batch: Delivery<unknown>[]): void {
+  private pump(): void {
+    if (this.closed || this.left || this.finished) return;
+    const m = this.member;
+    let batch: DeliveryRecord<unknown>[] | undefined;
+    let d: DeliveryRecord<unknown> | undefined;
+    while ((batch?.length ?? 0) < this.credit && (d = m.poll()) !== undefined) (batch ??= []).push(d);
+    if (batch !== undefined) this.send(batch);
+    if (m.done && !this.closed && !this.left) {
+      this.finished = true;
+      this.post(m.error === undefined ? { kind: 'done', member: this.id } : { kind: 'done', member: this.id, error: toWire(m.error) });
+    } else m.desiredSize = Math.max(0, this.credit);
+  }
+
+  private send(batch: DeliveryRecord<unknown>[]): void {
     const items: WireDelivery[] = batch.map((d) => {
       const token = this.nextToken++;
       if (!d.settled) this.held.set(token, d);
@@ -154,21 +145,22 @@ class ServedMember {
     }
   }
 
-  private sendOne(item: WireDelivery, d: Delivery<unknown>): void {
+  private sendOne(item: WireDelivery, d: DeliveryRecord<unknown>): void {
     try {
       this.post({ kind: 'deliveries', member: this.id, items: [item] });
       this.sent++;
     } catch (e) {
       // a value that cannot be cloned never can: dead-letter it rather than redeliver it forever
       this.held.delete(item.token);
-      d.term(`value cannot cross the port: ${e instanceof Error ? e.message : String(e)}`);
+      d.settle({ kind: 'term', reason: `value cannot cross the port: ${e instanceof Error ? e.message : String(e)}` });
     }
   }
 }
 
 /** One client's connection: its topic handles and members. */
 class Connection implements BusServer {
-  private readonly topics = new Map<number, Topic<unknown>>();
+  private readonly topics = new Map<number, TopicBackend>();
+  private readonly engine: BusEngine;
   private readonly members = new Map<number, ServedMember>();
   private readonly stop: () => void;
   private heartbeat: ReturnType<typeof setInterval> | undefined = undefined;
@@ -179,11 +171,12 @@ class Connection implements BusServer {
   closed = false;
 
   constructor(
-    private readonly bus: Bus,
+    bus: Bus,
     private readonly port: MessagePortLike,
     private readonly missed: number,
     staleCheckMs: number,
   ) {
+    this.engine = new BusEngine('served', { lacks: {} }, bus, false);
     this.staleCheck = unref(setInterval(() => this.reportStale(), staleCheckMs));
     this.stop = listen(
       port,
@@ -269,7 +262,7 @@ class Connection implements BusServer {
     );
   }
 
-  private topicOf(handle: number): Topic<unknown> {
+  private topicOf(handle: number): TopicBackend {
     const t = this.topics.get(handle);
     if (t === undefined) throw new ConfigError('topic', `no topic is open under handle ${handle}`);
     return t;
@@ -288,26 +281,25 @@ class Connection implements BusServer {
         if (m.heartbeatMs > 0 && Number.isFinite(m.heartbeatMs)) this.watch(m.heartbeatMs);
         return PROTOCOL_VERSION;
       case 'topic':
-        this.topics.set(m.topic, this.bus.topic(m.name, m.options));
+        this.topics.set(m.topic, this.engine.backend(m.name, m.options));
         return undefined;
       case 'publish': {
         const t = this.topicOf(m.topic);
         const ac = new AbortController();
         this.cancels.set(m.id, ac);
-        const signal = ac.signal;
-        return Promise.all(m.entries.map((e) => t.publish(e.value, { ...e.options, signal }))).finally(() => this.cancels.delete(m.id));
+        const entries = m.entries.map((e) => ({ value: e.value, ...e.options }));
+        return t.publish(entries, ac.signal).finally(() => this.cancels.delete(m.id));
       }
       case 'member': {
-        const c = this.topicOf(m.topic).consumer(m.options);
-        const member = new ServedMember(m.member, c, this.post);
+        const port = this.topicOf(m.topic).openMember<unknown>(m.options);
+        const member = new ServedMember(m.member, port, this.post);
         this.members.set(m.member, member);
-        member.run().catch((e: unknown) => this.post({ kind: 'done', member: m.member, error: toWire(e) }));
-        return c.group;
+        return port.group;
       }
       case 'commit':
-        return this.memberOf(m.member).consumer.commit(m.offset);
+        return this.memberOf(m.member).member.commit(m.offset);
       case 'seek':
-        return this.memberOf(m.member).consumer.seek(m.offset);
+        return this.memberOf(m.member).member.seek(m.offset);
       case 'deleteGroup':
         return this.topicOf(m.topic).deleteGroup(m.group);
       case 'stats':
@@ -315,10 +307,8 @@ class Connection implements BusServer {
         return undefined;
       case 'closeTopic':
         return this.topicOf(m.topic).close();
-      case 'destroyTopic': {
-        const name = this.topicOf(m.topic).name;
-        return this.bus.deleteTopic(name).then(() => undefined);
-      }
+      case 'destroyTopic':
+        return this.topicOf(m.topic).destroy();
       case 'bye':
         return undefined;
       case 'closeMember': {

@@ -1,0 +1,87 @@
+import type { Engine, EngineCapabilities, EngineTopicOptions, MemberOptions, MemberPort, PublishEntry, TopicBackend } from '../../engine.js';
+import type { BatchEntry, Bus, Topic, TopicStats } from '../../types.js';
+import { ConsumerMember, portOf } from './member.js';
+
+/** A publish entry as a batch entry of `publishBatch(entries, { entries: true })`: only the fields given. */
+function batchEntry(e: PublishEntry): BatchEntry<unknown> {
+  const out: { value: unknown; key?: string; headers?: PublishEntry['headers']; ttlMs?: number } = { value: e.value };
+  if (e.key !== undefined) out.key = e.key;
+  if (e.headers !== undefined) out.headers = e.headers;
+  if (e.ttlMs !== undefined) out.ttlMs = e.ttlMs;
+  return out;
+}
+
+/** A {@link TopicBackend} over a topic of a bus in this thread. */
+export class BusTopicBackend implements TopicBackend {
+  constructor(
+    private readonly bus: Bus,
+    private readonly topic: Topic<unknown>,
+  ) {}
+
+  /** One batch: refused whole, or withdrawn whole when `signal` aborts while it waits for room. */
+  publish(entries: readonly PublishEntry[], signal?: AbortSignal): Promise<number[]> {
+    return this.topic.publishBatch(entries.map(batchEntry), signal === undefined ? { entries: true } : { entries: true, signal });
+  }
+
+  openMember<T>(options: MemberOptions): MemberPort<T> {
+    const c = portOf((this.topic as Topic<T>).consumer(options));
+    return new ConsumerMember<T>(c, options.prefetch);
+  }
+
+  deleteGroup(name: string): Promise<boolean> {
+    try {
+      return Promise.resolve(this.topic.deleteGroup(name));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** The topic's figures as they are now. */
+  stats(): TopicStats {
+    return this.topic.stats();
+  }
+
+  close(): Promise<void> {
+    return this.topic.close();
+  }
+
+  destroy(): Promise<void> {
+    return this.bus.deleteTopic(this.topic.name).then(() => undefined);
+  }
+}
+
+/**
+ * An {@link Engine} over a bus in this thread: each topic it opens is the bus's topic of that name.
+ * `serveBus` serves one over a port; the memory engine is one over a bus of its own, which its
+ * `close()` closes.
+ */
+export class BusEngine implements Engine {
+  constructor(
+    readonly name: string,
+    readonly capabilities: EngineCapabilities,
+    private readonly bus: Bus,
+    private readonly owned: boolean,
+  ) {}
+
+  connect(): Promise<void> {
+    return this.bus.ready();
+  }
+
+  openTopic(name: string, options?: EngineTopicOptions): Promise<TopicBackend> {
+    try {
+      return Promise.resolve(this.backend(name, options));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** {@link openTopic} at once: the bus opens its topics synchronously (throws what it refuses). */
+  backend(name: string, options?: EngineTopicOptions): TopicBackend {
+    return new BusTopicBackend(this.bus, this.bus.topic(name, options));
+  }
+
+  /** The memory engine's bus closes with it (its storage flushed and released); a served bus stays open. */
+  close(): Promise<void> {
+    return this.owned ? this.bus.close() : Promise.resolve();
+  }
+}
