@@ -2,7 +2,7 @@ import type { Engine, EngineTopicOptions, MemberOptions, MemberPort, PublishEntr
 import { ClosedError, ConfigError, TimeoutError } from '../../errors.js';
 import type { TopicStats } from '../../types.js';
 import { PortMember } from './member.js';
-import { type Call, type ClientMessage, fromWire, listen, type MessagePortLike, PROTOCOL_VERSION, type ServerMessage, unref } from './protocol.js';
+import { type Call, type ClientMessage, fromWire, listen, type MessagePortLike, PROTOCOL_VERSION, type ServerMessage, unref, type WireEntry } from './protocol.js';
 
 /** Options of {@link portEngine}. */
 export interface PortEngineOptions {
@@ -60,7 +60,9 @@ class PortClient implements Engine {
   private async open(): Promise<void> {
     this.stop = listen(
       this.port,
-      (data) => this.receive(data as ServerMessage),
+      (data) => {
+        for (const m of data as ServerMessage[]) this.receive(m);
+      },
       () => this.fail(new ClosedError('the port to the served bus closed')),
     );
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -206,8 +208,11 @@ class PortBackend implements TopicBackend {
   }
 
   publish(entries: readonly PublishEntry[], signal?: AbortSignal): Promise<number[]> {
-    const wire = entries.map(({ value, key, headers, ttlMs }) => ({ value, options: { key, headers, ttlMs } }));
-    return this.client.call({ op: 'publish', topic: this.handle, entries: wire }, this, signal) as Promise<number[]>;
+    const wire = entries.map(({ value, key, headers, ttlMs }): WireEntry =>
+      key === undefined && headers === undefined && ttlMs === undefined ? { value } : { value, options: { key, headers, ttlMs } },
+    );
+    const call: Call = signal === undefined ? { op: 'publish', topic: this.handle, entries: wire } : { op: 'publish', topic: this.handle, entries: wire, cancellable: true };
+    return this.client.call(call, this, signal) as Promise<number[]>;
   }
 
   openMember<T>(options: MemberOptions): MemberPort<T> {

@@ -2,7 +2,7 @@ import type { DeliveryRecord, MemberListener, MemberPort, Settlement, TopicBacke
 import { ConfigError } from '../../errors.js';
 import type { Bus } from '../../types.js';
 import { BusEngine } from '../bus-engine/backend.js';
-import { type Call, type ClientMessage, listen, type MessagePortLike, type Notice, PROTOCOL_VERSION, type ServerMessage, toWire, unref, type WireDelivery } from './protocol.js';
+import { type Call, type ClientMessage, listen, type MessagePortLike, type Notice, PROTOCOL_VERSION, type ServerMessage, toWire, unref, type WireDelivery, type WireEntry } from './protocol.js';
 
 /** Options of {@link serveBus}. */
 export interface ServeOptions {
@@ -136,25 +136,31 @@ class ServedMember implements MemberListener {
       if (!d.settled) this.held.set(token, d);
       return { token, offset: d.offset, value: d.value, key: d.key, headers: d.headers, timestamp: d.timestamp, deliveryCount: d.deliveryCount, settled: d.settled };
     });
-    try {
-      this.post({ kind: 'deliveries', member: this.id, items });
-      this.sent += items.length;
-    } catch {
-      // one value in the batch cannot be cloned: send the others one by one
-      items.forEach((item, i) => this.sendOne(item, batch[i]!));
-    }
+    this.sent += items.length;
+    this.post({ kind: 'deliveries', member: this.id, items });
   }
 
-  private sendOne(item: WireDelivery, d: DeliveryRecord<unknown>): void {
-    try {
-      this.post({ kind: 'deliveries', member: this.id, items: [item] });
-      this.sent++;
-    } catch (e) {
-      // a value that cannot be cloned never can: dead-letter it rather than redeliver it forever
-      this.held.delete(item.token);
-      d.settle({ kind: 'term', reason: `value cannot cross the port: ${e instanceof Error ? e.message : String(e)}` });
+  /**
+   * The batch holding these deliveries could not be cloned: sends them one by one, and
+   * dead-letters a value that cannot be cloned (it never can) rather than redeliver it forever.
+   */
+  unsendable(items: readonly WireDelivery[], postNow: (m: ServerMessage) => void): void {
+    for (const item of items) {
+      try {
+        postNow({ kind: 'deliveries', member: this.id, items: [item] });
+      } catch (e) {
+        this.sent--;
+        const d = this.held.get(item.token);
+        this.held.delete(item.token);
+        d?.settle({ kind: 'term', reason: `value cannot cross the port: ${e instanceof Error ? e.message : String(e)}` });
+      }
     }
   }
+}
+
+/** Publishes a call's entries in order, as one batch. */
+function publishAll(t: TopicBackend, entries: readonly WireEntry[], signal: AbortSignal | undefined): Promise<number[]> {
+  return t.publish(entries.map((e) => (e.options === undefined ? { value: e.value } : { value: e.value, ...e.options })), signal);
 }
 
 /** One client's connection: its topic handles and members. */
@@ -187,6 +193,11 @@ class Connection implements BusServer {
 
   close(): void {
     if (this.closed) return;
+    try {
+      this.flush(); // what was answered before closing still goes out
+    } catch {
+      // a port already closed
+    }
     this.closed = true;
     clearInterval(this.heartbeat);
     clearInterval(this.staleCheck);
@@ -202,8 +213,47 @@ class Connection implements BusServer {
     }
   }
 
+  /** What this turn sends, posted as one array when the turn ends ({@link flush}). */
+  private outbox: ServerMessage[] = [];
+  private flushing = false;
+  /** The last reply of this turn on each topic handle: it carries the topic's stats. */
+  private readonly statsFor = new Map<number, Extract<ServerMessage, { kind: 'reply' }>>();
+
   private post = (m: ServerMessage): void => {
-    if (!this.closed) this.port.postMessage(m);
+    if (this.closed) return;
+    this.outbox.push(m);
+    if (this.flushing) return;
+    this.flushing = true;
+    queueMicrotask(this.flush);
+  };
+
+  /**
+   * Posts the turn's messages as one array. A reply about a topic carries its stats, taken once
+   * per turn after telling the client what went stale: what the figures show as settled, the
+   * client sees settled. A batch that cannot be cloned is posted message by message.
+   */
+  private flush = (): void => {
+    this.flushing = false;
+    if (this.statsFor.size > 0) {
+      this.reportStale();
+      for (const [handle, reply] of this.statsFor) reply.stats = this.topics.get(handle)?.stats();
+      this.statsFor.clear();
+    }
+    if (this.outbox.length === 0 || this.closed) return;
+    const batch = this.outbox;
+    this.outbox = [];
+    try {
+      this.port.postMessage(batch);
+    } catch {
+      const postNow = (m: ServerMessage): void => this.port.postMessage([m]);
+      for (const m of batch) {
+        try {
+          postNow(m);
+        } catch {
+          if (m.kind === 'deliveries') this.members.get(m.member)?.unsendable(m.items, postNow);
+        }
+      }
+    }
   };
 
   private receive(data: unknown): void {
@@ -253,9 +303,9 @@ class Connection implements BusServer {
     }
     Promise.resolve(result).then(
       (value) => {
-        const topic = 'topic' in m ? this.topics.get(m.topic) : undefined;
-        if (topic !== undefined) this.reportStale(); // what the figures show as settled, the client sees settled
-        this.post({ kind: 'reply', id: m.id, value, stats: topic?.stats() });
+        const reply: ServerMessage = { kind: 'reply', id: m.id, value };
+        this.post(reply);
+        if ('topic' in m && this.topics.has(m.topic)) this.statsFor.set(m.topic, reply);
         if (m.op === 'bye') this.close();
       },
       (e: unknown) => this.post({ kind: 'reply', id: m.id, error: toWire(e) }),
@@ -285,10 +335,11 @@ class Connection implements BusServer {
         return undefined;
       case 'publish': {
         const t = this.topicOf(m.topic);
+        if (m.cancellable !== true) return publishAll(t, m.entries, undefined);
+        // an AbortSignal costs an EventTarget and weak references: made only for a call that can be cancelled
         const ac = new AbortController();
         this.cancels.set(m.id, ac);
-        const entries = m.entries.map((e) => ({ value: e.value, ...e.options }));
-        return t.publish(entries, ac.signal).finally(() => this.cancels.delete(m.id));
+        return publishAll(t, m.entries, ac.signal).finally(() => this.cancels.delete(m.id));
       }
       case 'member': {
         const port = this.topicOf(m.topic).openMember<unknown>(m.options);
