@@ -10,6 +10,10 @@
  *
  * Server to client: {@link ServerMessage}: replies, `deliveries` pushed to a member up to its
  * demand, and `done` when a member has nothing more.
+ *
+ * Where there are Web Locks, each side holds a lock for as long as it lives and names it to the
+ * other (the client in `hello`, the server in its {@link Welcome}), which waits for that lock:
+ * granted, the other side is gone (see lease.ts).
  */
 import { ClosedError, CodecError, type CodecErrorReason, ConfigError, StorageError, TimeoutError, TopicFullError } from '../../errors.js';
 import type { Settlement, EngineTopicOptions, MemberOptions } from '../../engine.js';
@@ -18,7 +22,7 @@ import type { Headers, PublishOptions, TopicStats } from '../../types.js';
 export const PROTOCOL_VERSION = 1;
 
 export type Call =
-  | { op: 'hello'; version: number; heartbeatMs: number }
+  | { op: 'hello'; version: number; heartbeatMs: number; lock?: string }
   | { op: 'topic'; topic: number; name: string; options: EngineTopicOptions | undefined }
   | { op: 'publish'; topic: number; entries: { value: unknown; options: Pick<PublishOptions, 'key' | 'headers' | 'ttlMs'> }[] }
   | { op: 'member'; topic: number; member: number; options: MemberOptions }
@@ -27,6 +31,12 @@ export type Call =
   | { op: 'stats' | 'closeTopic' | 'destroyTopic'; topic: number }
   | { op: 'closeMember'; member: number }
   | { op: 'bye' };
+
+/** The server's answer to `hello`: its protocol version, and the Web Lock it holds while it serves. */
+export interface Welcome {
+  version: number;
+  lock?: string;
+}
 
 export type Notice =
   | { op: 'demand'; member: number; want: number; received: number }

@@ -1,12 +1,15 @@
 import { ConfigError } from '../../errors.js';
-import type { Bus, Consumer, Delivery, Topic } from '../../types.js';
-import { type Call, type ClientMessage, listen, type MessagePortLike, type Notice, PROTOCOL_VERSION, type ServerMessage, toWire, unref, type WireDelivery } from './protocol.js';
+import type { Bus, Topic } from '../../types.js';
+import { holdLease, leaseName, watchLease } from './lease.js';
+import { type Call, type ClientMessage, listen, type MessagePortLike, type Notice, PROTOCOL_VERSION, type ServerMessage, toWire, unref, type Welcome } from './protocol.js';
+import { ServedMember } from './served-member.js';
 
 /** Options of {@link serveBus}. */
 export interface ServeOptions {
   /**
    * A client that said it sends heartbeats and is silent for this many heartbeat periods is taken
-   * for gone: its members are closed, their unsettled deliveries returned. Default `3`.
+   * for gone: its members are closed, their unsettled deliveries returned. Not used for a client
+   * that holds a Web Lock for its life (browsers): its lock tells at once. Default `3`.
    */
   readonly missedHeartbeats?: number;
   /**
@@ -25,147 +28,6 @@ export interface BusServer {
   close(): void;
 }
 
-/** One member served to the client: a consumer of the served bus, pumped up to the client's demand. */
-class ServedMember {
-  private want = 0;
-  private received = 0;
-  private sent = 0;
-  private nextToken = 0;
-  private readonly held = new Map<number, Delivery<unknown>>();
-  private wake: (() => void) | undefined = undefined;
-  private waiting: AbortController | undefined = undefined;
-  closed = false;
-  /** The client's push face unsubscribed: nothing more is delivered; what it holds stays settleable. */
-  left = false;
-
-  constructor(
-    readonly id: number,
-    readonly consumer: Consumer<unknown>,
-    private readonly post: (m: ServerMessage) => void,
-  ) {}
-
-  private get credit(): number {
-    return this.want - (this.sent - this.received);
-  }
-
-  demand(want: number, received: number): void {
-    this.want = want;
-    this.received = received;
-    if (this.credit > 0) {
-      const wake = this.wake;
-      this.wake = undefined;
-      wake?.();
-    } else this.waiting?.abort();
-  }
-
-  settle(token: number, how: Extract<Notice, { op: 'settle' }>['how']): void {
-    const d = this.held.get(token);
-    if (d === undefined) return;
-    if (how.kind === 'inProgress') {
-      d.inProgress();
-      return;
-    }
-    this.held.delete(token);
-    if (how.kind === 'ack') d.ack();
-    else if (how.kind === 'nack') d.nack({ delayMs: how.delayMs });
-    else d.term(how.reason);
-  }
-
-  /** Tokens of deliveries that went stale since the last look. */
-  stale(): number[] | undefined {
-    let out: number[] | undefined;
-    for (const [token, d] of this.held) {
-      if (d.settled) {
-        this.held.delete(token);
-        (out ??= []).push(token);
-      }
-    }
-    return out;
-  }
-
-  get holding(): number {
-    return this.held.size;
-  }
-
-  /** Leaves the group as an unsubscribed push face: held deliveries stay settleable (where the served consumer can). */
-  leave(): void {
-    if (this.closed || this.left) return;
-    this.left = true;
-    const c = this.consumer as Consumer<unknown> & { unsubscribe?(unseen: undefined): void };
-    if (typeof c.unsubscribe === 'function') c.unsubscribe(undefined);
-    else c.close();
-    this.waiting?.abort();
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.held.clear();
-    this.consumer.close(); // returns what it holds unsettled to the group
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
-  }
-
-  /** Hands deliveries to the client while it has credit, until the consumer is done. */
-  async run(): Promise<void> {
-    const c = this.consumer;
-    while (!this.closed && !this.left) {
-      if (this.credit <= 0) {
-        await new Promise<void>((r) => (this.wake = r));
-        continue;
-      }
-      let d = c.tryRecv();
-      if (d === undefined) {
-        const ac = new AbortController();
-        this.waiting = ac;
-        try {
-          d = await c.recv({ signal: ac.signal });
-        } catch (e) {
-          if (ac.signal.aborted) continue; // the client's demand fell to what is in flight, or it left
-          throw e;
-        } finally {
-          this.waiting = undefined;
-        }
-        if (d === undefined) break;
-      }
-      const batch: Delivery<unknown>[] = [d];
-      while (batch.length < this.credit && (d = c.tryRecv()) !== undefined) batch.push(d);
-      this.send(batch);
-    }
-    if (!this.closed && !this.left) this.post({ kind: 'done', member: this.id });
-  }
-
-  private send(batch: Delivery<unknown>[]): void {
-    const items: WireDelivery[] = batch.map((d) => {
-      const token = this.nextToken++;
-      if (!d.settled) this.held.set(token, d);
-      return { token, offset: d.offset, value: d.value, key: d.key, headers: d.headers, timestamp: d.timestamp, deliveryCount: d.deliveryCount, settled: d.settled };
-    });
-    try {
-      this.post({ kind: 'deliveries', member: this.id, items });
-      this.sent += items.length;
-    } catch {
-      // one value in the batch cannot be cloned: send the others one by one
-      items.forEach((item, i) => this.sendOne(item, batch[i]!));
-    }
-  }
-
-  private sendOne(item: WireDelivery, d: Delivery<unknown>): void {
-    try {
-      this.post({ kind: 'deliveries', member: this.id, items: [item] });
-      this.sent++;
-    } catch (e) {
-      // a value that cannot be cloned never can: dead-letter it rather than redeliver it forever
-      this.held.delete(item.token);
-      d.term(`value cannot cross the port: ${e instanceof Error ? e.message : String(e)}`);
-    }
-  }
-}
-
 /** One client's connection: its topic handles and members. */
 class Connection implements BusServer {
   private readonly topics = new Map<number, Topic<unknown>>();
@@ -176,6 +38,8 @@ class Connection implements BusServer {
   /** Calls that can be withdrawn (a publish waiting for room), by call id. */
   private readonly cancels = new Map<number, AbortController>();
   private lastSeen = Date.now();
+  /** Stops waiting for the Web Lock the client holds while it lives, and releases this server's (lease.ts). */
+  private readonly leases: (() => void)[] = [];
   closed = false;
 
   constructor(
@@ -197,6 +61,7 @@ class Connection implements BusServer {
     this.closed = true;
     clearInterval(this.heartbeat);
     clearInterval(this.staleCheck);
+    for (const release of this.leases.splice(0)) release();
     for (const ac of this.cancels.values()) ac.abort();
     this.stop();
     for (const m of this.members.values()) m.close();
@@ -285,8 +150,8 @@ class Connection implements BusServer {
     switch (m.op) {
       case 'hello':
         if (m.version !== PROTOCOL_VERSION) throw new ConfigError('version', `the server speaks protocol ${PROTOCOL_VERSION}, the client ${m.version}`);
-        if (m.heartbeatMs > 0 && Number.isFinite(m.heartbeatMs)) this.watch(m.heartbeatMs);
-        return PROTOCOL_VERSION;
+        if (!(typeof m.lock === 'string' && this.watchClient(m.lock, m.heartbeatMs)) && m.heartbeatMs > 0 && Number.isFinite(m.heartbeatMs)) this.watch(m.heartbeatMs);
+        return this.welcome();
       case 'topic':
         this.topics.set(m.topic, this.bus.topic(m.name, m.options));
         return undefined;
@@ -299,7 +164,7 @@ class Connection implements BusServer {
       }
       case 'member': {
         const c = this.topicOf(m.topic).consumer(m.options);
-        const member = new ServedMember(m.member, c, this.post);
+        const member = new ServedMember(m.member, c, this.post, () => this.reportStale());
         this.members.set(m.member, member);
         member.run().catch((e: unknown) => this.post({ kind: 'done', member: m.member, error: toWire(e) }));
         return c.group;
@@ -330,6 +195,35 @@ class Connection implements BusServer {
     }
   }
 
+  /**
+   * Waits for the Web Lock the client holds while it lives: granted once its page or worker is
+   * gone (closed, crashed, navigated away) or it let go, and the connection closes then. No
+   * heartbeat is watched meanwhile: a hidden tab's timers may be throttled to one run a minute,
+   * and its silence says nothing. False where this side has no Web Locks.
+   */
+  private watchClient(name: string, heartbeatMs: number): boolean {
+    const stop = watchLease(
+      name,
+      () => this.close(),
+      () => {
+        if (!this.closed && heartbeatMs > 0 && Number.isFinite(heartbeatMs)) this.watch(heartbeatMs);
+      },
+    );
+    if (stop === undefined) return false;
+    this.leases.push(stop);
+    return true;
+  }
+
+  /** The answer to `hello`: with the Web Lock this server holds while it serves, for the client to watch. */
+  private async welcome(): Promise<Welcome> {
+    const name = leaseName('server');
+    const release = name === undefined ? undefined : await holdLease(name);
+    if (release === undefined) return { version: PROTOCOL_VERSION };
+    if (this.closed) release();
+    else this.leases.push(release);
+    return { version: PROTOCOL_VERSION, lock: name };
+  }
+
   /** A client that sends heartbeats and goes silent is gone: its members close at once. */
   private watch(heartbeatMs: number): void {
     clearInterval(this.heartbeat);
@@ -346,8 +240,10 @@ class Connection implements BusServer {
  * worker_threads MessagePort): `createBus({ engine: portEngine(otherEnd) })` in the other thread,
  * worker or tab uses the bus's topics. Call it once per port (in a SharedWorker, once per
  * connecting port). When the client goes away — its port closes (worker_threads says so; a
- * terminated worker's port closes) or its heartbeat stops (browsers' MessagePort has no close
- * event) — its members are closed at once and their unsettled deliveries return to their groups.
+ * terminated worker's port closes), the Web Lock it holds while it lives is released (a browser
+ * tab or worker closed or crashed: browsers' MessagePort has no close event), or its heartbeat
+ * stops (where there are no Web Locks) — its members are closed at once and their unsettled
+ * deliveries return to their groups.
  *
  * @example
  * ```ts
