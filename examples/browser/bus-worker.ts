@@ -9,6 +9,4 @@ const bus = createBus();
 // the work queue: one group, `workers`, whose members (one per tab) compete for the jobs
 bus.topic('jobs', { capacity: 1_000, groups: ['workers'] });
 
-(globalThis as unknown as { onconnect: (e: MessageEvent) => void }).onconnect = (e) => {
-  serveBus(bus, e.ports[0]);
-};
+addEventListener('connect', (e) => serveBus(bus, (e as MessageEvent).ports[0]));

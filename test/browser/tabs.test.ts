@@ -209,6 +209,17 @@ describe('one bus for every tab: a SharedWorker serves it, each tab is a portEng
     await tab.page.close();
   });
 
+  it("without a SharedWorker, fan-out only: each tab's bus mirrored over a BroadcastChannel (docs/engines.md) sees every tab's messages", async () => {
+    const tabs = [await openTab('dedicated'), await openTab('dedicated')];
+    for (const tab of tabs) await tab.page.evaluate(() => (globalThis as unknown as InPage).tab.mirror());
+    await tabs[0].page.evaluate(() => (globalThis as unknown as InPage).tab.announce('from the first'));
+    await tabs[1].page.evaluate(() => (globalThis as unknown as InPage).tab.announce('from the second'));
+    for (const tab of tabs) {
+      await expect.poll(() => tab.page.evaluate(() => [...(globalThis as unknown as InPage).tab.mirrored()].sort()), { timeout: 5_000 }).toEqual(['from the first', 'from the second']);
+    }
+    for (const tab of tabs) await tab.page.close();
+  });
+
   it('the engine-neutral conformance suite: a page\'s portEngine clients of buses served in a SharedWorker', async () => {
     const [suite] = await runInChromium(here('./suites/neutral-shared-worker.ts'), { context, scripts: { '/conformance-worker.js': here('./tabs/conformance-worker.ts') } });
     expect(suite.cases.filter((c) => !c.skipped).length, 'ran no cases').toBeGreaterThan(50);

@@ -4,6 +4,4 @@ import { createBus, serveBus } from '../../../src/index.js';
 
 const bus = createBus();
 
-(globalThis as unknown as { onconnect: (e: MessageEvent) => void }).onconnect = (e) => {
-  serveBus(bus, e.ports[0]);
-};
+addEventListener('connect', (e) => serveBus(bus, (e as MessageEvent).ports[0]));

@@ -5,8 +5,8 @@ import { type Bus, createBus, serveBus } from '../../../src/index.js';
 
 let buses: Bus[] = [];
 
-(globalThis as unknown as { onconnect: (e: MessageEvent) => void }).onconnect = (e) => {
-  const control = e.ports[0];
+addEventListener('connect', (e) => {
+  const control = (e as MessageEvent).ports[0];
   control.onmessage = async ({ data }: MessageEvent<{ open: MessagePort } | 'close'>) => {
     if (data === 'close') {
       const closing = buses;
@@ -19,4 +19,4 @@ let buses: Bus[] = [];
     buses.push(bus);
     serveBus(bus, data.open);
   };
-};
+});

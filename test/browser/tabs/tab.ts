@@ -31,6 +31,7 @@ export interface Seen {
 }
 
 const seen = new Map<string, Seen[]>();
+let mirrored: { announce(text: string): Promise<void>; got: string[] } | undefined;
 const held = new Map<string, Consumer<number>>();
 
 function record(key: string, d: { offset: number; value: number; deliveryCount: number }): void {
@@ -71,6 +72,26 @@ const tab = {
     return seen.get(key)!.map((s) => s.offset);
   },
   seen: (topic: string, group: string): Seen[] => seen.get(`${topic}/${group}`) ?? [],
+  /**
+   * The BroadcastChannel fallback of docs/engines.md, as written there: a bus of this tab's own
+   * whose topic `news` is mirrored to and from the other tabs; `announce` publishes, `mirrored`
+   * is what a subscriber of this tab's `news` got.
+   */
+  mirror(): void {
+    const local = createBus();
+    const news = local.topic<string>('news');
+    const others = new BroadcastChannel('ringbus:news');
+    others.onmessage = (e: MessageEvent<string>) => void news.publish(e.data); // from another tab
+    async function announce(text: string): Promise<void> {
+      await news.publish(text); // this tab's subscribers
+      others.postMessage(text); // every other tab's
+    }
+    const got: string[] = [];
+    news.values().subscribe((v) => got.push(v));
+    mirrored = { announce, got };
+  },
+  announce: (text: string) => mirrored!.announce(text),
+  mirrored: () => mirrored!.got,
   /**
    * Waits on `recv` in `group` while the dedicated worker serving this tab's bus is terminated;
    * resolves with how the wait ended, how many ms after the termination, and how a publish then ends.
