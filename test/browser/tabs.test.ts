@@ -222,6 +222,13 @@ describe('one bus for every tab: a SharedWorker serves it, each tab is a portEng
     for (const tab of tabs) await tab.page.close();
   });
 
+  it('the lease in a page: a silent client holding its Web Lock is kept; released, its delivery returns; the server names its own lock', async () => {
+    const [suite] = await runInChromium(here('./suites/port-lease.ts'), { context });
+    expect(suite.cases.length).toBe(3);
+    const failed = failures(suite);
+    if (failed !== '') throw new Error(failed);
+  });
+
   it('the engine-neutral conformance suite: a page\'s portEngine clients of buses served in a SharedWorker', async () => {
     const [suite] = await runInChromium(here('./suites/neutral-shared-worker.ts'), { context, scripts: { '/conformance-worker.js': here('./tabs/conformance-worker.ts') } });
     expect(suite.cases.filter((c) => !c.skipped).length, 'ran no cases').toBeGreaterThan(50);
