@@ -107,6 +107,9 @@ describe('examples/browser: the demo in Chromium, two tabs', () => {
       expect(figures.publishRate).toBe(0);
       expect(await page.locator('[data-tab="published"]').textContent()).toBe(String(page === a ? ca.published : cb.published));
     }
+    // a tab closed: the other's view shows one worker left
+    await b.close();
+    await expect.poll(async () => (await shown(a)).members, { timeout: 5_000 }).toBe(1);
     expect(errors).toEqual([]);
     console.log(`test/browser/demo.test.ts: ${bus.published} jobs published (${ca.published} + ${cb.published}), handled ${ca.handled} + ${cb.handled}; screenshot in test-results/browser-demo/demo.png`);
   }, 60_000);
