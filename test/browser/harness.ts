@@ -108,11 +108,19 @@ async function listen(server: Server): Promise<string> {
  * Runs the test files `entries` in Chromium, one page each, in order, in one browser
  * (`context`, or one launched for the call). Each page is a secure context on
  * http://127.0.0.1, so platform APIs that need one (crypto.subtle, IndexedDB, workers) are there.
+ * `scripts` are more files to bundle and serve, by path (`{ '/worker.js': entry }`): what a page
+ * starts as a worker or SharedWorker.
  */
-export async function runInChromium(entries: string | string[], options: { context?: BrowserContext } = {}): Promise<SuiteResult[]> {
+export async function runInChromium(entries: string | string[], options: { context?: BrowserContext; scripts?: Record<string, string> } = {}): Promise<SuiteResult[]> {
   const list = typeof entries === 'string' ? [entries] : entries;
   const bundles = await Promise.all(list.map(bundleForBrowser));
+  const scripts = new Map(await Promise.all(Object.entries(options.scripts ?? {}).map(async ([path, entry]) => [path, await bundleForBrowser(entry)] as const)));
   const server = createServer((req, res) => {
+    const script = scripts.get(req.url ?? '');
+    if (script !== undefined) {
+      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(script);
+      return;
+    }
     const m = /^\/(\d+)\.(html|js)$/.exec(req.url ?? '');
     const i = m ? Number(m[1]) : -1;
     if (!m || i >= bundles.length) {

@@ -11,6 +11,10 @@
  * Server to client, posted as an array of {@link ServerMessage} per turn: replies (the last reply
  * of a turn about a topic carries its stats), `deliveries` pushed to a member up to its demand,
  * `stale` tokens, and `done` when a member has nothing more.
+ *
+ * Where there are Web Locks, each side holds a lock for as long as it lives and names it to the
+ * other (the client in `hello`, the server in its {@link Welcome}), which waits for that lock:
+ * granted, the other side is gone (see lease.ts).
  */
 import { ClosedError, CodecError, type CodecErrorReason, ConfigError, StorageError, TimeoutError, TopicFullError } from '../../errors.js';
 import type { Settlement, EngineTopicOptions, MemberOptions } from '../../engine.js';
@@ -19,7 +23,7 @@ import type { Headers, PublishOptions, TopicStats } from '../../types.js';
 export const PROTOCOL_VERSION = 2;
 
 export type Call =
-  | { op: 'hello'; version: number; heartbeatMs: number }
+  | { op: 'hello'; version: number; heartbeatMs: number; lock?: string }
   | { op: 'topic'; topic: number; name: string; options: EngineTopicOptions | undefined }
   /** `options` absent: none set. `cancellable`: the client may send `cancel` for it (its publish had a signal). */
   | { op: 'publish'; topic: number; entries: WireEntry[]; cancellable?: true }
@@ -33,6 +37,12 @@ export type Call =
 export interface WireEntry {
   value: unknown;
   options?: Pick<PublishOptions, 'key' | 'headers' | 'ttlMs'>;
+}
+
+/** The server's answer to `hello`: its protocol version, and the Web Lock it holds while it serves. */
+export interface Welcome {
+  version: number;
+  lock?: string;
 }
 
 export type Notice =
