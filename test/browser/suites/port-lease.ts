@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Bus, createBus, serveBus } from '../../../src/index.js';
 import { holdLease } from '../../../src/internal/port-engine/lease.js';
+import { PROTOCOL_VERSION } from '../../../src/internal/port-engine/protocol.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -17,9 +18,9 @@ async function holding(lock: string | undefined): Promise<{ served: Bus; welcome
   const { port1, port2 } = new MessageChannel();
   serveBus(served, port1);
   const got: Record<string, unknown>[] = [];
-  port2.onmessage = (e) => got.push(e.data as Record<string, unknown>);
+  port2.onmessage = (e) => got.push(...(e.data as Record<string, unknown>[])); // the server posts one array per turn
   port2.postMessage([
-    { id: 1, op: 'hello', version: 1, heartbeatMs: 20, ...(lock === undefined ? {} : { lock }) },
+    { id: 1, op: 'hello', version: PROTOCOL_VERSION, heartbeatMs: 20, ...(lock === undefined ? {} : { lock }) },
     { id: 2, op: 'topic', topic: 0, name: 't', options: undefined },
     { id: 3, op: 'member', topic: 0, member: 0, options: { group: 'g', prefetch: 1 } },
     { op: 'demand', member: 0, want: 1, received: 0 },
@@ -59,7 +60,7 @@ describe('port engine lease (Web Locks)', () => {
   it('the server welcomes a client with the name of the lock it holds while it serves', async () => {
     const { served, welcome } = await holding(undefined);
     const value = welcome.value as { version: number; lock?: string };
-    expect(value.version).toBe(1);
+    expect(value.version).toBe(PROTOCOL_VERSION);
     expect(value.lock).toMatch(/^ringbus-server-/);
     const held = await navigator.locks.query();
     expect(held.held?.map((l) => l.name)).toContain(value.lock);
