@@ -82,6 +82,7 @@ export abstract class TopicLog<T> implements OverflowHost {
     this.queue = new PublishQueue<T>(this);
     this.ttlMs = settings.ttlMs;
     this.persistent = settings.storage !== undefined;
+    this.store = undefined; // set once the storage has opened the topic (TopicImpl)
     if (settings.codec !== undefined) this.codec = new TopicCodec<T>(settings.codec, settings.compression);
     this.checked = this.codec !== undefined || this.persistent;
     this.lean = this.codec === undefined && !this.persistent && this.ttlMs === Infinity;

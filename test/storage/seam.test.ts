@@ -221,3 +221,30 @@ describe('storage seam, opened asynchronously', () => {
     expect(storage.journal('t')!.syncs).toBe(syncs + 1);
   });
 });
+
+describe('a group recovered with acks past a held delivery', () => {
+  for (const async of [false, true]) {
+    it(`reaches lag 0 once the held delivery is acked (${async ? 'opened asynchronously' : 'opened in the same turn'})`, async () => {
+      const storage = journalStorage({ async });
+      const before = createBus({ storage });
+      const t = before.topic<number>('jobs', { groups: ['g'] });
+      await t.publishBatch([0, 1, 2, 3, 4, 5]);
+      const c = t.consumer({ group: 'g' });
+      c.tryRecv(); // 0 is held when the process dies
+      c.tryRecv()!.ack();
+      c.tryRecv()!.ack();
+
+      const bus = createBus({ storage });
+      const after = bus.topic<number>('jobs', { groups: ['g'] });
+      await bus.ready();
+      const r = after.consumer({ group: 'g' });
+      const seen: number[] = [];
+      for (let d = r.tryRecv(); d !== undefined; d = r.tryRecv()) {
+        seen.push(d.offset);
+        d.ack();
+      }
+      expect(seen).toEqual([0, 3, 4, 5]);
+      expect(after.stats().groups.g).toMatchObject({ committed: 6, lag: 0 });
+    });
+  }
+});
