@@ -118,8 +118,9 @@ export interface MemberPort<T = unknown> {
 /** A topic as an engine holds it. */
 export interface TopicBackend {
   /**
-   * Appends entries in order; resolves to their offsets. A `signal` that aborts while the publish
-   * waits for room withdraws it: none of the entries is published.
+   * Appends entries in order; resolves to their offsets. Ordered, not atomic, as `publishBatch`:
+   * a `signal` that aborts while entries wait for room withdraws those, and the prefix already
+   * appended stays.
    */
   publish(entries: readonly PublishEntry[], signal?: AbortSignal): Promise<number[]>;
   /** A new member of a group (or a private subscription). */
