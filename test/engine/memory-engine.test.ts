@@ -61,6 +61,11 @@ describe('createBus() and createBus({ engine: memoryEngine() })', () => {
     await expect(engine.openTopic('t').then((x) => x.stats().closed)).resolves.toBe(true);
   });
 
+  it('an engine that is not one is a ConfigError naming `engine`', () => {
+    expect(() => createBus({ engine: 42 as never })).toThrow(ConfigError);
+    expect(() => createBus({ engine: { name: 'x' } as never })).toThrow(/`engine` must be an Engine/);
+  });
+
   it("what cannot cross the seam is refused with a ConfigError naming 'memory' and the option", () => {
     const scheduler = new VirtualTimeScheduler();
     expect(() => createBus({ engine: memoryEngine(), scheduler })).toThrow(/the memory engine does not support `scheduler`: .*memoryEngine\(\{ scheduler \}\)/);
