@@ -6,17 +6,12 @@
  * it already holds locally ({@link MemberPort.poll}, synchronous) and calls
  * {@link MemberPort.onReady} when more may be polled.
  *
- * `createBus({ engine })` takes an engine: the memory engine ({@link memoryEngine}) or the
+ * `createBus({ engine })` takes an engine: the memory engine (`memoryEngine()`) or the
  * MessagePort engine (`portEngine`). `createBus()` without one builds the memory engine directly,
- * with its in-process fast paths (see {@link memoryEngine}).
+ * with its in-process fast paths (see docs/engines.md).
  *
  * @module
  */
-import type { SchedulerLike } from 'rxjs';
-import { BusEngine } from './internal/bus-engine/backend.js';
-import { BusImpl } from './internal/bus.js';
-import * as v from './internal/validate.js';
-import type { Storage } from './storage.js';
 import type { Headers, StartPosition, TopicOptions, TopicStats } from './types.js';
 
 /**
@@ -118,8 +113,9 @@ export interface MemberPort<T = unknown> {
 /** A topic as an engine holds it. */
 export interface TopicBackend {
   /**
-   * Appends entries in order; resolves to their offsets. A `signal` that aborts while the publish
-   * waits for room withdraws it: none of the entries is published.
+   * Appends entries in order; resolves to their offsets. Ordered, not atomic, as `publishBatch`:
+   * a `signal` that aborts while entries wait for room withdraws those, and the prefix already
+   * appended stays.
    */
   publish(entries: readonly PublishEntry[], signal?: AbortSignal): Promise<number[]>;
   /** A new member of a group (or a private subscription). */
@@ -160,42 +156,4 @@ export interface Engine {
   openTopic(name: string, options?: EngineTopicOptions): Promise<TopicBackend>;
   /** Closes the connection (topics opened through it are closed first by the bus). */
   close(): Promise<void>;
-}
-
-/** Options of {@link memoryEngine}: what the default bus takes as bus options. */
-export interface MemoryEngineOptions {
-  /** Runs the engine's timers (ack timeouts, nack delays, TTL): an RxJS `VirtualTimeScheduler` steps them in tests. Default: `asyncScheduler`. */
-  readonly scheduler?: SchedulerLike;
-  /** Keeps every topic across restarts (e.g. `fileStorage(dir)` from `ringbus/node`). Default: none. */
-  readonly storage?: Storage;
-}
-
-const MEMORY_LACKS = {
-  scheduler: 'its timers run on the scheduler given to memoryEngine({ scheduler })',
-  storage: 'its topics are kept by the storage given to memoryEngine({ storage })',
-  codec: 'values cross the engine seam as given; a codec is an option of the default bus, createBus()',
-  compression: 'compression belongs to a codec, an option of the default bus, createBus()',
-  returnOnGc: 'a delivery handed through the engine seam is a copy; its ack timeout returns it',
-};
-
-/**
- * The memory engine over the engine seam: topics in this thread's memory, in a bus of the
- * engine's own (optionally durable with a `storage`). `createBus({ engine: memoryEngine() })` runs
- * every face over the seam, as on any engine; `openTopic` works on its own too.
- *
- * `createBus()` without an engine is the same memory engine, built directly: its faces use the
- * engine's fast paths (a publish visible to `tryRecv` in the same turn, `tryPublish` answering at
- * once, `values()` settling without allocating), which no face over the seam depends on. Options
- * that cannot cross the seam (`codec`, `compression`, `returnOnGc`) are refused with a
- * `ConfigError` naming the engine and the option; `scheduler` and `storage` are given here.
- *
- * @example
- * ```ts
- * const engine = memoryEngine({ storage: fileStorage('./data') });
- * const bus = createBus({ engine });
- * ```
- */
-export function memoryEngine(options?: MemoryEngineOptions): Engine {
-  const o = v.options<MemoryEngineOptions>('memory engine options', options, ['scheduler', 'storage']);
-  return new BusEngine('memory', { lacks: MEMORY_LACKS }, new BusImpl(o), true);
 }

@@ -8,7 +8,8 @@
 export { channel } from './channel.js';
 export type { ChannelOptions, Receiver, Sender } from './channel.js';
 export { createBus } from './create-bus.js';
-export { memoryEngine } from './engine.js';
+export { memoryEngine } from './internal/bus-engine/memory.js';
+export type { MemoryEngineOptions } from './internal/bus-engine/memory.js';
 export { portEngine } from './internal/port-engine/client.js';
 export type { PortEngineOptions } from './internal/port-engine/client.js';
 export type { MessagePortLike } from './internal/port-engine/protocol.js';

@@ -63,7 +63,11 @@ export class BusEngine implements Engine {
     private readonly owned: boolean,
   ) {}
 
+  /** Buses connected and not closed: the last `close()` closes an owned bus. */
+  private users = 0;
+
   connect(): Promise<void> {
+    this.users++;
     return this.bus.ready();
   }
 
@@ -80,8 +84,12 @@ export class BusEngine implements Engine {
     return new BusTopicBackend(this.bus, this.bus.topic(name, options));
   }
 
-  /** The memory engine's bus closes with it (its storage flushed and released); a served bus stays open. */
+  /**
+   * The memory engine's bus closes (its storage flushed and released) once every bus connected to
+   * it has closed; a served bus stays open.
+   */
   close(): Promise<void> {
-    return this.owned ? this.bus.close() : Promise.resolve();
+    this.users--;
+    return this.owned && this.users <= 0 ? this.bus.close() : Promise.resolve();
   }
 }
