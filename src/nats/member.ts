@@ -1,0 +1,371 @@
+import type { Consumer, JsMsg } from '@nats-io/jetstream';
+import type { DeliveryRecord, MemberListener, MemberOptions, MemberPort, Settlement } from '../engine.js';
+import type { DeadLetterReason } from '../internal/group.js';
+import { deadLetterHeaders } from '../internal/dead-letter.js';
+import type { Headers, TopicStats } from '../types.js';
+import { type Envelope, unpack } from './config.js';
+import { type GroupState, type MemberHandle, notFound, type TopicPort } from './group.js';
+
+/** How long one pull request waits at the server for messages (the client refuses less than 1 s). */
+const PULL_EXPIRES_MS = 2_000;
+
+interface Arrival {
+  readonly msg: JsMsg;
+  readonly envelope: Envelope;
+  readonly arrivedAt: number;
+  readonly generation: number;
+}
+
+/** A delivery handed out: stale once superseded, timed out, or its group moved (commit, seek). */
+class HeldRecord<T> implements DeliveryRecord<T> {
+  gone = false;
+  done = false;
+
+  constructor(
+    private readonly member: NatsMember<T>,
+    readonly msg: JsMsg,
+    private readonly envelope: Envelope,
+    /** When the server redelivers it unless told otherwise (ack wait from the last send or `working()`). */
+    public deadline: number,
+  ) {}
+
+  get offset(): number {
+    return this.msg.seq - 1;
+  }
+  get value(): T {
+    return this.envelope.value as T;
+  }
+  get key(): string | undefined {
+    return this.envelope.key;
+  }
+  get headers(): Headers {
+    return this.envelope.headers;
+  }
+  get timestamp(): number {
+    return Math.floor(Number(this.msg.info.timestampNanos) / 1e6);
+  }
+  get deliveryCount(): number {
+    return this.msg.info.deliveryCount;
+  }
+  get settled(): boolean {
+    if (!this.done && !this.gone && Date.now() >= this.deadline) this.member.drop(this);
+    return this.done || this.gone;
+  }
+
+  settle(how: Settlement): void {
+    if (!this.settled) this.member.settle(this, how);
+  }
+}
+
+/**
+ * A member of a group: a durable pull consumer shared by every member of the group, in any
+ * process. It pulls only what its face asks for (the demand), into a local buffer `poll` reads.
+ * JetStream's ack wait runs from when the server sent a message, so a message that sat in the
+ * buffer is given `working()` when it is handed out, and one that sat longer than the ack wait
+ * (redelivered elsewhere meanwhile) is not handed out at all.
+ */
+export class NatsMember<T> implements MemberPort<T>, MemberHandle {
+  onReady: MemberListener | null = null;
+  error: unknown = undefined;
+  private readonly holding = new Set<HeldRecord<T>>();
+  private buffer: Arrival[] = [];
+  private wanted = 0;
+  /** Messages asked for by pull requests in flight, of the current generation, not yet arrived. */
+  private outstanding = 0;
+  private closing: Promise<void> | undefined = undefined;
+  private left = false;
+  private drained = false;
+  private deleted = false;
+  private readonly opened: Promise<void>;
+  private consumer: { generation: number; consumer: Promise<Consumer> } | undefined = undefined;
+  private sweep: ReturnType<typeof setTimeout> | undefined = undefined;
+  private readonly ackWaitMs: number;
+
+  constructor(
+    private readonly topic: TopicPort,
+    private readonly g: GroupState,
+    private readonly options: MemberOptions,
+  ) {
+    this.ackWaitMs = topic.config.ackTimeoutMs;
+    this.opened = topic.ensureConsumer(g, options.from);
+    this.opened.then(
+      () => {
+        this.pump();
+        topic.refresh();
+      },
+      (e: unknown) => this.fail(e),
+    );
+  }
+
+  get group(): string {
+    return this.g.name;
+  }
+
+  get held(): number {
+    return this.holding.size;
+  }
+
+  get desiredSize(): number {
+    return Math.max(0, Math.min(this.wanted, this.options.prefetch - this.holding.size - this.buffer.length));
+  }
+
+  set desiredSize(n: number) {
+    this.wanted = n;
+    this.pump();
+  }
+
+  get done(): boolean {
+    if (this.error !== undefined) return true;
+    if (this.buffer.length > 0) return false;
+    return this.closing !== undefined || this.left || this.deleted || (this.drained && this.holding.size === 0);
+  }
+
+  private get active(): boolean {
+    return this.closing === undefined && !this.left && !this.deleted && this.error === undefined;
+  }
+
+  /** Starts a pull for whatever the demand asks beyond what is already asked for. */
+  private pump(): void {
+    if (!this.active || this.drained || this.g.recreating !== undefined) return;
+    const need = this.desiredSize - this.outstanding;
+    if (need <= 0) return;
+    this.outstanding += need;
+    void this.pull(need, this.g.generation);
+  }
+
+  private consumerFor(generation: number): Promise<Consumer> {
+    if (this.consumer?.generation !== generation) {
+      const consumer = this.topic.host.js.consumers.get(this.topic.stream, this.g.consumer);
+      consumer.catch(() => undefined);
+      this.consumer = { generation, consumer };
+    }
+    return this.consumer.consumer;
+  }
+
+  private async pull(n: number, generation: number): Promise<void> {
+    let arrived = 0;
+    let failure: unknown;
+    try {
+      await this.opened;
+      const consumer = await this.consumerFor(generation);
+      const messages = await consumer.fetch({ max_messages: n, expires: PULL_EXPIRES_MS });
+      for await (const msg of messages) {
+        arrived++;
+        if (generation === this.g.generation) this.outstanding--;
+        this.arrive(msg, generation);
+      }
+    } catch (e) {
+      failure = e;
+    }
+    if (generation !== this.g.generation) return; // a commit or seek replaced the consumer: wake() pulls anew
+    this.outstanding -= n - arrived;
+    if (failure !== undefined && this.active) {
+      if (notFound(failure) && this.g.recreating === undefined) {
+        this.deleted = true; // the group was deleted
+        this.onReady?.ready();
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (this.topic.closed && arrived === 0) await this.topic.refresh();
+    this.pump();
+  }
+
+  private arrive(msg: JsMsg, generation: number): void {
+    if (generation !== this.g.generation) return; // its consumer is gone
+    if (!this.active) {
+      msg.nak();
+      return;
+    }
+    const count = msg.info.deliveryCount;
+    const seq = msg.seq;
+    if (count === 1 && seq > this.g.lastSeq + 1) {
+      const skipped = seq - this.g.lastSeq - 1; // removed before the group saw them
+      if (this.topic.config.ttlMs !== null) this.g.expired += skipped;
+      else this.g.missed += skipped;
+    }
+    this.g.lastSeq = Math.max(this.g.lastSeq, seq);
+    if (count > 1) this.g.redelivered++;
+    const previous = this.g.holders.get(seq);
+    if (previous !== undefined && previous.deliveryCount < count) previous.gone = true;
+    let envelope: Envelope;
+    try {
+      envelope = unpack(msg.data);
+    } catch {
+      this.deadLetter(msg, 'decode-error', undefined, count, { value: msg.data, key: undefined, headers: {}, expiresAt: undefined });
+      return;
+    }
+    if (envelope.expiresAt !== undefined && envelope.expiresAt <= Date.now()) {
+      msg.ack();
+      this.g.expired++;
+      this.pump();
+      return;
+    }
+    const max = this.topic.config.maxDeliveries;
+    if (max !== null && count > max) {
+      this.deadLetter(msg, 'max-deliveries', undefined, count - 1, envelope);
+      this.pump();
+      return;
+    }
+    this.buffer.push({ msg, envelope, arrivedAt: Date.now(), generation });
+    this.onReady?.ready();
+  }
+
+  poll(): DeliveryRecord<T> | undefined {
+    if (this.left) return undefined;
+    for (;;) {
+      const a = this.buffer.shift();
+      if (a === undefined) return undefined;
+      if (a.generation !== this.g.generation) continue;
+      const now = Date.now();
+      let deadline = a.arrivedAt + this.ackWaitMs;
+      if (now >= deadline) continue; // redelivered elsewhere by now: this copy is stale
+      if (now - a.arrivedAt > this.ackWaitMs / 10) {
+        a.msg.working(); // it sat in the buffer: its ack wait starts over at hand-out
+        deadline = now + this.ackWaitMs;
+      }
+      const record = new HeldRecord<T>(this, a.msg, a.envelope, deadline);
+      if (this.options.ack === 'auto') {
+        a.msg.ack();
+        this.g.acked++;
+        record.done = true;
+        this.pump();
+        return record;
+      }
+      this.holding.add(record);
+      this.g.holders.set(a.msg.seq, record);
+      this.armSweep(deadline);
+      return record;
+    }
+  }
+
+  /** @internal Settles a held delivery (its record answered from local state already). */
+  settle(record: HeldRecord<T>, how: Settlement): void {
+    const msg = record.msg;
+    const envelope = { value: record.value, key: record.key, headers: record.headers, expiresAt: undefined };
+    switch (how.kind) {
+      case 'inProgress':
+        msg.working();
+        record.deadline = Date.now() + this.ackWaitMs;
+        return;
+      case 'ack':
+        msg.ack();
+        this.g.acked++;
+        break;
+      case 'nack': {
+        const max = this.topic.config.maxDeliveries;
+        if (max !== null && record.deliveryCount >= max) this.deadLetter(msg, 'max-deliveries', undefined, record.deliveryCount, envelope);
+        else {
+          msg.nak(how.delayMs > 0 ? how.delayMs : undefined);
+          this.g.nacked++;
+        }
+        break;
+      }
+      case 'term':
+        this.deadLetter(msg, 'terminated', how.reason, record.deliveryCount, envelope);
+        break;
+    }
+    record.done = true;
+    this.drop(record);
+    if (this.topic.closed) void this.topic.host.flush().then(() => this.topic.refresh());
+  }
+
+  /** Sends the message to the dead-letter topic, then terminates it; keeps it in progress meanwhile. */
+  private deadLetter(msg: JsMsg, reason: DeadLetterReason, detail: string | undefined, deliveries: number, envelope: Envelope): void {
+    const headers = deadLetterHeaders(envelope.headers, { topic: this.topic.name, group: this.g.name, offset: msg.seq - 1, reason, detail, deliveries });
+    const keep = setInterval(() => msg.working(), Math.max(50, this.ackWaitMs / 2));
+    void this.topic.deadLetter(this.g, msg.seq - 1, deliveries, envelope.value, envelope.key, headers).finally(() => {
+      clearInterval(keep);
+      if (detail !== undefined && this.topic.host.termReason) msg.term(detail);
+      else msg.term();
+      this.topic.refresh();
+    });
+  }
+
+  /** @internal The delivery is settled or stale: it leaves the window. */
+  drop(record: HeldRecord<T>): void {
+    if (!record.done) record.gone = true;
+    if (!this.holding.delete(record)) return;
+    if (this.g.holders.get(record.msg.seq) === record) this.g.holders.delete(record.msg.seq);
+    this.pump();
+    this.onReady?.ready();
+  }
+
+  /** One timer per member marks held deliveries stale at their deadline, so the window frees itself. */
+  private armSweep(deadline: number): void {
+    if (this.sweep !== undefined) return;
+    this.sweep = setTimeout(() => {
+      this.sweep = undefined;
+      let next = Infinity;
+      for (const r of [...this.holding]) {
+        if (!r.settled) next = Math.min(next, r.deadline);
+      }
+      if (next !== Infinity) this.armSweep(next);
+    }, Math.max(0, deadline - Date.now()) + 1);
+    (this.sweep as { unref?: () => void }).unref?.();
+  }
+
+  /** @internal The topic's figures were refreshed: after a close, the member is done once drained. */
+  observe(stats: TopicStats): void {
+    if (!stats.closed || this.drained) return;
+    const s = stats.groups[this.g.name];
+    if (s === undefined || (s.pending === 0 && s.lag === 0)) {
+      this.drained = true;
+      this.onReady?.ready();
+    }
+  }
+
+  /** @internal The group is moving (commit, seek): every delivery held or buffered here is stale. */
+  interrupt(): void {
+    this.buffer = [];
+    this.outstanding = 0;
+    for (const r of [...this.holding]) this.drop(r);
+  }
+
+  /** @internal Something changed (the group moved, the topic closed): pull again and tell the face. */
+  wake(): void {
+    this.pump();
+    this.onReady?.ready();
+  }
+
+  private fail(e: unknown): void {
+    this.error = e;
+    this.onReady?.ready();
+  }
+
+  async commit(offset: number): Promise<boolean> {
+    for (const r of [...this.holding]) if (r.offset < offset) this.drop(r);
+    await this.opened;
+    return this.topic.moveGroup(this.g, offset, 'commit');
+  }
+
+  async seek(offset: number): Promise<boolean> {
+    for (const r of [...this.holding]) this.drop(r);
+    await this.opened;
+    return this.topic.moveGroup(this.g, offset, 'seek');
+  }
+
+  leave(): void {
+    if (!this.active) return;
+    this.left = true;
+    for (const a of this.buffer.splice(0)) a.msg.nak();
+    void this.topic.memberClosed(this.g, this);
+  }
+
+  close(): Promise<void> {
+    if (this.closing === undefined) {
+      for (const a of this.buffer.splice(0)) a.msg.nak();
+      for (const r of [...this.holding]) {
+        if (!r.settled) r.msg.nak();
+        r.gone = true;
+        this.drop(r);
+      }
+      clearTimeout(this.sweep);
+      this.closing = this.opened.then(
+        () => this.topic.memberClosed(this.g, this),
+        () => undefined,
+      );
+    }
+    return this.closing;
+  }
+}
