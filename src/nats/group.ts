@@ -1,4 +1,4 @@
-import type { JetStreamApiError } from '@nats-io/jetstream';
+import type { ConsumerInfo, JetStreamApiError } from '@nats-io/jetstream';
 import type { MemberOptions } from '../engine.js';
 import { encodeName, type NatsTopicConfig } from './config.js';
 import type { NatsHost } from './host.js';
@@ -9,6 +9,8 @@ export interface MemberHandle {
   wake(): void;
   close(): Promise<void>;
   observe(stats: import('../types.js').TopicStats): void;
+  /** Messages below `head` are gone (expired): deliveries of them held here are stale. */
+  expireBelow(head: number): void;
 }
 
 /** What a member needs of its topic. */
@@ -70,3 +72,12 @@ export class GroupState {
   ) {}
 }
 
+
+/**
+ * The stream sequence up to which a consumer has settled everything: what it delivered when
+ * nothing is pending, else its ack floor (never below where it started).
+ */
+export function settledBelow(c: ConsumerInfo): number {
+  if (c.num_ack_pending === 0) return c.delivered.stream_seq;
+  return Math.max(c.ack_floor.stream_seq, (c.config.opt_start_seq ?? 1) - 1);
+}

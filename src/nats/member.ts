@@ -1,4 +1,4 @@
-import type { Consumer, JsMsg } from '@nats-io/jetstream';
+import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { DeliveryRecord, MemberListener, MemberOptions, MemberPort, Settlement } from '../engine.js';
 import type { DeadLetterReason } from '../internal/group.js';
 import { deadLetterHeaders } from '../internal/dead-letter.js';
@@ -12,7 +12,8 @@ const PULL_EXPIRES_MS = 2_000;
 interface Arrival {
   readonly msg: JsMsg;
   readonly envelope: Envelope;
-  readonly arrivedAt: number;
+  /** When the server last started its ack wait: the delivery, or the last `working()`. */
+  touched: number;
   readonly generation: number;
 }
 
@@ -79,7 +80,12 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle {
   private readonly opened: Promise<void>;
   private consumer: { generation: number; consumer: Promise<Consumer> } | undefined = undefined;
   private sweep: ReturnType<typeof setTimeout> | undefined = undefined;
+  private keepAlive: ReturnType<typeof setInterval> | undefined = undefined;
+  /** Pull requests in flight: stopped when the member leaves, so they take nothing more. */
+  private readonly pulls = new Set<ConsumerMessages>();
   private readonly ackWaitMs: number;
+  /** After a nack: the next pull waits until the server has seen it, so the message comes back before newer ones. */
+  private settling: Promise<void> | undefined = undefined;
 
   constructor(
     private readonly topic: TopicPort,
@@ -147,12 +153,19 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle {
     let failure: unknown;
     try {
       await this.opened;
+      if (this.settling !== undefined) await this.settling;
       const consumer = await this.consumerFor(generation);
       const messages = await consumer.fetch({ max_messages: n, expires: PULL_EXPIRES_MS });
-      for await (const msg of messages) {
-        arrived++;
-        if (generation === this.g.generation) this.outstanding--;
-        this.arrive(msg, generation);
+      this.pulls.add(messages);
+      if (!this.active) messages.stop();
+      try {
+        for await (const msg of messages) {
+          arrived++;
+          if (generation === this.g.generation) this.outstanding--;
+          this.arrive(msg, generation);
+        }
+      } finally {
+        this.pulls.delete(messages);
       }
     } catch (e) {
       failure = e;
@@ -207,7 +220,8 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle {
       this.pump();
       return;
     }
-    this.buffer.push({ msg, envelope, arrivedAt: Date.now(), generation });
+    this.buffer.push({ msg, envelope, touched: Date.now(), generation });
+    this.keepBuffered();
     this.onReady?.ready();
   }
 
@@ -218,9 +232,9 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle {
       if (a === undefined) return undefined;
       if (a.generation !== this.g.generation) continue;
       const now = Date.now();
-      let deadline = a.arrivedAt + this.ackWaitMs;
-      if (now >= deadline) continue; // redelivered elsewhere by now: this copy is stale
-      if (now - a.arrivedAt > this.ackWaitMs / 10) {
+      let deadline = a.touched + this.ackWaitMs;
+      if (now >= deadline) continue; // redelivered by now: this copy is stale
+      if (now - a.touched > this.ackWaitMs / 10) {
         a.msg.working(); // it sat in the buffer: its ack wait starts over at hand-out
         deadline = now + this.ackWaitMs;
       }
@@ -258,6 +272,11 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle {
         else {
           msg.nak(how.delayMs > 0 ? how.delayMs : undefined);
           this.g.nacked++;
+          const settling = this.topic.host.flush().catch(() => undefined);
+          this.settling = settling;
+          void settling.then(() => {
+            if (this.settling === settling) this.settling = undefined;
+          });
         }
         break;
       }
@@ -291,6 +310,37 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle {
     this.onReady?.ready();
   }
 
+  /**
+   * Messages waiting in the buffer are kept from the server's ack timeout with `working()`: the
+   * ack wait is for the face that takes a message, not for the time it waits to be taken.
+   */
+  private keepBuffered(): void {
+    if (this.keepAlive !== undefined) return;
+    const every = Math.max(10, this.ackWaitMs / 3);
+    this.keepAlive = setInterval(() => {
+      const now = Date.now();
+      for (const a of this.buffer) {
+        if (now - a.touched >= every) {
+          a.msg.working();
+          a.touched = now;
+        }
+      }
+      if (this.buffer.length === 0) {
+        clearInterval(this.keepAlive);
+        this.keepAlive = undefined;
+      }
+    }, every);
+    (this.keepAlive as { unref?: () => void }).unref?.();
+  }
+
+  /** Stops the pull requests in flight: a member that left takes nothing more. */
+  private stopPulls(): void {
+    for (const p of this.pulls) p.stop();
+    this.pulls.clear();
+    clearInterval(this.keepAlive);
+    this.keepAlive = undefined;
+  }
+
   /** One timer per member marks held deliveries stale at their deadline, so the window frees itself. */
   private armSweep(deadline: number): void {
     if (this.sweep !== undefined) return;
@@ -312,6 +362,15 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle {
     if (s === undefined || (s.pending === 0 && s.lag === 0)) {
       this.drained = true;
       this.onReady?.ready();
+    }
+  }
+
+  expireBelow(head: number): void {
+    for (const r of [...this.holding]) {
+      if (r.offset < head && !r.settled) {
+        this.g.expired++;
+        this.drop(r);
+      }
     }
   }
 
@@ -348,12 +407,15 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle {
   leave(): void {
     if (!this.active) return;
     this.left = true;
+    this.stopPulls();
     for (const a of this.buffer.splice(0)) a.msg.nak();
     void this.topic.memberClosed(this.g, this);
   }
 
   close(): Promise<void> {
     if (this.closing === undefined) {
+      this.closing = Promise.resolve();
+      this.stopPulls();
       for (const a of this.buffer.splice(0)) a.msg.nak();
       for (const r of [...this.holding]) {
         if (!r.settled) r.msg.nak();

@@ -4,7 +4,7 @@ import type { MemberOptions, MemberPort, PublishEntry, TopicBackend } from '../e
 import { ClosedError, TopicFullError } from '../errors.js';
 import type { GroupStats, TopicStats } from '../types.js';
 import { decodeName, type NatsTopicConfig, pack } from './config.js';
-import { apiCode, consumerName, GroupState, MAX_MSGS_EXCEEDED, notFound, SEALED, type TopicPort } from './group.js';
+import { apiCode, consumerName, GroupState, MAX_MSGS_EXCEEDED, notFound, SEALED, settledBelow, type TopicPort } from './group.js';
 import type { NatsHost } from './host.js';
 import { NatsMember } from './member.js';
 
@@ -31,7 +31,7 @@ function statsOf(name: string, config: NatsTopicConfig, info: StreamInfo, consum
     if (!durable && !c.name.startsWith('p-')) continue;
     const group = decodeName(c.name.slice(2));
     const g = groups.get(group);
-    const committed = Math.max(head, c.num_ack_pending === 0 ? c.delivered.stream_seq : c.ack_floor.stream_seq);
+    const committed = Math.max(head, settledBelow(c));
     out[group] = {
       members: g?.members.size ?? 0,
       next: Math.max(committed, c.delivered.stream_seq),
@@ -99,6 +99,8 @@ export class NatsTopic implements TopicBackend, TopicPort {
   /** Publishes that found the stream full, in order: later ones queue behind. */
   private queue: Promise<unknown> = Promise.resolve();
   private queued = 0;
+  /** Consumers being created by this process: a publish waits for them. */
+  private readonly creating = new Set<Promise<void>>();
 
   constructor(
     readonly host: NatsHost,
@@ -118,6 +120,8 @@ export class NatsTopic implements TopicBackend, TopicPort {
 
   publish(entries: readonly PublishEntry[], signal?: AbortSignal): Promise<number[]> {
     if (this.sealed) return Promise.reject(new ClosedError(`topic \`${this.name}\` is closed`));
+    // a subscription opened here before this publish sees it, as on the memory engine
+    if (this.creating.size > 0) return Promise.allSettled([...this.creating]).then(() => this.publish(entries, signal));
     const now = Date.now();
     const out = entries.map((e) => this.publishOne(pack(e.value, e.key, e.headers, e.ttlMs === undefined ? undefined : now + e.ttlMs), undefined, signal));
     return Promise.all(out).finally(() => this.refresh());
@@ -190,8 +194,7 @@ export class NatsTopic implements TopicBackend, TopicPort {
     if (messages < this.config.capacity) return true; // room appeared meanwhile (TTL, another process)
     let floor = last + 1;
     for await (const c of this.host.jsm.consumers.list(this.stream)) {
-      const settled = c.num_ack_pending === 0 ? c.delivered.stream_seq : c.ack_floor.stream_seq;
-      floor = Math.min(floor, settled + 1);
+      floor = Math.min(floor, settledBelow(c) + 1);
     }
     const upTo = Math.min(floor, first + messages + 1 - this.config.capacity);
     if (upTo <= first) return false;
@@ -217,8 +220,16 @@ export class NatsTopic implements TopicBackend, TopicPort {
     return g;
   }
 
-  /** Creates the group's consumer unless it exists (then `from` is ignored). */
-  async ensureConsumer(g: GroupState, from: MemberOptions['from']): Promise<void> {
+  /** Creates the group's consumer unless it exists (then `from` is ignored). Publishes wait for it. */
+  ensureConsumer(g: GroupState, from: MemberOptions['from']): Promise<void> {
+    const p = this.findOrCreate(g, from);
+    this.creating.add(p);
+    const forget = (): void => void this.creating.delete(p);
+    p.then(forget, forget);
+    return p;
+  }
+
+  private async findOrCreate(g: GroupState, from: MemberOptions['from']): Promise<void> {
     try {
       const info = await this.host.jsm.consumers.info(this.stream, g.consumer);
       g.lastSeq = Math.max(g.lastSeq, info.delivered.stream_seq);
@@ -239,11 +250,13 @@ export class NatsTopic implements TopicBackend, TopicPort {
       max_ack_pending: -1,
     };
     if (!g.durable) config.inactive_threshold = Math.max(5_000, this.config.ackTimeoutMs) * 1_000_000;
-    if (from === 'latest') config.deliver_policy = DeliverPolicy.New;
-    else if (typeof from === 'object' && from !== null) {
+    // 'latest' as an explicit start, so that the consumer's config tells where it started
+    const start = from === 'latest' ? (await this.host.jsm.streams.info(this.stream)).state.last_seq : typeof from === 'object' && from !== null ? from.offset : 0;
+    if (start === 0) config.deliver_policy = DeliverPolicy.All;
+    else {
       config.deliver_policy = DeliverPolicy.StartSequence;
-      config.opt_start_seq = from.offset + 1;
-    } else config.deliver_policy = DeliverPolicy.All;
+      config.opt_start_seq = start + 1;
+    }
     const info = await this.host.jsm.consumers.add(this.stream, config);
     g.lastSeq = info.delivered.stream_seq;
   }
@@ -254,26 +267,30 @@ export class NatsTopic implements TopicBackend, TopicPort {
    */
   async moveGroup(g: GroupState, offset: number, kind: 'commit' | 'seek'): Promise<boolean> {
     const before = g.recreating;
+    let moved = false;
     const run = (async () => {
-      await before?.catch(() => undefined);
+      await before;
       const info = await this.host.jsm.consumers.info(this.stream, g.consumer);
-      const committed = info.num_ack_pending === 0 ? info.delivered.stream_seq : info.ack_floor.stream_seq;
+      const committed = settledBelow(info);
       if (kind === 'commit' && offset <= committed) return false;
       const stream = await this.host.jsm.streams.info(this.stream);
       const target = Math.max(offset, stream.state.messages === 0 ? stream.state.last_seq : stream.state.first_seq - 1);
       if (kind === 'seek') g.missed += Math.max(0, target - committed);
+      moved = true;
       g.generation++;
       for (const m of g.members) m.interrupt();
       await this.host.jsm.consumers.delete(this.stream, g.consumer).catch(() => undefined);
       await this.createConsumer(g, { offset: target });
-      g.lastSeq = target;
       return true;
     })();
-    g.recreating = run.then(() => undefined, () => undefined);
+    // set at once, so that no member pulls from the consumer being replaced
+    const recreating = run.then(() => undefined, () => undefined);
+    g.recreating = recreating;
     try {
       return await run;
     } finally {
-      for (const m of g.members) m.wake();
+      if (g.recreating === recreating) g.recreating = undefined;
+      if (moved || g.recreating === undefined) for (const m of g.members) m.wake();
       this.refresh();
     }
   }
@@ -346,6 +363,8 @@ export class NatsTopic implements TopicBackend, TopicPort {
           const consumers: ConsumerInfo[] = [];
           for await (const c of this.host.jsm.consumers.list(this.stream)) consumers.push(c);
           if (info.config.sealed === true) this.sealed = true;
+          const head = info.state.messages === 0 ? info.state.last_seq : info.state.first_seq - 1;
+          for (const g of this.groups.values()) for (const m of g.members) m.expireBelow(head);
           this.snapshot = statsOf(this.name, this.config, info, consumers, this.groups, this.local);
           for (const g of this.groups.values()) for (const m of g.members) m.observe(this.snapshot);
         } catch {
