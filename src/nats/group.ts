@@ -21,7 +21,7 @@ export interface TopicPort {
   readonly config: NatsTopicConfig;
   readonly closed: boolean;
   ensureConsumer(g: GroupState, from: MemberOptions['from']): Promise<void>;
-  moveGroup(g: GroupState, offset: number, kind: 'commit' | 'seek'): Promise<boolean>;
+  moveGroup(g: GroupState, offset: number, kind: 'commit' | 'seek', ready: Promise<void>): Promise<boolean>;
   memberClosed(g: GroupState, member: MemberHandle): Promise<void>;
   deadLetter(g: GroupState, offset: number, deliveries: number, value: unknown, key: string | undefined, headers: Record<string, string>): Promise<void>;
   refresh(): Promise<void>;

@@ -86,6 +86,7 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle {
   private readonly ackWaitMs: number;
   /** After a nack: the next pull waits until the server has seen it, so the message comes back before newer ones. */
   private settling: Promise<void> | undefined = undefined;
+  private naks: { msg: JsMsg; delayMs: number }[] = [];
 
   constructor(
     private readonly topic: TopicPort,
@@ -226,7 +227,8 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle {
   }
 
   poll(): DeliveryRecord<T> | undefined {
-    if (this.left) return undefined;
+    if (this.left || this.g.recreating !== undefined) return undefined; // a commit or seek decides what is stale
+
     for (;;) {
       const a = this.buffer.shift();
       if (a === undefined) return undefined;
@@ -270,13 +272,8 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle {
         const max = this.topic.config.maxDeliveries;
         if (max !== null && record.deliveryCount >= max) this.deadLetter(msg, 'max-deliveries', undefined, record.deliveryCount, envelope);
         else {
-          msg.nak(how.delayMs > 0 ? how.delayMs : undefined);
+          this.nak(msg, how.delayMs);
           this.g.nacked++;
-          const settling = this.topic.host.flush().catch(() => undefined);
-          this.settling = settling;
-          void settling.then(() => {
-            if (this.settling === settling) this.settling = undefined;
-          });
         }
         break;
       }
@@ -287,6 +284,26 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle {
     record.done = true;
     this.drop(record);
     if (this.topic.closed) void this.topic.host.flush().then(() => this.topic.refresh());
+  }
+
+  /**
+   * Nacks go out at the end of the turn, lowest offset first (JetStream redelivers in the order it
+   * was told), and the next pull waits until the server has seen them.
+   */
+  private nak(msg: JsMsg, delayMs: number): void {
+    if (this.naks.length === 0) {
+      queueMicrotask(() => {
+        const naks = this.naks.sort((a, b) => a.msg.seq - b.msg.seq);
+        this.naks = [];
+        for (const n of naks) n.msg.nak(n.delayMs > 0 ? n.delayMs : undefined);
+        const settling = this.topic.host.flush().catch(() => undefined);
+        this.settling = settling;
+        void settling.then(() => {
+          if (this.settling === settling) this.settling = undefined;
+        });
+      });
+    }
+    this.naks.push({ msg, delayMs });
   }
 
   /** Sends the message to the dead-letter topic, then terminates it; keeps it in progress meanwhile. */
@@ -392,16 +409,16 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle {
     this.onReady?.ready();
   }
 
-  async commit(offset: number): Promise<boolean> {
+  commit(offset: number): Promise<boolean> {
+    const moved = this.topic.moveGroup(this.g, offset, 'commit', this.opened);
     for (const r of [...this.holding]) if (r.offset < offset) this.drop(r);
-    await this.opened;
-    return this.topic.moveGroup(this.g, offset, 'commit');
+    return moved;
   }
 
-  async seek(offset: number): Promise<boolean> {
+  seek(offset: number): Promise<boolean> {
+    const moved = this.topic.moveGroup(this.g, offset, 'seek', this.opened);
     for (const r of [...this.holding]) this.drop(r);
-    await this.opened;
-    return this.topic.moveGroup(this.g, offset, 'seek');
+    return moved;
   }
 
   leave(): void {

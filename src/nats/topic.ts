@@ -265,11 +265,12 @@ export class NatsTopic implements TopicBackend, TopicPort {
    * Moves the group to `offset` by recreating its consumer there (JetStream before 2.14 has no
    * reset): every member's outstanding deliveries go stale, and delivery counts start over.
    */
-  async moveGroup(g: GroupState, offset: number, kind: 'commit' | 'seek'): Promise<boolean> {
+  async moveGroup(g: GroupState, offset: number, kind: 'commit' | 'seek', ready: Promise<void>): Promise<boolean> {
     const before = g.recreating;
     let moved = false;
     const run = (async () => {
       await before;
+      await ready;
       const info = await this.host.jsm.consumers.info(this.stream, g.consumer);
       const committed = settledBelow(info);
       if (kind === 'commit' && offset <= committed) return false;
