@@ -56,6 +56,11 @@ export class GroupState {
   recreating: Promise<void> | undefined = undefined;
   /** Highest stream sequence delivered here, to count what was skipped (expired or purged) before delivery. */
   lastSeq = 0;
+  /**
+   * Delivery counts of messages this process returned (nack, close). JetStream rolls a nak of the
+   * last message it delivered back to a first delivery; the count here keeps it counted.
+   */
+  readonly returned = new Map<number, number>();
   acked = 0;
   nacked = 0;
   redelivered = 0;

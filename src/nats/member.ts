@@ -15,6 +15,7 @@ interface Arrival {
   /** When the server last started its ack wait: the delivery, or the last `working()`. */
   touched: number;
   readonly generation: number;
+  readonly count: number;
 }
 
 /** A delivery handed out: stale once superseded, timed out, or its group moved (commit, seek). */
@@ -26,6 +27,7 @@ class HeldRecord<T> implements DeliveryRecord<T> {
     private readonly member: NatsMember<T>,
     readonly msg: JsMsg,
     private readonly envelope: Envelope,
+    readonly deliveryCount: number,
     /** When the server redelivers it unless told otherwise (ack wait from the last send or `working()`). */
     public deadline: number,
   ) {}
@@ -44,9 +46,6 @@ class HeldRecord<T> implements DeliveryRecord<T> {
   }
   get timestamp(): number {
     return Math.floor(Number(this.msg.info.timestampNanos) / 1e6);
-  }
-  get deliveryCount(): number {
-    return this.msg.info.deliveryCount;
   }
   get settled(): boolean {
     if (!this.done && !this.gone && Date.now() >= this.deadline) this.member.drop(this);
@@ -188,11 +187,13 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle {
   private arrive(msg: JsMsg, generation: number): void {
     if (generation !== this.g.generation) return; // its consumer is gone
     if (!this.active) {
-      msg.nak();
+      this.giveBack(msg, msg.info.deliveryCount);
       return;
     }
-    const count = msg.info.deliveryCount;
     const seq = msg.seq;
+    const returned = this.g.returned.get(seq);
+    if (returned !== undefined) this.g.returned.delete(seq);
+    const count = Math.max(msg.info.deliveryCount, (returned ?? 0) + 1);
     if (count === 1 && seq > this.g.lastSeq + 1) {
       const skipped = seq - this.g.lastSeq - 1; // removed before the group saw them
       if (this.topic.config.ttlMs !== null) this.g.expired += skipped;
@@ -221,7 +222,7 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle {
       this.pump();
       return;
     }
-    this.buffer.push({ msg, envelope, touched: Date.now(), generation });
+    this.buffer.push({ msg, envelope, touched: Date.now(), generation, count });
     this.keepBuffered();
     this.onReady?.ready();
   }
@@ -240,7 +241,7 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle {
         a.msg.working(); // it sat in the buffer: its ack wait starts over at hand-out
         deadline = now + this.ackWaitMs;
       }
-      const record = new HeldRecord<T>(this, a.msg, a.envelope, deadline);
+      const record = new HeldRecord<T>(this, a.msg, a.envelope, a.count, deadline);
       if (this.options.ack === 'auto') {
         a.msg.ack();
         this.g.acked++;
@@ -272,7 +273,7 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle {
         const max = this.topic.config.maxDeliveries;
         if (max !== null && record.deliveryCount >= max) this.deadLetter(msg, 'max-deliveries', undefined, record.deliveryCount, envelope);
         else {
-          this.nak(msg, how.delayMs);
+          this.nak(msg, how.delayMs, record.deliveryCount);
           this.g.nacked++;
         }
         break;
@@ -290,7 +291,14 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle {
    * Nacks go out at the end of the turn, lowest offset first (JetStream redelivers in the order it
    * was told), and the next pull waits until the server has seen them.
    */
-  private nak(msg: JsMsg, delayMs: number): void {
+  /** Returns a message to the group at once, remembering its count. */
+  private giveBack(msg: JsMsg, count: number): void {
+    this.g.returned.set(msg.seq, count);
+    msg.nak();
+  }
+
+  private nak(msg: JsMsg, delayMs: number, count: number): void {
+    this.g.returned.set(msg.seq, count);
     if (this.naks.length === 0) {
       queueMicrotask(() => {
         const naks = this.naks.sort((a, b) => a.msg.seq - b.msg.seq);
@@ -425,7 +433,7 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle {
     if (!this.active) return;
     this.left = true;
     this.stopPulls();
-    for (const a of this.buffer.splice(0)) a.msg.nak();
+    for (const a of this.buffer.splice(0)) this.giveBack(a.msg, a.count);
     void this.topic.memberClosed(this.g, this);
   }
 
@@ -433,9 +441,9 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle {
     if (this.closing === undefined) {
       this.closing = Promise.resolve();
       this.stopPulls();
-      for (const a of this.buffer.splice(0)) a.msg.nak();
+      for (const a of this.buffer.splice(0)) this.giveBack(a.msg, a.count);
       for (const r of [...this.holding]) {
-        if (!r.settled) r.msg.nak();
+        if (!r.settled) this.giveBack(r.msg, r.deliveryCount);
         r.gone = true;
         this.drop(r);
       }
