@@ -124,7 +124,7 @@ export class NatsTopic implements TopicBackend, TopicPort {
     if (this.creating.size > 0) return Promise.allSettled([...this.creating]).then(() => this.publish(entries, signal));
     const now = Date.now();
     const out = entries.map((e) => this.publishOne(pack(e.value, e.key, e.headers, e.ttlMs === undefined ? undefined : now + e.ttlMs), undefined, signal));
-    return Promise.all(out).finally(() => this.refresh());
+    return Promise.all(out);
   }
 
   /** Publishes one payload; resolves to its offset. `msgId` makes it idempotent (dead letters). */
