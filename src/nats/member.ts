@@ -135,6 +135,9 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle {
     if (!this.active || this.drained || this.g.recreating !== undefined) return;
     const need = this.desiredSize - this.outstanding;
     if (need <= 0) return;
+    // refill in batches (a quarter of the window) unless the face would starve waiting
+    const starving = this.buffer.length === 0 && this.outstanding === 0;
+    if (!starving && need < Math.max(1, this.options.prefetch >> 2)) return;
     this.outstanding += need;
     void this.pull(need, this.g.generation);
   }
