@@ -2,8 +2,9 @@ import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { DeliveryRecord, MemberListener, MemberOptions, MemberPort, Settlement } from '../engine.js';
 import type { DeadLetterReason } from '../internal/group.js';
 import { deadLetterHeaders } from '../internal/dead-letter.js';
-import type { Headers, TopicStats } from '../types.js';
+import type { TopicStats } from '../types.js';
 import { type Envelope, unpack } from './config.js';
+import { HeldRecord, type RecordOwner } from './held.js';
 import { type GroupState, type MemberHandle, notFound, type TopicPort } from './group.js';
 
 /** How long one pull request waits at the server for messages (the client refuses less than 1 s). */
@@ -18,45 +19,6 @@ interface Arrival {
   readonly count: number;
 }
 
-/** A delivery handed out: stale once superseded, timed out, or its group moved (commit, seek). */
-class HeldRecord<T> implements DeliveryRecord<T> {
-  gone = false;
-  done = false;
-
-  constructor(
-    private readonly member: NatsMember<T>,
-    readonly msg: JsMsg,
-    private readonly envelope: Envelope,
-    readonly deliveryCount: number,
-    /** When the server redelivers it unless told otherwise (ack wait from the last send or `working()`). */
-    public deadline: number,
-  ) {}
-
-  get offset(): number {
-    return this.msg.seq - 1;
-  }
-  get value(): T {
-    return this.envelope.value as T;
-  }
-  get key(): string | undefined {
-    return this.envelope.key;
-  }
-  get headers(): Headers {
-    return this.envelope.headers;
-  }
-  get timestamp(): number {
-    return Math.floor(Number(this.msg.info.timestampNanos) / 1e6);
-  }
-  get settled(): boolean {
-    if (!this.done && !this.gone && Date.now() >= this.deadline) this.member.drop(this);
-    return this.done || this.gone;
-  }
-
-  settle(how: Settlement): void {
-    if (!this.settled) this.member.settle(this, how);
-  }
-}
-
 /**
  * A member of a group: a durable pull consumer shared by every member of the group, in any
  * process. It pulls only what its face asks for (the demand), into a local buffer `poll` reads.
@@ -64,7 +26,7 @@ class HeldRecord<T> implements DeliveryRecord<T> {
  * buffer is given `working()` when it is handed out, and one that sat longer than the ack wait
  * (redelivered elsewhere meanwhile) is not handed out at all.
  */
-export class NatsMember<T> implements MemberPort<T>, MemberHandle {
+export class NatsMember<T> implements MemberPort<T>, MemberHandle, RecordOwner<T> {
   onReady: MemberListener | null = null;
   error: unknown = undefined;
   private readonly holding = new Set<HeldRecord<T>>();

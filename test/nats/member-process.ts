@@ -20,11 +20,19 @@ if (ROLE === 'publisher') {
   await bus.close();
 } else {
   let left = Number(ACK_FIRST ?? Infinity);
-  for await (const d of jobs.consumer({ group: 'w', prefetch: 4 })) {
+  const deliveries = jobs.consumer({ group: 'w', prefetch: 4 })[Symbol.asyncIterator]();
+  let next = deliveries.next(); // joins the group and asks for deliveries
+  // ready once the group's consumer shows on the server with this member counted here
+  while (jobs.stats().groups.w?.members !== 1) await new Promise((r) => setTimeout(r, 20));
+  say({ ready: true });
+  for (;;) {
+    const { done, value: d } = await next;
+    if (done) break;
     say({ offset: d.offset, value: d.value, deliveryCount: d.deliveryCount });
     if (left > 0) {
       left--;
       if (d.ack()) say({ acked: d.value, deliveryCount: d.deliveryCount });
     }
+    next = deliveries.next();
   }
 }

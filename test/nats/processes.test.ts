@@ -20,6 +20,7 @@ interface Line {
   deliveryCount?: number;
   acked?: number;
   published?: number;
+  ready?: boolean;
 }
 
 function child(env: Record<string, string>, lines: Line[]): ChildProcess {
@@ -52,6 +53,7 @@ describe.skipIf(!nats.available)(`nats engine across processes${nats.available ?
     const holder = child({ ...env, ROLE: 'member', ACK_FIRST: '2' }, a); // acks two, then holds what it gets
     const worker = child({ ...env, ROLE: 'member' }, b);
     try {
+      await until('both members to join the group', () => a.some((l) => l.ready) && b.some((l) => l.ready));
       child({ ...env, ROLE: 'publisher', N: String(N) }, pub);
       await until('the publisher', () => pub.some((l) => l.published === N));
       await until('the holder to hold a message', () => a.filter((l) => l.value !== undefined).length > 2);
