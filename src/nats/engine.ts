@@ -36,7 +36,7 @@ export const NATS_LACKS: Readonly<Record<string, string>> = {
 class NatsEngine implements Engine, NatsHost {
   readonly name = 'nats';
   readonly capabilities = { lacks: NATS_LACKS };
-  private nc: NatsConnection | undefined = undefined;
+  nc!: NatsConnection;
   js!: JetStreamClient;
   jsm!: JetStreamManager;
   termReason = false;
@@ -68,7 +68,7 @@ class NatsEngine implements Engine, NatsHost {
   }
 
   flush(): Promise<void> {
-    return this.nc?.flush() ?? Promise.resolve();
+    return this.nc.flush();
   }
 
   openTopic(name: string, options?: EngineTopicOptions): Promise<TopicBackend> {
@@ -102,7 +102,9 @@ class NatsEngine implements Engine, NatsHost {
         const key = configDiffers(have, asked);
         if (key !== undefined) throw conflict(name, key, have[key], asked[key]);
       }
-      return this.topicOf(name, stream, subject, have, info);
+      const existing = this.topicOf(name, stream, subject, have, info);
+      await existing.refresh();
+      return existing;
     }
     try {
       info = await this.jsm.streams.add(this.streamConfig(stream, subject, asked));
@@ -115,6 +117,7 @@ class NatsEngine implements Engine, NatsHost {
     const config = parseConfig(info.config.description) ?? asked;
     const topic = this.topicOf(name, stream, subject, config, info);
     for (const group of config.groups) await topic.ensureConsumer(topic.groupState(group), 'earliest');
+    await topic.refresh(); // the first snapshot shows the groups
     return topic;
   }
 
@@ -163,7 +166,10 @@ class NatsEngine implements Engine, NatsHost {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.options.connection === undefined && this.nc !== undefined) await this.nc.drain().catch(() => this.nc?.close());
+    if (this.options.connection === undefined && this.connecting !== undefined) {
+      await this.connecting.catch(() => undefined);
+      await this.nc?.drain().catch(() => this.nc?.close());
+    }
   }
 }
 

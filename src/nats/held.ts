@@ -1,7 +1,7 @@
-import type { JsMsg } from '@nats-io/jetstream';
 import type { DeliveryRecord, Settlement } from '../engine.js';
 import type { Headers } from '../types.js';
 import type { Envelope } from './config.js';
+import type { PulledMessage } from './pull.js';
 
 /** What a held delivery needs of its member. */
 export interface RecordOwner<T> {
@@ -17,7 +17,7 @@ export class HeldRecord<T> implements DeliveryRecord<T> {
 
   constructor(
     private readonly member: RecordOwner<T>,
-    readonly msg: JsMsg,
+    readonly msg: PulledMessage,
     private readonly envelope: Envelope,
     readonly deliveryCount: number,
     /** When the server redelivers it unless told otherwise (ack wait from the last send or `working()`). */
@@ -37,7 +37,7 @@ export class HeldRecord<T> implements DeliveryRecord<T> {
     return this.envelope.headers;
   }
   get timestamp(): number {
-    return Math.floor(Number(this.msg.info.timestampNanos) / 1e6);
+    return this.msg.timestamp;
   }
   get settled(): boolean {
     if (!this.done && !this.gone && Date.now() >= this.deadline) this.member.drop(this);

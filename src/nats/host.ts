@@ -1,7 +1,9 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 
 /** What a topic and its members need of the engine that opened them. */
 export interface NatsHost {
+  readonly nc: NatsConnection;
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
   /** True when the server honours `term(reason)` (2.10 and later). */

@@ -1,17 +1,14 @@
-import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { DeliveryRecord, MemberListener, MemberOptions, MemberPort, Settlement } from '../engine.js';
 import type { DeadLetterReason } from '../internal/group.js';
 import { deadLetterHeaders } from '../internal/dead-letter.js';
 import type { TopicStats } from '../types.js';
 import { type Envelope, unpack } from './config.js';
 import { HeldRecord, type RecordOwner } from './held.js';
-import { type GroupState, type MemberHandle, notFound, type TopicPort } from './group.js';
-
-/** How long one pull request waits at the server for messages (the client refuses less than 1 s). */
-const PULL_EXPIRES_MS = 2_000;
+import { type GroupState, type MemberHandle, type TopicPort } from './group.js';
+import { type PulledMessage, PullSubscription } from './pull.js';
 
 interface Arrival {
-  readonly msg: JsMsg;
+  readonly msg: PulledMessage;
   readonly envelope: Envelope;
   /** When the server last started its ack wait: the delivery, or the last `working()`. */
   touched: number;
@@ -32,22 +29,20 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle, RecordOwner<T
   private readonly holding = new Set<HeldRecord<T>>();
   private buffer: Arrival[] = [];
   private wanted = 0;
-  /** Messages asked for by pull requests in flight, of the current generation, not yet arrived. */
-  private outstanding = 0;
   private closing: Promise<void> | undefined = undefined;
   private left = false;
   private drained = false;
   private deleted = false;
   private readonly opened: Promise<void>;
-  private consumer: { generation: number; consumer: Promise<Consumer> } | undefined = undefined;
+  /** Set once the group's consumer exists. */
+  private ready = false;
+  private pull: { generation: number; sub: PullSubscription } | undefined = undefined;
   private sweep: ReturnType<typeof setTimeout> | undefined = undefined;
   private keepAlive: ReturnType<typeof setInterval> | undefined = undefined;
-  /** Pull requests in flight: stopped when the member leaves, so they take nothing more. */
-  private readonly pulls = new Set<ConsumerMessages>();
   private readonly ackWaitMs: number;
   /** After a nack: the next pull waits until the server has seen it, so the message comes back before newer ones. */
   private settling: Promise<void> | undefined = undefined;
-  private naks: { msg: JsMsg; delayMs: number }[] = [];
+  private naks: { msg: PulledMessage; delayMs: number }[] = [];
 
   constructor(
     private readonly topic: TopicPort,
@@ -58,8 +53,9 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle, RecordOwner<T
     this.opened = topic.ensureConsumer(g, options.from);
     this.opened.then(
       () => {
+        this.ready = true;
         this.pump();
-        topic.refresh();
+        void topic.refresh();
       },
       (e: unknown) => this.fail(e),
     );
@@ -92,73 +88,56 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle, RecordOwner<T
     return this.closing === undefined && !this.left && !this.deleted && this.error === undefined;
   }
 
-  /** Starts a pull for whatever the demand asks beyond what is already asked for. */
+  /**
+   * Asks for what the demand wants beyond what the requests in flight may still bring: in
+   * batches of a quarter window, or at once when the face would otherwise wait. After a nack,
+   * not before the server has it, so that the message comes back before newer ones.
+   */
   private pump(): void {
-    if (!this.active || this.drained || this.g.recreating !== undefined) return;
-    const need = this.desiredSize - this.outstanding;
+    if (!this.active || this.drained || !this.ready || this.g.recreating !== undefined || this.settling !== undefined) return;
+    const sub = this.subscription();
+    const need = this.desiredSize - sub.outstanding;
     if (need <= 0) return;
-    // refill in batches (a quarter of the window) unless the face would starve waiting
-    const starving = this.buffer.length === 0 && this.outstanding === 0;
+    const starving = this.buffer.length === 0 && sub.outstanding === 0;
     if (!starving && need < Math.max(1, this.options.prefetch >> 2)) return;
-    this.outstanding += need;
-    void this.pull(need, this.g.generation);
+    sub.request(need);
   }
 
-  private consumerFor(generation: number): Promise<Consumer> {
-    if (this.consumer?.generation !== generation) {
-      const consumer = this.topic.host.js.consumers.get(this.topic.stream, this.g.consumer);
-      consumer.catch(() => undefined);
-      this.consumer = { generation, consumer };
+  /** The pull subscription to the group's current consumer. */
+  private subscription(): PullSubscription {
+    const generation = this.g.generation;
+    if (this.pull?.generation !== generation) {
+      this.pull?.sub.close();
+      const subject = `$JS.API.CONSUMER.MSG.NEXT.${this.topic.stream}.${this.g.consumer}`;
+      const sub = new PullSubscription(this.topic.host.nc, subject, (m) => this.arrive(m, generation), (gone) => this.ended(gone, generation));
+      this.pull = { generation, sub };
     }
-    return this.consumer.consumer;
+    return this.pull.sub;
   }
 
-  private async pull(n: number, generation: number): Promise<void> {
-    let arrived = 0;
-    let failure: unknown;
-    try {
-      await this.opened;
-      if (this.settling !== undefined) await this.settling;
-      const consumer = await this.consumerFor(generation);
-      const messages = await consumer.fetch({ max_messages: n, expires: PULL_EXPIRES_MS });
-      this.pulls.add(messages);
-      if (!this.active) messages.stop();
-      try {
-        for await (const msg of messages) {
-          arrived++;
-          if (generation === this.g.generation) this.outstanding--;
-          this.arrive(msg, generation);
-        }
-      } finally {
-        this.pulls.delete(messages);
-      }
-    } catch (e) {
-      failure = e;
+  /** A pull request ended: the group's consumer is gone, or it expired (pull again, and see whether a closed topic is drained). */
+  private ended(gone: boolean, generation: number): void {
+    if (generation !== this.g.generation || !this.active) return;
+    if (gone && this.g.recreating === undefined) {
+      this.deleted = true; // the group was deleted
+      this.pull?.sub.close();
+      this.onReady?.ready();
+      return;
     }
-    if (generation !== this.g.generation) return; // a commit or seek replaced the consumer: wake() pulls anew
-    this.outstanding -= n - arrived;
-    if (failure !== undefined && this.active) {
-      if (notFound(failure) && this.g.recreating === undefined) {
-        this.deleted = true; // the group was deleted
-        this.onReady?.ready();
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    if (this.topic.closed && arrived === 0) await this.topic.refresh();
+    if (this.topic.closed) void this.topic.refresh();
     this.pump();
   }
 
-  private arrive(msg: JsMsg, generation: number): void {
+  private arrive(msg: PulledMessage, generation: number): void {
     if (generation !== this.g.generation) return; // its consumer is gone
     if (!this.active) {
-      this.giveBack(msg, msg.info.deliveryCount);
+      this.giveBack(msg, msg.deliveryCount);
       return;
     }
     const seq = msg.seq;
     const returned = this.g.returned.get(seq);
     if (returned !== undefined) this.g.returned.delete(seq);
-    const count = Math.max(msg.info.deliveryCount, (returned ?? 0) + 1);
+    const count = Math.max(msg.deliveryCount, (returned ?? 0) + 1);
     if (count === 1 && seq > this.g.lastSeq + 1) {
       const skipped = seq - this.g.lastSeq - 1; // removed before the group saw them
       if (this.topic.config.ttlMs !== null) this.g.expired += skipped;
@@ -257,30 +236,35 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle, RecordOwner<T
    * was told), and the next pull waits until the server has seen them.
    */
   /** Returns a message to the group at once, remembering its count. */
-  private giveBack(msg: JsMsg, count: number): void {
+  private giveBack(msg: PulledMessage, count: number): void {
     this.g.returned.set(msg.seq, count);
     msg.nak();
   }
 
-  private nak(msg: JsMsg, delayMs: number, count: number): void {
+  private nak(msg: PulledMessage, delayMs: number, count: number): void {
     this.g.returned.set(msg.seq, count);
     if (this.naks.length === 0) {
-      queueMicrotask(() => {
-        const naks = this.naks.sort((a, b) => a.msg.seq - b.msg.seq);
-        this.naks = [];
-        for (const n of naks) n.msg.nak(n.delayMs > 0 ? n.delayMs : undefined);
-        const settling = this.topic.host.flush().catch(() => undefined);
-        this.settling = settling;
-        void settling.then(() => {
-          if (this.settling === settling) this.settling = undefined;
-        });
+      // pulls wait from now until the server has the nacks
+      const settling = new Promise<void>((resolve) =>
+        queueMicrotask(() => {
+          const naks = this.naks.sort((a, b) => a.msg.seq - b.msg.seq);
+          this.naks = [];
+          for (const n of naks) n.msg.nak(n.delayMs > 0 ? n.delayMs : undefined);
+          this.topic.host.flush().then(resolve, () => resolve());
+        }),
+      );
+      this.settling = settling;
+      void settling.then(() => {
+        if (this.settling === settling) this.settling = undefined;
+        this.pump();
       });
     }
     this.naks.push({ msg, delayMs });
   }
 
+
   /** Sends the message to the dead-letter topic, then terminates it; keeps it in progress meanwhile. */
-  private deadLetter(msg: JsMsg, reason: DeadLetterReason, detail: string | undefined, deliveries: number, envelope: Envelope): void {
+  private deadLetter(msg: PulledMessage, reason: DeadLetterReason, detail: string | undefined, deliveries: number, envelope: Envelope): void {
     const headers = deadLetterHeaders(envelope.headers, { topic: this.topic.name, group: this.g.name, offset: msg.seq - 1, reason, detail, deliveries });
     const keep = setInterval(() => msg.working(), Math.max(50, this.ackWaitMs / 2));
     void this.topic.deadLetter(this.g, msg.seq - 1, deliveries, envelope.value, envelope.key, headers).finally(() => {
@@ -325,8 +309,7 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle, RecordOwner<T
 
   /** Stops the pull requests in flight: a member that left takes nothing more. */
   private stopPulls(): void {
-    for (const p of this.pulls) p.stop();
-    this.pulls.clear();
+    this.pull?.sub.close();
     clearInterval(this.keepAlive);
     this.keepAlive = undefined;
   }
@@ -367,7 +350,7 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle, RecordOwner<T
   /** @internal The group is moving (commit, seek): every delivery held or buffered here is stale. */
   interrupt(): void {
     this.buffer = [];
-    this.outstanding = 0;
+    this.pull?.sub.close();
     for (const r of [...this.holding]) this.drop(r);
   }
 

@@ -8,11 +8,6 @@ import { apiCode, consumerName, GroupState, MAX_MSGS_EXCEEDED, notFound, SEALED,
 import type { NatsHost } from './host.js';
 import { NatsMember } from './member.js';
 
-/** The figures of a topic whose stream has not answered yet. */
-function initialStats(name: string, config: NatsTopicConfig, info: StreamInfo): TopicStats {
-  return statsOf(name, config, info, [], new Map(), { rejected: 0, purged: 0, waiting: 0, deadLetterDropped: 0 });
-}
-
 interface LocalCounts {
   rejected: number;
   purged: number;
@@ -91,7 +86,8 @@ function pause(ms: number, signal?: AbortSignal): Promise<void> {
  */
 export class NatsTopic implements TopicBackend, TopicPort {
   readonly groups = new Map<string, GroupState>();
-  private snapshot: TopicStats;
+  /** The server's side of the figures, as last fetched; this process's counts are added when read. */
+  private server: { info: StreamInfo; consumers: ConsumerInfo[] };
   private refreshing: Promise<void> | undefined = undefined;
   private again = false;
   private sealed = false;
@@ -111,7 +107,7 @@ export class NatsTopic implements TopicBackend, TopicPort {
     info: StreamInfo,
   ) {
     this.sealed = info.config.sealed === true;
-    this.snapshot = initialStats(name, config, info);
+    this.server = { info, consumers: [] };
   }
 
   get closed(): boolean {
@@ -344,10 +340,10 @@ export class NatsTopic implements TopicBackend, TopicPort {
     }
   }
 
-  /** The last snapshot; reading it refreshes it in the background (one refresh at a time). */
+  /** The server's figures last fetched, with this process's counts as they are now; reading them refreshes them in the background (one refresh at a time). */
   stats(): TopicStats {
-    this.refresh();
-    return this.snapshot;
+    void this.refresh();
+    return statsOf(this.name, this.config, this.server.info, this.server.consumers, this.groups, this.local);
   }
 
   /** Refreshes the snapshot: stream info and every consumer's info. */
@@ -366,8 +362,9 @@ export class NatsTopic implements TopicBackend, TopicPort {
           if (info.config.sealed === true) this.sealed = true;
           const head = info.state.messages === 0 ? info.state.last_seq : info.state.first_seq - 1;
           for (const g of this.groups.values()) for (const m of g.members) m.expireBelow(head);
-          this.snapshot = statsOf(this.name, this.config, info, consumers, this.groups, this.local);
-          for (const g of this.groups.values()) for (const m of g.members) m.observe(this.snapshot);
+          this.server = { info, consumers };
+          const snapshot = statsOf(this.name, this.config, info, consumers, this.groups, this.local);
+          for (const g of this.groups.values()) for (const m of g.members) m.observe(snapshot);
         } catch {
           // the stream is gone or the connection is closing: keep the last snapshot
         }
