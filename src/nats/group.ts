@@ -1,5 +1,6 @@
 import type { ConsumerInfo, JetStreamApiError } from '@nats-io/jetstream';
 import type { MemberOptions } from '../engine.js';
+import type { TopicStats } from '../types.js';
 import { encodeName, type NatsTopicConfig } from './config.js';
 import type { NatsHost } from './host.js';
 
@@ -8,7 +9,7 @@ export interface MemberHandle {
   interrupt(): void;
   wake(): void;
   close(): Promise<void>;
-  observe(stats: import('../types.js').TopicStats): void;
+  observe(stats: TopicStats): void;
   /** Messages below `head` are gone (expired): deliveries of them held here are stale. */
   expireBelow(head: number): void;
 }
@@ -67,8 +68,6 @@ export class GroupState {
   deadLettered = 0;
   missed = 0;
   expired = 0;
-  /** Dead letters waiting for room in the dead-letter topic. */
-  deadLetterPending = 0;
 
   constructor(
     readonly name: string,

@@ -1,5 +1,4 @@
 import { AckPolicy, type ConsumerConfig, type ConsumerInfo, DeliverPolicy, type StreamInfo } from '@nats-io/jetstream';
-import { headers as natsHeaders } from '@nats-io/transport-node';
 import type { MemberOptions, MemberPort, PublishEntry, TopicBackend } from '../engine.js';
 import { ClosedError, TopicFullError } from '../errors.js';
 import type { GroupStats, TopicStats } from '../types.js';
@@ -125,7 +124,7 @@ export class NatsTopic implements TopicBackend, TopicPort {
 
   /** Publishes one payload; resolves to its offset. `msgId` makes it idempotent (dead letters). */
   publishOne(data: Uint8Array, msgId: string | undefined, signal?: AbortSignal): Promise<number> {
-    const options = msgId === undefined ? undefined : { msgID: msgId, headers: natsHeaders() };
+    const options = msgId === undefined ? undefined : { msgID: msgId };
     const attempt = (): Promise<number> => this.host.js.publish(this.subject, data, options).then((ack) => ack.seq - 1);
     if (this.queued > 0) return this.enqueue(attempt, signal);
     return attempt().catch((e: unknown) => {
@@ -304,8 +303,8 @@ export class NatsTopic implements TopicBackend, TopicPort {
   }
 
   /**
-   * Publishes a dead letter of the group `g` to the topic's dead-letter topic; resolves true once
-   * it is there (or dropped and counted), so the source is settled only then.
+   * Publishes a dead letter of the group `g` to the topic's dead-letter topic; resolves once it is
+   * there (or dropped and counted), so that the source is settled only then.
    */
   async deadLetter(g: GroupState, offset: number, deliveries: number, value: unknown, key: string | undefined, headers: Record<string, string>): Promise<void> {
     g.deadLettered++;
@@ -314,14 +313,12 @@ export class NatsTopic implements TopicBackend, TopicPort {
       this.local.deadLetterDropped++;
       return;
     }
-    g.deadLetterPending++;
     try {
       await target.publishOne(pack(value, key, headers, undefined), `dlq:${this.stream}:${g.consumer}:${offset}:${deliveries}`);
     } catch {
       this.local.deadLetterDropped++;
     } finally {
-      g.deadLetterPending--;
-      target.refresh();
+      void target.refresh();
     }
   }
 
