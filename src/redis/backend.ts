@@ -130,7 +130,8 @@ export class RedisBackend implements TopicBackend {
     const whole = this.overflow === 'reject' ? '1' : '0';
     this.run('pub', [whole, ...p.args]).then(
       (reply) => {
-        const [status, first, count] = reply as [Buffer, number, number];
+        const [status, first, count, tail] = reply as [Buffer, number, number, number];
+        if (tail > this.snapshot.tail) this.snapshot = { ...this.snapshot, tail, published: tail };
         const s = status.toString();
         if (s === 'CLOSED') return this.settle(p, new ClosedError(`topic \`${this.name}\` is closed`));
         if (s === 'FULL' && this.overflow !== 'block') return this.settle(p, new TopicFullError(this.name, this.snapshot.capacity));
@@ -138,6 +139,7 @@ export class RedisBackend implements TopicBackend {
         p.args = p.args.slice(count * ARGS_PER_ENTRY);
         if (count > 0) for (const m of this.members) m.wake();
         if (p.args.length === 0) return this.settle(p, undefined);
+        if (p.signal?.aborted) return this.settle(p, p.signal.reason); // what was not admitted is withdrawn
         if (!this.waiting.includes(p)) {
           const at = this.waiting.findIndex((w) => w.seq > p.seq);
           this.waiting.splice(at < 0 ? this.waiting.length : at, 0, p);

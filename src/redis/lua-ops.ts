@@ -37,7 +37,7 @@ if op == 'pub' then
     list[#list + 1] = e
   end
   local status, first, count = publishInto(T, list, ARGV[4] == '1')
-  return { status, first, count }
+  return { status, first, count, num(redis.call('HGET', T.m, 'published')) }
 end
 
 if op == 'close' then
@@ -112,6 +112,17 @@ if op == 'part' then
   return 1
 end
 
+if op == 'leave' then
+  -- a push face's subscriber left: what it was handed stays settleable, under a name that is no member
+  local to = '~left.' .. c
+  for _, p in ipairs(redis.call('XPENDING', T.s, g, '-', '+', 100000, c)) do
+    redis.call('XCLAIM', T.s, g, to, 0, p[1], 'IDLE', p[3], 'JUSTID')
+  end
+  redis.call('XGROUP', 'DELCONSUMER', T.s, g, c)
+  redis.call('ZREM', T.l, g .. '\n' .. c)
+  return 1
+end
+
 if op == 'beat' then
   -- lease ms, then (id, count) per held delivery: answers the ones no longer this member's
   redis.call('ZADD', T.l, now + tonumber(ARGV[6]), g .. '\n' .. c)
@@ -136,7 +147,7 @@ if op == 'fetch' then
   if ackTimeout > 0 then
     for _, info in ipairs(redis.call('XINFO', 'CONSUMERS', T.s, g)) do
       local f = flat(info)
-      if string.sub(f.name, 1, 1) ~= '~' and f.pending > 0 then
+      if f.name ~= '~ret' and f.name ~= '~dead' and f.pending > 0 then
         for _, p in ipairs(redis.call('XPENDING', T.s, g, 'IDLE', ackTimeout, '-', '+', want, f.name)) do candidates[#candidates + 1] = p[1] end
       end
     end

@@ -68,7 +68,7 @@ function toItem([offset, deliveryCount, flat]: Fetched): Item {
  */
 export class RedisMember<T> implements MemberPort<T> {
   readonly group: string;
-  readonly consumer = `${CONSUMER_PREFIX}.${randomUUID().slice(0, 8)}`;
+  consumer = `${CONSUMER_PREFIX}.${randomUUID().slice(0, 8)}`;
   onReady: MemberListener | null = null;
   error: unknown = undefined;
   private readonly holding = new Map<string, RedisRecord<T>>();
@@ -97,6 +97,7 @@ export class RedisMember<T> implements MemberPort<T> {
     this.joining = backend.run('join', [this.group, this.consumer, start, options.group === undefined ? '0' : '1', String(backend.engine.leaseMs)]).then(
       () => {
         this.joined = true;
+        void backend.refresh();
         this.pump();
         return true;
       },
@@ -140,6 +141,7 @@ export class RedisMember<T> implements MemberPort<T> {
     if (want <= 0) return;
     this.fetching = true;
     this.asked = want;
+    void this.flush(); // settlements made before this fetch count first
     const epoch = this.epoch;
     this.backend.run('fetch', [this.group, this.consumer, String(want), String(this.backend.engine.leaseMs)]).then(
       (reply) => {
@@ -280,7 +282,16 @@ export class RedisMember<T> implements MemberPort<T> {
     if (this.left || this.closing !== undefined) return;
     this.left = true;
     this.returnBuffered();
-    if (this.holding.size === 0) void this.part();
+    if (this.holding.size === 0) {
+      void this.part();
+      return;
+    }
+    void this.flush();
+    void this.joining.then((joined) => {
+      if (!joined || this.holding.size === 0 || this.parting !== undefined) return;
+      void this.backend.run('leave', [this.group, this.consumer]).then(() => this.backend.refresh());
+      this.consumer = `~left.${this.consumer}`; // settlements after the leave come from there
+    });
   }
 
   /** Deliveries that arrived for a face that is gone go back to the group, not counted as delivered. */
@@ -299,6 +310,7 @@ export class RedisMember<T> implements MemberPort<T> {
       if (!(await this.joining)) return;
       await this.flush();
       await this.backend.run('part', [this.group, this.consumer]).catch(() => undefined);
+      void this.backend.refresh();
     })();
     return this.parting;
   }
