@@ -224,6 +224,8 @@ function main(): void {
         `ix@${locked('ix')}`,
         // the optional peer dependency of ringbus/otel, which a user of that subpath installs
         `@opentelemetry/api@${locked('@opentelemetry/api')}`,
+        // the optional peer dependency of ringbus/redis
+        `redis@${locked('redis')}`,
         `typescript@${locked('typescript')}`,
         `@types/node@${locked('@types/node')}`,
       ],

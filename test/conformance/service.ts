@@ -1,43 +1,26 @@
-import { Socket } from 'node:net';
+import { connect } from 'node:net';
 
 /**
- * Whether a service a remote engine's tests need (Redis, NATS) answers on `host:port`. Under
- * `CI=true` a missing service is an error naming it and how to start it; elsewhere the tests are
- * skipped with that message printed.
+ * Whether a network service a test file needs (a NATS or Redis server) answers at `url`'s host
+ * and port. Under `CI=true` a missing service is a failure; elsewhere the file is skipped, and
+ * `reason` says why and how to start the service.
  */
-export interface Service {
-  /** True when the service accepted a TCP connection. */
-  readonly up: boolean;
-  /** Why the tests are skipped, when the service is down (printed once). */
-  readonly reason: string | undefined;
-}
-
-/** Resolves whether a TCP connection to `host:port` opens within `timeoutMs`. */
-export function reachable(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
+export async function detectService(name: string, url: string, defaultPort: number, howToStart: string): Promise<{ available: boolean; reason: string }> {
+  const u = new URL(url);
+  const host = u.hostname || '127.0.0.1';
+  const port = Number(u.port || defaultPort);
+  const available = await new Promise<boolean>((resolve) => {
+    const socket = connect({ host, port });
     const done = (ok: boolean): void => {
       socket.destroy();
       resolve(ok);
     };
-    socket.setTimeout(timeoutMs, () => done(false));
+    socket.setTimeout(1_000, () => done(false));
+    socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
-    socket.connect(port, host, () => done(true));
   });
-}
-
-/**
- * Detects a service at `url` (`scheme://host:port`). Down under `CI=true`: throws, naming the
- * service, the address and `hint` (how to start it). Down elsewhere: answers `up: false` with the
- * reason, printed on the console.
- */
-export async function detectService(name: string, url: string, defaultPort: number, hint: string): Promise<Service> {
-  const u = new URL(url);
-  const host = u.hostname.replace(/^\[|\]$/g, '');
-  const port = u.port === '' ? defaultPort : Number(u.port);
-  if (await reachable(host, port)) return { up: true, reason: undefined };
-  const reason = `${name} is not reachable at ${host}:${port} (${hint})`;
-  if (process.env['CI'] === 'true') throw new Error(`${reason}; CI=true needs it`);
-  console.warn(`skipped: ${reason}`);
-  return { up: false, reason };
+  const reason = `${name} is not reachable at ${host}:${port} (${url}); start it with: ${howToStart}`;
+  if (!available && process.env.CI === 'true') throw new Error(`CI=true and ${reason}`);
+  if (!available) console.warn(`skipping: ${reason}`);
+  return { available, reason };
 }

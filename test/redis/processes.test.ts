@@ -37,10 +37,10 @@ const prefix = testPrefix();
 const children: ChildProcess[] = [];
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  if (redis.up) await dropPrefix(prefix);
+  if (redis.available) await dropPrefix(prefix);
 });
 
-describe.skipIf(!redis.up)('redis: across processes', () => {
+describe.skipIf(!redis.available)('redis: across processes', () => {
   it('two members compete in one group, a third process publishes; one is SIGKILLed holding messages: each is acked exactly once, with its delivery count', async () => {
     const N = 200;
     const a = start(['handle', prefix]);

@@ -9,7 +9,7 @@ import { detectService } from '../conformance/service.js';
 export const REDIS_URL = process.env['RINGBUS_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 
 /** Whether the server answers (throws under CI=true when it does not). */
-export const redis = await detectService('Redis', REDIS_URL, 6379, 'start it with `redis-server --daemonize yes --port 6379`, or set RINGBUS_REDIS_URL');
+export const redis = await detectService('Redis', REDIS_URL, 6379, 'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no (or set RINGBUS_REDIS_URL)');
 
 /** Deletes every key under `prefix`. */
 export async function dropPrefix(prefix: string): Promise<void> {
