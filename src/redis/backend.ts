@@ -15,6 +15,7 @@ interface ServerStats {
   rejected: number;
   dropped: number;
   expired: number;
+  agedOut: number;
   deadLetterDropped: number;
   subscribers: number;
   closed: boolean;
@@ -218,6 +219,7 @@ export class RedisBackend implements TopicBackend {
       rejected: s.rejected,
       dropped: s.dropped,
       expired: s.expired,
+      agedOut: s.agedOut,
       deadLetterDropped: s.deadLetterDropped,
       subscribers: s.subscribers,
       closed: s.closed || this.snapshot.closed,

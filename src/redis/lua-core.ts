@@ -64,35 +64,41 @@ local function nextOf(K, g)
   return math.max(tailOf(K), g.last)
 end
 
--- removes an entry from the stream; each group that had not settled it counts it under 'counter'
+-- removes an entry from the stream; each group that had not settled it counts it under 'counter'.
+-- Answers whether some group had not.
 local function removeEntry(K, id, gs, counter)
   local s = seq(id)
+  local needed = false
   for _, g in ipairs(gs) do
     if s > g.last then
       redis.call('HINCRBY', gk(K, g.name), counter, 1)
+      needed = true
     elseif pel1(K, g.name, id) then
       redis.call('XACK', K.s, g.name, id)
       forget(K, g.name, id)
       redis.call('HINCRBY', gk(K, g.name), counter, 1)
+      needed = true
     end
   end
   redis.call('XDEL', K.s, id)
+  return needed
 end
 
--- TTL: entries whose expiry field has passed are removed and counted
+-- TTL: entries whose expiry field has passed are removed and counted (agedOut: no group needed them)
 local function sweepTtl(K, M)
   if M.ttlAny ~= '1' then return end
   local gs = nil
-  local n = 0
+  local n, aged = 0, 0
   for _, e in ipairs(redis.call('XRANGE', K.s, '-', '+', 'COUNT', 512)) do
     local f = flat(e[2])
     if f.e and tonumber(f.e) <= now then
       gs = gs or groups(K)
-      removeEntry(K, e[1], gs, 'expired')
+      if not removeEntry(K, e[1], gs, 'expired') then aged = aged + 1 end
       n = n + 1
     end
   end
   if n > 0 then redis.call('HINCRBY', K.m, 'expired', n) end
+  if aged > 0 then redis.call('HINCRBY', K.m, 'agedOut', aged) end
 end
 
 -- Appends entries {v, k, h, ttl}. Returns status ('OK', 'FULL', 'CLOSED'), the first offset, the
@@ -105,13 +111,15 @@ local function publishInto(K, list, whole)
   local overflow = M.overflow or 'block'
   local ttl = num(M.ttl)
   local n = #list
-  local gs = groups(K)
+  local gs = nil
   local len = redis.call('XLEN', K.s)
   local admit = n
-  if len + n > cap and #gs > 0 then
+  if len + n > cap then
     sweepTtl(K, M)
     gs = groups(K)
     len = redis.call('XLEN', K.s)
+  end
+  if len + n > cap and #gs > 0 then
     local floor = nil
     for _, g in ipairs(gs) do
       local f = floorOf(K, g)
@@ -152,6 +160,7 @@ local function publishInto(K, list, whole)
   if anyTtl and M.ttlAny ~= '1' then redis.call('HSET', K.m, 'ttlAny', '1') end
   local over = len + admit - cap
   if over > 0 then
+    gs = gs or groups(K)
     if #gs == 0 then
       redis.call('XTRIM', K.s, 'MAXLEN', cap)
     else
@@ -160,8 +169,7 @@ local function publishInto(K, list, whole)
       redis.call('HINCRBY', K.m, 'dropped', #es)
     end
   end
-  redis.call('HINCRBY', K.m, 'published', admit)
-  return 'OK', first, admit
+  return 'OK', first, admit, redis.call('HINCRBY', K.m, 'published', admit)
 end
 
 -- Dead-letters entry 'id' of group 'g' (topic T): one XADD into the dead-letter topic, with the

@@ -36,8 +36,8 @@ if op == 'pub' then
     if ARGV[i + 3] ~= '' then e.h = ARGV[i + 3] end
     list[#list + 1] = e
   end
-  local status, first, count = publishInto(T, list, ARGV[4] == '1')
-  return { status, first, count, num(redis.call('HGET', T.m, 'published')) }
+  local status, first, count, tail = publishInto(T, list, ARGV[4] == '1')
+  return { status, first, count, tail or num(redis.call('HGET', T.m, 'published')) }
 end
 
 if op == 'close' then
@@ -84,7 +84,7 @@ if op == 'stats' then
       deadLettered = num(c.deadLettered), missed = num(c.missed), filtered = 0, expired = num(c.expired), durable = c.durable ~= '0' }
   end
   return cjson.encode({ capacity = num(M.capacity), size = redis.call('XLEN', T.s), head = head, tail = tail, published = tail,
-    rejected = num(M.rejected), dropped = num(M.dropped), expired = num(M.expired), deadLetterDropped = num(M.deadLetterDropped),
+    rejected = num(M.rejected), dropped = num(M.dropped), expired = num(M.expired), agedOut = num(M.agedOut), deadLetterDropped = num(M.deadLetterDropped),
     subscribers = subscribers, closed = M.closed == '1', groups = out })
 end
 
@@ -201,17 +201,26 @@ if op == 'settle' then
   -- (kind, id, count, arg) per settlement; a settlement counts only from the entry's owner, at
   -- the delivery count it was handed out with: a stale one changes nothing
   local counts = { acked = 0, nacked = 0, delivered = 0, redelivered = 0 }
+  local low, high = nil, nil
+  for i = 7, #ARGV, 4 do
+    local s = seq(ARGV[i])
+    if low == nil or s < low then low = s end
+    if high == nil or s > high then high = s end
+  end
+  if low == nil then return 0 end
+  -- what this consumer holds in that range: one XPENDING for the whole batch
+  local owned = {}
+  for _, p in ipairs(redis.call('XPENDING', T.s, g, idOf(low), idOf(high), (#ARGV - 5) / 4, c)) do owned[p[1]] = p[4] end
+  local acks = {}
   local settled = 0
   local maxDeliveries = num(M.maxDeliveries)
   for i = 6, #ARGV, 4 do
     local kind, id, count, arg = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3]
-    local p = pel1(T, g, id)
-    if p and p[2] == c and p[4] == count then
+    if owned[id] == count then
+      owned[id] = nil
       settled = settled + 1
       if kind == 'a' then
-        redis.call('XACK', T.s, g, id)
-        forget(T, g, id)
-        counts.acked = counts.acked + 1
+        acks[#acks + 1] = id
       elseif kind == 'n' then
         counts.nacked = counts.nacked + 1
         if maxDeliveries > 0 and count >= maxDeliveries then
@@ -226,6 +235,7 @@ if op == 'settle' then
         deadLetter(M, g, id, 'terminated', detail, count)
       elseif kind == 'p' then
         redis.call('XCLAIM', T.s, g, c, 0, id, 'JUSTID')
+        owned[id] = count
       elseif kind == 'r' then
         if arg == '1' then
           -- never handed out: the delivery does not count
@@ -239,6 +249,10 @@ if op == 'settle' then
       end
     end
   end
+  for i = 1, #acks, 1000 do
+    redis.call('XACK', T.s, g, unpack(acks, i, math.min(i + 999, #acks)))
+  end
+  counts.acked = #acks
   for k, n in pairs(counts) do
     if n ~= 0 then redis.call('HINCRBY', gk(T, g), k, n) end
   end
