@@ -33,6 +33,8 @@ interface Publication {
 }
 
 const ARGS_PER_ENTRY = 5;
+/** Publishes of one turn are sent together up to this many entries per script call. */
+const MAX_ENTRIES_PER_CALL = 512;
 
 function entryArgs(e: PublishEntry): (string | Buffer)[] {
   const bytes = encode(e.value);
@@ -122,32 +124,66 @@ export class RedisBackend implements TopicBackend {
       if (this.waiting.length > 0) {
         this.waiting.push(p);
         this.updateWaiting();
-      } else this.send(p);
+      } else if (this.overflow === 'reject') this.send([p]);
+      else {
+        // publishes of one turn go in one call (under 'reject' each is admitted or refused whole)
+        if (this.turn.length === 0) queueMicrotask(() => this.sendTurn());
+        this.turn.push(p);
+      }
     });
   }
 
-  /** One attempt: admitted entries resolve their offsets; the rest waits for room (block) or is refused. */
-  private send(p: Publication): void {
+  private turn: Publication[] = [];
+
+  private sendTurn(): void {
+    const all = this.turn;
+    this.turn = [];
+    let batch: Publication[] = [];
+    let size = 0;
+    for (const p of all) {
+      batch.push(p);
+      size += p.args.length / ARGS_PER_ENTRY;
+      if (size >= MAX_ENTRIES_PER_CALL) {
+        this.send(batch);
+        batch = [];
+        size = 0;
+      }
+    }
+    if (batch.length > 0) this.send(batch);
+  }
+
+  /** One attempt: admitted entries resolve their offsets, in order; the rest waits for room (block) or is refused. */
+  private send(ps: Publication[]): void {
     const whole = this.overflow === 'reject' ? '1' : '0';
-    this.run('pub', [whole, ...p.args]).then(
+    this.run('pub', [whole, ...(ps.length === 1 ? ps[0]!.args : ps.flatMap((p) => p.args))]).then(
       (reply) => {
         const [status, first, count, tail] = reply as [Buffer, number, number, number];
         if (tail > this.snapshot.tail) this.snapshot = { ...this.snapshot, tail, published: tail };
         const s = status.toString();
-        if (s === 'CLOSED') return this.settle(p, new ClosedError(`topic \`${this.name}\` is closed`));
-        if (s === 'FULL' && this.overflow !== 'block') return this.settle(p, new TopicFullError(this.name, this.snapshot.capacity));
-        for (let i = 0; i < count; i++) p.offsets.push(first + i);
-        p.args = p.args.slice(count * ARGS_PER_ENTRY);
+        if (s === 'CLOSED') return ps.forEach((p) => this.settle(p, new ClosedError(`topic \`${this.name}\` is closed`)));
+        if (s === 'FULL' && this.overflow !== 'block') return ps.forEach((p) => this.settle(p, new TopicFullError(this.name, this.snapshot.capacity)));
         if (count > 0) for (const m of this.members) m.wake();
-        if (p.args.length === 0) return this.settle(p, undefined);
-        if (p.signal?.aborted) return this.settle(p, p.signal.reason); // what was not admitted is withdrawn
-        if (!this.waiting.includes(p)) {
-          const at = this.waiting.findIndex((w) => w.seq > p.seq);
-          this.waiting.splice(at < 0 ? this.waiting.length : at, 0, p);
+        let next = first;
+        let left = count;
+        let blocked = false;
+        for (const p of ps) {
+          const k = Math.min(left, p.args.length / ARGS_PER_ENTRY);
+          for (let i = 0; i < k; i++) p.offsets.push(next++);
+          left -= k;
+          if (k > 0) p.args = p.args.slice(k * ARGS_PER_ENTRY);
+          if (p.args.length === 0) this.settle(p, undefined);
+          else if (p.signal?.aborted) this.settle(p, p.signal.reason); // what was not admitted is withdrawn
+          else {
+            if (!this.waiting.includes(p)) {
+              const at = this.waiting.findIndex((w) => w.seq > p.seq);
+              this.waiting.splice(at < 0 ? this.waiting.length : at, 0, p);
+            }
+            blocked = true;
+          }
         }
-        this.wait(count > 0);
+        if (blocked) this.wait(count > 0);
       },
-      (e: unknown) => this.settle(p, e),
+      (e: unknown) => ps.forEach((p) => this.settle(p, e)),
     );
   }
 
@@ -160,7 +196,7 @@ export class RedisBackend implements TopicBackend {
     } else p.reject(error);
     this.updateWaiting();
     const next = this.waiting[0];
-    if (next !== undefined && i === 0 && this.retry === undefined) this.send(next);
+    if (next !== undefined && i === 0 && this.retry === undefined) this.send([next]);
     if (error instanceof TopicFullError || error instanceof ClosedError) void this.refresh();
   }
 
@@ -172,7 +208,7 @@ export class RedisBackend implements TopicBackend {
     this.retry = setTimeout(() => {
       this.retry = undefined;
       const head = this.waiting[0];
-      if (head !== undefined) this.send(head);
+      if (head !== undefined) this.send([head]);
     }, this.backoff);
   }
 
