@@ -162,7 +162,7 @@ export class RedisBackend implements TopicBackend {
         const s = status.toString();
         if (s === 'CLOSED') return ps.forEach((p) => this.settle(p, new ClosedError(`topic \`${this.name}\` is closed`)));
         if (s === 'FULL' && this.overflow !== 'block') return ps.forEach((p) => this.settle(p, new TopicFullError(this.name, this.snapshot.capacity)));
-        if (count > 0) for (const m of this.members) m.wake();
+        if (count > 0) this.wakeMembers();
         let next = first;
         let left = count;
         let blocked = false;
@@ -185,6 +185,18 @@ export class RedisBackend implements TopicBackend {
       },
       (e: unknown) => ps.forEach((p) => this.settle(p, e)),
     );
+  }
+
+  /** Members waiting for entries look again now. */
+  wakeMembers(): void {
+    for (const m of this.members) m.wake();
+  }
+
+  /** How many members wait for entries (their fetch found none). */
+  waiters(): number {
+    let n = 0;
+    for (const m of this.members) if (m.waiting) n++;
+    return n;
   }
 
   private settle(p: Publication, error: unknown): void {

@@ -72,6 +72,12 @@ export class RedisEngine implements Engine {
   private readonly cmd: { sendCommand(args: (string | Buffer)[]): Promise<unknown> };
   private connecting: Promise<void> | undefined = undefined;
   private readonly backends = new Set<RedisBackend>();
+  /** The connection of the blocking `XREAD` that wakes waiting members when an entry arrives (a blocked connection serves nothing else). */
+  private watcher: RedisClient | undefined = undefined;
+  private watching = false;
+  private closed = false;
+  /** Streams with a member waiting, and the last id seen on each. */
+  private readonly watched = new Map<RedisBackend, string>();
 
   constructor(options: RedisEngineOptions) {
     if (typeof options !== 'object' || options === null) throw new ConfigError('options', '`redisEngine` takes `{ url }` or `{ client }`');
@@ -138,7 +144,70 @@ export class RedisEngine implements Engine {
     return backend;
   }
 
+  /**
+   * A member of `backend` found nothing: the watcher wakes it as soon as an entry is added to the
+   * stream by any process (the member's own poll still runs, for redeliveries).
+   */
+  watch(backend: RedisBackend): void {
+    if (this.closed) return;
+    if (!this.watched.has(backend)) this.watched.set(backend, '$');
+    if (!this.watching) {
+      this.watching = true;
+      void this.watchLoop();
+    }
+  }
+
+  private async watchLoop(): Promise<void> {
+    try {
+      if (this.watcher === undefined) {
+        this.watcher = this.client.duplicate();
+        this.watcher.on('error', () => undefined);
+        await this.watcher.connect();
+      }
+      while (!this.closed && this.watched.size > 0) {
+        const streams = [...this.watched.keys()];
+        const args = ['XREAD', 'COUNT', '1', 'BLOCK', String(Math.max(1, Math.round(this.pollMs * 4))), 'STREAMS'];
+        for (const b of streams) args.push(`${this.prefix}:{${b.name}}:s`);
+        for (const b of streams) args.push(this.watched.get(b)!);
+        const reply = (await this.watcher.sendCommand(args)) as [string, [string, string[]][]][] | Record<string, unknown> | null;
+        const arrived = new Set<string>();
+        if (Array.isArray(reply)) {
+          for (const [key, entries] of reply) {
+            const b = streams.find((s) => `${this.prefix}:{${s.name}}:s` === String(key));
+            const last = entries[entries.length - 1];
+            if (b !== undefined && last !== undefined) {
+              this.watched.set(b, String(last[0]));
+              arrived.add(b.name);
+            }
+          }
+        } else if (reply !== null && typeof reply === 'object') {
+          for (const [key, entries] of Object.entries(reply)) {
+            const b = streams.find((s) => `${this.prefix}:{${s.name}}:s` === key);
+            const list = entries as [string, unknown][];
+            const last = list[list.length - 1];
+            if (b !== undefined && last !== undefined) {
+              this.watched.set(b, String(last[0]));
+              arrived.add(b.name);
+            }
+          }
+        }
+        for (const b of streams) {
+          if (arrived.has(b.name) || b.waiters() === 0) {
+            if (arrived.has(b.name)) b.wakeMembers();
+            if (b.waiters() === 0) this.watched.delete(b);
+          }
+        }
+      }
+    } catch {
+      // the members' own polls carry on
+    } finally {
+      this.watching = false;
+    }
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
+    this.watcher?.destroy();
     await Promise.all([...this.backends].map((b) => b.detach()));
     this.backends.clear();
     if (this.owned && this.client.isOpen) await this.client.close();

@@ -127,6 +127,11 @@ export class RedisMember<T> implements MemberPort<T> {
     return this.error !== undefined || ((this.closing !== undefined || this.left || this.remoteDone) && this.buffer.length === 0);
   }
 
+  /** True while the member has demand and its last fetch found nothing. */
+  get waiting(): boolean {
+    return this.retry !== undefined;
+  }
+
   /** Something may be new on the stream (a publish through this engine): fetch now rather than at the next poll. */
   wake(): void {
     if (this.retry === undefined) return;
@@ -168,6 +173,7 @@ export class RedisMember<T> implements MemberPort<T> {
             this.retry = undefined;
             this.pump();
           }, this.backend.engine.pollMs);
+          this.backend.engine.watch(this.backend);
         } else this.pump();
       },
       (e: unknown) => {
