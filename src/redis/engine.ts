@@ -7,8 +7,17 @@ import { topicSettings } from '../internal/topic-options.js';
 import { RedisBackend } from './backend.js';
 import { SCRIPT } from './lua-ops.js';
 
-/** A node-redis client (`createClient()` from `redis`). */
-export type RedisClient = ReturnType<typeof createClient>;
+/** What the engine uses of a node-redis client (`createClient()` from `redis`, any modules or RESP version). */
+export interface RedisClient {
+  readonly isOpen: boolean;
+  connect(): Promise<unknown>;
+  close(): Promise<void>;
+  destroy(): void;
+  duplicate(): RedisClient;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  sendCommand(args: ReadonlyArray<string | Buffer>): Promise<unknown>;
+  withTypeMapping(mapping: { [RESP_TYPES.BLOB_STRING]: typeof Buffer }): { sendCommand(args: ReadonlyArray<string | Buffer>): Promise<unknown> };
+}
 
 /** Options of {@link redisEngine}: `url` (the engine owns its connection) or `client` (the caller's). */
 export interface RedisEngineOptions {
@@ -69,7 +78,7 @@ export class RedisEngine implements Engine {
   readonly janitorMs: number;
   private readonly client: RedisClient;
   private readonly owned: boolean;
-  private readonly cmd: { sendCommand(args: (string | Buffer)[]): Promise<unknown> };
+  private readonly cmd: { sendCommand(args: ReadonlyArray<string | Buffer>): Promise<unknown> };
   private connecting: Promise<void> | undefined = undefined;
   private readonly backends = new Set<RedisBackend>();
   /** The connection of the blocking `XREAD` that wakes waiting members when an entry arrives (a blocked connection serves nothing else). */
@@ -90,9 +99,9 @@ export class RedisEngine implements Engine {
     this.leaseMs = positive('leaseMs', options.leaseMs, 10_000);
     this.janitorMs = positive('janitorMs', options.janitorMs, 1000);
     this.owned = options.client === undefined;
-    this.client = options.client ?? createClient({ url: options.url! });
+    this.client = options.client ?? (createClient({ url: options.url! }) as unknown as RedisClient);
     if (this.owned) this.client.on('error', () => undefined); // seen by the calls that fail
-    this.cmd = this.client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer }) as unknown as typeof this.cmd;
+    this.cmd = this.client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
   }
 
   connect(): Promise<void> {

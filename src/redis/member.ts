@@ -13,6 +13,8 @@ interface Item {
   readonly offset: number;
   readonly deliveryCount: number;
   readonly fields: Map<string, Buffer>;
+  /** When the fetch answered (the server's ack timer started about then). */
+  readonly at: number;
 }
 
 const CONSUMER_PREFIX = `${hostname()}.${process.pid}`;
@@ -57,7 +59,7 @@ class RedisRecord<T> implements DeliveryRecord<T> {
 function toItem([offset, deliveryCount, flat]: Fetched): Item {
   const fields = new Map<string, Buffer>();
   for (let i = 0; i < flat.length; i += 2) fields.set(flat[i]!.toString(), flat[i + 1]!);
-  return { id: `0-${offset + 1}`, offset, deliveryCount, fields };
+  return { id: `0-${offset + 1}`, offset, deliveryCount, fields, at: Date.now() };
 }
 
 /**
@@ -204,12 +206,22 @@ export class RedisMember<T> implements MemberPort<T> {
     return record;
   }
 
-  /** The local view of the ack timeout: the delivery goes stale when it passes (the server lets another member claim it). */
-  private arm(record: RedisRecord<T>): void {
+  /**
+   * The local view of the ack timeout: the delivery goes stale when it passes (the server lets
+   * another member claim it). The server's timer runs from the fetch: a delivery that sat in the
+   * buffer for more than half of it is touched (inProgress) as it is handed out.
+   */
+  private arm(record: RedisRecord<T>, fresh = false): void {
     const ms = this.backend.ackTimeoutMs;
     if (ms === Infinity) return;
+    let left = ms;
+    if (!fresh) {
+      const age = Date.now() - record.item.at;
+      if (age > ms / 2) this.queue('p', record.item, '');
+      else left = ms - age;
+    }
     clearTimeout(record.timer);
-    record.timer = setTimeout(() => this.drop(record.item.id), ms);
+    record.timer = setTimeout(() => this.drop(record.item.id), left);
     record.timer.unref?.();
   }
 
@@ -217,7 +229,7 @@ export class RedisMember<T> implements MemberPort<T> {
   settle(record: RedisRecord<T>, how: Settlement): void {
     if (this.closing !== undefined || record.settled) return;
     if (how.kind === 'inProgress') {
-      this.arm(record);
+      this.arm(record, true);
       this.queue('p', record.item, '');
       return;
     }

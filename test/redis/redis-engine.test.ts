@@ -77,7 +77,7 @@ describe.skipIf(!redis.available)('redis engine on the live server', () => {
     expect(await t.publishBatch([0, 1, 2].map((n) => ({ n, at: new Date(n) })))).toEqual([0, 1, 2]);
     const client = createClient({ url: REDIS_URL });
     await client.connect();
-    const ids = (await client.xRange(`${prefix}:{orders}:s`, '-', '+')).map((e) => e.id);
+    const ids = ((await client.xRange(`${prefix}:{orders}:s`, '-', '+')) ?? []).map((e) => e?.id);
     expect(ids).toEqual(['0-1', '0-2', '0-3']);
     const keys: string[] = [];
     for await (const batch of client.scanIterator({ MATCH: `${prefix}:*` })) keys.push(...batch);
