@@ -168,7 +168,7 @@ if op == 'fetch' then
         redis.call('ZREM', dk(T, g), id)
         if #e > 0 and e[1] then
           out[#out + 1] = { seq(id) - 1, p[4] + 1, e[1][2] }
-          redelivered = redelivered + 1
+          if p[4] > 0 then redelivered = redelivered + 1 end
         end
       end
     end
@@ -276,10 +276,12 @@ if op == 'commit' or op == 'seek' then
   local head = tail
   if #first > 0 then head = seq(first[1][1]) - 1 end
   offset = math.max(offset, head)
-  local pending = redis.call('XPENDING', T.s, g, '-', '+', 100000)
-  for _, p in ipairs(pending) do redis.call('XACK', T.s, g, p[1]) end
+  local missed = math.max(0, offset - nextOf(T, G))
+  for _, p in ipairs(redis.call('XPENDING', T.s, g, '-', '+', 100000)) do
+    redis.call('XACK', T.s, g, p[1])
+    if seq(p[1]) <= offset then missed = missed + 1 end
+  end
   redis.call('DEL', dk(T, g), xk(T, g))
-  local missed = #pending + math.max(0, offset - nextOf(T, G))
   if missed > 0 then redis.call('HINCRBY', gk(T, g), 'missed', missed) end
   redis.call('XGROUP', 'SETID', T.s, g, idOf(offset))
   return 1

@@ -144,7 +144,8 @@ export class RedisMember<T> implements MemberPort<T> {
 
   private pump(): void {
     if (!this.joined || this.fetching || this.retry !== undefined || this.closing !== undefined || this.left || this.remoteDone || this.error !== undefined) return;
-    const want = this.desiredSize;
+    // a face that wants any gets what the window allows: one round trip fills the buffer
+    const want = this.wanted > 0 ? this.options.prefetch - this.held - this.buffer.length - this.asked : 0;
     if (want <= 0) return;
     this.fetching = true;
     this.asked = want;
@@ -235,7 +236,11 @@ export class RedisMember<T> implements MemberPort<T> {
     }
     this.drop(record.item.id);
     if (how.kind === 'ack') this.queue('a', record.item, '');
-    else if (how.kind === 'nack') this.queue('n', record.item, String(Math.max(0, how.delayMs)));
+    else if (how.kind === 'nack') {
+      this.queue('n', record.item, String(Math.max(0, how.delayMs)));
+      // a redelivery goes out before anything newer: what was read ahead goes back with it
+      if (how.delayMs <= 0) this.returnBuffered();
+    }
     else this.queue('t', record.item, how.reason === undefined ? '' : `:${how.reason}`);
   }
 

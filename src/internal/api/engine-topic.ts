@@ -84,12 +84,13 @@ class PendingMember<T> implements MemberPort<T>, MemberListener {
     return this.port?.poll();
   }
 
+  // Once open, at once: what the port buffered past a seek or below a commit must be gone before the next poll.
   commit(offset: number): Promise<boolean> {
-    return this.opened.then((p) => p.commit(offset));
+    return this.port !== undefined ? this.port.commit(offset) : this.opened.then((p) => p.commit(offset));
   }
 
   seek(offset: number): Promise<boolean> {
-    return this.opened.then((p) => p.seek(offset));
+    return this.port !== undefined ? this.port.seek(offset) : this.opened.then((p) => p.seek(offset));
   }
 
   leave(): void {
