@@ -22,7 +22,8 @@ const CONSUMER_PREFIX = `${hostname()}.${process.pid}`;
 /** A delivery handed out by {@link RedisMember.poll}: stale once settled, timed out, or passed by a commit or seek. */
 class RedisRecord<T> implements DeliveryRecord<T> {
   gone = false;
-  timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** When the local view of the ack timeout passes (Infinity: never). */
+  deadline = Infinity;
   readonly value: T;
   readonly key: string | undefined;
   readonly headers: Headers;
@@ -144,8 +145,10 @@ export class RedisMember<T> implements MemberPort<T> {
 
   private pump(): void {
     if (!this.joined || this.fetching || this.retry !== undefined || this.closing !== undefined || this.left || this.remoteDone || this.error !== undefined) return;
-    // a face that wants any gets what the window allows: one round trip fills the buffer
-    const want = this.wanted > 0 ? this.options.prefetch - this.held - this.buffer.length - this.asked : 0;
+    // A face that wants any gets what the window allows: one round trip fills the buffer. While
+    // the buffer still serves it, refill only once half the window is free (no fetch of one).
+    const room = this.options.prefetch - this.held - this.buffer.length - this.asked;
+    const want = this.wanted > 0 && (this.buffer.length === 0 || room * 2 >= this.options.prefetch) ? room : 0;
     if (want <= 0) return;
     this.fetching = true;
     this.asked = want;
@@ -221,9 +224,19 @@ export class RedisMember<T> implements MemberPort<T> {
       if (age > ms / 2) this.queue('p', record.item, '');
       else left = ms - age;
     }
-    clearTimeout(record.timer);
-    record.timer = setTimeout(() => this.drop(record.item.id), left);
-    record.timer.unref?.();
+    record.deadline = Date.now() + left;
+    if (this.expiry === undefined) {
+      // one timer per member, not per delivery: checks at a quarter of the ack timeout
+      this.expiry = setInterval(() => this.expire(), Math.max(5, ms / 4));
+      this.expiry.unref?.();
+    }
+  }
+
+  private expiry: ReturnType<typeof setInterval> | undefined = undefined;
+
+  private expire(): void {
+    const now = Date.now();
+    for (const r of [...this.holding.values()]) if (r.deadline <= now) this.drop(r.item.id);
   }
 
   /** @internal */
@@ -245,7 +258,8 @@ export class RedisMember<T> implements MemberPort<T> {
   }
 
   private queue(kind: string, item: Item, arg: string): void {
-    if (this.settles.length === 0) queueMicrotask(() => this.flush());
+    // after this turn's I/O: a loop settling what it was handed from the buffer sends one call
+    if (this.settles.length === 0) setImmediate(() => void this.flush());
     this.settles.push(kind, item.id, String(item.deliveryCount), arg);
   }
 
@@ -261,7 +275,6 @@ export class RedisMember<T> implements MemberPort<T> {
     const record = this.holding.get(id);
     if (record === undefined) return;
     record.gone = true;
-    clearTimeout(record.timer);
     this.holding.delete(id);
     if (this.left && this.holding.size === 0) void this.part();
     else this.pump();
@@ -328,6 +341,7 @@ export class RedisMember<T> implements MemberPort<T> {
   private part(): Promise<void> {
     this.parting ??= (async () => {
       clearInterval(this.beat);
+      clearInterval(this.expiry);
       clearTimeout(this.retry);
       this.backend.members.delete(this as RedisMember<unknown>);
       if (!(await this.joining)) return;
@@ -343,7 +357,6 @@ export class RedisMember<T> implements MemberPort<T> {
       this.returnBuffered();
       for (const r of this.holding.values()) {
         r.gone = true;
-        clearTimeout(r.timer);
       }
       this.holding.clear();
       this.closing = this.part();
