@@ -187,6 +187,13 @@ export class RedisBackend implements TopicBackend {
     );
   }
 
+  /** The highest tail a fetch has seen: the blocking read waits for entries past it. */
+  lastSeen = 0;
+
+  seen(tail: number): void {
+    if (tail > this.lastSeen) this.lastSeen = tail;
+  }
+
   /** Members waiting for entries look again now. */
   wakeMembers(): void {
     for (const m of this.members) m.wake();

@@ -159,7 +159,10 @@ export class RedisEngine implements Engine {
    */
   watch(backend: RedisBackend): void {
     if (this.closed) return;
-    if (!this.watched.has(backend)) this.watched.set(backend, '$');
+    // from the last entry a fetch saw, so an entry added before the blocking read starts still wakes it
+    const from = `0-${backend.lastSeen}`;
+    const known = this.watched.get(backend);
+    if (known === undefined || Number(known.slice(2)) < backend.lastSeen) this.watched.set(backend, from);
     if (!this.watching) {
       this.watching = true;
       void this.watchLoop();

@@ -104,8 +104,11 @@ end
 -- Appends entries {v, k, h, ttl}. Returns status ('OK', 'FULL', 'CLOSED'), the first offset, the
 -- number admitted. 'block' admits what fits (the caller waits for room for the rest) unless
 -- 'whole' is set; 'reject' admits all or nothing.
+local PUBLISH_FIELDS = { 'closed', 'capacity', 'overflow', 'ttl', 'ttlAny' }
 local function publishInto(K, list, whole)
-  local M = meta(K)
+  local values = redis.call('HMGET', K.m, unpack(PUBLISH_FIELDS))
+  local M = {}
+  for i, f in ipairs(PUBLISH_FIELDS) do if values[i] then M[f] = values[i] end end
   if M.closed == '1' then return 'CLOSED', 0, 0 end
   local cap = num(M.capacity or '1024')
   local overflow = M.overflow or 'block'

@@ -194,7 +194,7 @@ if op == 'fetch' then
     G = findGroup(T, g)
     if G.pending == 0 and nextOf(T, G) >= tailOf(T) then drained = 1 end
   end
-  return { drained, out }
+  return { drained, out, num(M.published) }
 end
 
 if op == 'settle' then

@@ -12,7 +12,11 @@ interface Item {
   readonly id: string;
   readonly offset: number;
   readonly deliveryCount: number;
-  readonly fields: Map<string, Buffer>;
+  /** The entry's fields: `v` the value (MessagePack), `k` the key, `h` the headers (JSON), `t` the timestamp. */
+  readonly v: Buffer;
+  readonly k: Buffer | undefined;
+  readonly h: Buffer | undefined;
+  readonly t: Buffer | undefined;
   /** When the fetch answered (the server's ack timer started about then). */
   readonly at: number;
 }
@@ -34,12 +38,10 @@ class RedisRecord<T> implements DeliveryRecord<T> {
     readonly item: Item,
     readonly auto: boolean,
   ) {
-    const f = item.fields;
-    this.value = decode(f.get('v')!) as T;
-    this.key = f.get('k')?.toString();
-    const h = f.get('h');
-    this.headers = h === undefined ? {} : (JSON.parse(h.toString()) as Headers);
-    this.timestamp = Number(f.get('t')?.toString() ?? 0);
+    this.value = decode(item.v) as T;
+    this.key = item.k?.toString();
+    this.headers = item.h === undefined ? {} : (JSON.parse(item.h.toString()) as Headers);
+    this.timestamp = item.t === undefined ? 0 : Number(item.t.toString());
   }
 
   get offset(): number {
@@ -57,10 +59,33 @@ class RedisRecord<T> implements DeliveryRecord<T> {
   }
 }
 
-function toItem([offset, deliveryCount, flat]: Fetched): Item {
-  const fields = new Map<string, Buffer>();
-  for (let i = 0; i < flat.length; i += 2) fields.set(flat[i]!.toString(), flat[i + 1]!);
-  return { id: `0-${offset + 1}`, offset, deliveryCount, fields, at: Date.now() };
+const EMPTY: Buffer = Buffer.alloc(0);
+
+function toItem([offset, deliveryCount, flat]: Fetched, at: number): Item {
+  let v: Buffer = EMPTY;
+  let k: Buffer | undefined;
+  let h: Buffer | undefined;
+  let t: Buffer | undefined;
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i]!;
+    if (name.length !== 1) continue;
+    const value = flat[i + 1]!;
+    switch (name[0]) {
+      case 0x76: // v
+        v = value;
+        break;
+      case 0x6b: // k
+        k = value;
+        break;
+      case 0x68: // h
+        h = value;
+        break;
+      case 0x74: // t
+        t = value;
+        break;
+    }
+  }
+  return { id: `0-${offset + 1}`, offset, deliveryCount, v, k, h, t, at };
 }
 
 /**
@@ -159,12 +184,14 @@ export class RedisMember<T> implements MemberPort<T> {
         this.fetching = false;
         this.asked = 0;
         if (reply === -1) return this.finish(undefined);
-        const [drained, items] = reply as [number, Fetched[]];
+        const [drained, items, tail] = reply as [number, Fetched[], number];
+        this.backend.seen(tail);
         if (this.closing !== undefined) return;
         let got = 0;
         if (epoch === this.epoch) {
+          const at = Date.now();
           for (const f of items) {
-            const item = toItem(f);
+            const item = toItem(f, at);
             if (item.offset < this.floor) continue;
             this.buffer.push(item);
             got++;

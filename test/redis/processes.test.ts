@@ -46,7 +46,7 @@ describe.skipIf(!redis.available)('redis: across processes', () => {
     const a = start(['handle', prefix]);
     const b = start(['hold', prefix]);
     children.push(a.child, b.child);
-    await until('both members', () => a.events.length > 0 && b.events.length > 0);
+    await until('both members', () => a.events.length > 0 && b.events.length > 0, 60_000); // each child loads the sources through tsx
     const p = start(['publish', prefix, String(N)]);
     children.push(p.child);
     await until('the victim to hold messages', () => b.events.filter((e) => e.event === 'held').length >= 2);
@@ -82,5 +82,5 @@ describe.skipIf(!redis.available)('redis: across processes', () => {
     expect(t.stats().groups['workers']).toMatchObject({ acked: N, pending: 0, committed: N, lag: 0, members: 1, redelivered: held.length });
     await bus.close();
     a.child.kill('SIGTERM');
-  }, 60_000);
+  }, 150_000);
 });
