@@ -22,6 +22,7 @@
  * runs write only a timestamped file. Exit status is non-zero when any case fails.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, arch, platform } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -51,6 +52,20 @@ interface Options {
   /** Child processes per throughput case (memory cases run once). */
   procs: number;
   list: boolean;
+}
+
+/** Whether a TCP connection to host:port opens within a second. */
+function answers(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
 }
 
 function parseArgs(argv: string[]): Options {
@@ -272,6 +287,15 @@ async function main(): Promise<number> {
       process.stdout.write(`${c.name} skipped: ${c.requires} is not installed (npm i --no-save ${c.requires} to run it)\n`);
       skipped.push(c.name);
     }
+  }
+  for (const c of toRun) {
+    if (c.service === undefined || skipped.includes(c.name)) continue;
+    const { name, url, defaultPort } = c.service;
+    const u = new URL(url);
+    if (await answers(u.hostname, Number(u.port || defaultPort))) continue;
+    if (process.env.CI === 'true') continue; // the case runs and fails, naming what it could not reach
+    process.stdout.write(`${c.name} skipped: ${name} does not answer at ${url}\n`);
+    skipped.push(c.name);
   }
   toRun = toRun.filter((c) => !skipped.includes(c.name));
 

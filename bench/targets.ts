@@ -49,6 +49,10 @@ export const TARGETS: Target[] = [
   { label: 'file never ×1000 vs raw batched write loop', subject: 'ringbus file never: publish ×1000 in flight', peer: 'raw fs write batch 1000 (no fsync)', kind: 'throughput-ratio', bound: 0.5 },
   { label: 'file always ×1000 vs raw batch of 1000 + fdatasync', subject: 'ringbus file always: publish ×1000 in flight', peer: 'raw fs write batch 1000 + fdatasync', kind: 'throughput-ratio', bound: 0.5 },
   { label: 'file always ×1000 vs lmdb flushed', subject: 'ringbus file always: publish ×1000 in flight', peer: 'lmdb put ×1000 in flight (flushed)', kind: 'throughput-ratio', bound: 1.0 },
+  // issue 28: ringbus/redis against raw node-redis doing the same commands on the same server
+  { label: 'redis publish awaited vs node-redis XADD awaited', subject: 'ringbus redis publish awaited', peer: 'node-redis XADD awaited', kind: 'throughput-ratio', bound: 0.9 },
+  { label: 'redis publish ×256 in flight vs node-redis XADD ×256', subject: 'ringbus redis publish ×256 in flight', peer: 'node-redis XADD ×256 in flight', kind: 'throughput-ratio', bound: 0.9 },
+  { label: 'redis consumer ack vs node-redis XREADGROUP + XACK per batch', subject: 'ringbus redis consumer for-await ack', peer: 'node-redis XREADGROUP + XACK per batch', kind: 'throughput-ratio', bound: 0.9 },
   { label: 'file always, one awaited publish vs raw write + fdatasync per record', subject: 'ringbus file always: one awaited publish at a time', peer: 'raw fs write + fdatasync per record', kind: 'throughput-ratio', bound: 0.8 },
   // issue 27: the NATS engine within 10 % of the raw @nats-io/jetstream client on the same server
   { label: 'nats: publish awaited vs raw jetstream', subject: 'ringbus nats publish awaited', peer: 'raw jetstream publish awaited', kind: 'throughput-ratio', bound: 0.9 },

@@ -227,6 +227,8 @@ function main(): void {
         // the optional peer dependencies of ringbus/nats
         `@nats-io/jetstream@${locked('@nats-io/jetstream')}`,
         `@nats-io/transport-node@${locked('@nats-io/transport-node')}`,
+        // the optional peer dependency of ringbus/redis
+        `redis@${locked('redis')}`,
         `typescript@${locked('typescript')}`,
         `@types/node@${locked('@types/node')}`,
       ],

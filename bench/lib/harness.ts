@@ -48,6 +48,11 @@ export interface Case {
   kind?: CaseKind;
   /** An optional peer package the case needs; without it the case is skipped, saying so. */
   requires?: string;
+  /**
+   * A network service the case needs (Redis): when it does not answer, the case is skipped,
+   * saying so, except under `CI=true`, where it fails.
+   */
+  service?: { readonly name: string; readonly url: string; readonly defaultPort: number };
   /** N for this case given the suite's N (lets memory cases pick their own sizes). */
   size?(base: number, quick: boolean): number;
   prepare(n: number): Trial | Promise<Trial>;

@@ -84,7 +84,7 @@ class PendingMember<T> implements MemberPort<T>, MemberListener {
     return this.port?.poll();
   }
 
-  /** Reaches an open port at once, so a poll right after sees its effect. */
+  /** Reaches an open port at once: what the port buffered past a seek or below a commit must be gone before the next poll. */
   commit(offset: number): Promise<boolean> {
     return this.port !== undefined ? this.port.commit(offset) : this.opened.then((p) => p.commit(offset));
   }

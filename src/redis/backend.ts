@@ -1,0 +1,308 @@
+import { encode } from '@msgpack/msgpack';
+import type { MemberOptions, MemberPort, PublishEntry, TopicBackend } from '../engine.js';
+import { ClosedError, TopicFullError } from '../errors.js';
+import type { GroupStats, OverflowPolicy, TopicStats } from '../types.js';
+import type { RedisEngine } from './engine.js';
+import { RedisMember } from './member.js';
+
+/** What the stats script answers (JSON). */
+interface ServerStats {
+  capacity: number;
+  size: number;
+  head: number;
+  tail: number;
+  published: number;
+  rejected: number;
+  dropped: number;
+  expired: number;
+  agedOut: number;
+  deadLetterDropped: number;
+  subscribers: number;
+  closed: boolean;
+  groups: Record<string, GroupStats> | unknown[];
+}
+
+/** One publish call: its entries as script arguments, and the offsets admitted so far. */
+interface Publication {
+  readonly seq: number;
+  args: (string | Buffer)[];
+  readonly offsets: number[];
+  readonly signal: AbortSignal | undefined;
+  resolve(offsets: number[]): void;
+  reject(e: unknown): void;
+}
+
+const ARGS_PER_ENTRY = 5;
+/** Publishes of one turn are sent together up to this many entries per script call. */
+const MAX_ENTRIES_PER_CALL = 512;
+
+function entryArgs(e: PublishEntry): (string | Buffer)[] {
+  const bytes = encode(e.value);
+  const hasHeaders = e.headers !== undefined && Object.keys(e.headers).length > 0;
+  return [
+    Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    e.key ?? '',
+    e.key === undefined ? '0' : '1',
+    hasHeaders ? JSON.stringify(e.headers) : '',
+    String(e.ttlMs ?? 0),
+  ];
+}
+
+/**
+ * A topic on Redis: a stream and its consumer groups, driven by the engine's Lua script. Publishes
+ * are pipelined while there is room; once one finds the topic full (`block`), it and every later
+ * publish wait, in order, retrying as room is made.
+ */
+export class RedisBackend implements TopicBackend {
+  readonly members = new Set<RedisMember<unknown>>();
+  private snapshot: TopicStats;
+  private refreshing: Promise<void> | undefined = undefined;
+  private readonly waiting: Publication[] = [];
+  private retry: ReturnType<typeof setTimeout> | undefined = undefined;
+  private backoff = 1;
+  private sent = 0;
+  private readonly janitor: ReturnType<typeof setInterval>;
+
+  constructor(
+    readonly engine: RedisEngine,
+    readonly name: string,
+    readonly overflow: OverflowPolicy,
+    readonly ackTimeoutMs: number,
+    capacity: number,
+  ) {
+    this.snapshot = {
+      name,
+      capacity,
+      size: 0,
+      head: 0,
+      tail: 0,
+      published: 0,
+      rejected: 0,
+      dropped: 0,
+      expired: 0,
+      agedOut: 0,
+      waitingPublishers: 0,
+      deadLetterDropped: 0,
+      subscribers: 0,
+      bytes: 0,
+      bytesPublished: 0,
+      closed: false,
+      groups: {},
+    };
+    this.janitor = setInterval(() => void this.refresh(), engine.janitorMs);
+    this.janitor.unref?.();
+  }
+
+  run(op: string, args: (string | Buffer)[]): Promise<unknown> {
+    return this.engine.run(op, this.name, args);
+  }
+
+  publish(entries: readonly PublishEntry[], signal?: AbortSignal): Promise<number[]> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const args: (string | Buffer)[] = [];
+    try {
+      for (const e of entries) args.push(...entryArgs(e));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return new Promise<number[]>((resolve, reject) => {
+      const p: Publication = { seq: this.sent++, args, offsets: [], signal, resolve, reject };
+      if (signal !== undefined) {
+        signal.addEventListener(
+          'abort',
+          () => {
+            const i = this.waiting.indexOf(p);
+            if (i > 0 || (i === 0 && this.retry !== undefined)) {
+              this.waiting.splice(i, 1);
+              reject(signal.reason);
+              this.updateWaiting();
+            }
+          },
+          { once: true },
+        );
+      }
+      if (this.waiting.length > 0) {
+        this.waiting.push(p);
+        this.updateWaiting();
+      } else if (this.overflow === 'reject') this.send([p]);
+      else {
+        // publishes of one turn go in one call (under 'reject' each is admitted or refused whole)
+        if (this.turn.length === 0) queueMicrotask(() => this.sendTurn());
+        this.turn.push(p);
+      }
+    });
+  }
+
+  private turn: Publication[] = [];
+
+  private sendTurn(): void {
+    const all = this.turn;
+    this.turn = [];
+    let batch: Publication[] = [];
+    let size = 0;
+    for (const p of all) {
+      batch.push(p);
+      size += p.args.length / ARGS_PER_ENTRY;
+      if (size >= MAX_ENTRIES_PER_CALL) {
+        this.send(batch);
+        batch = [];
+        size = 0;
+      }
+    }
+    if (batch.length > 0) this.send(batch);
+  }
+
+  /** One attempt: admitted entries resolve their offsets, in order; the rest waits for room (block) or is refused. */
+  private send(ps: Publication[]): void {
+    const whole = this.overflow === 'reject' ? '1' : '0';
+    this.run('pub', [whole, ...(ps.length === 1 ? ps[0]!.args : ps.flatMap((p) => p.args))]).then(
+      (reply) => {
+        const [status, first, count, tail] = reply as [Buffer, number, number, number];
+        if (tail > this.snapshot.tail) this.snapshot = { ...this.snapshot, tail, published: tail };
+        const s = status.toString();
+        if (s === 'CLOSED') return ps.forEach((p) => this.settle(p, new ClosedError(`topic \`${this.name}\` is closed`)));
+        if (s === 'FULL' && this.overflow !== 'block') return ps.forEach((p) => this.settle(p, new TopicFullError(this.name, this.snapshot.capacity)));
+        if (count > 0) this.wakeMembers();
+        let next = first;
+        let left = count;
+        let blocked = false;
+        for (const p of ps) {
+          const k = Math.min(left, p.args.length / ARGS_PER_ENTRY);
+          for (let i = 0; i < k; i++) p.offsets.push(next++);
+          left -= k;
+          if (k > 0) p.args = p.args.slice(k * ARGS_PER_ENTRY);
+          if (p.args.length === 0) this.settle(p, undefined);
+          else if (p.signal?.aborted) this.settle(p, p.signal.reason); // what was not admitted is withdrawn
+          else {
+            if (!this.waiting.includes(p)) {
+              const at = this.waiting.findIndex((w) => w.seq > p.seq);
+              this.waiting.splice(at < 0 ? this.waiting.length : at, 0, p);
+            }
+            blocked = true;
+          }
+        }
+        if (blocked) this.wait(count > 0);
+      },
+      (e: unknown) => ps.forEach((p) => this.settle(p, e)),
+    );
+  }
+
+  /** The highest tail a fetch has seen: the blocking read waits for entries past it. */
+  lastSeen = 0;
+
+  seen(tail: number): void {
+    if (tail > this.lastSeen) this.lastSeen = tail;
+  }
+
+  /** Members waiting for entries look again now. */
+  wakeMembers(): void {
+    for (const m of this.members) m.wake();
+  }
+
+  /** How many members wait for entries (their fetch found none). */
+  waiters(): number {
+    let n = 0;
+    for (const m of this.members) if (m.waiting) n++;
+    return n;
+  }
+
+  private settle(p: Publication, error: unknown): void {
+    const i = this.waiting.indexOf(p);
+    if (i >= 0) this.waiting.splice(i, 1);
+    if (error === undefined) {
+      p.resolve(p.offsets);
+      this.backoff = 1;
+    } else p.reject(error);
+    this.updateWaiting();
+    const next = this.waiting[0];
+    if (next !== undefined && i === 0 && this.retry === undefined) this.send([next]);
+    if (error instanceof TopicFullError || error instanceof ClosedError) void this.refresh();
+  }
+
+  /** The first waiting publication tries again after a short, growing pause. */
+  private wait(progress: boolean): void {
+    this.backoff = progress ? 1 : Math.min(this.backoff * 2, this.engine.pollMs);
+    this.updateWaiting();
+    clearTimeout(this.retry);
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      const head = this.waiting[0];
+      if (head !== undefined) this.send([head]);
+    }, this.backoff);
+  }
+
+  private updateWaiting(): void {
+    this.snapshot = { ...this.snapshot, waitingPublishers: this.waiting.length };
+  }
+
+  openMember<T>(options: MemberOptions): MemberPort<T> {
+    const m = new RedisMember<T>(this, options);
+    this.members.add(m as RedisMember<unknown>);
+    return m;
+  }
+
+  async deleteGroup(name: string): Promise<boolean> {
+    const r = await this.run('deleteGroup', [name]);
+    void this.refresh();
+    return r === 1;
+  }
+
+  /** The last snapshot; reading it refreshes it in the background (one request at a time). */
+  stats(): TopicStats {
+    void this.refresh();
+    return this.snapshot;
+  }
+
+  /** Fetches the figures, after each member has checked which of its held deliveries are still its own. */
+  refresh(): Promise<void> {
+    this.refreshing ??= Promise.all([this.run('stats', []), ...[...this.members].map((m) => m.check())])
+      .then(([json]) => this.apply(JSON.parse(String(json)) as ServerStats))
+      .catch(() => undefined)
+      .finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  private apply(s: ServerStats): void {
+    const groups = Array.isArray(s.groups) ? {} : s.groups; // cjson writes an empty table as []
+    this.snapshot = {
+      ...this.snapshot,
+      capacity: s.capacity,
+      size: s.size,
+      head: s.head,
+      tail: s.tail,
+      published: s.published,
+      rejected: s.rejected,
+      dropped: s.dropped,
+      expired: s.expired,
+      agedOut: s.agedOut,
+      deadLetterDropped: s.deadLetterDropped,
+      subscribers: s.subscribers,
+      closed: s.closed || this.snapshot.closed,
+      groups,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.run('close', []);
+    this.snapshot = { ...this.snapshot, closed: true };
+    for (const m of this.members) m.wake();
+    await this.refresh();
+  }
+
+  async destroy(): Promise<void> {
+    clearInterval(this.janitor);
+    clearTimeout(this.retry);
+    for (const m of [...this.members]) await m.close();
+    await this.run('destroy', []);
+    for (const p of this.waiting.splice(0)) p.reject(new ClosedError(`topic \`${this.name}\` was deleted`));
+    this.snapshot = { ...this.snapshot, closed: true };
+  }
+
+  /** The engine is closing: timers stop, publishers still waiting are refused, members hand back what they hold. */
+  detach(): Promise<unknown> {
+    clearInterval(this.janitor);
+    clearTimeout(this.retry);
+    for (const p of this.waiting.splice(0)) p.reject(new ClosedError('the bus is closed'));
+    return Promise.all([...this.members].map((m) => m.close()));
+  }
+}

@@ -1,0 +1,393 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { decode } from '@msgpack/msgpack';
+import type { DeliveryRecord, MemberListener, MemberOptions, MemberPort, Settlement } from '../engine.js';
+import type { Headers } from '../types.js';
+import type { RedisBackend } from './backend.js';
+
+/** One entry as the fetch script answers it: offset, delivery count, flat fields. */
+type Fetched = [number, number, Buffer[]];
+
+interface Item {
+  readonly id: string;
+  readonly offset: number;
+  readonly deliveryCount: number;
+  /** The entry's fields: `v` the value (MessagePack), `k` the key, `h` the headers (JSON), `t` the timestamp. */
+  readonly v: Buffer;
+  readonly k: Buffer | undefined;
+  readonly h: Buffer | undefined;
+  readonly t: Buffer | undefined;
+  /** When the fetch answered (the server's ack timer started about then). */
+  readonly at: number;
+}
+
+const CONSUMER_PREFIX = `${hostname()}.${process.pid}`;
+
+/** A delivery handed out by {@link RedisMember.poll}: stale once settled, timed out, or passed by a commit or seek. */
+class RedisRecord<T> implements DeliveryRecord<T> {
+  gone = false;
+  /** When the local view of the ack timeout passes (Infinity: never). */
+  deadline = Infinity;
+  readonly value: T;
+  readonly key: string | undefined;
+  readonly headers: Headers;
+  readonly timestamp: number;
+
+  constructor(
+    private readonly member: RedisMember<T>,
+    readonly item: Item,
+    readonly auto: boolean,
+  ) {
+    this.value = decode(item.v) as T;
+    this.key = item.k?.toString();
+    this.headers = item.h === undefined ? {} : (JSON.parse(item.h.toString()) as Headers);
+    this.timestamp = item.t === undefined ? 0 : Number(item.t.toString());
+  }
+
+  get offset(): number {
+    return this.item.offset;
+  }
+  get deliveryCount(): number {
+    return this.item.deliveryCount;
+  }
+  get settled(): boolean {
+    return this.auto || this.gone;
+  }
+
+  settle(how: Settlement): void {
+    this.member.settle(this, how);
+  }
+}
+
+const EMPTY: Buffer = Buffer.alloc(0);
+
+function toItem([offset, deliveryCount, flat]: Fetched, at: number): Item {
+  let v: Buffer = EMPTY;
+  let k: Buffer | undefined;
+  let h: Buffer | undefined;
+  let t: Buffer | undefined;
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i]!;
+    if (name.length !== 1) continue;
+    const value = flat[i + 1]!;
+    switch (name[0]) {
+      case 0x76: // v
+        v = value;
+        break;
+      case 0x6b: // k
+        k = value;
+        break;
+      case 0x68: // h
+        h = value;
+        break;
+      case 0x74: // t
+        t = value;
+        break;
+    }
+  }
+  return { id: `0-${offset + 1}`, offset, deliveryCount, v, k, h, t, at };
+}
+
+/**
+ * A member of a group on Redis: its consumer in the stream's consumer group. It fetches by demand
+ * (redeliveries due first, then `XREADGROUP`), into a local buffer that `poll` reads; settlements
+ * answer from local state and go to the server batched per turn, checked there against the
+ * entry's owner and delivery count.
+ */
+export class RedisMember<T> implements MemberPort<T> {
+  readonly group: string;
+  consumer = `${CONSUMER_PREFIX}.${randomUUID().slice(0, 8)}`;
+  onReady: MemberListener | null = null;
+  error: unknown = undefined;
+  private readonly holding = new Map<string, RedisRecord<T>>();
+  private buffer: Item[] = [];
+  private wanted = 0;
+  private asked = 0;
+  private joined = false;
+  private fetching = false;
+  private epoch = 0;
+  private floor = 0;
+  private remoteDone = false;
+  private left = false;
+  private closing: Promise<void> | undefined = undefined;
+  private retry: ReturnType<typeof setTimeout> | undefined = undefined;
+  private readonly beat: ReturnType<typeof setInterval>;
+  private settles: string[] = [];
+  private readonly joining: Promise<boolean>;
+
+  constructor(
+    private readonly backend: RedisBackend,
+    private readonly options: MemberOptions,
+  ) {
+    this.group = options.group ?? `sub.${randomUUID()}`;
+    const from = options.from;
+    const start = from === undefined ? (options.group === undefined ? 'latest' : 'earliest') : typeof from === 'object' ? String(from.offset) : from;
+    this.joining = backend.run('join', [this.group, this.consumer, start, options.group === undefined ? '0' : '1', String(backend.engine.leaseMs)]).then(
+      () => {
+        this.joined = true;
+        void backend.refresh();
+        this.pump();
+        return true;
+      },
+      (e: unknown) => {
+        this.finish(e);
+        return false;
+      },
+    );
+    this.beat = setInterval(() => void this.check(), backend.engine.leaseMs / 3);
+    this.beat.unref?.();
+  }
+
+  get held(): number {
+    return this.holding.size;
+  }
+
+  get desiredSize(): number {
+    return Math.max(0, Math.min(this.wanted, this.options.prefetch - this.held - this.buffer.length - this.asked));
+  }
+
+  set desiredSize(n: number) {
+    this.wanted = n;
+    this.pump();
+  }
+
+  get done(): boolean {
+    return this.error !== undefined || ((this.closing !== undefined || this.left || this.remoteDone) && this.buffer.length === 0);
+  }
+
+  /** True while the member has demand and its last fetch found nothing. */
+  get waiting(): boolean {
+    return this.retry !== undefined;
+  }
+
+  /** Something may be new on the stream (a publish through this engine): fetch now rather than at the next poll. */
+  wake(): void {
+    if (this.retry === undefined) return;
+    clearTimeout(this.retry);
+    this.retry = undefined;
+    this.pump();
+  }
+
+  private pump(): void {
+    if (!this.joined || this.fetching || this.retry !== undefined || this.closing !== undefined || this.left || this.remoteDone || this.error !== undefined) return;
+    // A face that wants any gets what the window allows: one round trip fills the buffer. While
+    // the buffer still serves it, refill only once half the window is free (no fetch of one).
+    const room = this.options.prefetch - this.held - this.buffer.length - this.asked;
+    const want = this.wanted > 0 && (this.buffer.length === 0 || room * 2 >= this.options.prefetch) ? room : 0;
+    if (want <= 0) return;
+    this.fetching = true;
+    this.asked = want;
+    void this.flush(); // settlements made before this fetch count first
+    const epoch = this.epoch;
+    this.backend.run('fetch', [this.group, this.consumer, String(want), String(this.backend.engine.leaseMs)]).then(
+      (reply) => {
+        this.fetching = false;
+        this.asked = 0;
+        if (reply === -1) return this.finish(undefined);
+        const [drained, items, tail] = reply as [number, Fetched[], number];
+        this.backend.seen(tail);
+        if (this.closing !== undefined) return;
+        let got = 0;
+        if (epoch === this.epoch) {
+          const at = Date.now();
+          for (const f of items) {
+            const item = toItem(f, at);
+            if (item.offset < this.floor) continue;
+            this.buffer.push(item);
+            got++;
+          }
+        }
+        this.wanted = Math.max(0, this.wanted - got);
+        if (this.left) this.returnBuffered();
+        if (drained === 1) this.remoteDone = true;
+        if (got > 0 || drained === 1) this.onReady?.ready();
+        if (got === 0 && !this.remoteDone) {
+          this.retry = setTimeout(() => {
+            this.retry = undefined;
+            this.pump();
+          }, this.backend.engine.pollMs);
+          this.backend.engine.watch(this.backend);
+        } else this.pump();
+      },
+      (e: unknown) => {
+        this.fetching = false;
+        this.asked = 0;
+        this.finish(e);
+      },
+    );
+  }
+
+  private finish(error: unknown): void {
+    this.remoteDone = true;
+    if (error !== undefined) this.error = error;
+    this.onReady?.ready();
+  }
+
+  poll(): DeliveryRecord<T> | undefined {
+    if (this.left) return undefined;
+    const item = this.buffer.shift();
+    if (item === undefined) return undefined;
+    const auto = this.options.ack === 'auto';
+    const record = new RedisRecord(this, item, auto);
+    if (auto) this.queue('a', item, '');
+    else {
+      this.holding.set(item.id, record);
+      this.arm(record);
+    }
+    return record;
+  }
+
+  /**
+   * The local view of the ack timeout: the delivery goes stale when it passes (the server lets
+   * another member claim it). The server's timer runs from the fetch: a delivery that sat in the
+   * buffer for more than half of it is touched (inProgress) as it is handed out.
+   */
+  private arm(record: RedisRecord<T>, fresh = false): void {
+    const ms = this.backend.ackTimeoutMs;
+    if (ms === Infinity) return;
+    let left = ms;
+    if (!fresh) {
+      const age = Date.now() - record.item.at;
+      if (age > ms / 2) this.queue('p', record.item, '');
+      else left = ms - age;
+    }
+    record.deadline = Date.now() + left;
+    if (this.expiry === undefined) {
+      // one timer per member, not per delivery: checks at a quarter of the ack timeout
+      this.expiry = setInterval(() => this.expire(), Math.max(5, ms / 4));
+      this.expiry.unref?.();
+    }
+  }
+
+  private expiry: ReturnType<typeof setInterval> | undefined = undefined;
+
+  private expire(): void {
+    const now = Date.now();
+    for (const r of [...this.holding.values()]) if (r.deadline <= now) this.drop(r.item.id);
+  }
+
+  /** @internal */
+  settle(record: RedisRecord<T>, how: Settlement): void {
+    if (this.closing !== undefined || record.settled) return;
+    if (how.kind === 'inProgress') {
+      this.arm(record, true);
+      this.queue('p', record.item, '');
+      return;
+    }
+    this.drop(record.item.id);
+    if (how.kind === 'ack') this.queue('a', record.item, '');
+    else if (how.kind === 'nack') {
+      this.queue('n', record.item, String(Math.max(0, how.delayMs)));
+      // a redelivery goes out before anything newer: what was read ahead goes back with it
+      if (how.delayMs <= 0) this.returnBuffered();
+    }
+    else this.queue('t', record.item, how.reason === undefined ? '' : `:${how.reason}`);
+  }
+
+  private queue(kind: string, item: Item, arg: string): void {
+    // after this turn's I/O: a loop settling what it was handed from the buffer sends one call
+    if (this.settles.length === 0) setImmediate(() => void this.flush());
+    this.settles.push(kind, item.id, String(item.deliveryCount), arg);
+  }
+
+  /** Sends this turn's settlements in one call. */
+  private flush(): Promise<unknown> {
+    if (this.settles.length === 0) return Promise.resolve();
+    const args = this.settles;
+    this.settles = [];
+    return this.backend.run('settle', [this.group, this.consumer, ...args]).catch(() => undefined);
+  }
+
+  private drop(id: string): void {
+    const record = this.holding.get(id);
+    if (record === undefined) return;
+    record.gone = true;
+    this.holding.delete(id);
+    if (this.left && this.holding.size === 0) void this.part();
+    else this.pump();
+  }
+
+  /** Renews the lease and learns which held deliveries are no longer this member's (evicted, expired, committed or seeked elsewhere). */
+  check(): Promise<void> {
+    if (!this.joined || this.closing !== undefined || this.remoteDone) return Promise.resolve();
+    const held: string[] = [];
+    for (const r of this.holding.values()) held.push(r.item.id, String(r.item.deliveryCount));
+    return this.backend.run('beat', [this.group, this.consumer, String(this.backend.engine.leaseMs), ...held]).then(
+      (gone) => {
+        if (Array.isArray(gone)) for (const id of gone) this.drop(String(id));
+        else if (gone === -1) this.finish(undefined);
+      },
+      () => undefined,
+    );
+  }
+
+  commit(offset: number): Promise<boolean> {
+    for (const r of [...this.holding.values()]) if (r.offset < offset) this.drop(r.item.id);
+    this.buffer = this.buffer.filter((item) => item.offset >= offset);
+    this.floor = Math.max(this.floor, offset);
+    void this.flush();
+    return this.backend.run('commit', [this.group, this.consumer, String(offset)]).then((r) => r === 1);
+  }
+
+  seek(offset: number): Promise<boolean> {
+    for (const r of [...this.holding.values()]) this.drop(r.item.id);
+    this.buffer = [];
+    this.epoch++;
+    this.floor = 0;
+    void this.flush();
+    return this.backend.run('seek', [this.group, this.consumer, String(offset)]).then((r) => {
+      this.pump();
+      return r === 1;
+    });
+  }
+
+  leave(): void {
+    if (this.left || this.closing !== undefined) return;
+    this.left = true;
+    this.returnBuffered();
+    if (this.holding.size === 0) {
+      void this.part();
+      return;
+    }
+    void this.flush();
+    void this.joining.then((joined) => {
+      if (!joined || this.holding.size === 0 || this.parting !== undefined) return;
+      void this.backend.run('leave', [this.group, this.consumer]).then(() => this.backend.refresh());
+      this.consumer = `~left.${this.consumer}`; // settlements after the leave come from there
+    });
+  }
+
+  /** Deliveries that arrived for a face that is gone go back to the group, not counted as delivered. */
+  private returnBuffered(): void {
+    for (const item of this.buffer) this.queue('r', item, '1');
+    this.buffer = [];
+  }
+
+  private parting: Promise<void> | undefined = undefined;
+
+  private part(): Promise<void> {
+    this.parting ??= (async () => {
+      clearInterval(this.beat);
+      clearInterval(this.expiry);
+      clearTimeout(this.retry);
+      this.backend.members.delete(this as RedisMember<unknown>);
+      if (!(await this.joining)) return;
+      await this.flush();
+      await this.backend.run('part', [this.group, this.consumer]).catch(() => undefined);
+      void this.backend.refresh();
+    })();
+    return this.parting;
+  }
+
+  close(): Promise<void> {
+    if (this.closing === undefined) {
+      this.returnBuffered();
+      for (const r of this.holding.values()) {
+        r.gone = true;
+      }
+      this.holding.clear();
+      this.closing = this.part();
+    }
+    return this.closing;
+  }
+}

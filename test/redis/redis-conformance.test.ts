@@ -1,0 +1,7 @@
+import { describe, it } from 'vitest';
+import { describeNeutralConformance } from '../conformance/index.js';
+import { redis, redisTarget } from './target.js';
+
+// The engine-neutral suite against the live server, on wall time (the server keeps the timers).
+if (redis.available) describeNeutralConformance(redisTarget(50));
+else describe('neutral conformance: redis', () => it.skip(`skipped: ${redis.reason}`, () => {}));

@@ -1,0 +1,118 @@
+import { createClient } from 'redis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Bus, ConfigError, createBus } from '../../src/index.js';
+import { redisEngine } from '../../src/redis/index.js';
+import { dropPrefix, FAST, REDIS_URL, redis, testPrefix } from './target.js';
+
+// What the Redis engine does beyond the neutral suite: its options, its refusals, the caller's
+// client, its key layout, buses in different connections sharing a topic.
+let prefix = testPrefix();
+const buses: Bus[] = [];
+function bus(options: Partial<Parameters<typeof redisEngine>[0]> = {}): Bus {
+  const b = createBus({ engine: redisEngine({ url: REDIS_URL, prefix, ...FAST, ...options }) });
+  buses.push(b);
+  return b;
+}
+
+async function eventually(fn: () => void, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return fn();
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}
+
+afterEach(async () => {
+  for (const b of buses.splice(0)) await b.close();
+  if (redis.available) await dropPrefix(prefix);
+  prefix = testPrefix();
+});
+
+describe('redisEngine options', () => {
+  it('takes exactly one of url and client, and checks its numbers', () => {
+    expect(() => redisEngine({})).toThrow(ConfigError);
+    expect(() => redisEngine({ url: REDIS_URL, client: createClient() })).toThrow(/exactly one of `url` and `client`/);
+    expect(() => redisEngine({ url: REDIS_URL, pollMs: 0 })).toThrow(/`pollMs` must be a finite number > 0/);
+    expect(() => redisEngine({ url: REDIS_URL, prefix: 'a{b}' })).toThrow(/`prefix`/);
+  });
+
+  it('refuses what it lacks with a ConfigError naming redis and the option', () => {
+    const b = createBus({ engine: redisEngine({ url: 'redis://127.0.0.1:1' }) });
+    b.ready().catch(() => undefined);
+    expect(() => b.topic('t', { overflow: 'grow' })).toThrow(/the redis engine does not support `overflow:grow`/);
+    let error: unknown;
+    try {
+      b.topic('u', { codec: { name: 'x', encode: (v: unknown) => v as Uint8Array, decode: (b: Uint8Array) => b } as never });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).option).toBe('codec');
+    expect(() => b.topic('v').consumer({ returnOnGc: true })).toThrow(/redis engine does not support `returnOnGc`/);
+    expect(() => createBus({ engine: redisEngine({ url: REDIS_URL }), scheduler: {} as never })).toThrow(/redis engine does not support `scheduler`/);
+    void b.close();
+  });
+});
+
+describe.skipIf(!redis.available)('redis engine on the live server', () => {
+  it("uses the caller's client and leaves it open", async () => {
+    const client = createClient({ url: REDIS_URL });
+    await client.connect();
+    const b = createBus({ engine: redisEngine({ client, prefix, ...FAST }) });
+    const t = b.topic<string>('t', { groups: ['g'] });
+    expect(await t.publish('x')).toBe(0);
+    expect((await t.consumer({ group: 'g' }).recv())?.value).toBe('x');
+    await b.close();
+    expect(client.isOpen).toBe(true);
+    expect(await client.xLen(`${prefix}:{t}:s`)).toBe(1);
+    await client.close();
+  });
+
+  it('keeps a topic under one hash tag, with stream ids 0-1, 0-2, … (offset = sequence - 1)', async () => {
+    const t = bus().topic<{ n: number; at: Date }>('orders', { groups: ['g'] });
+    expect(await t.publishBatch([0, 1, 2].map((n) => ({ n, at: new Date(n) })))).toEqual([0, 1, 2]);
+    const client = createClient({ url: REDIS_URL });
+    await client.connect();
+    const ids = ((await client.xRange(`${prefix}:{orders}:s`, '-', '+')) ?? []).map((e) => e?.id);
+    expect(ids).toEqual(['0-1', '0-2', '0-3']);
+    const keys: string[] = [];
+    for await (const batch of client.scanIterator({ MATCH: `${prefix}:*` })) keys.push(...batch);
+    expect(keys.every((k) => k.startsWith(`${prefix}:{orders}:`))).toBe(true);
+    await client.close();
+    const d = await t.consumer({ group: 'g' }).recv();
+    expect(d?.value).toEqual({ n: 0, at: new Date(0) }); // MessagePack keeps a Date
+  });
+
+  it('two buses on their own connections share a topic; another bus asking with other options is refused', async () => {
+    const a = bus();
+    const b = bus({ pollMs: 5_000 }); // only the blocking watcher can wake it in time
+    const ta = a.topic<number>('t', { capacity: 8, groups: ['g'] });
+    const tb = b.topic<number>('t', { capacity: 8, groups: ['g'] });
+    const c = tb.consumer({ group: 'g' });
+    const waiting = c.recv();
+    await new Promise((r) => setTimeout(r, 100));
+    const sent = Date.now();
+    await ta.publish(7);
+    expect((await waiting)?.value).toBe(7);
+    expect(Date.now() - sent).toBeLessThan(1000);
+    const other = bus().topic<number>('t', { capacity: 16 });
+    await expect(other.publish(1)).rejects.toThrow(/topic `t` exists on redis with a different `capacity`: 8 there, 16 asked/);
+  });
+
+  it('a delivery made stale by another process (a seek) settles nothing: its ack() answers false once the member has checked', async () => {
+    const a = bus();
+    const t = a.topic<number>('t', { groups: ['g'] });
+    await t.publishBatch([0, 1, 2]);
+    const d = await t.consumer({ group: 'g', prefetch: 1 }).recv();
+    expect(d?.offset).toBe(0);
+    const other = bus().topic<number>('t').consumer({ group: 'g' });
+    expect(other.seek(2)).toBe(true);
+    await eventually(() => expect(d!.settled).toBe(true)); // the member's check learns it is no longer its own
+    expect(d!.ack()).toBe(false);
+    await eventually(() => expect(t.stats().groups['g']).toMatchObject({ acked: 0, missed: 2 }));
+  });
+});
