@@ -18,7 +18,8 @@ import type { Headers, StartPosition, TopicOptions, TopicStats } from './types.j
 /**
  * Options an engine may lack, each refused with a `ConfigError` naming the engine and the option
  * when asked for: topic options (`codec`, `compression`, `storage`, `scheduler`, `overflow:grow`,
- * `overflow:drop-oldest`), consumer options (`returnOnGc`) and publish options (`ttlMs`, `codec`).
+ * `overflow:drop-oldest`), consumer options (`returnOnGc`) and publish options (`ttlMs`, `codec`,
+ * `delayMs`, `deliverAt`).
  */
 export type EngineOption = string;
 
@@ -35,6 +36,10 @@ export interface PublishEntry<T = unknown> {
   readonly headers?: Headers;
   /** Per-message TTL in ms (absent: the topic's). */
   readonly ttlMs?: number;
+  /** Deliver no sooner than this many ms after publish (absent: at once). An engine without delays lacks `delayMs`. */
+  readonly delayMs?: number;
+  /** Deliver no sooner than this time (ms on the engine's clock). An engine without delays lacks `deliverAt`. */
+  readonly deliverAt?: number;
 }
 
 /** Options of {@link TopicBackend.openMember}: plain data (a `filter` and a `signal` stay with the face). */

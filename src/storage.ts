@@ -21,6 +21,8 @@ export interface StoredMessage {
   readonly timestamp: number;
   /** Expiry time (ms, scheduler clock), `Infinity` for none. */
   readonly expires: number;
+  /** Published with a delay: delivered to no group before this time (ms, scheduler clock). Absent for none. */
+  readonly due?: number;
 }
 
 /** A durable group as a store gives it back on recovery. */

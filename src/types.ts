@@ -140,6 +140,14 @@ export interface PublishOptions<T = any> {
   readonly codec?: CodecFor<T>;
   /** On a topic with a `codec`: compress this message with another compression. */
   readonly compression?: Compression;
+  /**
+   * Deliver this message no sooner than this many ms after it is published: it takes its offset
+   * now and is retained, but goes to no group before its time; then it goes out as a first
+   * delivery, in offset order among what is due. TTL still counts from publish.
+   */
+  readonly delayMs?: number;
+  /** Deliver this message no sooner than this time (ms on the topic scheduler's clock: `Date.now()` by default). Give this or `delayMs`, not both. */
+  readonly deliverAt?: number;
 }
 
 /** Options of {@link Topic.publishBatch}: those of `publish`, for every message of the batch. */
@@ -160,6 +168,10 @@ export interface BatchEntry<T> {
   readonly headers?: Headers;
   /** TTL of this message (replaces the batch's `ttlMs`; the topic's `ttlMs` still caps it). */
   readonly ttlMs?: number;
+  /** Delay of this message (replaces the batch's `delayMs`/`deliverAt`). */
+  readonly delayMs?: number;
+  /** Due time of this message (replaces the batch's `delayMs`/`deliverAt`). */
+  readonly deliverAt?: number;
 }
 
 /** Options of every consumer face ({@link Topic.consumer}, {@link Topic.messages}, ...). */
@@ -272,6 +284,13 @@ export interface TopicStats {
   readonly groups: Readonly<Record<string, GroupStats>>;
   /** With a storage: its figures for this topic (for `fileStorage`: segments, bytes, syncs, the recovery report); absent without one. */
   readonly storage?: StoreStats;
+  /**
+   * Messages published with `delayMs`/`deliverAt` that are not due yet (they are retained and
+   * count in `size`). Present once the topic has had a delayed message.
+   */
+  readonly delayed?: number;
+  /** When the next delayed message comes due (scheduler time); absent when none waits. */
+  readonly nextDueAt?: number;
 }
 
 /** A snapshot of a bus's figures. */

@@ -22,8 +22,12 @@ export interface GroupHost<T> {
   readonly store: TopicStore | undefined;
   /** True while some retained message has a TTL. */
   readonly ttlActive: boolean;
-  /** Expires messages whose time has come (cheap when nothing is due). */
+  /** Expires messages whose time has come, releases delayed messages that came due (cheap when nothing is due). */
   expireDue(): void;
+  /** How many retained messages are delayed and not yet due. */
+  readonly delayed: number;
+  /** True while the message at `offset` is delayed and not yet due (only asked while `delayed` is not 0). */
+  notDue(offset: number): boolean;
   /** Routes a dead letter; true when done synchronously, else a promise that settles when done. */
   deadLetter(group: string, offset: number, reason: DeadLetterReason, detail: string | undefined, deliveries: number, value: T, key: string | undefined, headers: Headers): true | Promise<unknown>;
   /** The group's committed offset moved up to `floor`: room may have been made. */
@@ -40,7 +44,7 @@ export interface GroupHost<T> {
 export const FRESH = 0;
 export const INFLIGHT = 1;
 export const SETTLED = 2;
-export const WAITING = 3; // returned, waiting for redelivery (in `redeliver` or `delayed`)
+export const WAITING = 3; // returned, waiting for redelivery (in `redeliver` or `delayed`), or passed while delayed (published with a delay, not due yet)
 export const DEAD = 4; // being published to the dead-letter topic
 export const CLAIMED = 5; // taken by a consumer, being handed out (transient, synchronous)
 
@@ -312,6 +316,15 @@ export abstract class GroupWindow<T> {
     this.floor = head;
     if (this.next < head) this.next = head;
     this.advanceFloor();
+  }
+
+  /**
+   * The delayed message at `off` came due. If the cursor passed it while it waited, it goes out
+   * next as a first delivery: after the redeliveries, in offset order (key `Infinity` in the heap
+   * sorts after every redelivery's offset key; ties go by offset). Otherwise the cursor gets to it.
+   */
+  cameDue(off: number): void {
+    if (off >= this.floor && off < this.next && this.st(off) === WAITING) this.redeliver.push(Infinity, off);
   }
 
   /** Drop-oldest evicts `off` (the head) while this group may still need it. */

@@ -74,6 +74,7 @@ export class Group<T> extends GroupSettle<T> {
     const live = ring.live;
     const rmask = ring.mask;
     const floor = this.floor;
+    const delayed = this.host.delayed;
     while (this.next < tail) {
       const off = this.next++;
       if (live[off & rmask] === 0) {
@@ -82,6 +83,12 @@ export class Group<T> extends GroupSettle<T> {
         continue;
       }
       if (this.st(off) !== FRESH) continue;
+      if (delayed !== 0 && this.host.notDue(off)) {
+        // not due yet: passed, and held unsettled until the topic says it came due (cameDue)
+        this.set(off, WAITING);
+        this.pending++;
+        continue;
+      }
       this.set(off, CLAIMED);
       if (this.floor !== floor) this.host.released(this.floor);
       return off;

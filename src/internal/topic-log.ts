@@ -4,6 +4,7 @@ import { describe } from './validate.js';
 import type { TopicStore } from '../storage.js';
 import type { BatchEntry, BatchOptions, OverflowPolicy, PublishOptions } from '../types.js';
 import { Clock } from './clock.js';
+import { Delays } from './delays.js';
 import { Expiry } from './expiry.js';
 import { Group } from './group.js';
 import { type OverflowHost, type OverflowStrategy, strategyFor } from './overflow.js';
@@ -24,7 +25,7 @@ function batchOf<T>(values: Iterable<T>): T[] {
 /** Slots a ring starts with (or fewer, for a smaller capacity). */
 const INITIAL_SLOTS = 1024;
 
-const NO_PUBLISH: PublishSettings = Object.freeze({ key: undefined, headers: undefined, ttlMs: Infinity, signal: undefined, codec: undefined, compression: undefined });
+const NO_PUBLISH: PublishSettings = Object.freeze({ key: undefined, headers: undefined, ttlMs: Infinity, signal: undefined, codec: undefined, compression: undefined, delayMs: 0, deliverAt: 0 });
 
 /**
  * The log half of a topic: the ring, retention, overflow, TTL and publishing (the lean paths,
@@ -355,16 +356,18 @@ export abstract class TopicLog<T> implements OverflowHost {
   append(value: T, s: PublishSettings, wake = true): number {
     const ring = this.ring;
     const ttl = s.ttlMs < this.ttlMs ? s.ttlMs : this.ttlMs;
+    const due = s.delayMs === 0 && s.deliverAt === 0 ? 0 : this.dueOf(s);
     let off: number;
     if (ring.size >= this.capacity || ring.tail - ring.head >= ring.mask + 1) {
       const slots = ring.mask + 1;
       if (ttl === Infinity && ring.size === slots && this.capacity === slots && ring.tail - ring.head === slots && ring.head < this.minFloor()) {
         // steady state of a full ring: the oldest message was only kept for replay
         const stamp = this.clock.stamp();
-        if (this.store !== undefined) this.persist(value, s, stamp, Infinity);
+        if (this.store !== undefined) this.persist(value, s, stamp, Infinity, due);
         off = ring.overwrite(value, s.key, s.headers ?? EMPTY_HEADERS, stamp);
         if (this.store !== undefined) this.store.evicted(ring.head);
         this.published++;
+        if (due !== 0) this.delay(off, due);
         if (wake) this.wakeAll();
         return off;
       }
@@ -372,17 +375,71 @@ export abstract class TopicLog<T> implements OverflowHost {
     }
     const now = ttl === Infinity ? this.clock.stamp() : this.clock.now();
     const expires = ttl === Infinity ? Infinity : now + ttl;
-    if (this.store !== undefined) this.persist(value, s, now, expires);
+    if (this.store !== undefined) this.persist(value, s, now, expires, due);
     off = ring.append(value, s.key, s.headers ?? EMPTY_HEADERS, now, expires);
     this.published++;
     if (expires !== Infinity) this.expiry.add(expires, off);
+    if (due !== 0) this.delay(off, due);
     if (wake) this.wakeAll();
     return off;
   }
 
   /** Hands the message about to take offset `ring.tail` to the store (which may throw StorageError). */
-  protected persist(value: T, s: PublishSettings, timestamp: number, expires: number): void {
-    (this.store as TopicStore).append({ offset: this.ring.tail, value, key: s.key, headers: s.headers ?? EMPTY_HEADERS, timestamp, expires });
+  protected persist(value: T, s: PublishSettings, timestamp: number, expires: number, due: number): void {
+    const m = { offset: this.ring.tail, value, key: s.key, headers: s.headers ?? EMPTY_HEADERS, timestamp, expires };
+    (this.store as TopicStore).append(due === 0 ? m : { ...m, due });
+  }
+
+  // ---- delayed messages ---------------------------------------------------------------------
+
+  /** Delayed messages not yet due, once the topic has had one. */
+  protected delays: Delays | undefined = undefined;
+  /** How many messages are delayed and not yet due (`delays.size`, kept here for the take paths). */
+  delayed = 0;
+
+  /** When a message published with `s` (a `delayMs` or `deliverAt`) is due; 0 when that is already past. */
+  private dueOf(s: PublishSettings): number {
+    const now = this.scheduler.now();
+    const at = s.deliverAt !== 0 ? s.deliverAt : now + s.delayMs;
+    return at > now ? at : 0;
+  }
+
+  /** The message at `off` goes to no group before `at`. While any waits, publishes take the general path (it looks). */
+  protected delay(off: number, at: number): void {
+    this.delays ??= new Delays(this.scheduler, this);
+    this.delays.add(off, at);
+    this.delayed = this.delays.size;
+    this.lean = false;
+  }
+
+  /** @internal (GroupHost) True while the message at `off` is delayed and not yet due. */
+  notDue(off: number): boolean {
+    return (this.delays as Delays).holds(off);
+  }
+
+  /** Releases the delayed messages due by now; `wake`: wake the groups (a take releasing them is about to look itself). */
+  protected releaseDue(wake: boolean): void {
+    const d = this.delays as Delays;
+    d.release();
+    this.delayed = d.size;
+    if (this.delayed === 0) this.lean = this.codec === undefined && this.store === undefined && this.ttlMs === Infinity && !this.closed;
+    if (wake) this.wakeAll();
+  }
+
+  /** @internal (DelayHost) */
+  cameDue(off: number): void {
+    const gl = this.groupList;
+    for (let i = 0; i < gl.length; i++) gl[i].cameDue(off);
+  }
+
+  /** @internal (DelayHost) */
+  onDelayTimer(): void {
+    this.releaseDue(true);
+  }
+
+  /** @internal (DelayHost) */
+  someoneWaits(): boolean {
+    return this.groupList.some((g) => g.members.some((m) => m.waited));
   }
 
   /** The ring is full: expire, evict what no group needs, or ask the overflow strategy. */
@@ -490,12 +547,15 @@ export abstract class TopicLog<T> implements OverflowHost {
 
   // ---- for the groups (GroupHost) ----------------------------------------------------------
 
+  /** True while some retained message has a TTL or a delay: the take paths that skip those checks must not run. */
   get ttlActive(): boolean {
-    return this.expiry.active;
+    return this.expiry.active || this.delayed !== 0;
   }
 
+  /** Expires messages whose time has come, and releases delayed messages that came due (cheap when nothing is due). */
   expireDue(): void {
     if (this.expiry.due()) this.expireUntil(this.scheduler.now());
+    if (this.delayed !== 0 && (this.delays as Delays).due()) this.releaseDue(false);
   }
 
   protected expireUntil(now: number): void {

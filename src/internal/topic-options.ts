@@ -111,9 +111,24 @@ export interface PublishSettings {
   signal: AbortSignal | undefined;
   codec: Codec<any> | undefined;
   compression: Compression | undefined;
+  /** Hand the message to no group for this long after it is appended (0: at once). */
+  delayMs: number;
+  /** Hand the message to no group before this time (scheduler clock; 0: no such time). */
+  deliverAt: number;
 }
 
-const PUBLISH_KEYS = ['key', 'headers', 'ttlMs', 'signal', 'codec', 'compression'] as const;
+const PUBLISH_KEYS = ['key', 'headers', 'ttlMs', 'signal', 'codec', 'compression', 'delayMs', 'deliverAt'] as const;
+
+/** `delayMs` and `deliverAt` of publish options or a batch entry (`at`: the option path prefix). */
+function delayOf(delayMs: unknown, deliverAt: unknown, at: string): { delayMs: number; deliverAt: number } {
+  if (delayMs !== undefined && deliverAt !== undefined) {
+    throw new ConfigError(`${at}delayMs`, `give \`${at}delayMs\` or \`${at}deliverAt\`, not both (got ${v.describe(delayMs)} and ${v.describe(deliverAt)})`);
+  }
+  return {
+    delayMs: delayMs === undefined ? 0 : v.numberIn(`${at}delayMs`, delayMs, 0, Number.MAX_SAFE_INTEGER, 'a finite number of milliseconds ≥ 0'),
+    deliverAt: deliverAt === undefined ? 0 : v.numberIn(`${at}deliverAt`, deliverAt, 0, Number.MAX_SAFE_INTEGER, 'a time in ms on the topic scheduler\'s clock (a finite number ≥ 0, e.g. `Date.now() + 60_000`)'),
+  };
+}
 
 export function publishSettings(options: PublishOptions | undefined): PublishSettings {
   const o = v.options<PublishOptions>('publish options', options, PUBLISH_KEYS);
@@ -129,11 +144,12 @@ export function publishSettings(options: PublishOptions | undefined): PublishSet
     signal: v.signal('signal', o.signal),
     codec: o.codec === undefined ? undefined : (checkCodec('codec', o.codec), o.codec),
     compression: o.compression === undefined ? undefined : (checkCompression('compression', o.compression), o.compression),
+    ...delayOf(o.delayMs, o.deliverAt, ''),
   };
 }
 
 const BATCH_KEYS = [...PUBLISH_KEYS, 'entries'] as const;
-const ENTRY_KEYS = ['value', 'key', 'headers', 'ttlMs'] as const;
+const ENTRY_KEYS = ['value', 'key', 'headers', 'ttlMs', 'delayMs', 'deliverAt'] as const;
 
 /** Parsed `publishBatch` options: the settings of every message, and whether the batch is of entries. */
 export function batchSettings(options: BatchOptions): { settings: PublishSettings; entries: boolean } {
@@ -148,9 +164,10 @@ export function batchSettings(options: BatchOptions): { settings: PublishSetting
 export function entrySettings(entry: unknown, index: number, batch: PublishSettings): { value: unknown; settings: PublishSettings } {
   const at = `entries[${index}]`;
   if (typeof entry !== 'object' || entry === null || !('value' in entry)) {
-    throw new ConfigError(at, `\`${at}\` must be an object \`{ value, key?, headers?, ttlMs? }\` (the batch has \`entries: true\`), got ${v.describe(entry)}`);
+    throw new ConfigError(at, `\`${at}\` must be an object \`{ value, key?, headers?, ttlMs?, delayMs?, deliverAt? }\` (the batch has \`entries: true\`), got ${v.describe(entry)}`);
   }
-  const e = v.options<{ value: unknown; key?: unknown; headers?: unknown; ttlMs?: unknown }>(`\`${at}\``, entry, ENTRY_KEYS);
+  const e = v.options<{ value: unknown; key?: unknown; headers?: unknown; ttlMs?: unknown; delayMs?: unknown; deliverAt?: unknown }>(`\`${at}\``, entry, ENTRY_KEYS);
+  const delay = e.delayMs === undefined && e.deliverAt === undefined ? batch : delayOf(e.delayMs, e.deliverAt, `${at}.`);
   if (e.key !== undefined && typeof e.key !== 'string') throw new ConfigError(`${at}.key`, `\`${at}.key\` must be a string, got ${v.describe(e.key)}`);
   return {
     value: e.value,
@@ -161,6 +178,8 @@ export function entrySettings(entry: unknown, index: number, batch: PublishSetti
       signal: batch.signal,
       codec: batch.codec,
       compression: batch.compression,
+      delayMs: delay.delayMs,
+      deliverAt: delay.deliverAt,
     },
   };
 }

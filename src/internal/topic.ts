@@ -54,6 +54,8 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
       if (m.offset > ring.tail) ring.skipTo(m.offset);
       ring.append(m.value as T, m.key, m.headers, m.timestamp, m.expires);
       if (m.expires !== Infinity) this.expiry.add(m.expires, m.offset);
+      // a message due while the process was down is due now
+      if (m.due !== undefined && m.due > this.scheduler.now()) this.delay(m.offset, m.due);
     }
     if (empty) ring.startAt(r.tail);
     else if (r.tail > ring.tail) {
@@ -219,6 +221,8 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
     this.groups.clear();
     this.groupList = [];
     this.expiry.cancel();
+    this.delays?.cancel();
+    this.delayed = 0;
     this.ring.reset();
     return this.store === undefined ? Promise.resolve() : this.store.destroy();
   }
@@ -263,7 +267,9 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
       groups,
     };
     const storage = this.store?.stats?.();
-    return storage === undefined ? stats : { ...stats, storage };
+    const d = this.delays;
+    const delays = d === undefined ? undefined : d.size === 0 ? { delayed: 0 } : { delayed: d.size, nextDueAt: d.nextDue };
+    return storage === undefined && delays === undefined ? stats : { ...stats, ...(storage === undefined ? {} : { storage }), ...delays };
   }
 }
 

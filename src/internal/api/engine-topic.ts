@@ -136,10 +136,14 @@ function settingsEntry(engine: Engine, s: PublishSettings): Omit<PublishEntry, '
   refuseLacking(engine, 'codec', s.codec);
   refuseLacking(engine, 'compression', s.compression);
   if (s.ttlMs !== Infinity) refuseLacking(engine, 'ttl:per-message', s.ttlMs);
-  const out: { key?: string; headers?: PublishEntry['headers']; ttlMs?: number } = {};
+  if (s.delayMs !== 0) refuseLacking(engine, 'delayMs', s.delayMs);
+  if (s.deliverAt !== 0) refuseLacking(engine, 'deliverAt', s.deliverAt);
+  const out: { -readonly [K in keyof Omit<PublishEntry, 'value'>]: PublishEntry[K] } = {};
   if (s.key !== undefined) out.key = s.key;
   if (s.headers !== undefined) out.headers = s.headers;
   if (s.ttlMs !== Infinity) out.ttlMs = s.ttlMs;
+  if (s.delayMs !== 0) out.delayMs = s.delayMs;
+  if (s.deliverAt !== 0) out.deliverAt = s.deliverAt;
   return out;
 }
 

@@ -206,7 +206,7 @@ class PortBackend implements TopicBackend {
   }
 
   publish(entries: readonly PublishEntry[], signal?: AbortSignal): Promise<number[]> {
-    const wire = entries.map(({ value, key, headers, ttlMs }) => ({ value, options: { key, headers, ttlMs } }));
+    const wire = entries.map(({ value, key, headers, ttlMs, delayMs, deliverAt }) => ({ value, options: { key, headers, ttlMs, delayMs, deliverAt } }));
     return this.client.call({ op: 'publish', topic: this.handle, entries: wire }, this, signal) as Promise<number[]>;
   }
 
