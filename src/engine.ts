@@ -19,14 +19,14 @@ import type { Headers, StartPosition, TopicOptions, TopicStats } from './types.j
  * Options an engine may lack, each refused with a `ConfigError` naming the engine and the option
  * when asked for: topic options (`codec`, `compression`, `storage`, `scheduler`, `overflow:grow`,
  * `overflow:drop-oldest`), consumer options (`returnOnGc`) and publish options (`ttlMs`, `codec`,
- * `delayMs`, `deliverAt`).
+ * `delayMs`, `deliverAt`, `priority`) and topic options (`priorities`, `maxConsecutive`).
  */
 export type EngineOption = string;
 
 /** Topic options an engine receives: every one is plain data (structured-clonable). */
 export type EngineTopicOptions = Pick<
   TopicOptions,
-  'capacity' | 'overflow' | 'growthFactor' | 'maxCapacity' | 'shrinkThreshold' | 'ttlMs' | 'groups' | 'ackTimeoutMs' | 'maxDeliveries' | 'deadLetter'
+  'capacity' | 'overflow' | 'growthFactor' | 'maxCapacity' | 'shrinkThreshold' | 'ttlMs' | 'groups' | 'ackTimeoutMs' | 'maxDeliveries' | 'deadLetter' | 'priorities' | 'maxConsecutive'
 >;
 
 /** One message to publish: plain data, the value as given. */
@@ -40,6 +40,8 @@ export interface PublishEntry<T = unknown> {
   readonly delayMs?: number;
   /** Deliver no sooner than this time (ms on the engine's clock). An engine without delays lacks `deliverAt`. */
   readonly deliverAt?: number;
+  /** Priority level (absent: the topic's middle level). An engine without priorities lacks `priority` (and the topic option `priorities`). */
+  readonly priority?: number;
 }
 
 /** Options of {@link TopicBackend.openMember}: plain data (a `filter` and a `signal` stay with the face). */

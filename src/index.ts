@@ -38,5 +38,6 @@ export type {
   Topic,
   TopicOptions,
   TopicStats,
+  LevelStats,
   WritableOptions,
 } from './types.js';

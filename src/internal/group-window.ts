@@ -3,6 +3,7 @@ import type { StoredGroup, TopicStore } from '../storage.js';
 import type { GroupStats, Headers } from '../types.js';
 import type { ConsumerImpl } from './consumer.js';
 import { NumHeap } from './heap.js';
+import { LevelQueues } from './levels.js';
 import type { Ring } from './ring.js';
 
 /** Why a message was dead-lettered (the `x-dead-letter-reason` header). */
@@ -28,6 +29,14 @@ export interface GroupHost<T> {
   readonly delayed: number;
   /** True while the message at `offset` is delayed and not yet due (only asked while `delayed` is not 0). */
   notDue(offset: number): boolean;
+  /** Priority levels (1: none). */
+  readonly levelCount: number;
+  /** Fair queuing across levels (`Infinity`: strict). */
+  readonly maxConsecutive: number;
+  /** With priorities: each retained message's level, by ring slot. */
+  readonly levelOf: Uint8Array | undefined;
+  /** A message of `level` was handed out as a first delivery. */
+  firstDelivered(level: number): void;
   /** Routes a dead letter; true when done synchronously, else a promise that settles when done. */
   deadLetter(group: string, offset: number, reason: DeadLetterReason, detail: string | undefined, deliveries: number, value: T, key: string | undefined, headers: Headers): true | Promise<unknown>;
   /** The group's committed offset moved up to `floor`: room may have been made. */
@@ -83,6 +92,8 @@ export abstract class GroupWindow<T> {
   protected owner: (ConsumerImpl<T> | null)[];
   protected readonly redeliver = new NumHeap();
   protected readonly delayed = new NumHeap();
+  /** With priorities: first deliveries the cursor passed, waiting by level (see `Group.takeLeveled`). */
+  protected readonly lq: LevelQueues | null;
   /** Ack timeouts: a sweep every `ackTimeoutMs / 4` while deliveries are held; a delivery stamped with epoch e times out at the sweep making the epoch e + 5. */
   protected inflight = 0;
 
@@ -140,6 +151,7 @@ export abstract class GroupWindow<T> {
     this.floor = start;
     this.next = start;
     this.store = durable ? host.store : undefined;
+    this.lq = host.levelCount > 1 ? new LevelQueues(host.levelCount, host.maxConsecutive) : null;
     const slots = host.ring.slots;
     this.mask = slots - 1;
     this.tag = new Float64Array(slots).fill(-1);
@@ -324,7 +336,14 @@ export abstract class GroupWindow<T> {
    * sorts after every redelivery's offset key; ties go by offset). Otherwise the cursor gets to it.
    */
   cameDue(off: number): void {
-    if (off >= this.floor && off < this.next && this.st(off) === WAITING) this.redeliver.push(Infinity, off);
+    if (off < this.floor || off >= this.next || this.st(off) !== WAITING) return;
+    if (this.lq === null) this.redeliver.push(Infinity, off);
+    else this.lq.push(this.levelAt(off), off);
+  }
+
+  /** The priority level of the retained message at `off` (a topic with priorities). */
+  protected levelAt(off: number): number {
+    return (this.host.levelOf as Uint8Array)[off & this.host.ring.mask];
   }
 
   /** Drop-oldest evicts `off` (the head) while this group may still need it. */
@@ -433,6 +452,7 @@ export abstract class GroupWindow<T> {
     this.pending = 0;
     this.redeliver.clear();
     this.delayed.clear();
+    this.lq?.clear();
     // a lane hand-off under way is outstanding too: once the floor is back on its offset, a
     // member may take that offset again, and the lane's end must not settle the new delivery
     if (this.lane !== -1) this.lane = STALE_LANE;
@@ -466,6 +486,7 @@ export abstract class GroupWindow<T> {
     this.inflight = 0;
     this.redeliver.clear();
     this.delayed.clear();
+    this.lq?.clear();
     if (this.lane !== -1) this.lane = STALE_LANE;
   }
 

@@ -11,7 +11,7 @@ import { type OverflowHost, type OverflowStrategy, strategyFor } from './overflo
 import { PublishQueue } from './publish-queue.js';
 import { EMPTY_HEADERS, pow2AtLeast, Ring } from './ring.js';
 import { noCodecError, TopicCodec } from './topic-codec.js';
-import { batchSettings, entrySettings, type PublishSettings, publishSettings, type TopicSettings } from './topic-options.js';
+import { batchSettings, checkPriority, entrySettings, type PublishSettings, publishSettings, type TopicSettings } from './topic-options.js';
 
 /** `publishBatch`'s values as an array; ConfigError when they are not iterable (a string is one value, not its characters). */
 function batchOf<T>(values: Iterable<T>): T[] {
@@ -25,7 +25,7 @@ function batchOf<T>(values: Iterable<T>): T[] {
 /** Slots a ring starts with (or fewer, for a smaller capacity). */
 const INITIAL_SLOTS = 1024;
 
-const NO_PUBLISH: PublishSettings = Object.freeze({ key: undefined, headers: undefined, ttlMs: Infinity, signal: undefined, codec: undefined, compression: undefined, delayMs: 0, deliverAt: 0 });
+const NO_PUBLISH: PublishSettings = Object.freeze({ key: undefined, headers: undefined, ttlMs: Infinity, signal: undefined, codec: undefined, compression: undefined, delayMs: 0, deliverAt: 0, priority: -1 });
 
 /**
  * The log half of a topic: the ring, retention, overflow, TTL and publishing (the lean paths,
@@ -72,7 +72,16 @@ export abstract class TopicLog<T> implements OverflowHost {
     this.ttlMs = settings.ttlMs;
     if (settings.storage !== undefined) this.store = settings.storage.open(name);
     if (settings.codec !== undefined) this.codec = new TopicCodec<T>(settings.codec, settings.compression);
-    this.lean = this.codec === undefined && this.store === undefined && this.ttlMs === Infinity;
+    this.levelCount = settings.priorities;
+    this.maxConsecutive = settings.maxConsecutive;
+    this.defaultLevel = (settings.priorities - 1) >>> 1;
+    if (settings.priorities > 1) {
+      this.levelOf = new Uint8Array(this.ring.slots);
+      this.levelPublished = new Float64Array(settings.priorities);
+      this.levelDelivered = new Float64Array(settings.priorities);
+    }
+    this.lean = this.leanPossible();
+    this.generalTake = this.levelOf !== undefined;
     // Born mutable: V8 takes a field that only the constructor has written for a constant
     // (per hidden class), and optimized code that read it is thrown away when it first changes.
     // `close()` flips these two, so the first topic to close threw away the hot publish and
@@ -89,6 +98,56 @@ export abstract class TopicLog<T> implements OverflowHost {
 
   /** The TTL timer fired. */
   protected abstract onExpiryTimer(): void;
+
+  /** True when `appendLean` may take publishes without options: nothing to encode, store, expire, delay or rank. */
+  private leanPossible(): boolean {
+    return this.codec === undefined && this.store === undefined && this.ttlMs === Infinity && this.levelOf === undefined && this.delayed === 0 && !this.closed;
+  }
+
+  // ---- priority levels (`priorities` > 1) ----------------------------------------------------
+
+  /** @internal (GroupHost) Priority levels: 1 when the topic has none. */
+  readonly levelCount: number;
+  /** @internal (GroupHost) */
+  readonly maxConsecutive: number;
+  /** The level of a publish that names none: the middle one. */
+  private readonly defaultLevel: number;
+  /** @internal (GroupHost) With priorities: each retained message's level, by ring slot. */
+  levelOf: Uint8Array | undefined = undefined;
+  private levelPublished: Float64Array | undefined = undefined;
+  private levelDelivered: Float64Array | undefined = undefined;
+  /**
+   * True while the take paths must look at every message (priorities, or a message delayed):
+   * {@link ttlActive} turns the fast paths off.
+   */
+  private generalTake = false;
+
+  /** Refuses a `priority` outside the topic's levels (ConfigError). */
+  protected checkLevel(s: PublishSettings, at?: string): void {
+    if (s.priority >= this.levelCount) checkPriority(s, this.levelCount, at);
+  }
+
+  /** Records the level of the message just appended at `off`. */
+  private rank(off: number, priority: number): void {
+    const level = priority < 0 ? this.defaultLevel : priority;
+    (this.levelOf as Uint8Array)[off & this.ring.mask] = level;
+    (this.levelPublished as Float64Array)[level]++;
+  }
+
+  /** @internal (GroupHost) A group handed out a message of `level` as a first delivery. */
+  firstDelivered(level: number): void {
+    (this.levelDelivered as Float64Array)[level]++;
+  }
+
+  /** `stats().priorities`: by level, retained, published, delivered; undefined without priorities. */
+  protected levelStats(): { size: number; published: number; delivered: number }[] | undefined {
+    const of = this.levelOf;
+    if (of === undefined) return undefined;
+    const ring = this.ring;
+    const size = new Array<number>(this.levelCount).fill(0);
+    for (let off = ring.head; off < ring.tail; off++) if (ring.isLive(off)) size[of[off & ring.mask]]++;
+    return size.map((n, l) => ({ size: n, published: (this.levelPublished as Float64Array)[l], delivered: (this.levelDelivered as Float64Array)[l] }));
+  }
 
 
   /** With a codec: encodes at publish; without one, a per-publish codec is a mistake. */
@@ -124,6 +183,7 @@ export abstract class TopicLog<T> implements OverflowHost {
     let s = NO_PUBLISH;
     try {
       if (options !== undefined) s = publishSettings(options);
+      this.checkLevel(s);
       if (this.closed) return Promise.reject(this.closedError());
       if (s.signal?.aborted) return Promise.reject(s.signal.reason);
       if (this.codec !== undefined || s.codec !== undefined || s.compression !== undefined) value = this.encode(value, s);
@@ -169,6 +229,7 @@ export abstract class TopicLog<T> implements OverflowHost {
    */
   private tryPublishSlow(value: T, options: PublishOptions | undefined): boolean {
     const s = options === undefined ? NO_PUBLISH : publishSettings(options);
+    this.checkLevel(s);
     if (this.closed) throw this.closedError();
     if (this.queue.length !== 0) return false;
     if (this.codec !== undefined || s.codec !== undefined || s.compression !== undefined) value = this.encode(value, s);
@@ -194,6 +255,7 @@ export abstract class TopicLog<T> implements OverflowHost {
     try {
       let entries = false;
       if (options !== undefined) ({ settings: s, entries } = batchSettings(options));
+      this.checkLevel(s);
       if (this.closed) return Promise.reject(this.closedError());
       if (entries) {
         const raw = batchOf(values as Iterable<BatchEntry<T>>);
@@ -201,6 +263,7 @@ export abstract class TopicLog<T> implements OverflowHost {
         each = new Array<PublishSettings>(raw.length);
         for (let i = 0; i < raw.length; i++) {
           const e = entrySettings(raw[i], i, s);
+          this.checkLevel(e.settings, `entries[${i}].priority`);
           list[i] = e.value as T;
           each[i] = e.settings;
         }
@@ -367,6 +430,7 @@ export abstract class TopicLog<T> implements OverflowHost {
         off = ring.overwrite(value, s.key, s.headers ?? EMPTY_HEADERS, stamp);
         if (this.store !== undefined) this.store.evicted(ring.head);
         this.published++;
+        if (this.levelOf !== undefined) this.rank(off, s.priority);
         if (due !== 0) this.delay(off, due);
         if (wake) this.wakeAll();
         return off;
@@ -378,6 +442,7 @@ export abstract class TopicLog<T> implements OverflowHost {
     if (this.store !== undefined) this.persist(value, s, now, expires, due);
     off = ring.append(value, s.key, s.headers ?? EMPTY_HEADERS, now, expires);
     this.published++;
+    if (this.levelOf !== undefined) this.rank(off, s.priority);
     if (expires !== Infinity) this.expiry.add(expires, off);
     if (due !== 0) this.delay(off, due);
     if (wake) this.wakeAll();
@@ -387,7 +452,8 @@ export abstract class TopicLog<T> implements OverflowHost {
   /** Hands the message about to take offset `ring.tail` to the store (which may throw StorageError). */
   protected persist(value: T, s: PublishSettings, timestamp: number, expires: number, due: number): void {
     const m = { offset: this.ring.tail, value, key: s.key, headers: s.headers ?? EMPTY_HEADERS, timestamp, expires };
-    (this.store as TopicStore).append(due === 0 ? m : { ...m, due });
+    const priority = this.levelOf === undefined ? undefined : s.priority < 0 ? this.defaultLevel : s.priority;
+    (this.store as TopicStore).append(due === 0 && priority === undefined ? m : { ...m, due: due === 0 ? undefined : due, priority });
   }
 
   // ---- delayed messages ---------------------------------------------------------------------
@@ -410,6 +476,7 @@ export abstract class TopicLog<T> implements OverflowHost {
     this.delays.add(off, at);
     this.delayed = this.delays.size;
     this.lean = false;
+    this.generalTake = true;
   }
 
   /** @internal (GroupHost) True while the message at `off` is delayed and not yet due. */
@@ -422,7 +489,10 @@ export abstract class TopicLog<T> implements OverflowHost {
     const d = this.delays as Delays;
     d.release();
     this.delayed = d.size;
-    if (this.delayed === 0) this.lean = this.codec === undefined && this.store === undefined && this.ttlMs === Infinity && !this.closed;
+    if (this.delayed === 0) {
+      this.lean = this.leanPossible();
+      this.generalTake = this.levelOf !== undefined;
+    }
     if (wake) this.wakeAll();
   }
 
@@ -514,6 +584,13 @@ export abstract class TopicLog<T> implements OverflowHost {
   private releaseDeferred = false;
 
   protected relayout(slots: number): void {
+    const of = this.levelOf;
+    if (of !== undefined) {
+      const ring = this.ring;
+      const next = new Uint8Array(slots);
+      for (let off = ring.head; off < ring.tail; off++) next[off & (slots - 1)] = of[off & ring.mask];
+      this.levelOf = next;
+    }
     this.ring.resize(slots);
     for (const g of this.groupList) g.resize(slots);
   }
@@ -549,7 +626,7 @@ export abstract class TopicLog<T> implements OverflowHost {
 
   /** True while some retained message has a TTL or a delay: the take paths that skip those checks must not run. */
   get ttlActive(): boolean {
-    return this.expiry.active || this.delayed !== 0;
+    return this.generalTake || this.expiry.active;
   }
 
   /** Expires messages whose time has come, and releases delayed messages that came due (cheap when nothing is due). */

@@ -53,6 +53,7 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
       this.fit(m.offset + 1);
       if (m.offset > ring.tail) ring.skipTo(m.offset);
       ring.append(m.value as T, m.key, m.headers, m.timestamp, m.expires);
+      if (this.levelOf !== undefined) this.levelOf[m.offset & ring.mask] = Math.min(m.priority ?? 0, this.levelCount - 1);
       if (m.expires !== Infinity) this.expiry.add(m.expires, m.offset);
       // a message due while the process was down is due now
       if (m.due !== undefined && m.due > this.scheduler.now()) this.delay(m.offset, m.due);
@@ -269,7 +270,9 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
     const storage = this.store?.stats?.();
     const d = this.delays;
     const delays = d === undefined ? undefined : d.size === 0 ? { delayed: 0 } : { delayed: d.size, nextDueAt: d.nextDue };
-    return storage === undefined && delays === undefined ? stats : { ...stats, ...(storage === undefined ? {} : { storage }), ...delays };
+    const priorities = this.levelStats();
+    if (storage === undefined && delays === undefined && priorities === undefined) return stats;
+    return { ...stats, ...(storage === undefined ? {} : { storage }), ...delays, ...(priorities === undefined ? {} : { priorities }) };
   }
 }
 

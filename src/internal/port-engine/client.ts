@@ -206,7 +206,7 @@ class PortBackend implements TopicBackend {
   }
 
   publish(entries: readonly PublishEntry[], signal?: AbortSignal): Promise<number[]> {
-    const wire = entries.map(({ value, key, headers, ttlMs, delayMs, deliverAt }) => ({ value, options: { key, headers, ttlMs, delayMs, deliverAt } }));
+    const wire = entries.map(({ value, key, headers, ttlMs, delayMs, deliverAt, priority }) => ({ value, options: { key, headers, ttlMs, delayMs, deliverAt, priority } }));
     return this.client.call({ op: 'publish', topic: this.handle, entries: wire }, this, signal) as Promise<number[]>;
   }
 

@@ -20,7 +20,7 @@ export const PROTOCOL_VERSION = 1;
 export type Call =
   | { op: 'hello'; version: number; heartbeatMs: number }
   | { op: 'topic'; topic: number; name: string; options: EngineTopicOptions | undefined }
-  | { op: 'publish'; topic: number; entries: { value: unknown; options: Pick<PublishOptions, 'key' | 'headers' | 'ttlMs' | 'delayMs' | 'deliverAt'> }[] }
+  | { op: 'publish'; topic: number; entries: { value: unknown; options: Pick<PublishOptions, 'key' | 'headers' | 'ttlMs' | 'delayMs' | 'deliverAt' | 'priority'> }[] }
   | { op: 'member'; topic: number; member: number; options: MemberOptions }
   | { op: 'commit' | 'seek'; member: number; offset: number }
   | { op: 'deleteGroup'; topic: number; group: string }
