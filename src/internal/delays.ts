@@ -21,7 +21,7 @@ export interface DelayHost {
 export class Delays implements Waitable {
   private readonly heap = new NumHeap();
   /** Offset → due time, for every message not yet due. */
-  private readonly dueAt = new Map<number, number>();
+  private dueAt = new Map<number, number>();
   private readonly timer: Deadline;
 
   constructor(
@@ -70,6 +70,8 @@ export class Delays implements Waitable {
     }
     if (heap.size > 0) this.timer.arm(heap.peekKey());
     else {
+      heap.clear(); // gives back the arrays a large schedule grew
+      if (this.dueAt.size === 0) this.dueAt = new Map(); // a Map keeps its grown table when emptied
       this.timer.cancel();
       unwatch(this);
     }
