@@ -136,6 +136,14 @@ export interface TopicOptions<T = any> {
    * gets one. Integer ≥ 1 or `Infinity` (strict priority). Default `Infinity`.
    */
   readonly maxConsecutive?: number;
+  /**
+   * `'key'`: within a group, no message is handed out while an earlier message with the same key
+   * is unsettled in that group (held, or waiting for redelivery); different keys go out in
+   * parallel to competing members; messages without a key are unordered. A nacked or timed-out
+   * message goes out again before later messages of its key; a dead-lettered or terminated one
+   * releases its key. Default `'none'`.
+   */
+  readonly ordering?: 'none' | 'key';
 }
 
 /** Options of {@link Topic.publish}. */

@@ -3,6 +3,7 @@ import type { StoredGroup, TopicStore } from '../storage.js';
 import type { GroupStats, Headers } from '../types.js';
 import type { ConsumerImpl } from './consumer.js';
 import { NumHeap } from './heap.js';
+import { KeyOrder } from './key-order.js';
 import { LevelQueues } from './levels.js';
 import type { Ring } from './ring.js';
 
@@ -37,6 +38,8 @@ export interface GroupHost<T> {
   readonly levelOf: Uint8Array | undefined;
   /** A message of `level` was handed out as a first delivery. */
   firstDelivered(level: number): void;
+  /** `ordering: 'key'`. */
+  readonly ordered: boolean;
   /** Routes a dead letter; true when done synchronously, else a promise that settles when done. */
   deadLetter(group: string, offset: number, reason: DeadLetterReason, detail: string | undefined, deliveries: number, value: T, key: string | undefined, headers: Headers): true | Promise<unknown>;
   /** The group's committed offset moved up to `floor`: room may have been made. */
@@ -94,6 +97,8 @@ export abstract class GroupWindow<T> {
   protected readonly delayed = new NumHeap();
   /** With priorities: first deliveries the cursor passed, waiting by level (see `Group.takeLeveled`). */
   protected readonly lq: LevelQueues | null;
+  /** With `ordering: 'key'`: the keys in flight in this group. */
+  protected readonly ko: KeyOrder | null;
   /** Ack timeouts: a sweep every `ackTimeoutMs / 4` while deliveries are held; a delivery stamped with epoch e times out at the sweep making the epoch e + 5. */
   protected inflight = 0;
 
@@ -152,6 +157,7 @@ export abstract class GroupWindow<T> {
     this.next = start;
     this.store = durable ? host.store : undefined;
     this.lq = host.levelCount > 1 ? new LevelQueues(host.levelCount, host.maxConsecutive) : null;
+    this.ko = host.ordered ? new KeyOrder() : null;
     const slots = host.ring.slots;
     this.mask = slots - 1;
     this.tag = new Float64Array(slots).fill(-1);
@@ -328,6 +334,7 @@ export abstract class GroupWindow<T> {
     this.floor = head;
     if (this.next < head) this.next = head;
     this.advanceFloor();
+    if (this.ko !== null) this.keysPassed();
   }
 
   /**
@@ -337,8 +344,44 @@ export abstract class GroupWindow<T> {
    */
   cameDue(off: number): void {
     if (off < this.floor || off >= this.next || this.st(off) !== WAITING) return;
+    this.requeue(off);
+  }
+
+  /** A WAITING offset never handed out goes out as a first delivery: after redeliveries, by level, in offset order. */
+  protected requeue(off: number): void {
     if (this.lq === null) this.redeliver.push(Infinity, off);
     else this.lq.push(this.levelAt(off), off);
+  }
+
+  /**
+   * `ordering: 'key'`: true when `off` may go out now (no key, its key free, or already held by
+   * it). Otherwise it waits (WAITING) for the message of its key in flight; the caller leaves it.
+   */
+  protected keyFree(off: number): boolean {
+    const ring = this.host.ring;
+    const key = ring.keys[off & ring.mask];
+    if (key === undefined || (this.ko as KeyOrder).claim(key, off)) return true;
+    (this.ko as KeyOrder).wait(key, off);
+    return false;
+  }
+
+  private readonly stillWaiting = (off: number): boolean => off >= this.floor && this.st(off) === WAITING;
+
+  /** `ordering: 'key'`: `off` no longer holds its key (settled, dead-lettered): the next waiting message of the key goes out. */
+  protected keyReleased(off: number): void {
+    const next = (this.ko as KeyOrder).release(off, this.stillWaiting);
+    if (next >= 0) {
+      this.requeue(next);
+      this.wake();
+    }
+  }
+
+  /** `ordering: 'key'`: after a commit, clamp or drop, every key held by an offset that was settled is released. */
+  protected keysPassed(): void {
+    for (const off of (this.ko as KeyOrder).held()) {
+      const s = this.st(off);
+      if (off < this.floor || s === SETTLED || s === FRESH || s === DEAD) this.keyReleased(off);
+    }
   }
 
   /** The priority level of the retained message at `off` (a topic with priorities). */
@@ -360,6 +403,7 @@ export abstract class GroupWindow<T> {
     this.set(off, SETTLED);
     if (this.next <= off) this.next = off + 1;
     if (off === this.floor) this.advanceFloor();
+    if (this.ko !== null) this.keysPassed();
   }
 
   /** Settles everything below `offset` (monotonic: a lower offset is a no-op). */
@@ -425,6 +469,7 @@ export abstract class GroupWindow<T> {
     if (this.next < to) this.next = to;
     if (this.store !== undefined) this.store.group({ kind: 'commit', group: this.name, offset: to });
     this.advanceFloor();
+    if (this.ko !== null) this.keysPassed();
     this.host.released(this.floor);
     this.wakeOwners();
   }
@@ -453,6 +498,7 @@ export abstract class GroupWindow<T> {
     this.redeliver.clear();
     this.delayed.clear();
     this.lq?.clear();
+    this.ko?.clear();
     // a lane hand-off under way is outstanding too: once the floor is back on its offset, a
     // member may take that offset again, and the lane's end must not settle the new delivery
     if (this.lane !== -1) this.lane = STALE_LANE;
@@ -487,6 +533,7 @@ export abstract class GroupWindow<T> {
     this.redeliver.clear();
     this.delayed.clear();
     this.lq?.clear();
+    this.ko?.clear();
     if (this.lane !== -1) this.lane = STALE_LANE;
   }
 

@@ -62,6 +62,7 @@ export class Group<T> extends GroupSettle<T> {
     while (redeliver.size > 0) {
       const off = redeliver.pop();
       if (off < this.floor || this.st(off) !== WAITING) continue;
+      if (this.ko !== null && ring.isLive(off) && !this.keyFree(off)) continue; // waits for its key
       this.pending--;
       if (!ring.isLive(off)) {
         this.expired++;
@@ -85,8 +86,9 @@ export class Group<T> extends GroupSettle<T> {
         continue;
       }
       if (this.st(off) !== FRESH) continue;
-      if (delayed !== 0 && this.host.notDue(off)) {
-        // not due yet: passed, and held unsettled until the topic says it came due (cameDue)
+      if ((delayed !== 0 && this.host.notDue(off)) || (this.ko !== null && !this.keyFree(off))) {
+        // not due yet, or its key is in flight: passed, and held unsettled until the topic says
+        // it came due (cameDue) or its key is released (keyReleased)
         this.set(off, WAITING);
         this.pending++;
         continue;
@@ -120,7 +122,10 @@ export class Group<T> extends GroupSettle<T> {
       if (this.st(off) !== FRESH) continue;
       this.set(off, WAITING);
       this.pending++;
-      if (delayed === 0 || !this.host.notDue(off)) lq.push(this.levelAt(off), off); // not due: cameDue queues it
+      if (delayed !== 0 && this.host.notDue(off)) continue; // cameDue queues it
+      // with ordering: 'key', only the earliest unsettled message of a key is queued (it holds the
+      // key from here); later ones wait for it (keyReleased queues them)
+      if (this.ko === null || this.keyFree(off)) lq.push(this.levelAt(off), off);
     }
     if (this.floor !== floor) this.host.released(this.floor); // after the scan: admitting may re-lay the ring
     for (;;) {
@@ -128,6 +133,7 @@ export class Group<T> extends GroupSettle<T> {
       if (level < 0) return ring.tail !== tail ? this.take() : -1;
       const off = lq.pop(level);
       if (off < this.floor || this.st(off) !== WAITING) continue; // settled meanwhile (commit, clamp, drop)
+      if (this.ko !== null && ring.isLive(off) && !this.keyFree(off)) continue; // waits for its key
       this.pending--;
       if (!ring.isLive(off)) {
         this.expired++;

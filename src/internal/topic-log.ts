@@ -80,8 +80,9 @@ export abstract class TopicLog<T> implements OverflowHost {
       this.levelPublished = new Float64Array(settings.priorities);
       this.levelDelivered = new Float64Array(settings.priorities);
     }
+    this.ordered = settings.ordering === 'key';
     this.lean = this.leanPossible();
-    this.generalTake = this.levelOf !== undefined;
+    this.generalTake = this.levelOf !== undefined || this.ordered;
     // Born mutable: V8 takes a field that only the constructor has written for a constant
     // (per hidden class), and optimized code that read it is thrown away when it first changes.
     // `close()` flips these two, so the first topic to close threw away the hot publish and
@@ -101,8 +102,11 @@ export abstract class TopicLog<T> implements OverflowHost {
 
   /** True when `appendLean` may take publishes without options: nothing to encode, store, expire, delay or rank. */
   private leanPossible(): boolean {
-    return this.codec === undefined && this.store === undefined && this.ttlMs === Infinity && this.levelOf === undefined && this.delayed === 0 && !this.closed;
+    return this.codec === undefined && this.store === undefined && this.ttlMs === Infinity && this.levelOf === undefined && !this.ordered && this.delayed === 0 && !this.closed;
   }
+
+  /** @internal (GroupHost) `ordering: 'key'`. */
+  readonly ordered: boolean;
 
   // ---- priority levels (`priorities` > 1) ----------------------------------------------------
 
@@ -491,7 +495,7 @@ export abstract class TopicLog<T> implements OverflowHost {
     this.delayed = d.size;
     if (this.delayed === 0) {
       this.lean = this.leanPossible();
-      this.generalTake = this.levelOf !== undefined;
+      this.generalTake = this.levelOf !== undefined || this.ordered;
     }
     if (wake) this.wakeAll();
   }

@@ -26,9 +26,11 @@ export interface TopicSettings {
   readonly priorities: number;
   /** Fair queuing: deliveries in a row from one level before a lower waiting level gets one (`Infinity`: strict). */
   readonly maxConsecutive: number;
+  /** `'key'`: per key, one message in flight per group, in offset order. */
+  readonly ordering: 'none' | 'key';
 }
 
-const TOPIC_KEYS = ['capacity', 'overflow', 'growthFactor', 'maxCapacity', 'shrinkThreshold', 'ttlMs', 'groups', 'ackTimeoutMs', 'maxDeliveries', 'deadLetter', 'scheduler', 'codec', 'compression', 'storage', 'priorities', 'maxConsecutive'] as const;
+const TOPIC_KEYS = ['capacity', 'overflow', 'growthFactor', 'maxCapacity', 'shrinkThreshold', 'ttlMs', 'groups', 'ackTimeoutMs', 'maxDeliveries', 'deadLetter', 'scheduler', 'codec', 'compression', 'storage', 'priorities', 'maxConsecutive', 'ordering'] as const;
 
 /** Throws ConfigError unless `s` looks like a {@link Storage}. */
 export function checkStorage(option: string, s: unknown): Storage | undefined {
@@ -92,7 +94,8 @@ export function topicSettings(name: string, options: TopicOptions | undefined, d
   const storage = o.storage === undefined ? defaultStorage : checkStorage('storage', o.storage);
   const priorities = o.priorities === undefined ? 1 : v.integer('priorities', o.priorities, 1, 255);
   const maxConsecutive = o.maxConsecutive === undefined ? Infinity : v.integer('maxConsecutive', o.maxConsecutive, 1, v.RANGE_MAX, true);
-  return { capacity, overflow, growthFactor, maxCapacity, shrinkThreshold, ttlMs, groups, ackTimeoutMs, maxDeliveries, deadLetter, scheduler, codec: o.codec, compression: o.compression, storage, priorities, maxConsecutive };
+  const ordering = o.ordering === undefined ? 'none' : v.oneOf('ordering', o.ordering, ['none', 'key']);
+  return { capacity, overflow, growthFactor, maxCapacity, shrinkThreshold, ttlMs, groups, ackTimeoutMs, maxDeliveries, deadLetter, scheduler, codec: o.codec, compression: o.compression, storage, priorities, maxConsecutive, ordering };
 }
 
 /** The first option that differs between two settings, or undefined when they are the same. */
