@@ -60,6 +60,54 @@ const throughput: Case[] = [
   },
 ];
 
+const KEYS = 1000;
+const KEY_NAMES = Array.from({ length: KEYS }, (_, k) => `customer-${k}`);
+const MEMBERS = 4;
+
+/** Publishes n messages, message i with key i % 1000, waiting for room whenever the ring is full, then closes. */
+async function produceKeyed(topic: Topic<Msg>, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const m = { id: i, v: 'x' };
+    const o = { key: KEY_NAMES[i % KEYS] };
+    if (!topic.tryPublish(m, o)) await topic.publish(m, o);
+  }
+  await topic.close();
+}
+
+/** 4 messages() subscribers of one group acking each delivery; per key, ids must arrive in order. */
+function keyedCase(name: string, ordering: 'none' | 'key'): Case {
+  return {
+    name,
+    group: 'ringbus',
+    note: `topic(cap 1024, block, groups ['g']${ordering === 'key' ? ", ordering: 'key'" : ''}), 4 messages() subscribers of the group, d.ack() each; message i published with key i % 1000`,
+    async prepare(n): Promise<Trial> {
+      const { createBus } = await requireRingbus();
+      const topic = createBus().topic<Msg>('bench', { ...GROUPED, ordering });
+      const last = new Int32Array(KEYS).fill(-1);
+      let count = 0;
+      let disorder = 0;
+      const subs = Array.from({ length: MEMBERS }, () =>
+        observe(topic.messages(CONSUMER), (d) => {
+          const k = d.value.id % KEYS;
+          if (d.value.id < last[k]) disorder++;
+          last[k] = d.value.id;
+          count++;
+          d.ack();
+        }),
+      );
+      return {
+        async run() {
+          await Promise.all([produceKeyed(topic, n), ...subs.map((s) => s.done)]);
+          return { count, lastId: count === n ? n - 1 : -1, disorder };
+        },
+        dispose: () => subs.forEach((s) => s.stop()),
+      };
+    },
+  };
+}
+
+throughput.push(keyedCase('ringbus 4 members, 1000 keys, unordered', 'none'), keyedCase("ringbus 4 members, 1000 keys, ordering 'key'", 'key'));
+
 const memory: Case[] = [
   {
     name: 'ringbus 1M delayed (heap)',

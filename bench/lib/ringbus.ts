@@ -59,11 +59,13 @@ export interface TopicOptions {
   groups?: string[];
   ackTimeoutMs?: number;
   priorities?: number;
+  ordering?: 'none' | 'key';
 }
 
 export interface PublishOptions {
   priority?: number;
   delayMs?: number;
+  key?: string;
 }
 
 export interface Topic<T> {
