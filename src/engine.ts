@@ -19,14 +19,14 @@ import type { Headers, StartPosition, TopicOptions, TopicStats } from './types.j
  * Options an engine may lack, each refused with a `ConfigError` naming the engine and the option
  * when asked for: topic options (`codec`, `compression`, `storage`, `scheduler`, `overflow:grow`,
  * `overflow:drop-oldest`), consumer options (`returnOnGc`) and publish options (`ttlMs`, `codec`,
- * `delayMs`, `deliverAt`, `priority`) and topic options (`priorities`, `maxConsecutive`).
+ * `delayMs`, `deliverAt`, `priority`) and topic options (`priorities`, `maxConsecutive`, `ordering`).
  */
 export type EngineOption = string;
 
 /** Topic options an engine receives: every one is plain data (structured-clonable). */
 export type EngineTopicOptions = Pick<
   TopicOptions,
-  'capacity' | 'overflow' | 'growthFactor' | 'maxCapacity' | 'shrinkThreshold' | 'ttlMs' | 'groups' | 'ackTimeoutMs' | 'maxDeliveries' | 'deadLetter' | 'priorities' | 'maxConsecutive'
+  'capacity' | 'overflow' | 'growthFactor' | 'maxCapacity' | 'shrinkThreshold' | 'ttlMs' | 'groups' | 'ackTimeoutMs' | 'maxDeliveries' | 'deadLetter' | 'priorities' | 'maxConsecutive' | 'ordering'
 >;
 
 /** One message to publish: plain data, the value as given. */

@@ -57,5 +57,24 @@ export function orderNeutral(test: Test): void {
       },
       ['priorities'],
     );
+
+    test(
+      "ordering: 'key': a later message of a key waits while an earlier one is unsettled in the group (even nacked); other keys go on",
+      async (k) => {
+        const t = k.bus().topic<string>('t', { ordering: 'key', groups: ['g'] });
+        await t.publishBatch([{ value: 'a0', key: 'a' }, { value: 'a1', key: 'a' }, { value: 'b0', key: 'b' }], { entries: true });
+        const m1 = t.consumer({ group: 'g', prefetch: 10 });
+        const a0 = await k.take(m1);
+        expect(a0.value).toBe('a0');
+        expect((await k.take(m1)).value).toBe('b0');
+        await k.expectNone(m1); // a1 waits for a0, though the member has room
+        a0.nack();
+        const again = await k.take(m1);
+        expect([again.value, again.deliveryCount]).toEqual(['a0', 2]);
+        again.ack();
+        expect((await k.take(m1)).value).toBe('a1');
+      },
+      ['ordering'],
+    );
   });
 }
