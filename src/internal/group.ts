@@ -556,6 +556,28 @@ export class Group<T> extends GroupSettle<T> {
   }
 
   /**
+   * A priority topic's publish hand-off: when nothing waits in this group (no level queue, no
+   * redelivery, the cursor on `off`), the message just published is the only one to choose, so
+   * it goes straight to the {@link direct} member as on a plain topic, counted to its level.
+   * Otherwise, or when the member cannot take it now, the regular wake.
+   */
+  pushLeveled(off: number, value: T): void {
+    const m = this.direct;
+    const lq = this.lq as LevelQueues;
+    if (m === null || lq.queued !== 0 || this.redeliver.size !== 0 || this.next !== off) {
+      this.wake();
+      return;
+    }
+    const level = this.levelAt(off);
+    if (!(m.sink !== null ? this.push(m, off, value) : this.pushDelivery(m, off, value))) {
+      this.wake();
+      return;
+    }
+    lq.delivered(level);
+    this.host.firstDelivered(level);
+  }
+
+  /**
    * The publish hand-off for a topic with several groups (several `values()` subscriptions, say):
    * `push` and `pushDelivery` for each group, written out in one loop. Twins of those two
    * methods, kept in step with them, and written out on purpose: V8 inlines a publish into the

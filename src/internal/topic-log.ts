@@ -449,8 +449,17 @@ export abstract class TopicLog<T> implements OverflowHost {
     if (this.levelOf !== undefined) this.rank(off, s.priority);
     if (expires !== Infinity) this.expiry.add(expires, off);
     if (due !== 0) this.delay(off, due);
-    if (wake) this.wakeAll();
+    if (wake) {
+      if (this.levelOf !== undefined && this.delayed === 0 && !this.ordered && this.codec === undefined) this.handLeveled(off, value);
+      else this.wakeAll();
+    }
     return off;
+  }
+
+  /** A message just published on a topic with priorities: each group hands it straight to its one member when nothing else waits (see `Group.pushLeveled`). */
+  private handLeveled(off: number, value: T): void {
+    const gl = this.groupList;
+    for (let i = 0; i < gl.length; i++) gl[i].pushLeveled(off, value);
   }
 
   /** Hands the message about to take offset `ring.tail` to the store (which may throw StorageError). */

@@ -77,6 +77,31 @@ describe('priorities', () => {
     expect(seen).toEqual({ batch: order, messages: order, values: order, readable: order, consume: order });
   });
 
+  it('a live subscriber gets each publish at once while nothing waits, and the backlog by level once it is behind', async () => {
+    const t = createBus().topic<string>('t', { priorities: 3, maxConsecutive: 1, groups: ['g'] });
+    const got: Delivery<string>[] = [];
+    const sub = t.messages({ group: 'g', prefetch: 1 }).subscribe((d) => got.push(d));
+    await t.publish('first', { priority: 0 }); // nothing waits: handed out at once
+    expect(got.map((d) => d.value)).toEqual(['first']);
+    await t.publish('low', { priority: 0 });
+    await t.publish('high', { priority: 2 });
+    await t.publish('high2', { priority: 2 });
+    await t.publish('mid', { priority: 1 });
+    for (let i = 0; i < 5 && got.length > 0; i++) {
+      got[got.length - 1].ack();
+      await settle();
+    }
+    expect(got.map((d) => d.value)).toEqual(['first', 'high', 'mid', 'high2', 'low']);
+    const seen: string[] = [];
+    const v = t.values({ group: 'v', from: 'latest' }).subscribe((x) => seen.push(x));
+    for (const [x, p] of [['a', 0], ['b', 2], ['c', 1]] as const) await t.publish(x, { priority: p });
+    expect(seen).toEqual(['a', 'b', 'c']); // each went out as it came: nothing waited
+    // g: first, high, mid, high2, low, then a (b and c wait behind it); v: a, b, c
+    expect(t.stats().priorities?.map((l) => l.delivered)).toEqual([4, 2, 3]);
+    sub.unsubscribe();
+    v.unsubscribe();
+  });
+
   it('delayed messages of a prioritized topic join their level when due', async () => {
     const vt = virtualTime();
     const t = createBus({ scheduler: vt.scheduler }).topic<string>('t', { priorities: 2, groups: ['g'] });
