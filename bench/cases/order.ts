@@ -38,6 +38,35 @@ function leveledResult(sinks: readonly Sink[], n: number): Result {
 
 const throughput: Case[] = [
   {
+    name: 'ringbus messages() ack, priority option, no levels',
+    group: 'ringbus',
+    note: "as 'ringbus messages() ack' on a topic without priorities, every publish given { priority: 0 }: what parsing a publish option costs, without any level",
+    async prepare(n): Promise<Trial> {
+      const { createBus } = await requireRingbus();
+      const topic = createBus().topic<Msg>('bench', GROUPED);
+      const sink = new Sink();
+      const sub = observe(topic.messages(CONSUMER), (d) => {
+        sink.take(d.value);
+        d.ack();
+      });
+      const o = { priority: 0 };
+      return {
+        async run() {
+          const produced = (async () => {
+            for (let i = 0; i < n; i++) {
+              const m = { id: i, v: 'x' };
+              if (!topic.tryPublish(m, o)) await topic.publish(m, o);
+            }
+            await topic.close();
+          })();
+          await Promise.all([produced, sub.done]);
+          return sink.result();
+        },
+        dispose: () => sub.stop(),
+      };
+    },
+  },
+  {
     name: 'ringbus messages() ack, 3 priorities',
     group: 'ringbus',
     note: "as 'ringbus messages() ack' with priorities: 3, message i published at level i % 3 (a priority option per publish)",

@@ -142,15 +142,19 @@ export function checkPriority(s: PublishSettings, levels: number, at = 'priority
   }
 }
 
-/** `delayMs` and `deliverAt` of publish options or a batch entry (`at`: the option path prefix). */
-function delayOf(delayMs: unknown, deliverAt: unknown, at: string): { delayMs: number; deliverAt: number } {
-  if (delayMs !== undefined && deliverAt !== undefined) {
+/** `delayMs` of publish options or a batch entry (`at`: the option path prefix), given with `deliverAt` or not; 0 when absent. */
+function delayOf(delayMs: unknown, deliverAt: unknown, at: string): number {
+  if (delayMs === undefined) return 0;
+  if (deliverAt !== undefined) {
     throw new ConfigError(`${at}delayMs`, `give \`${at}delayMs\` or \`${at}deliverAt\`, not both (got ${v.describe(delayMs)} and ${v.describe(deliverAt)})`);
   }
-  return {
-    delayMs: delayMs === undefined ? 0 : v.numberIn(`${at}delayMs`, delayMs, 0, Number.MAX_SAFE_INTEGER, 'a finite number of milliseconds ≥ 0'),
-    deliverAt: deliverAt === undefined ? 0 : v.numberIn(`${at}deliverAt`, deliverAt, 0, Number.MAX_SAFE_INTEGER, 'a time in ms on the topic scheduler\'s clock (a finite number ≥ 0, e.g. `Date.now() + 60_000`)'),
-  };
+  return v.numberIn(`${at}delayMs`, delayMs, 0, Number.MAX_SAFE_INTEGER, 'a finite number of milliseconds ≥ 0');
+}
+
+/** `deliverAt` of publish options or a batch entry; 0 when absent. */
+function deliverAtOf(deliverAt: unknown, at: string): number {
+  if (deliverAt === undefined) return 0;
+  return v.numberIn(`${at}deliverAt`, deliverAt, 0, Number.MAX_SAFE_INTEGER, 'a time in ms on the topic scheduler\'s clock (a finite number ≥ 0, e.g. `Date.now() + 60_000`)');
 }
 
 export function publishSettings(options: PublishOptions | undefined): PublishSettings {
@@ -167,7 +171,8 @@ export function publishSettings(options: PublishOptions | undefined): PublishSet
     signal: v.signal('signal', o.signal),
     codec: o.codec === undefined ? undefined : (checkCodec('codec', o.codec), o.codec),
     compression: o.compression === undefined ? undefined : (checkCompression('compression', o.compression), o.compression),
-    ...delayOf(o.delayMs, o.deliverAt, ''),
+    delayMs: delayOf(o.delayMs, o.deliverAt, ''),
+    deliverAt: deliverAtOf(o.deliverAt, ''),
     priority: priorityOf(o.priority, ''),
   };
 }
@@ -191,7 +196,8 @@ export function entrySettings(entry: unknown, index: number, batch: PublishSetti
     throw new ConfigError(at, `\`${at}\` must be an object \`{ value, key?, headers?, ttlMs?, delayMs?, deliverAt?, priority? }\` (the batch has \`entries: true\`), got ${v.describe(entry)}`);
   }
   const e = v.options<{ value: unknown; key?: unknown; headers?: unknown; ttlMs?: unknown; delayMs?: unknown; deliverAt?: unknown; priority?: unknown }>(`\`${at}\``, entry, ENTRY_KEYS);
-  const delay = e.delayMs === undefined && e.deliverAt === undefined ? batch : delayOf(e.delayMs, e.deliverAt, `${at}.`);
+  const own = e.delayMs !== undefined || e.deliverAt !== undefined;
+  const delay = own ? { delayMs: delayOf(e.delayMs, e.deliverAt, `${at}.`), deliverAt: deliverAtOf(e.deliverAt, `${at}.`) } : batch;
   if (e.key !== undefined && typeof e.key !== 'string') throw new ConfigError(`${at}.key`, `\`${at}.key\` must be a string, got ${v.describe(e.key)}`);
   return {
     value: e.value,
