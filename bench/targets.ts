@@ -41,6 +41,16 @@ export const TARGETS: Target[] = [
   { label: 'consume() for-await vs it-pushable', subject: 'ringbus consume() for-await ack', peer: 'it-pushable for-await', kind: 'throughput-ratio', bound: 4.0 },
   { label: 'readable() reader vs native ReadableStream reader', subject: 'ringbus readable() reader ack', peer: 'ReadableStream reader (hwm 1024)', kind: 'throughput-ratio', bound: 1.0 },
   { label: 'channel(1024) vs Effect Queue offer/take', subject: 'ringbus channel(1024) send/recv/ack', peer: 'effect Queue.bounded offer/take', kind: 'throughput-ratio', bound: 3.0, floor: 'floor: async channel of deliveries, ack frees the slot' },
+  { label: 'messages() ack with 3 priority levels vs without', subject: 'ringbus messages() ack, 3 priorities', peer: 'ringbus messages() ack', kind: 'throughput-ratio', bound: 0.8 },
+  {
+    label: 'messages() ack with 3 priority levels vs a plain topic publishing with the same option',
+    subject: 'ringbus messages() ack, 3 priorities',
+    peer: 'ringbus messages() ack, priority option, no levels',
+    kind: 'throughput-ratio',
+    bound: 0.8,
+  },
+  { label: "ordering: 'key', 1000 keys, 4 members vs the unordered topic", subject: "ringbus 4 members, 1000 keys, ordering 'key'", peer: 'ringbus 4 members, 1000 keys, unordered', kind: 'throughput-ratio', bound: 0.7 },
+  { label: '1M delayed messages scheduled and delivered: heap growth of a round on a full ring', subject: 'ringbus 1M delayed (heap)', peer: [], kind: 'heap-growth', bound: 2 * 1024 * 1024 },
   { label: 'streaming 10M through cap 1024: heap growth after the first 1M', subject: 'ringbus stream 10M cap 1024 (heap)', peer: [], kind: 'heap-growth', bound: 2 * 1024 * 1024 },
   { label: 'retaining 1M: topic heap vs plain Array heap', subject: 'ringbus retain 1M (heap)', peer: 'Array retain 1M (heap)', kind: 'heap-ratio', bound: 2.0 },
   // issue 4: the framed msgpack path within 10 % of raw msgpack

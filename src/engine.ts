@@ -17,14 +17,15 @@ import type { Headers, StartPosition, TopicOptions, TopicStats } from './types.j
 /**
  * Options an engine may lack, each refused with a `ConfigError` naming the engine and the option
  * when asked for: topic options (`codec`, `compression`, `storage`, `scheduler`, `overflow:grow`,
- * `overflow:drop-oldest`), consumer options (`returnOnGc`) and publish options (`ttlMs`, `codec`).
+ * `overflow:drop-oldest`), consumer options (`returnOnGc`) and publish options (`ttlMs`, `codec`,
+ * `delayMs`, `deliverAt`, `priority`) and topic options (`priorities`, `maxConsecutive`, `ordering`).
  */
 export type EngineOption = string;
 
 /** Topic options an engine receives: every one is plain data (structured-clonable). */
 export type EngineTopicOptions = Pick<
   TopicOptions,
-  'capacity' | 'overflow' | 'growthFactor' | 'maxCapacity' | 'shrinkThreshold' | 'ttlMs' | 'groups' | 'ackTimeoutMs' | 'maxDeliveries' | 'deadLetter'
+  'capacity' | 'overflow' | 'growthFactor' | 'maxCapacity' | 'shrinkThreshold' | 'ttlMs' | 'groups' | 'ackTimeoutMs' | 'maxDeliveries' | 'deadLetter' | 'priorities' | 'maxConsecutive' | 'ordering'
 >;
 
 /** One message to publish: plain data, the value as given. */
@@ -34,6 +35,12 @@ export interface PublishEntry<T = unknown> {
   readonly headers?: Headers;
   /** Per-message TTL in ms (absent: the topic's). */
   readonly ttlMs?: number;
+  /** Deliver no sooner than this many ms after publish (absent: at once). An engine without delays lacks `delayMs`. */
+  readonly delayMs?: number;
+  /** Deliver no sooner than this time (ms on the engine's clock). An engine without delays lacks `deliverAt`. */
+  readonly deliverAt?: number;
+  /** Priority level (absent: the topic's middle level). An engine without priorities lacks `priority` (and the topic option `priorities`). */
+  readonly priority?: number;
 }
 
 /** Options of {@link TopicBackend.openMember}: plain data (a `filter` and a `signal` stay with the face). */

@@ -39,5 +39,6 @@ export type {
   Topic,
   TopicOptions,
   TopicStats,
+  LevelStats,
   WritableOptions,
 } from './types.js';

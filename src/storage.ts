@@ -28,6 +28,10 @@ export interface StoredMessage {
   readonly timestamp: number;
   /** Expiry time (ms, scheduler clock), `Infinity` for none. */
   readonly expires: number;
+  /** Published with a delay: delivered to no group before this time (ms, scheduler clock). Absent for none. */
+  readonly due?: number;
+  /** Priority level, on a topic with `priorities`. Absent for none. */
+  readonly priority?: number;
 }
 
 /** A durable group as a store gives it back on recovery. */

@@ -124,6 +124,26 @@ export interface TopicOptions<T = any> {
    * durable as the storage promises. Default: the bus's storage, or none (memory only).
    */
   readonly storage?: Storage;
+  /**
+   * Priority levels, integer 1 to 255 (levels `0` to `priorities - 1`, higher first). Within a
+   * group, redeliveries go first, then first deliveries highest level first, offset order within
+   * a level. Offsets, retention, commit and lag keep their meaning. Default `1` (no priorities).
+   */
+  readonly priorities?: number;
+  /**
+   * Fair queuing with `priorities`: after this many deliveries in a row from one level (counted
+   * since a lower level last got one) while a lower level waits, the highest lower waiting level
+   * gets one. Integer ≥ 1 or `Infinity` (strict priority). Default `Infinity`.
+   */
+  readonly maxConsecutive?: number;
+  /**
+   * `'key'`: within a group, no message is handed out while an earlier message with the same key
+   * is unsettled in that group (held, or waiting for redelivery); different keys go out in
+   * parallel to competing members; messages without a key are unordered. A nacked or timed-out
+   * message goes out again before later messages of its key; a dead-lettered or terminated one
+   * releases its key. Default `'none'`.
+   */
+  readonly ordering?: 'none' | 'key';
 }
 
 /** Options of {@link Topic.publish}. */
@@ -140,6 +160,16 @@ export interface PublishOptions<T = any> {
   readonly codec?: CodecFor<T>;
   /** On a topic with a `codec`: compress this message with another compression. */
   readonly compression?: Compression;
+  /**
+   * Deliver this message no sooner than this many ms after it is published: it takes its offset
+   * now and is retained, but goes to no group before its time; then it goes out as a first
+   * delivery, in offset order among what is due. TTL still counts from publish.
+   */
+  readonly delayMs?: number;
+  /** Deliver this message no sooner than this time (ms on the topic scheduler's clock: `Date.now()` by default). Give this or `delayMs`, not both. */
+  readonly deliverAt?: number;
+  /** Priority level, an integer from 0 to the topic's `priorities - 1`. Default: the middle level, `Math.floor((priorities - 1) / 2)`. */
+  readonly priority?: number;
 }
 
 /** Options of {@link Topic.publishBatch}: those of `publish`, for every message of the batch. */
@@ -160,6 +190,12 @@ export interface BatchEntry<T> {
   readonly headers?: Headers;
   /** TTL of this message (replaces the batch's `ttlMs`; the topic's `ttlMs` still caps it). */
   readonly ttlMs?: number;
+  /** Delay of this message (replaces the batch's `delayMs`/`deliverAt`). */
+  readonly delayMs?: number;
+  /** Due time of this message (replaces the batch's `delayMs`/`deliverAt`). */
+  readonly deliverAt?: number;
+  /** Priority level of this message (replaces the batch's `priority`). */
+  readonly priority?: number;
 }
 
 /** Options of every consumer face ({@link Topic.consumer}, {@link Topic.messages}, ...). */
@@ -272,6 +308,25 @@ export interface TopicStats {
   readonly groups: Readonly<Record<string, GroupStats>>;
   /** With a storage: its figures for this topic (for `fileStorage`: segments, bytes, syncs, the recovery report); absent without one. */
   readonly storage?: StoreStats;
+  /**
+   * Messages published with `delayMs`/`deliverAt` that are not due yet (they are retained and
+   * count in `size`). Present once the topic has had a delayed message.
+   */
+  readonly delayed?: number;
+  /** When the next delayed message comes due (scheduler time); absent when none waits. */
+  readonly nextDueAt?: number;
+  /**
+   * With `priorities` > 1, by level (index = level): messages of that level retained now, published
+   * in all, and handed out as first deliveries (every group's). Absent without priorities.
+   */
+  readonly priorities?: readonly LevelStats[];
+}
+
+/** One priority level's figures ({@link TopicStats.priorities}). */
+export interface LevelStats {
+  readonly size: number;
+  readonly published: number;
+  readonly delivered: number;
 }
 
 /** A snapshot of a bus's figures. */

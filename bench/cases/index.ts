@@ -3,6 +3,7 @@ import type { Case } from '../lib/harness.js';
 import { codecCases } from './codec.js';
 import { floorCases } from './floors.js';
 import { natsCases } from './nats.js';
+import { orderCases } from './order.js';
 import { otelCases } from './otel.js';
 import { peerCases } from './peers.js';
 import { redisCases } from './redis.js';
@@ -10,9 +11,9 @@ import { ringbusCases } from './ringbus.js';
 import { storageCases } from './storage.js';
 import { threadCases } from './threads.js';
 
-export { codecCases, floorCases, natsCases, otelCases, peerCases, redisCases, ringbusCases, storageCases, threadCases };
+export { codecCases, floorCases, natsCases, orderCases, otelCases, peerCases, redisCases, ringbusCases, storageCases, threadCases };
 
-export const allCases: Case[] = [...peerCases, ...floorCases, ...ringbusCases, ...otelCases, ...codecCases, ...storageCases, ...threadCases, ...natsCases, ...redisCases];
+export const allCases: Case[] = [...peerCases, ...floorCases, ...ringbusCases, ...orderCases, ...otelCases, ...codecCases, ...storageCases, ...threadCases, ...natsCases, ...redisCases];
 
 /**
  * Cases that import the ringbus core (the storage group's raw and lmdb loops import its record
@@ -20,7 +21,7 @@ export const allCases: Case[] = [...peerCases, ...floorCases, ...ringbusCases, .
  * engines' ringbus cases).
  */
 export const needsCore = new Set(
-  [...ringbusCases, ...otelCases, ...codecCases, ...storageCases, ...threadCases, ...[...natsCases, ...redisCases].filter((c) => c.name.startsWith('ringbus'))].map((c) => c.name),
+  [...ringbusCases, ...orderCases, ...otelCases, ...codecCases, ...storageCases, ...threadCases, ...[...natsCases, ...redisCases].filter((c) => c.name.startsWith('ringbus'))].map((c) => c.name),
 );
 
 const names = new Set<string>();

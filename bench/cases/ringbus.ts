@@ -12,10 +12,10 @@ import { retainSize } from './peers.js';
 
 const GROUP = 'g';
 const BOUNDED: TopicOptions = { capacity: CAPACITY, overflow: 'block' };
-const GROUPED: TopicOptions = { capacity: CAPACITY, overflow: 'block', groups: [GROUP] };
-const CONSUMER = { group: GROUP, prefetch: CAPACITY } as const;
+export const GROUPED: TopicOptions = { capacity: CAPACITY, overflow: 'block', groups: [GROUP] };
+export const CONSUMER = { group: GROUP, prefetch: CAPACITY } as const;
 
-async function newTopic(opts: TopicOptions): Promise<Topic<Msg>> {
+export async function newTopic(opts: TopicOptions): Promise<Topic<Msg>> {
   const { createBus } = await requireRingbus();
   return createBus().topic<Msg>('bench', opts);
 }
@@ -30,14 +30,14 @@ async function produce(topic: Topic<Msg>, n: number): Promise<void> {
 }
 
 /** Subscribes a sink to an Observable face; the promise settles when it completes or errors. */
-function observe<T>(source: ObservableLike<T>, onValue: (v: T) => void): { done: Promise<void>; stop(): void } {
+export function observe<T>(source: ObservableLike<T>, onValue: (v: T) => void): { done: Promise<void>; stop(): void } {
   const d = deferred();
   const sub = source.subscribe({ next: onValue, error: d.reject, complete: () => d.resolve() });
   return { done: d.promise, stop: () => sub.unsubscribe() };
 }
 
 /** A trial with one push subscriber: the producer and the subscription run until the topic closes and it completes. */
-async function pushTrial(n: number, opts: TopicOptions, subscribe: (topic: Topic<Msg>, sink: Sink) => { done: Promise<void>; stop(): void }): Promise<Trial> {
+export async function pushTrial(n: number, opts: TopicOptions, subscribe: (topic: Topic<Msg>, sink: Sink) => { done: Promise<void>; stop(): void }): Promise<Trial> {
   const topic = await newTopic(opts);
   const sink = new Sink();
   const sub = subscribe(topic, sink);

@@ -6,6 +6,7 @@
  * itself being absent; any other error (a missing export, a broken internal import, an
  * exception at load time) propagates and fails the run.
  */
+import type { SchedulerLike } from 'rxjs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -57,11 +58,19 @@ export interface TopicOptions {
   overflow?: 'block' | 'drop-oldest' | 'reject' | 'grow';
   groups?: string[];
   ackTimeoutMs?: number;
+  priorities?: number;
+  ordering?: 'none' | 'key';
+}
+
+export interface PublishOptions {
+  priority?: number;
+  delayMs?: number;
+  key?: string;
 }
 
 export interface Topic<T> {
-  publish(value: T): Promise<number>;
-  tryPublish(value: T): boolean;
+  publish(value: T, options?: PublishOptions): Promise<number>;
+  tryPublish(value: T, options?: PublishOptions): boolean;
   publishBatch(values: T[]): Promise<number[]>;
   consumer(opts?: ConsumerOptions): Consumer<T>;
   values(opts?: ConsumerOptions): ObservableLike<T>;
@@ -87,7 +96,7 @@ export interface Receiver<T> {
 }
 
 export interface RingbusModule {
-  createBus(): Bus;
+  createBus(options?: { scheduler?: SchedulerLike }): Bus;
   channel<T>(capacity: number): [Sender<T>, Receiver<T>];
 }
 

@@ -126,6 +126,7 @@ export abstract class GroupSettle<T> extends GroupWindow<T> implements Waitable 
   /** `off` was just marked SETTLED: journal it and move the floor. */
   private afterSettle(off: number): void {
     if (this.store !== undefined) this.store.group({ kind: 'settle', group: this.name, offset: off });
+    if (this.ko !== null) this.keyReleased(off);
     if (off !== this.floor) {
       if (this.host.closed) this.checkDrained();
     } else if (off + 1 === this.next) {
@@ -172,6 +173,7 @@ export abstract class GroupSettle<T> extends GroupWindow<T> implements Waitable 
     const i = this.set(off, DEAD);
     this.pending++;
     this.deadLettered++;
+    if (this.ko !== null) this.keyReleased(off); // a dead-lettered message releases its key
     const done = this.host.deadLetter(this.name, off, reason, detail, this.count[i], value, key, headers);
     if (done === true) this.finishDead(off);
     else done.then(() => this.finishDead(off), () => this.finishDead(off));

@@ -3,6 +3,8 @@ import type { StoredGroup, TopicStore } from '../storage.js';
 import type { GroupStats, Headers } from '../types.js';
 import type { ConsumerImpl } from './consumer.js';
 import { NumHeap } from './heap.js';
+import { KeyOrder } from './key-order.js';
+import { LevelQueues } from './levels.js';
 import type { Ring } from './ring.js';
 
 /** Why a message was dead-lettered (the `x-dead-letter-reason` header). */
@@ -26,8 +28,22 @@ export interface GroupHost<T> {
   whenOpen(run: () => void): void;
   /** True while some retained message has a TTL. */
   readonly ttlActive: boolean;
-  /** Expires messages whose time has come (cheap when nothing is due). */
+  /** Expires messages whose time has come, releases delayed messages that came due (cheap when nothing is due). */
   expireDue(): void;
+  /** How many retained messages are delayed and not yet due. */
+  readonly delayed: number;
+  /** True while the message at `offset` is delayed and not yet due (only asked while `delayed` is not 0). */
+  notDue(offset: number): boolean;
+  /** Priority levels (1: none). */
+  readonly levelCount: number;
+  /** Fair queuing across levels (`Infinity`: strict). */
+  readonly maxConsecutive: number;
+  /** With priorities: each retained message's level, by ring slot. */
+  readonly levelOf: Uint8Array | undefined;
+  /** A message of `level` was handed out as a first delivery. */
+  firstDelivered(level: number): void;
+  /** `ordering: 'key'`. */
+  readonly ordered: boolean;
   /** Routes a dead letter; true when done synchronously, else a promise that settles when done. */
   deadLetter(group: string, offset: number, reason: DeadLetterReason, detail: string | undefined, deliveries: number, value: T, key: string | undefined, headers: Headers): true | Promise<unknown>;
   /** The group's committed offset moved up to `floor`: room may have been made. */
@@ -44,7 +60,7 @@ export interface GroupHost<T> {
 export const FRESH = 0;
 export const INFLIGHT = 1;
 export const SETTLED = 2;
-export const WAITING = 3; // returned, waiting for redelivery (in `redeliver` or `delayed`)
+export const WAITING = 3; // returned, waiting for redelivery (in `redeliver` or `delayed`), or passed while delayed (published with a delay, not due yet)
 export const DEAD = 4; // being published to the dead-letter topic
 export const CLAIMED = 5; // taken by a consumer, being handed out (transient, synchronous)
 
@@ -83,6 +99,10 @@ export abstract class GroupWindow<T> {
   protected owner: (ConsumerImpl<T> | null)[];
   protected readonly redeliver = new NumHeap();
   protected readonly delayed = new NumHeap();
+  /** With priorities: first deliveries the cursor passed, waiting by level (see `Group.takeLeveled`). */
+  protected readonly lq: LevelQueues | null;
+  /** With `ordering: 'key'`: the keys in flight in this group. */
+  protected readonly ko: KeyOrder | null;
   /** Ack timeouts: a sweep every `ackTimeoutMs / 4` while deliveries are held; a delivery stamped with epoch e times out at the sweep making the epoch e + 5. */
   protected inflight = 0;
 
@@ -140,6 +160,8 @@ export abstract class GroupWindow<T> {
     this.floor = start;
     this.next = start;
     this.store = durable ? host.store : undefined;
+    this.lq = host.levelCount > 1 ? new LevelQueues(host.levelCount, host.maxConsecutive) : null;
+    this.ko = host.ordered ? new KeyOrder() : null;
     const slots = host.ring.slots;
     this.mask = slots - 1;
     this.tag = new Float64Array(slots).fill(-1);
@@ -316,6 +338,59 @@ export abstract class GroupWindow<T> {
     this.floor = head;
     if (this.next < head) this.next = head;
     this.advanceFloor();
+    if (this.ko !== null) this.keysPassed();
+  }
+
+  /**
+   * The delayed message at `off` came due. If the cursor passed it while it waited, it goes out
+   * next as a first delivery: after the redeliveries, in offset order (key `Infinity` in the heap
+   * sorts after every redelivery's offset key; ties go by offset). Otherwise the cursor gets to it.
+   */
+  cameDue(off: number): void {
+    if (off < this.floor || off >= this.next || this.st(off) !== WAITING) return;
+    this.requeue(off);
+  }
+
+  /** A WAITING offset never handed out goes out as a first delivery: after redeliveries, by level, in offset order. */
+  protected requeue(off: number): void {
+    if (this.lq === null) this.redeliver.push(Infinity, off);
+    else this.lq.push(this.levelAt(off), off);
+  }
+
+  /**
+   * `ordering: 'key'`: true when `off` may go out now (no key, its key free, or already held by
+   * it). Otherwise it waits (WAITING) for the message of its key in flight; the caller leaves it.
+   */
+  protected keyFree(off: number): boolean {
+    const ring = this.host.ring;
+    const key = ring.keys[off & ring.mask];
+    if (key === undefined || (this.ko as KeyOrder).claim(key, off)) return true;
+    (this.ko as KeyOrder).wait(key, off);
+    return false;
+  }
+
+  private readonly stillWaiting = (off: number): boolean => off >= this.floor && this.st(off) === WAITING;
+
+  /** `ordering: 'key'`: `off` no longer holds its key (settled, dead-lettered): the next waiting message of the key goes out. */
+  protected keyReleased(off: number): void {
+    const next = (this.ko as KeyOrder).release(off, this.stillWaiting);
+    if (next >= 0) {
+      this.requeue(next);
+      this.wake();
+    }
+  }
+
+  /** `ordering: 'key'`: after a commit, clamp or drop, every key held by an offset that was settled is released. */
+  protected keysPassed(): void {
+    for (const off of (this.ko as KeyOrder).held()) {
+      const s = this.st(off);
+      if (off < this.floor || s === SETTLED || s === FRESH || s === DEAD) this.keyReleased(off);
+    }
+  }
+
+  /** The priority level of the retained message at `off` (a topic with priorities). */
+  protected levelAt(off: number): number {
+    return (this.host.levelOf as Uint8Array)[off & this.host.ring.mask];
   }
 
   /** Drop-oldest evicts `off` (the head) while this group may still need it. */
@@ -332,6 +407,7 @@ export abstract class GroupWindow<T> {
     this.set(off, SETTLED);
     if (this.next <= off) this.next = off + 1;
     if (off === this.floor) this.advanceFloor();
+    if (this.ko !== null) this.keysPassed();
   }
 
   /** Settles everything below `offset` (monotonic: a lower offset is a no-op). */
@@ -397,6 +473,7 @@ export abstract class GroupWindow<T> {
     if (this.next < to) this.next = to;
     if (this.store !== undefined) this.store.group({ kind: 'commit', group: this.name, offset: to });
     this.advanceFloor();
+    if (this.ko !== null) this.keysPassed();
     this.host.released(this.floor);
     this.wakeOwners();
   }
@@ -424,6 +501,8 @@ export abstract class GroupWindow<T> {
     this.pending = 0;
     this.redeliver.clear();
     this.delayed.clear();
+    this.lq?.clear();
+    this.ko?.clear();
     // a lane hand-off under way is outstanding too: once the floor is back on its offset, a
     // member may take that offset again, and the lane's end must not settle the new delivery
     if (this.lane !== -1) this.lane = STALE_LANE;
@@ -457,6 +536,8 @@ export abstract class GroupWindow<T> {
     this.inflight = 0;
     this.redeliver.clear();
     this.delayed.clear();
+    this.lq?.clear();
+    this.ko?.clear();
     if (this.lane !== -1) this.lane = STALE_LANE;
   }
 

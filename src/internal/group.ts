@@ -3,6 +3,7 @@ import type { ConsumerImpl, ValueSink } from './consumer.js';
 import { DeliveryImpl } from './delivery.js';
 import { CLAIMED, type DeadLetterReason, FRESH, type GroupHost, INFLIGHT, SETTLED, WAITING } from './group-window.js';
 import { GroupSettle } from './group-settle.js';
+import type { LevelQueues } from './levels.js';
 
 export type { DeadLetterReason, GroupHost };
 
@@ -38,7 +39,7 @@ export class Group<T> extends GroupSettle<T> {
 
   /** Everything has been handed out and a member waits for more: a waiting publisher should go in now. */
   hungry(): boolean {
-    if (this.next < this.host.ring.tail || this.redeliver.size !== 0) return false;
+    if (this.next < this.host.ring.tail || this.redeliver.size !== 0 || (this.lq !== null && this.lq.queued !== 0)) return false;
     const ms = this.members;
     for (let i = 0; i < ms.length; i++) if (ms[i].hungry) return true;
     return false;
@@ -46,7 +47,7 @@ export class Group<T> extends GroupSettle<T> {
 
   /** Something may be ready to hand out. */
   hasAvailable(): boolean {
-    return this.redeliver.size > 0 || this.next < this.host.ring.tail;
+    return this.redeliver.size > 0 || this.next < this.host.ring.tail || (this.lq !== null && this.lq.queued !== 0);
   }
 
 
@@ -61,6 +62,7 @@ export class Group<T> extends GroupSettle<T> {
     while (redeliver.size > 0) {
       const off = redeliver.pop();
       if (off < this.floor || this.st(off) !== WAITING) continue;
+      if (this.ko !== null && ring.isLive(off) && !this.keyFree(off)) continue; // waits for its key
       this.pending--;
       if (!ring.isLive(off)) {
         this.expired++;
@@ -70,10 +72,12 @@ export class Group<T> extends GroupSettle<T> {
       this.set(off, CLAIMED);
       return off;
     }
+    if (this.lq !== null) return this.takeLeveled();
     const tail = ring.tail;
     const live = ring.live;
     const rmask = ring.mask;
     const floor = this.floor;
+    const delayed = this.host.delayed;
     while (this.next < tail) {
       const off = this.next++;
       if (live[off & rmask] === 0) {
@@ -87,12 +91,65 @@ export class Group<T> extends GroupSettle<T> {
         if (st === SETTLED && off === this.floor) this.floor = off + 1;
         continue;
       }
+      if ((delayed !== 0 && this.host.notDue(off)) || (this.ko !== null && !this.keyFree(off))) {
+        // not due yet, or its key is in flight: passed, and held unsettled until the topic says
+        // it came due (cameDue) or its key is released (keyReleased)
+        this.set(off, WAITING);
+        this.pending++;
+        continue;
+      }
       this.set(off, CLAIMED);
       if (this.floor !== floor) this.host.released(this.floor);
       return off;
     }
     if (this.floor !== floor) this.host.released(this.floor); // after the scan: admitting may re-lay the ring
     return ring.tail !== tail ? this.take() : -1;
+  }
+
+  /**
+   * `take` past the redeliveries on a topic with priorities: the cursor moves every message up to
+   * the tail into its level's queue (marked WAITING, so the floor stays below it), then the
+   * fair-queuing rule ({@link LevelQueues.choose}) picks a level and its lowest offset goes out.
+   */
+  private takeLeveled(): number {
+    const lq = this.lq as LevelQueues;
+    const ring = this.host.ring;
+    const floor = this.floor;
+    const delayed = this.host.delayed;
+    const tail = ring.tail;
+    while (this.next < tail) {
+      const off = this.next++;
+      if (!ring.isLive(off)) {
+        this.expired++; // a tombstone: expired before this group got to it
+        if (off === this.floor) this.floor = off + 1;
+        continue;
+      }
+      if (this.st(off) !== FRESH) continue;
+      this.set(off, WAITING);
+      this.pending++;
+      if (delayed !== 0 && this.host.notDue(off)) continue; // cameDue queues it
+      // with ordering: 'key', only the earliest unsettled message of a key is queued (it holds the
+      // key from here); later ones wait for it (keyReleased queues them)
+      if (this.ko === null || this.keyFree(off)) lq.push(this.levelAt(off), off);
+    }
+    if (this.floor !== floor) this.host.released(this.floor); // after the scan: admitting may re-lay the ring
+    for (;;) {
+      const level = lq.choose();
+      if (level < 0) return ring.tail !== tail ? this.take() : -1;
+      const off = lq.pop(level);
+      if (off < this.floor || this.st(off) !== WAITING) continue; // settled meanwhile (commit, clamp, drop)
+      if (this.ko !== null && ring.isLive(off) && !this.keyFree(off)) continue; // waits for its key
+      this.pending--;
+      if (!ring.isLive(off)) {
+        this.expired++;
+        this.settleAt(off); // expired while waiting
+        continue;
+      }
+      lq.delivered(level);
+      this.host.firstDelivered(level);
+      this.set(off, CLAIMED);
+      return off;
+    }
   }
 
   /** A message view for a source-side filter. */
@@ -502,6 +559,28 @@ export class Group<T> extends GroupSettle<T> {
       this.host.released(this.floor);
     } else this.pushSettle(m, off, sink);
     return true;
+  }
+
+  /**
+   * A priority topic's publish hand-off: when nothing waits in this group (no level queue, no
+   * redelivery, the cursor on `off`), the message just published is the only one to choose, so
+   * it goes straight to the {@link direct} member as on a plain topic, counted to its level.
+   * Otherwise, or when the member cannot take it now, the regular wake.
+   */
+  pushLeveled(off: number, value: T): void {
+    const m = this.direct;
+    const lq = this.lq as LevelQueues;
+    if (m === null || lq.queued !== 0 || this.redeliver.size !== 0 || this.next !== off) {
+      this.wake();
+      return;
+    }
+    const level = this.levelAt(off);
+    if (!(m.sink !== null ? this.push(m, off, value) : this.pushDelivery(m, off, value))) {
+      this.wake();
+      return;
+    }
+    lq.delivered(level);
+    this.host.firstDelivered(level);
   }
 
   /**

@@ -41,7 +41,11 @@ export class NumHeap {
     const vals = this.vals;
     const top = vals[0];
     const n = --this.size;
-    if (n > 0) {
+    if (n === 0 && keys.length > 1024) {
+      // emptied after a large backlog (a million delayed messages, say): give the arrays back
+      this.keys = [];
+      this.vals = [];
+    } else if (n > 0) {
       const key = keys[n];
       const val = vals[n];
       let i = 0;

@@ -4,13 +4,14 @@ import { describe } from './validate.js';
 import type { TopicStore } from '../storage.js';
 import type { BatchEntry, BatchOptions, OverflowPolicy, PublishOptions } from '../types.js';
 import { Clock } from './clock.js';
+import { Delays } from './delays.js';
 import { Expiry } from './expiry.js';
 import { Group } from './group.js';
 import { type OverflowHost, type OverflowStrategy, strategyFor } from './overflow.js';
 import { PublishQueue } from './publish-queue.js';
 import { EMPTY_HEADERS, pow2AtLeast, Ring } from './ring.js';
 import { noCodecError, TopicCodec } from './topic-codec.js';
-import { batchSettings, entrySettings, type PublishSettings, publishSettings, type TopicSettings } from './topic-options.js';
+import { batchSettings, checkPriority, entrySettings, type PublishSettings, publishSettings, type TopicSettings } from './topic-options.js';
 
 /** `publishBatch`'s values as an array; ConfigError when they are not iterable (a string is one value, not its characters). */
 function batchOf<T>(values: Iterable<T>): T[] {
@@ -24,7 +25,7 @@ function batchOf<T>(values: Iterable<T>): T[] {
 /** Slots a ring starts with (or fewer, for a smaller capacity). */
 const INITIAL_SLOTS = 1024;
 
-const NO_PUBLISH: PublishSettings = Object.freeze({ key: undefined, headers: undefined, ttlMs: Infinity, signal: undefined, codec: undefined, compression: undefined });
+const NO_PUBLISH: PublishSettings = Object.freeze({ key: undefined, headers: undefined, ttlMs: Infinity, signal: undefined, codec: undefined, compression: undefined, delayMs: 0, deliverAt: 0, priority: -1 });
 
 /**
  * The log half of a topic: the ring, retention, overflow, TTL and publishing (the lean paths,
@@ -85,7 +86,17 @@ export abstract class TopicLog<T> implements OverflowHost {
     this.store = undefined; // set once the storage has opened the topic (TopicImpl)
     if (settings.codec !== undefined) this.codec = new TopicCodec<T>(settings.codec, settings.compression);
     this.checked = this.codec !== undefined || this.persistent;
-    this.lean = this.codec === undefined && !this.persistent && this.ttlMs === Infinity;
+    this.levelCount = settings.priorities;
+    this.maxConsecutive = settings.maxConsecutive;
+    this.defaultLevel = (settings.priorities - 1) >>> 1;
+    if (settings.priorities > 1) {
+      this.levelOf = new Uint8Array(this.ring.slots);
+      this.levelPublished = new Float64Array(settings.priorities);
+      this.levelDelivered = new Float64Array(settings.priorities);
+    }
+    this.ordered = settings.ordering === 'key';
+    this.lean = this.leanPossible();
+    this.generalTake = this.levelOf !== undefined || this.ordered;
     // Born mutable: V8 takes a field that only the constructor has written for a constant
     // (per hidden class), and optimized code that read it is thrown away when it first changes.
     // `close()` flips these two, so the first topic to close threw away the hot publish and
@@ -102,6 +113,59 @@ export abstract class TopicLog<T> implements OverflowHost {
 
   /** The TTL timer fired. */
   protected abstract onExpiryTimer(): void;
+
+  /** True when `appendLean` may take publishes without options: nothing to encode, store, expire, delay or rank. */
+  private leanPossible(): boolean {
+    return this.codec === undefined && !this.persistent && this.ttlMs === Infinity && this.levelOf === undefined && !this.ordered && this.delayed === 0 && !this.closed;
+  }
+
+  /** @internal (GroupHost) `ordering: 'key'`. */
+  readonly ordered: boolean;
+
+  // ---- priority levels (`priorities` > 1) ----------------------------------------------------
+
+  /** @internal (GroupHost) Priority levels: 1 when the topic has none. */
+  readonly levelCount: number;
+  /** @internal (GroupHost) */
+  readonly maxConsecutive: number;
+  /** The level of a publish that names none: the middle one. */
+  private readonly defaultLevel: number;
+  /** @internal (GroupHost) With priorities: each retained message's level, by ring slot. */
+  levelOf: Uint8Array | undefined = undefined;
+  private levelPublished: Float64Array | undefined = undefined;
+  private levelDelivered: Float64Array | undefined = undefined;
+  /**
+   * True while the take paths must look at every message (priorities, or a message delayed):
+   * {@link ttlActive} turns the fast paths off.
+   */
+  private generalTake = false;
+
+  /** Refuses a `priority` outside the topic's levels (ConfigError). */
+  protected checkLevel(s: PublishSettings, at?: string): void {
+    if (s.priority >= this.levelCount) checkPriority(s, this.levelCount, at);
+  }
+
+  /** Records the level of the message just appended at `off`. */
+  private rank(off: number, priority: number): void {
+    const level = priority < 0 ? this.defaultLevel : priority;
+    (this.levelOf as Uint8Array)[off & this.ring.mask] = level;
+    (this.levelPublished as Float64Array)[level]++;
+  }
+
+  /** @internal (GroupHost) A group handed out a message of `level` as a first delivery. */
+  firstDelivered(level: number): void {
+    (this.levelDelivered as Float64Array)[level]++;
+  }
+
+  /** `stats().priorities`: by level, retained, published, delivered; undefined without priorities. */
+  protected levelStats(): { size: number; published: number; delivered: number }[] | undefined {
+    const of = this.levelOf;
+    if (of === undefined) return undefined;
+    const ring = this.ring;
+    const size = new Array<number>(this.levelCount).fill(0);
+    for (let off = ring.head; off < ring.tail; off++) if (ring.isLive(off)) size[of[off & ring.mask]]++;
+    return size.map((n, l) => ({ size: n, published: (this.levelPublished as Float64Array)[l], delivered: (this.levelDelivered as Float64Array)[l] }));
+  }
 
 
   /** With a codec: encodes at publish; without one, a per-publish codec is a mistake. */
@@ -137,6 +201,7 @@ export abstract class TopicLog<T> implements OverflowHost {
     let s = NO_PUBLISH;
     try {
       if (options !== undefined) s = publishSettings(options);
+      this.checkLevel(s);
       if (this.closed) return Promise.reject(this.closedError());
       if (s.signal?.aborted) return Promise.reject(s.signal.reason);
       if (this.codec !== undefined || s.codec !== undefined || s.compression !== undefined) value = this.encode(value, s);
@@ -183,6 +248,7 @@ export abstract class TopicLog<T> implements OverflowHost {
    */
   private tryPublishSlow(value: T, options: PublishOptions | undefined): boolean {
     const s = options === undefined ? NO_PUBLISH : publishSettings(options);
+    this.checkLevel(s);
     if (this.closed) throw this.closedError();
     if (this.queue.length !== 0 || this.opening) return false;
     if (this.codec !== undefined || s.codec !== undefined || s.compression !== undefined) value = this.encode(value, s);
@@ -208,6 +274,7 @@ export abstract class TopicLog<T> implements OverflowHost {
     try {
       let entries = false;
       if (options !== undefined) ({ settings: s, entries } = batchSettings(options));
+      this.checkLevel(s);
       if (this.closed) return Promise.reject(this.closedError());
       if (entries) {
         const raw = batchOf(values as Iterable<BatchEntry<T>>);
@@ -215,6 +282,7 @@ export abstract class TopicLog<T> implements OverflowHost {
         each = new Array<PublishSettings>(raw.length);
         for (let i = 0; i < raw.length; i++) {
           const e = entrySettings(raw[i], i, s);
+          this.checkLevel(e.settings, `entries[${i}].priority`);
           list[i] = e.value as T;
           each[i] = e.settings;
         }
@@ -407,16 +475,19 @@ export abstract class TopicLog<T> implements OverflowHost {
   append(value: T, s: PublishSettings, wake = true): number {
     const ring = this.ring;
     const ttl = s.ttlMs < this.ttlMs ? s.ttlMs : this.ttlMs;
+    const due = s.delayMs === 0 && s.deliverAt === 0 ? 0 : this.dueOf(s);
     let off: number;
     if (ring.size >= this.capacity || ring.tail - ring.head >= ring.mask + 1) {
       const slots = ring.mask + 1;
       if (ttl === Infinity && ring.size === slots && this.capacity === slots && ring.tail - ring.head === slots && ring.head < this.minFloor()) {
         // steady state of a full ring: the oldest message was only kept for replay
         const stamp = this.clock.stamp();
-        if (this.store !== undefined) this.persist(value, s, stamp, Infinity);
+        if (this.store !== undefined) this.persist(value, s, stamp, Infinity, due);
         off = ring.overwrite(value, s.key, s.headers ?? EMPTY_HEADERS, stamp);
         if (this.store !== undefined) this.store.evicted(ring.head);
         this.published++;
+        if (this.levelOf !== undefined) this.rank(off, s.priority);
+        if (due !== 0) this.delay(off, due);
         if (wake) this.wakeAll();
         return off;
       }
@@ -424,17 +495,86 @@ export abstract class TopicLog<T> implements OverflowHost {
     }
     const now = ttl === Infinity ? this.clock.stamp() : this.clock.now();
     const expires = ttl === Infinity ? Infinity : now + ttl;
-    if (this.store !== undefined) this.persist(value, s, now, expires);
+    if (this.store !== undefined) this.persist(value, s, now, expires, due);
     off = ring.append(value, s.key, s.headers ?? EMPTY_HEADERS, now, expires);
     this.published++;
+    if (this.levelOf !== undefined) this.rank(off, s.priority);
     if (expires !== Infinity) this.expiry.add(expires, off);
-    if (wake) this.wakeAll();
+    if (due !== 0) this.delay(off, due);
+    if (wake) {
+      if (this.levelOf !== undefined && this.delayed === 0 && !this.ordered && this.codec === undefined) this.handLeveled(off, value);
+      else this.wakeAll();
+    }
     return off;
   }
 
+  /** A message just published on a topic with priorities: each group hands it straight to its one member when nothing else waits (see `Group.pushLeveled`). */
+  private handLeveled(off: number, value: T): void {
+    const gl = this.groupList;
+    for (let i = 0; i < gl.length; i++) gl[i].pushLeveled(off, value);
+  }
+
   /** Hands the message about to take offset `ring.tail` to the store (which may throw StorageError). */
-  protected persist(value: T, s: PublishSettings, timestamp: number, expires: number): void {
-    (this.store as TopicStore).append({ offset: this.ring.tail, value, key: s.key, headers: s.headers ?? EMPTY_HEADERS, timestamp, expires });
+  protected persist(value: T, s: PublishSettings, timestamp: number, expires: number, due: number): void {
+    const m = { offset: this.ring.tail, value, key: s.key, headers: s.headers ?? EMPTY_HEADERS, timestamp, expires };
+    const priority = this.levelOf === undefined ? undefined : s.priority < 0 ? this.defaultLevel : s.priority;
+    (this.store as TopicStore).append(due === 0 && priority === undefined ? m : { ...m, due: due === 0 ? undefined : due, priority });
+  }
+
+  // ---- delayed messages ---------------------------------------------------------------------
+
+  /** Delayed messages not yet due, once the topic has had one. */
+  protected delays: Delays | undefined = undefined;
+  /** How many messages are delayed and not yet due (`delays.size`, kept here for the take paths). */
+  delayed = 0;
+
+  /** When a message published with `s` (a `delayMs` or `deliverAt`) is due; 0 when that is already past. */
+  private dueOf(s: PublishSettings): number {
+    const now = this.scheduler.now();
+    const at = s.deliverAt !== 0 ? s.deliverAt : now + s.delayMs;
+    return at > now ? at : 0;
+  }
+
+  /** The message at `off` goes to no group before `at`. While any waits, publishes take the general path (it looks). */
+  protected delay(off: number, at: number): void {
+    this.delays ??= new Delays(this.scheduler, this);
+    this.delays.add(off, at);
+    this.delayed = this.delays.size;
+    this.lean = false;
+    this.generalTake = true;
+  }
+
+  /** @internal (GroupHost) True while the message at `off` is delayed and not yet due. */
+  notDue(off: number): boolean {
+    return (this.delays as Delays).holds(off);
+  }
+
+  /** Releases the delayed messages due by now; `wake`: wake the groups (a take releasing them is about to look itself). */
+  protected releaseDue(wake: boolean): void {
+    const d = this.delays as Delays;
+    d.release();
+    this.delayed = d.size;
+    if (this.delayed === 0) {
+      this.lean = this.leanPossible();
+      this.generalTake = this.levelOf !== undefined || this.ordered;
+    }
+    if (wake) this.wakeAll();
+  }
+
+  /** @internal (DelayHost) */
+  cameDue(off: number): void {
+    const gl = this.groupList;
+    for (let i = 0; i < gl.length; i++) gl[i].cameDue(off);
+  }
+
+  /** @internal (DelayHost) */
+  onDelayTimer(): void {
+    this.releaseDue(true);
+  }
+
+  /** @internal (DelayHost) */
+  someoneWaits(): boolean {
+    return this.groupList.some((g) => g.members.some((m) => m.waited));
   }
 
   /** The ring is full: expire, evict what no group needs, or ask the overflow strategy. */
@@ -509,6 +649,13 @@ export abstract class TopicLog<T> implements OverflowHost {
   private releaseDeferred = false;
 
   protected relayout(slots: number): void {
+    const of = this.levelOf;
+    if (of !== undefined) {
+      const ring = this.ring;
+      const next = new Uint8Array(slots);
+      for (let off = ring.head; off < ring.tail; off++) next[off & (slots - 1)] = of[off & ring.mask];
+      this.levelOf = next;
+    }
     this.ring.resize(slots);
     for (const g of this.groupList) g.resize(slots);
   }
@@ -542,12 +689,15 @@ export abstract class TopicLog<T> implements OverflowHost {
 
   // ---- for the groups (GroupHost) ----------------------------------------------------------
 
+  /** True while some retained message has a TTL or a delay: the take paths that skip those checks must not run. */
   get ttlActive(): boolean {
-    return this.expiry.active;
+    return this.generalTake || this.expiry.active;
   }
 
+  /** Expires messages whose time has come, and releases delayed messages that came due (cheap when nothing is due). */
   expireDue(): void {
     if (this.expiry.due()) this.expireUntil(this.scheduler.now());
+    if (this.delayed !== 0 && (this.delays as Delays).due()) this.releaseDue(false);
   }
 
   protected expireUntil(now: number): void {

@@ -22,9 +22,15 @@ export interface TopicSettings {
   readonly codec: Codec<any> | undefined;
   readonly compression: Compression | undefined;
   readonly storage: Storage | undefined;
+  /** Priority levels (1: none). */
+  readonly priorities: number;
+  /** Fair queuing: deliveries in a row from one level before a lower waiting level gets one (`Infinity`: strict). */
+  readonly maxConsecutive: number;
+  /** `'key'`: per key, one message in flight per group, in offset order. */
+  readonly ordering: 'none' | 'key';
 }
 
-const TOPIC_KEYS = ['capacity', 'overflow', 'growthFactor', 'maxCapacity', 'shrinkThreshold', 'ttlMs', 'groups', 'ackTimeoutMs', 'maxDeliveries', 'deadLetter', 'scheduler', 'codec', 'compression', 'storage'] as const;
+const TOPIC_KEYS = ['capacity', 'overflow', 'growthFactor', 'maxCapacity', 'shrinkThreshold', 'ttlMs', 'groups', 'ackTimeoutMs', 'maxDeliveries', 'deadLetter', 'scheduler', 'codec', 'compression', 'storage', 'priorities', 'maxConsecutive', 'ordering'] as const;
 
 /** Throws ConfigError unless `s` looks like a {@link Storage}. */
 export function checkStorage(option: string, s: unknown): Storage | undefined {
@@ -86,7 +92,10 @@ export function topicSettings(name: string, options: TopicOptions | undefined, d
     if (o.codec === undefined) throw new ConfigError('compression', '`compression` needs a `codec`: without one, values are passed by reference and never encoded');
   }
   const storage = o.storage === undefined ? defaultStorage : checkStorage('storage', o.storage);
-  return { capacity, overflow, growthFactor, maxCapacity, shrinkThreshold, ttlMs, groups, ackTimeoutMs, maxDeliveries, deadLetter, scheduler, codec: o.codec, compression: o.compression, storage };
+  const priorities = o.priorities === undefined ? 1 : v.integer('priorities', o.priorities, 1, 255);
+  const maxConsecutive = o.maxConsecutive === undefined ? Infinity : v.integer('maxConsecutive', o.maxConsecutive, 1, v.RANGE_MAX, true);
+  const ordering = o.ordering === undefined ? 'none' : v.oneOf('ordering', o.ordering, ['none', 'key']);
+  return { capacity, overflow, growthFactor, maxCapacity, shrinkThreshold, ttlMs, groups, ackTimeoutMs, maxDeliveries, deadLetter, scheduler, codec: o.codec, compression: o.compression, storage, priorities, maxConsecutive, ordering };
 }
 
 /** The first option that differs between two settings, or undefined when they are the same. */
@@ -111,9 +120,42 @@ export interface PublishSettings {
   signal: AbortSignal | undefined;
   codec: Codec<any> | undefined;
   compression: Compression | undefined;
+  /** Hand the message to no group for this long after it is appended (0: at once). */
+  delayMs: number;
+  /** Hand the message to no group before this time (scheduler clock; 0: no such time). */
+  deliverAt: number;
+  /** Priority level (-1: the topic's default, its middle level). The topic checks it against its `priorities`. */
+  priority: number;
 }
 
-const PUBLISH_KEYS = ['key', 'headers', 'ttlMs', 'signal', 'codec', 'compression'] as const;
+const PUBLISH_KEYS = ['key', 'headers', 'ttlMs', 'signal', 'codec', 'compression', 'delayMs', 'deliverAt', 'priority'] as const;
+
+/** A `priority` option as given (`at`: the option path prefix); -1 when absent. The topic checks its range. */
+function priorityOf(priority: unknown, at: string): number {
+  return priority === undefined ? -1 : v.integer(`${at}priority`, priority, 0, 254);
+}
+
+/** ConfigError unless `s.priority` (when given) is a level of a topic with `levels` priority levels; `at`: where it was given. */
+export function checkPriority(s: PublishSettings, levels: number, at = 'priority'): void {
+  if (s.priority >= levels) {
+    throw new ConfigError(at, `\`${at}\` must be an integer from 0 to ${levels - 1} (the topic has \`priorities: ${levels}\`), got ${s.priority}`);
+  }
+}
+
+/** `delayMs` of publish options or a batch entry (`at`: the option path prefix), given with `deliverAt` or not; 0 when absent. */
+function delayOf(delayMs: unknown, deliverAt: unknown, at: string): number {
+  if (delayMs === undefined) return 0;
+  if (deliverAt !== undefined) {
+    throw new ConfigError(`${at}delayMs`, `give \`${at}delayMs\` or \`${at}deliverAt\`, not both (got ${v.describe(delayMs)} and ${v.describe(deliverAt)})`);
+  }
+  return v.numberIn(`${at}delayMs`, delayMs, 0, Number.MAX_SAFE_INTEGER, 'a finite number of milliseconds ≥ 0');
+}
+
+/** `deliverAt` of publish options or a batch entry; 0 when absent. */
+function deliverAtOf(deliverAt: unknown, at: string): number {
+  if (deliverAt === undefined) return 0;
+  return v.numberIn(`${at}deliverAt`, deliverAt, 0, Number.MAX_SAFE_INTEGER, 'a time in ms on the topic scheduler\'s clock (a finite number ≥ 0, e.g. `Date.now() + 60_000`)');
+}
 
 export function publishSettings(options: PublishOptions | undefined): PublishSettings {
   const o = v.options<PublishOptions>('publish options', options, PUBLISH_KEYS);
@@ -129,11 +171,14 @@ export function publishSettings(options: PublishOptions | undefined): PublishSet
     signal: v.signal('signal', o.signal),
     codec: o.codec === undefined ? undefined : (checkCodec('codec', o.codec), o.codec),
     compression: o.compression === undefined ? undefined : (checkCompression('compression', o.compression), o.compression),
+    delayMs: delayOf(o.delayMs, o.deliverAt, ''),
+    deliverAt: deliverAtOf(o.deliverAt, ''),
+    priority: priorityOf(o.priority, ''),
   };
 }
 
 const BATCH_KEYS = [...PUBLISH_KEYS, 'entries'] as const;
-const ENTRY_KEYS = ['value', 'key', 'headers', 'ttlMs'] as const;
+const ENTRY_KEYS = ['value', 'key', 'headers', 'ttlMs', 'delayMs', 'deliverAt', 'priority'] as const;
 
 /** Parsed `publishBatch` options: the settings of every message, and whether the batch is of entries. */
 export function batchSettings(options: BatchOptions): { settings: PublishSettings; entries: boolean } {
@@ -148,9 +193,11 @@ export function batchSettings(options: BatchOptions): { settings: PublishSetting
 export function entrySettings(entry: unknown, index: number, batch: PublishSettings): { value: unknown; settings: PublishSettings } {
   const at = `entries[${index}]`;
   if (typeof entry !== 'object' || entry === null || !('value' in entry)) {
-    throw new ConfigError(at, `\`${at}\` must be an object \`{ value, key?, headers?, ttlMs? }\` (the batch has \`entries: true\`), got ${v.describe(entry)}`);
+    throw new ConfigError(at, `\`${at}\` must be an object \`{ value, key?, headers?, ttlMs?, delayMs?, deliverAt?, priority? }\` (the batch has \`entries: true\`), got ${v.describe(entry)}`);
   }
-  const e = v.options<{ value: unknown; key?: unknown; headers?: unknown; ttlMs?: unknown }>(`\`${at}\``, entry, ENTRY_KEYS);
+  const e = v.options<{ value: unknown; key?: unknown; headers?: unknown; ttlMs?: unknown; delayMs?: unknown; deliverAt?: unknown; priority?: unknown }>(`\`${at}\``, entry, ENTRY_KEYS);
+  const own = e.delayMs !== undefined || e.deliverAt !== undefined;
+  const delay = own ? { delayMs: delayOf(e.delayMs, e.deliverAt, `${at}.`), deliverAt: deliverAtOf(e.deliverAt, `${at}.`) } : batch;
   if (e.key !== undefined && typeof e.key !== 'string') throw new ConfigError(`${at}.key`, `\`${at}.key\` must be a string, got ${v.describe(e.key)}`);
   return {
     value: e.value,
@@ -161,6 +208,9 @@ export function entrySettings(entry: unknown, index: number, batch: PublishSetti
       signal: batch.signal,
       codec: batch.codec,
       compression: batch.compression,
+      delayMs: delay.delayMs,
+      deliverAt: delay.deliverAt,
+      priority: e.priority === undefined ? batch.priority : priorityOf(e.priority, `${at}.`),
     },
   };
 }

@@ -107,7 +107,10 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
       this.fit(m.offset + 1);
       if (m.offset > ring.tail) ring.skipTo(m.offset);
       ring.append(m.value as T, m.key, m.headers, m.timestamp, m.expires);
+      if (this.levelOf !== undefined) this.levelOf[m.offset & ring.mask] = Math.min(m.priority ?? 0, this.levelCount - 1);
       if (m.expires !== Infinity) this.expiry.add(m.expires, m.offset);
+      // a message due while the process was down is due now
+      if (m.due !== undefined && m.due > this.scheduler.now()) this.delay(m.offset, m.due);
     }
     if (empty) ring.startAt(r.tail);
     else if (r.tail > ring.tail) {
@@ -286,6 +289,8 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
     this.groups.clear();
     this.groupList = [];
     this.expiry.cancel();
+    this.delays?.cancel();
+    this.delayed = 0;
     this.ring.reset();
     return this.ready.then(() => this.store?.destroy());
   }
@@ -330,7 +335,11 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
       groups,
     };
     const storage = this.store?.stats?.();
-    return storage === undefined ? stats : { ...stats, storage };
+    const d = this.delays;
+    const delays = d === undefined ? undefined : d.size === 0 ? { delayed: 0 } : { delayed: d.size, nextDueAt: d.nextDue };
+    const priorities = this.levelStats();
+    if (storage === undefined && delays === undefined && priorities === undefined) return stats;
+    return { ...stats, ...(storage === undefined ? {} : { storage }), ...delays, ...(priorities === undefined ? {} : { priorities }) };
   }
 }
 

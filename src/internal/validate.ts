@@ -157,8 +157,9 @@ export function fn<F>(option: string, value: unknown): F | undefined {
 export function options<O extends object>(what: string, value: unknown, known: readonly string[]): Partial<O> {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(what, 'an object of options', value);
-  for (const key of Object.keys(value)) {
-    if (!known.includes(key)) {
+  for (const key in value) {
+    // own keys only (for...in allocates no array; an inherited key is not an option given here)
+    if (!known.includes(key) && Object.prototype.hasOwnProperty.call(value, key)) {
       throw new ConfigError(key, `\`${key}\` is not an option of ${what}; known options: ${known.join(', ')}`);
     }
   }

@@ -63,6 +63,22 @@ describe('process lifetime and garbage collection', () => {
     expect(nobody.code).toBe(0);
   });
 
+  it('a delayed message holds the process exactly while a member waits for it', async () => {
+    const script = (wait: string): Promise<{ code: number | null; stdout: string }> =>
+      runScript(`
+        import { createBus } from RINGBUS;
+        const t = createBus().topic('t', { groups: ['g'] });
+        t.tryPublish('later', { delayMs: 400 });
+        const c = t.consumer({ group: 'g' });
+        ${wait}
+        console.log('done');
+      `);
+    const [waited, nobody] = await Promise.all([script("console.log((await c.recv()).value);"), script('')]);
+    expect(waited.stdout).toBe('later\ndone\n');
+    expect(nobody.stdout).toBe('done\n');
+    expect(nobody.code).toBe(0);
+  });
+
   it('a delivery garbage-collected unsettled returns to the group (best effort)', async () => {
     const r = await runScript(
       `

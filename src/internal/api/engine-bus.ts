@@ -10,7 +10,7 @@ import { EngineTopic, refuseLacking } from './engine-topic.js';
 const BUS_KEYS = ['scheduler', 'storage', 'engine'] as const;
 
 /** Topic options that are plain data and cross to the engine as given. */
-const DATA_KEYS = ['capacity', 'overflow', 'growthFactor', 'maxCapacity', 'shrinkThreshold', 'ttlMs', 'groups', 'ackTimeoutMs', 'maxDeliveries', 'deadLetter'] as const;
+const DATA_KEYS = ['capacity', 'overflow', 'growthFactor', 'maxCapacity', 'shrinkThreshold', 'ttlMs', 'groups', 'ackTimeoutMs', 'maxDeliveries', 'deadLetter', 'priorities', 'maxConsecutive', 'ordering'] as const;
 
 /** Topic options that are objects of this thread (functions inside): an engine across a boundary lacks them. */
 const LOCAL_KEYS = ['scheduler', 'codec', 'compression', 'storage'] as const;
@@ -53,6 +53,9 @@ export class EngineBus implements Bus {
     if (options !== undefined) {
       for (const key of LOCAL_KEYS) refuseLacking(this.engine, key, options[key]);
       if (settings.overflow !== 'block' && settings.overflow !== 'reject') refuseLacking(this.engine, `overflow:${settings.overflow}`, true);
+      if (settings.priorities > 1) refuseLacking(this.engine, 'priorities', settings.priorities);
+      if (settings.maxConsecutive !== Infinity) refuseLacking(this.engine, 'maxConsecutive', settings.maxConsecutive);
+      if (settings.ordering !== 'none') refuseLacking(this.engine, 'ordering', settings.ordering);
     }
     const existing = this.topics.get(name);
     if (existing !== undefined) {

@@ -4,7 +4,7 @@ import type { DeliveryRecord, Engine, MemberListener, MemberOptions, MemberPort,
 import { ClosedError, ConfigError } from '../../errors.js';
 import type { BatchEntry, BatchOptions, Consumer, ConsumerOptions, Delivery, OverflowPolicy, PublishOptions, Topic, TopicStats, WritableOptions } from '../../types.js';
 import { consumeFace, messagesFace, readableFace, valuesFace, writableFace } from '../faces.js';
-import { batchSettings, consumerOptions, entrySettings, publishSettings, type PublishSettings, type TopicSettings } from '../topic-options.js';
+import { batchSettings, checkPriority, consumerOptions, entrySettings, publishSettings, type PublishSettings, type TopicSettings } from '../topic-options.js';
 import * as v from '../validate.js';
 import { PortConsumer } from './port-consumer.js';
 
@@ -128,19 +128,28 @@ function emptyStats(name: string, settings: TopicSettings): TopicStats {
 }
 
 /** Publish options that cross to an engine: plain data only. */
-function entryOptions(engine: Engine, options: PublishOptions | undefined): Omit<PublishEntry, 'value'> {
-  return settingsEntry(engine, publishSettings(options));
+function entryOptions(engine: Engine, options: PublishOptions | undefined, levels: number): Omit<PublishEntry, 'value'> {
+  return settingsEntry(engine, publishSettings(options), levels);
 }
 
 /** The per-message part of publish settings an engine is given, refusing what it lacks. */
-function settingsEntry(engine: Engine, s: PublishSettings): Omit<PublishEntry, 'value'> {
+function settingsEntry(engine: Engine, s: PublishSettings, levels: number, at?: string): Omit<PublishEntry, 'value'> {
   refuseLacking(engine, 'codec', s.codec);
   refuseLacking(engine, 'compression', s.compression);
   if (s.ttlMs !== Infinity) refuseLacking(engine, 'ttl:per-message', s.ttlMs);
-  const out: { key?: string; headers?: PublishEntry['headers']; ttlMs?: number } = {};
+  if (s.delayMs !== 0) refuseLacking(engine, 'delayMs', s.delayMs);
+  if (s.deliverAt !== 0) refuseLacking(engine, 'deliverAt', s.deliverAt);
+  if (s.priority >= 0) {
+    refuseLacking(engine, 'priority', s.priority);
+    checkPriority(s, levels, at);
+  }
+  const out: { -readonly [K in keyof Omit<PublishEntry, 'value'>]: PublishEntry[K] } = {};
   if (s.key !== undefined) out.key = s.key;
   if (s.headers !== undefined) out.headers = s.headers;
   if (s.ttlMs !== Infinity) out.ttlMs = s.ttlMs;
+  if (s.delayMs !== 0) out.delayMs = s.delayMs;
+  if (s.deliverAt !== 0) out.deliverAt = s.deliverAt;
+  if (s.priority >= 0) out.priority = s.priority;
   return out;
 }
 
@@ -217,10 +226,10 @@ export class EngineTopic<T> implements Topic<T> {
       if (batch.entries) {
         entries = list.map((entry, i) => {
           const { value, settings } = entrySettings(entry, i, batch.settings);
-          return { value, ...settingsEntry(this.engine, settings) };
+          return { value, ...settingsEntry(this.engine, settings, this.settings.priorities, `entries[${i}].priority`) };
         });
       } else {
-        const rest = settingsEntry(this.engine, batch.settings);
+        const rest = settingsEntry(this.engine, batch.settings, this.settings.priorities);
         entries = list.map((value) => ({ ...rest, value }));
       }
     } catch (e) {
@@ -230,7 +239,7 @@ export class EngineTopic<T> implements Topic<T> {
   }
 
   tryPublish(_value: T, options?: PublishOptions<T>): boolean {
-    entryOptions(this.engine, options);
+    entryOptions(this.engine, options, this.settings.priorities);
     if (this.closed) throw new ClosedError(`topic \`${this.name}\` is closed`);
     return false;
   }
@@ -321,7 +330,7 @@ export class EngineTopic<T> implements Topic<T> {
   private publishEntries(values: readonly T[], options: PublishOptions<T> | undefined): Promise<number[]> {
     let rest: Omit<PublishEntry, 'value'>;
     try {
-      rest = entryOptions(this.engine, options);
+      rest = entryOptions(this.engine, options, this.settings.priorities);
     } catch (e) {
       return Promise.reject(e);
     }

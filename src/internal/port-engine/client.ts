@@ -245,8 +245,10 @@ class PortBackend implements TopicBackend {
   }
 
   publish(entries: readonly PublishEntry[], signal?: AbortSignal): Promise<number[]> {
-    const wire = entries.map(({ value, key, headers, ttlMs }): WireEntry =>
-      key === undefined && headers === undefined && ttlMs === undefined ? { value } : { value, options: { key, headers, ttlMs } },
+    const wire = entries.map(({ value, key, headers, ttlMs, delayMs, deliverAt, priority }): WireEntry =>
+      key === undefined && headers === undefined && ttlMs === undefined && delayMs === undefined && deliverAt === undefined && priority === undefined
+        ? { value }
+        : { value, options: { key, headers, ttlMs, delayMs, deliverAt, priority } },
     );
     const call: Call = signal === undefined ? { op: 'publish', topic: this.handle, entries: wire } : { op: 'publish', topic: this.handle, entries: wire, cancellable: true };
     return this.client.call(call, this, signal) as Promise<number[]>;

@@ -36,7 +36,7 @@ export type Call =
 
 export interface WireEntry {
   value: unknown;
-  options?: Pick<PublishOptions, 'key' | 'headers' | 'ttlMs'>;
+  options?: Pick<PublishOptions, 'key' | 'headers' | 'ttlMs' | 'delayMs' | 'deliverAt' | 'priority'>;
 }
 
 /** The server's answer to `hello`: its protocol version, and the Web Lock it holds while it serves. */

@@ -7,7 +7,8 @@
  * Record: u32 body length, u32 CRC-32 of the body, then the body: u8 flags (bit 0: payload is
  * the published bytes as-is, bit 1: has key), u64 offset, f64 timestamp, f64 expires
  * (+Infinity: none), u32 key length + UTF-8 key, u32 headers length + UTF-8 JSON object
- * (0: no headers), payload (the rest).
+ * (0: no headers), with flag bit 2 (a delayed message) an f64 due time, with flag bit 3 (a topic
+ * with priorities) a u8 priority level, then the payload (the rest).
  */
 import { crc32 } from './crc32.js';
 
@@ -30,6 +31,10 @@ export const RECORD_PREFIX_BYTES = 8;
 export const RECORD_FIXED_BODY = 1 + 8 + 8 + 8 + 4 + 4;
 export const FLAG_RAW = 1;
 export const FLAG_KEY = 2;
+/** The record carries a due time (f64, after the headers): published with a delay. */
+export const FLAG_DUE = 4;
+/** The record carries a priority level (u8, after the due time if any). */
+export const FLAG_PRIORITY = 8;
 
 const EMPTY: Readonly<Record<string, string>> = Object.freeze({});
 const TWO32 = 0x1_0000_0000;
@@ -107,15 +112,17 @@ export function writeRecord(
   headers: Readonly<Record<string, string>>,
   payload: Uint8Array,
   raw: boolean,
+  due = 0,
+  priority = -1,
 ): number {
   const headerJson = headers === EMPTY || !hasKeys(headers) ? undefined : JSON.stringify(headers);
   const keyMax = key === undefined ? 0 : key.length * 3;
   const headersMax = headerJson === undefined ? 0 : headerJson.length * 3;
-  b.ensure(RECORD_PREFIX_BYTES + RECORD_FIXED_BODY + keyMax + headersMax + payload.length);
+  b.ensure(RECORD_PREFIX_BYTES + RECORD_FIXED_BODY + keyMax + headersMax + 9 + payload.length);
   const buf = b.buf;
   const start = b.used;
   let p = start + RECORD_PREFIX_BYTES;
-  buf[p] = (raw ? FLAG_RAW : 0) | (key === undefined ? 0 : FLAG_KEY);
+  buf[p] = (raw ? FLAG_RAW : 0) | (key === undefined ? 0 : FLAG_KEY) | (due === 0 ? 0 : FLAG_DUE) | (priority < 0 ? 0 : FLAG_PRIORITY);
   writeU64(buf, p + 1, offset);
   buf.writeDoubleLE(timestamp, p + 9);
   buf.writeDoubleLE(expires, p + 17);
@@ -126,6 +133,11 @@ export function writeRecord(
   const hLen = headerJson === undefined ? 0 : buf.write(headerJson, p + 4, 'utf8');
   buf.writeUInt32LE(hLen, p);
   p += 4 + hLen;
+  if (due !== 0) {
+    buf.writeDoubleLE(due, p);
+    p += 8;
+  }
+  if (priority >= 0) buf[p++] = priority;
   buf.set(payload, p);
   p += payload.length;
   const bodyStart = start + RECORD_PREFIX_BYTES;
@@ -140,6 +152,10 @@ export interface RawRecord {
   offset: number;
   timestamp: number;
   expires: number;
+  /** Due time of a delayed message, 0 for none. */
+  due: number;
+  /** Priority level, -1 for none. */
+  priority: number;
   key: string | undefined;
   headers: Readonly<Record<string, string>>;
   payload: Uint8Array;
@@ -197,5 +213,12 @@ export function readRecord(buf: Uint8Array, at: number, size: number): RawRecord
     }
   }
   p += hLen;
-  return { offset, timestamp, expires, key, headers, payload: buf.subarray(p, end), raw: (flags & FLAG_RAW) !== 0 };
+  let due = 0;
+  if ((flags & FLAG_DUE) !== 0 && end - p >= 8) {
+    due = view.getFloat64(p, true);
+    p += 8;
+  }
+  let priority = -1;
+  if ((flags & FLAG_PRIORITY) !== 0 && end - p >= 1) priority = buf[p++];
+  return { offset, timestamp, expires, due, priority, key, headers, payload: buf.subarray(p, end), raw: (flags & FLAG_RAW) !== 0 };
 }

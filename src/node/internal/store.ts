@@ -119,7 +119,8 @@ export class FileTopicStore implements TopicStore {
           return;
         }
       }
-      messages.push({ offset: r.offset, value, key: r.key, headers: r.headers, timestamp: r.timestamp, expires: r.expires });
+      const m = { offset: r.offset, value, key: r.key, headers: r.headers, timestamp: r.timestamp, expires: r.expires };
+      messages.push(r.due === 0 && r.priority < 0 ? m : { ...m, due: r.due === 0 ? undefined : r.due, priority: r.priority < 0 ? undefined : r.priority });
     });
     this.segments = scan.segments;
     for (const seg of this.segments) this.bytesOnDisk += seg.size;
@@ -209,7 +210,7 @@ export class FileTopicStore implements TopicStore {
       seg = this.roll(m.offset);
     }
     const at = seg.size + this.batch.used;
-    const size = writeRecord(this.batch, m.offset, m.timestamp, m.expires, m.key, m.headers, payload, raw);
+    const size = writeRecord(this.batch, m.offset, m.timestamp, m.expires, m.key, m.headers, payload, raw, m.due, m.priority);
     if (seg.index.length === 0 || seg.sinceIndex >= INDEX_EVERY) {
       seg.index.push(m.offset - seg.base, at);
       seg.sinceIndex = 0;

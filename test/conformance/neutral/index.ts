@@ -3,6 +3,7 @@ import type { Bus } from '../../../src/index.js';
 import { closingNeutral } from './closing.js';
 import { deliveryNeutral } from './delivery.js';
 import { facesNeutral } from './faces.js';
+import { orderNeutral } from './order.js';
 import { positionsNeutral } from './positions.js';
 import { retentionNeutral } from './retention.js';
 import { type Capability, type ConformanceTarget, type Kit, makeKit } from './target.js';
@@ -54,5 +55,6 @@ export function describeNeutralConformance(target: ConformanceTarget): void {
     positionsNeutral(test);
     closingNeutral(test);
     facesNeutral(test);
+    orderNeutral(test);
   });
 }

@@ -16,7 +16,7 @@ import type { Bus, BusOptions, Delivery } from '../../../src/index.js';
  *   publishing call returns; reentrant publishes and settles from inside a callback.
  * - `virtual-time`: the engine's timers run on the `scheduler` option, so a test can step time exactly.
  */
-export type Capability = 'overflow:drop-oldest' | 'overflow:grow' | 'ttl:per-message' | 'filter:counted' | 'same-turn' | 'virtual-time';
+export type Capability = 'overflow:drop-oldest' | 'overflow:grow' | 'ttl:per-message' | 'filter:counted' | 'same-turn' | 'virtual-time' | 'delayMs' | 'priorities' | 'ordering';
 
 /**
  * The clock a target runs the neutral suite on. Tests speak of time in units: `ms(n)` is n units in
