@@ -6,13 +6,17 @@ import { otelCases } from './otel.js';
 import { peerCases } from './peers.js';
 import { ringbusCases } from './ringbus.js';
 import { storageCases } from './storage.js';
+import { threadCases } from './threads.js';
 
-export { codecCases, floorCases, otelCases, peerCases, ringbusCases, storageCases };
+export { codecCases, floorCases, otelCases, peerCases, ringbusCases, storageCases, threadCases };
 
-export const allCases: Case[] = [...peerCases, ...floorCases, ...ringbusCases, ...otelCases, ...codecCases, ...storageCases];
+export const allCases: Case[] = [...peerCases, ...floorCases, ...ringbusCases, ...otelCases, ...codecCases, ...storageCases, ...threadCases];
 
-/** Cases that import the ringbus core (the storage group's raw and lmdb loops import its record framing). */
-export const needsCore = new Set([...ringbusCases, ...otelCases, ...codecCases, ...storageCases].map((c) => c.name));
+/**
+ * Cases that import the ringbus core (the storage group's raw and lmdb loops import its record
+ * framing; every cross-thread case's worker is one bundle with the port engine in it).
+ */
+export const needsCore = new Set([...ringbusCases, ...otelCases, ...codecCases, ...storageCases, ...threadCases].map((c) => c.name));
 
 const names = new Set<string>();
 for (const c of allCases) {

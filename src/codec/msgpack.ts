@@ -1,4 +1,4 @@
-import { Decoder, Encoder } from '@msgpack/msgpack';
+import { Decoder, Encoder, ExtensionCodec } from '@msgpack/msgpack';
 import { checkBoolean, checkInteger, checkOptions, toCodecError } from './internal/validate.js';
 import { ENCODE_SHARED } from './internal/shared.js';
 import type { BuiltinCodec, Codec } from './types.js';
@@ -58,6 +58,24 @@ export interface MsgpackCodecOptions {
 const UINT32_MAX = 0xffffffff;
 
 /**
+ * The decoder refuses a map key `__proto__` (a guard against prototype pollution), so the encoder
+ * refuses it too: a codec encodes only what it can decode, and a value it cannot carry is refused
+ * at publish rather than delivered as a poison frame. The check rides on the extension hook, which
+ * the encoder calls once for every object it meets.
+ */
+function refusingProtoKey(inner: MsgpackExtensionCodec, ignoreUndefined: boolean): MsgpackExtensionCodec {
+  return {
+    tryToEncode(object, context) {
+      if (Object.hasOwn(object as object, '__proto__') && !(ignoreUndefined && (object as { ['__proto__']: unknown })['__proto__'] === undefined)) {
+        throw new TypeError('the map key __proto__ cannot be decoded by msgpack');
+      }
+      return inner.tryToEncode(object, context);
+    },
+    decode: (data, extType, context) => inner.decode(data, extType, context),
+  };
+}
+
+/**
  * Creates a MessagePack codec (id 2, `application/msgpack`) over one reused
  * `@msgpack/msgpack` Encoder and Decoder.
  *
@@ -65,7 +83,8 @@ const UINT32_MAX = 0xffffffff;
  * `Date`. `bigint` needs `useBigInt64: true`; then every 64-bit integer decodes as a
  * `bigint`, including numbers above 2^32 that were encoded as plain numbers. Typed
  * arrays encode as binary and decode as `Uint8Array` views into the input bytes. Maps
- * decode to plain objects; a JS `Map` or `Set` is not supported (it encodes as `{}`).
+ * decode to plain objects; a JS `Map` or `Set` is not supported (it encodes as `{}`). An object
+ * with an own `__proto__` key is refused when encoding, as the decoder refuses that key.
  * Failures throw `CodecError` with reason `'encode-error'` or `'decode-error'`.
  *
  * @param options - Encoder/decoder options, see {@link MsgpackCodecOptions}.
@@ -101,7 +120,7 @@ export function msgpackCodec<T = any>(options?: MsgpackCodecOptions): Codec<T> {
   checkInteger('maxMapLength', maxMapLength, 0, UINT32_MAX);
   checkInteger('maxExtLength', maxExtLength, 0, UINT32_MAX);
   const shared = extensionCodec === undefined ? {} : { extensionCodec };
-  const encoder = new Encoder({ ...shared, useBigInt64, sortKeys, ignoreUndefined, forceFloat32, maxDepth });
+  const encoder = new Encoder({ ...shared, extensionCodec: refusingProtoKey(extensionCodec ?? ExtensionCodec.defaultCodec, ignoreUndefined), useBigInt64, sortKeys, ignoreUndefined, forceFloat32, maxDepth });
   const decoder = new Decoder({
     ...shared,
     useBigInt64,

@@ -108,11 +108,19 @@ async function listen(server: Server): Promise<string> {
  * Runs the test files `entries` in Chromium, one page each, in order, in one browser
  * (`context`, or one launched for the call). Each page is a secure context on
  * http://127.0.0.1, so platform APIs that need one (crypto.subtle, IndexedDB, workers) are there.
+ * `scripts` are more files to bundle and serve, by path (`{ '/worker.js': entry }`): what a page
+ * starts as a worker or SharedWorker.
  */
-export async function runInChromium(entries: string | string[], options: { context?: BrowserContext } = {}): Promise<SuiteResult[]> {
+export async function runInChromium(entries: string | string[], options: { context?: BrowserContext; scripts?: Record<string, string> } = {}): Promise<SuiteResult[]> {
   const list = typeof entries === 'string' ? [entries] : entries;
   const bundles = await Promise.all(list.map(bundleForBrowser));
+  const scripts = new Map(await Promise.all(Object.entries(options.scripts ?? {}).map(async ([path, entry]) => [path, await bundleForBrowser(entry)] as const)));
   const server = createServer((req, res) => {
+    const script = scripts.get(req.url ?? '');
+    if (script !== undefined) {
+      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(script);
+      return;
+    }
     const m = /^\/(\d+)\.(html|js)$/.exec(req.url ?? '');
     const i = m ? Number(m[1]) : -1;
     if (!m || i >= bundles.length) {
@@ -151,4 +159,27 @@ export async function runInChromium(entries: string | string[], options: { conte
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
   }
+}
+
+/**
+ * Serves each of `entries`, bundled for the browser, as a page of its own on 127.0.0.1 (a
+ * secure context), for a test that drives the pages itself: `url(i)` is the page of `entries[i]`.
+ */
+export async function servePages(entries: string[]): Promise<{ url(i: number): string; close(): Promise<void> }> {
+  const bundles = await Promise.all(entries.map(bundleForBrowser));
+  const server = createServer((req, res) => {
+    const m = /^\/(\d+)\.(html|js)$/.exec(req.url ?? '');
+    const i = m ? Number(m[1]) : -1;
+    if (!m || i >= bundles.length) res.writeHead(404).end();
+    else if (m[2] === 'js') res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(bundles[i]);
+    else res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(`<!doctype html><meta charset="utf-8"><title>${basename(entries[i])}</title><script type="module" src="/${i}.js"></script>`);
+  });
+  const origin = await listen(server);
+  return {
+    url: (i) => `${origin}/${i}.html`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
 }

@@ -84,6 +84,20 @@ describe('msgpack', () => {
     expect(reasonOf(() => msgpack.decode(new Uint8Array([])))).toBe('decode-error');
   });
 
+  it('refuses an own __proto__ key when encoding, at any depth, as its decoder refuses it', () => {
+    const own = JSON.parse('{"__proto__": [1], "a": 1}') as unknown;
+    expect(reasonOf(() => msgpack.encode(own))).toBe('encode-error');
+    expect(reasonOf(() => msgpack.encode({ list: [{ deep: own }] }))).toBe('encode-error');
+    expect(reasonOf(() => msgpackCodec({ extensionCodec: new ExtensionCodec() }).encode(own))).toBe('encode-error');
+    // left out by ignoreUndefined, the key is never written, so there is nothing to refuse
+    const lenient = msgpackCodec({ ignoreUndefined: true });
+    expect(lenient.decode(lenient.encode(JSON.parse('{"a": 1}') as object & { ['__proto__']?: unknown }))).toEqual({ a: 1 });
+    const undefinedKey = Object.defineProperty({ a: 1 }, '__proto__', { value: undefined, enumerable: true });
+    expect(lenient.decode(lenient.encode(undefinedKey))).toEqual({ a: 1 });
+    // an inherited __proto__ (every plain object's) is not a key
+    expect(msgpack.decode(msgpack.encode({ a: { b: 1 } }))).toEqual({ a: { b: 1 } });
+  });
+
   it('enforces decoding limits', () => {
     const codec = msgpackCodec({ maxArrayLength: 2 });
     expect(reasonOf(() => codec.decode(msgpack.encode([1, 2, 3])))).toBe('decode-error');

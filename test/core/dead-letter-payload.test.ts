@@ -6,7 +6,7 @@ import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createBus } from '../../src/index.js';
+import { CodecError, createBus } from '../../src/index.js';
 import { bytes, type Codec, decodeFrame, encodeFrame, json, msgpack } from '../../src/codec/index.js';
 import { fileStorage } from '../../src/node/index.js';
 import { cleanTempDirs, tempDir } from '../node/helpers.js';
@@ -132,16 +132,20 @@ function encodes(codec: Codec<unknown>, value: unknown): boolean {
 }
 
 describe('property: a dead letter is what a consumer of the source got', () => {
-  // Values with an own `__proto__` key are left out: how @msgpack/msgpack encodes and decodes them
-  // is its own (open in issue 25's note), not the dead-letter rule this property checks.
   it('any JSON value, any pair of codecs (or none), by term or by maxDeliveries', () => {
     const codecs = [undefined, json, msgpack] as const;
     fc.assert(
-      fc.property(fc.jsonValue().filter((j) => !JSON.stringify(j).includes('"__proto__"')), fc.constantFrom(...codecs), fc.constantFrom(...codecs), fc.boolean(), (raw, sourceCodec, dlqCodec, byTerm) => {
+      fc.property(fc.jsonValue(), fc.constantFrom(...codecs), fc.constantFrom(...codecs), fc.boolean(), (raw, sourceCodec, dlqCodec, byTerm) => {
         const value = JSON.parse(JSON.stringify(raw)) as unknown; // -0 and the like as JSON has them
         const bus = createBus();
         const dlq = bus.topic<unknown>('dlq', { groups: ['ops'], codec: dlqCodec as Codec<unknown> | undefined });
         const t = bus.topic<unknown>('t', { groups: ['g'], codec: sourceCodec as Codec<unknown> | undefined, deadLetter: 'dlq', maxDeliveries: 2 });
+        if (sourceCodec !== undefined && !encodes(sourceCodec, value)) {
+          // a value the source codec cannot carry is refused at publish, and nothing is accepted
+          expect(() => t.tryPublish(value)).toThrow(CodecError);
+          expect(t.stats().published).toBe(0);
+          return;
+        }
         t.tryPublish(value);
         const c = t.consumer({ group: 'g' });
         const d = c.tryRecv()!;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { json } from '../../src/codec/index.js';
 import { type Bus, ClosedError, CodecError, ConfigError, createBus, portEngine, serveBus, StorageError, TimeoutError, TopicFullError } from '../../src/index.js';
-import { fromWire, toWire } from '../../src/internal/port-engine/protocol.js';
+import { fromWire, PROTOCOL_VERSION, toWire } from '../../src/internal/port-engine/protocol.js';
 
 const open: { close(): unknown }[] = [];
 afterEach(async () => {
@@ -23,7 +23,7 @@ function rawClient(served: Bus): { send(...messages: object[]): void; replies: R
   const { port1, port2 } = new MessageChannel();
   const server = serveBus(served, port1, { missedHeartbeats: 2 });
   const replies: Record<string, unknown>[] = [];
-  port2.onmessage = (e) => replies.push(e.data as Record<string, unknown>);
+  port2.onmessage = (e) => replies.push(...(e.data as Record<string, unknown>[])); // the server posts an array per turn
   const client = {
     send: (...messages: object[]) => port2.postMessage(messages),
     replies,
@@ -164,7 +164,7 @@ describe('a client that goes away', () => {
     await t.publish('held');
     const raw = rawClient(served);
     raw.send(
-      { id: 1, op: 'hello', version: 1, heartbeatMs: 20 },
+      { id: 1, op: 'hello', version: PROTOCOL_VERSION, heartbeatMs: 20 },
       { id: 2, op: 'topic', topic: 0, name: 't', options: undefined },
       { id: 3, op: 'member', topic: 0, member: 0, options: { group: 'g', prefetch: 1 } },
       { op: 'demand', member: 0, want: 1, received: 0 },

@@ -2,14 +2,16 @@ import type { Engine, EngineTopicOptions, MemberOptions, MemberPort, PublishEntr
 import { ClosedError, ConfigError, TimeoutError } from '../../errors.js';
 import type { TopicStats } from '../../types.js';
 import { PortMember } from './member.js';
-import { type Call, type ClientMessage, fromWire, listen, type MessagePortLike, PROTOCOL_VERSION, type ServerMessage, unref } from './protocol.js';
+import { holdLease, leaseName, watchLease } from './lease.js';
+import { type Call, type ClientMessage, fromWire, listen, type MessagePortLike, PROTOCOL_VERSION, type ServerMessage, unref, type Welcome, type WireEntry } from './protocol.js';
 
 /** Options of {@link portEngine}. */
 export interface PortEngineOptions {
   /**
    * Sends a heartbeat this often, so the server can tell this client is gone where a port has no
-   * close event (browsers): after `missedHeartbeats` (server option, default 3) silent periods it
-   * closes this client's members. `0` sends none (worker_threads ports report closing). Default `1000`.
+   * close event and there is no Web Locks API to learn it from: after `missedHeartbeats` (server
+   * option, default 3) silent periods it closes this client's members. `0` sends none
+   * (worker_threads ports report closing). Default `1000`.
    */
   readonly heartbeatMs?: number;
   /** `bus.ready()` rejects with `TimeoutError` when the server has not answered within this time. Default `10000`. */
@@ -45,6 +47,10 @@ class PortClient implements Engine {
   private connecting: Promise<void> | undefined = undefined;
   /** Set once the connection is lost or closed: every call rejects with it. */
   private lost: Error | undefined = undefined;
+  /** Releases the Web Lock this client holds while it lives (lease.ts). */
+  private releaseLease: (() => void) | undefined = undefined;
+  /** Stops waiting for the Web Lock the server holds while it serves. */
+  private stopWatching: (() => void) | undefined = undefined;
 
   constructor(
     private readonly port: MessagePortLike,
@@ -60,19 +66,48 @@ class PortClient implements Engine {
   private async open(): Promise<void> {
     this.stop = listen(
       this.port,
-      (data) => this.receive(data as ServerMessage),
+      (data) => {
+        for (const m of data as ServerMessage[]) this.receive(m);
+      },
       () => this.fail(new ClosedError('the port to the served bus closed')),
     );
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = unref(setTimeout(() => reject(new TimeoutError(`the served bus did not answer within ${this.connectTimeoutMs} ms`)), this.connectTimeoutMs));
     });
+    const hello = async (): Promise<unknown> => {
+      const lock = await this.holdLease();
+      const welcome = (await this.call({ op: 'hello', version: PROTOCOL_VERSION, heartbeatMs: this.heartbeatMs, ...(lock === undefined ? {} : { lock }) })) as Welcome;
+      if (welcome.lock !== undefined) this.watchServer(welcome.lock);
+      return welcome;
+    };
     try {
-      await Promise.race([this.call({ op: 'hello', version: PROTOCOL_VERSION, heartbeatMs: this.heartbeatMs }), timeout]);
+      await Promise.race([hello(), timeout]);
     } finally {
       clearTimeout(timer);
     }
     if (this.heartbeatMs > 0) this.heartbeat = unref(setInterval(() => this.send({ op: 'ping' }), this.heartbeatMs));
+  }
+
+  /** Holds a Web Lock while this client lives, for the server to watch; its name, where there are Web Locks. */
+  private async holdLease(): Promise<string | undefined> {
+    const name = leaseName('client');
+    const release = name === undefined ? undefined : await holdLease(name);
+    if (release === undefined) return undefined;
+    if (this.lost !== undefined) release();
+    else this.releaseLease = release;
+    return name;
+  }
+
+  /** The server's page or worker ending (a SharedWorker's renderer crashing) releases its lock: the bus is gone. */
+  private watchServer(name: string): void {
+    const stop = watchLease(
+      name,
+      () => this.fail(new ClosedError('the served bus is gone: the page or worker serving it ended')),
+      () => undefined, // not watched: calls then wait for answers that never come, as without Web Locks
+    );
+    if (this.lost !== undefined) stop?.();
+    else this.stopWatching = stop;
   }
 
   async openTopic(name: string, options?: EngineTopicOptions): Promise<TopicBackend> {
@@ -90,6 +125,8 @@ class PortClient implements Engine {
   private closing: Promise<void> | undefined = undefined;
 
   private async goodbye(): Promise<void> {
+    // the server lets go of its lock once it has said goodbye: that is no loss
+    this.stopWatching?.();
     if (this.connecting !== undefined && this.lost === undefined) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const late = new Promise<void>((resolve) => (timer = unref(setTimeout(resolve, this.connectTimeoutMs))));
@@ -182,6 +219,8 @@ class PortClient implements Engine {
     if (this.lost !== undefined) return;
     this.lost = e;
     clearInterval(this.heartbeat);
+    this.stopWatching?.();
+    this.releaseLease?.();
     this.stop?.();
     this.queue = [];
     const calls = [...this.calls.values()];
@@ -206,8 +245,11 @@ class PortBackend implements TopicBackend {
   }
 
   publish(entries: readonly PublishEntry[], signal?: AbortSignal): Promise<number[]> {
-    const wire = entries.map(({ value, key, headers, ttlMs }) => ({ value, options: { key, headers, ttlMs } }));
-    return this.client.call({ op: 'publish', topic: this.handle, entries: wire }, this, signal) as Promise<number[]>;
+    const wire = entries.map(({ value, key, headers, ttlMs }): WireEntry =>
+      key === undefined && headers === undefined && ttlMs === undefined ? { value } : { value, options: { key, headers, ttlMs } },
+    );
+    const call: Call = signal === undefined ? { op: 'publish', topic: this.handle, entries: wire } : { op: 'publish', topic: this.handle, entries: wire, cancellable: true };
+    return this.client.call(call, this, signal) as Promise<number[]>;
   }
 
   openMember<T>(options: MemberOptions): MemberPort<T> {

@@ -8,25 +8,42 @@
  *   once it has handled everything sent before, then closes the connection);
  * - notices (no reply): `demand`, `settle`, `leave`, `cancel`, `ping`.
  *
- * Server to client: {@link ServerMessage}: replies, `deliveries` pushed to a member up to its
- * demand, and `done` when a member has nothing more.
+ * Server to client, posted as an array of {@link ServerMessage} per turn: replies (the last reply
+ * of a turn about a topic carries its stats), `deliveries` pushed to a member up to its demand,
+ * `stale` tokens, and `done` when a member has nothing more.
+ *
+ * Where there are Web Locks, each side holds a lock for as long as it lives and names it to the
+ * other (the client in `hello`, the server in its {@link Welcome}), which waits for that lock:
+ * granted, the other side is gone (see lease.ts).
  */
 import { ClosedError, CodecError, type CodecErrorReason, ConfigError, StorageError, TimeoutError, TopicFullError } from '../../errors.js';
 import type { Settlement, EngineTopicOptions, MemberOptions } from '../../engine.js';
 import type { Headers, PublishOptions, TopicStats } from '../../types.js';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export type Call =
-  | { op: 'hello'; version: number; heartbeatMs: number }
+  | { op: 'hello'; version: number; heartbeatMs: number; lock?: string }
   | { op: 'topic'; topic: number; name: string; options: EngineTopicOptions | undefined }
-  | { op: 'publish'; topic: number; entries: { value: unknown; options: Pick<PublishOptions, 'key' | 'headers' | 'ttlMs'> }[] }
+  /** `options` absent: none set. `cancellable`: the client may send `cancel` for it (its publish had a signal). */
+  | { op: 'publish'; topic: number; entries: WireEntry[]; cancellable?: true }
   | { op: 'member'; topic: number; member: number; options: MemberOptions }
   | { op: 'commit' | 'seek'; member: number; offset: number }
   | { op: 'deleteGroup'; topic: number; group: string }
   | { op: 'stats' | 'closeTopic' | 'destroyTopic'; topic: number }
   | { op: 'closeMember'; member: number }
   | { op: 'bye' };
+
+export interface WireEntry {
+  value: unknown;
+  options?: Pick<PublishOptions, 'key' | 'headers' | 'ttlMs'>;
+}
+
+/** The server's answer to `hello`: its protocol version, and the Web Lock it holds while it serves. */
+export interface Welcome {
+  version: number;
+  lock?: string;
+}
 
 export type Notice =
   | { op: 'demand'; member: number; want: number; received: number }

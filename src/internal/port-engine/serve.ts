@@ -1,14 +1,17 @@
-import type { DeliveryRecord, MemberListener, MemberPort, Settlement, TopicBackend } from '../../engine.js';
+import type { TopicBackend } from '../../engine.js';
 import { ConfigError } from '../../errors.js';
 import type { Bus } from '../../types.js';
 import { BusEngine } from '../bus-engine/backend.js';
-import { type Call, type ClientMessage, listen, type MessagePortLike, type Notice, PROTOCOL_VERSION, type ServerMessage, toWire, unref, type WireDelivery } from './protocol.js';
+import { holdLease, leaseName, watchLease } from './lease.js';
+import { type Call, type ClientMessage, listen, type MessagePortLike, type Notice, PROTOCOL_VERSION, type ServerMessage, toWire, unref, type Welcome, type WireEntry } from './protocol.js';
+import { ServedMember } from './served-member.js';
 
 /** Options of {@link serveBus}. */
 export interface ServeOptions {
   /**
    * A client that said it sends heartbeats and is silent for this many heartbeat periods is taken
-   * for gone: its members are closed, their unsettled deliveries returned. Default `3`.
+   * for gone: its members are closed, their unsettled deliveries returned. Not used for a client
+   * that holds a Web Lock for its life (browsers): its lock tells at once. Default `3`.
    */
   readonly missedHeartbeats?: number;
   /**
@@ -27,134 +30,9 @@ export interface BusServer {
   close(): void;
 }
 
-/**
- * One member served to the client: a member port of the served bus's topic, polled up to the
- * client's credit (its demand less what is on the way) whenever it is ready.
- */
-class ServedMember implements MemberListener {
-  private want = 0;
-  private received = 0;
-  private sent = 0;
-  private nextToken = 0;
-  private readonly held = new Map<number, DeliveryRecord<unknown>>();
-  private pumping = false;
-  private again = false;
-  private finished = false;
-  closed = false;
-  /** The client's push face unsubscribed: nothing more is delivered; what it holds stays settleable. */
-  left = false;
-
-  constructor(
-    readonly id: number,
-    readonly member: MemberPort<unknown>,
-    private readonly post: (m: ServerMessage) => void,
-  ) {
-    member.onReady = this;
-  }
-
-  private get credit(): number {
-    return this.want - (this.sent - this.received);
-  }
-
-  demand(want: number, received: number): void {
-    this.want = want;
-    this.received = received;
-    this.member.desiredSize = Math.max(0, this.credit);
-    this.ready();
-  }
-
-  settle(token: number, how: Settlement): void {
-    const d = this.held.get(token);
-    if (d === undefined) return;
-    if (how.kind !== 'inProgress') this.held.delete(token);
-    d.settle(how);
-  }
-
-  /** Tokens of deliveries that went stale since the last look. */
-  stale(): number[] | undefined {
-    let out: number[] | undefined;
-    for (const [token, d] of this.held) {
-      if (d.settled) {
-        this.held.delete(token);
-        (out ??= []).push(token);
-      }
-    }
-    return out;
-  }
-
-  get holding(): number {
-    return this.held.size;
-  }
-
-  /** Leaves the group as an unsubscribed push face: held deliveries stay settleable. */
-  leave(): void {
-    if (this.closed || this.left) return;
-    this.left = true;
-    this.member.leave();
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.held.clear();
-    void this.member.close(); // returns what it holds unsettled to the group
-  }
-
-  /** The member may have something: hands it to the client while it has credit (a call from inside the loop runs it again). */
-  ready(): void {
-    if (this.pumping) {
-      this.again = true;
-      return;
-    }
-    this.pumping = true;
-    try {
-      do {
-        this.again = false;
-        this.pump();
-      } while (this.again);
-    } finally {
-      this.pumping = false;
-    }
-  }
-
-  private pump(): void {
-    if (this.closed || this.left || this.finished) return;
-    const m = this.member;
-    let batch: DeliveryRecord<unknown>[] | undefined;
-    let d: DeliveryRecord<unknown> | undefined;
-    while ((batch?.length ?? 0) < this.credit && (d = m.poll()) !== undefined) (batch ??= []).push(d);
-    if (batch !== undefined) this.send(batch);
-    if (m.done && !this.closed && !this.left) {
-      this.finished = true;
-      this.post(m.error === undefined ? { kind: 'done', member: this.id } : { kind: 'done', member: this.id, error: toWire(m.error) });
-    } else m.desiredSize = Math.max(0, this.credit);
-  }
-
-  private send(batch: DeliveryRecord<unknown>[]): void {
-    const items: WireDelivery[] = batch.map((d) => {
-      const token = this.nextToken++;
-      if (!d.settled) this.held.set(token, d);
-      return { token, offset: d.offset, value: d.value, key: d.key, headers: d.headers, timestamp: d.timestamp, deliveryCount: d.deliveryCount, settled: d.settled };
-    });
-    try {
-      this.post({ kind: 'deliveries', member: this.id, items });
-      this.sent += items.length;
-    } catch {
-      // one value in the batch cannot be cloned: send the others one by one
-      items.forEach((item, i) => this.sendOne(item, batch[i]!));
-    }
-  }
-
-  private sendOne(item: WireDelivery, d: DeliveryRecord<unknown>): void {
-    try {
-      this.post({ kind: 'deliveries', member: this.id, items: [item] });
-      this.sent++;
-    } catch (e) {
-      // a value that cannot be cloned never can: dead-letter it rather than redeliver it forever
-      this.held.delete(item.token);
-      d.settle({ kind: 'term', reason: `value cannot cross the port: ${e instanceof Error ? e.message : String(e)}` });
-    }
-  }
+/** Publishes a call's entries in order, as one batch. */
+function publishAll(t: TopicBackend, entries: readonly WireEntry[], signal: AbortSignal | undefined): Promise<number[]> {
+  return t.publish(entries.map((e) => (e.options === undefined ? { value: e.value } : { value: e.value, ...e.options })), signal);
 }
 
 /** One client's connection: its topic handles and members. */
@@ -168,6 +46,8 @@ class Connection implements BusServer {
   /** Calls that can be withdrawn (a publish waiting for room), by call id. */
   private readonly cancels = new Map<number, AbortController>();
   private lastSeen = Date.now();
+  /** Stops waiting for the Web Lock the client holds while it lives, and releases this server's (lease.ts). */
+  private readonly leases: (() => void)[] = [];
   closed = false;
 
   constructor(
@@ -187,9 +67,15 @@ class Connection implements BusServer {
 
   close(): void {
     if (this.closed) return;
+    try {
+      this.flush(); // what was answered before closing still goes out
+    } catch {
+      // a port already closed
+    }
     this.closed = true;
     clearInterval(this.heartbeat);
     clearInterval(this.staleCheck);
+    for (const release of this.leases.splice(0)) release();
     for (const ac of this.cancels.values()) ac.abort();
     this.stop();
     for (const m of this.members.values()) m.close();
@@ -202,8 +88,47 @@ class Connection implements BusServer {
     }
   }
 
+  /** What this turn sends, posted as one array when the turn ends ({@link flush}). */
+  private outbox: ServerMessage[] = [];
+  private flushing = false;
+  /** The last reply of this turn on each topic handle: it carries the topic's stats. */
+  private readonly statsFor = new Map<number, Extract<ServerMessage, { kind: 'reply' }>>();
+
   private post = (m: ServerMessage): void => {
-    if (!this.closed) this.port.postMessage(m);
+    if (this.closed) return;
+    this.outbox.push(m);
+    if (this.flushing) return;
+    this.flushing = true;
+    queueMicrotask(this.flush);
+  };
+
+  /**
+   * Posts the turn's messages as one array. A reply about a topic carries its stats, taken once
+   * per turn after telling the client what went stale: what the figures show as settled, the
+   * client sees settled. A batch that cannot be cloned is posted message by message.
+   */
+  private flush = (): void => {
+    this.flushing = false;
+    if (this.statsFor.size > 0) {
+      this.reportStale();
+      for (const [handle, reply] of this.statsFor) reply.stats = this.topics.get(handle)?.stats();
+      this.statsFor.clear();
+    }
+    if (this.outbox.length === 0 || this.closed) return;
+    const batch = this.outbox;
+    this.outbox = [];
+    try {
+      this.port.postMessage(batch);
+    } catch {
+      const postNow = (m: ServerMessage): void => this.port.postMessage([m]);
+      for (const m of batch) {
+        try {
+          postNow(m);
+        } catch {
+          if (m.kind === 'deliveries') this.members.get(m.member)?.unsendable(m.items, postNow);
+        }
+      }
+    }
   };
 
   private receive(data: unknown): void {
@@ -253,9 +178,9 @@ class Connection implements BusServer {
     }
     Promise.resolve(result).then(
       (value) => {
-        const topic = 'topic' in m ? this.topics.get(m.topic) : undefined;
-        if (topic !== undefined) this.reportStale(); // what the figures show as settled, the client sees settled
-        this.post({ kind: 'reply', id: m.id, value, stats: topic?.stats() });
+        const reply: ServerMessage = { kind: 'reply', id: m.id, value };
+        this.post(reply);
+        if ('topic' in m && this.topics.has(m.topic)) this.statsFor.set(m.topic, reply);
         if (m.op === 'bye') this.close();
       },
       (e: unknown) => this.post({ kind: 'reply', id: m.id, error: toWire(e) }),
@@ -278,21 +203,22 @@ class Connection implements BusServer {
     switch (m.op) {
       case 'hello':
         if (m.version !== PROTOCOL_VERSION) throw new ConfigError('version', `the server speaks protocol ${PROTOCOL_VERSION}, the client ${m.version}`);
-        if (m.heartbeatMs > 0 && Number.isFinite(m.heartbeatMs)) this.watch(m.heartbeatMs);
-        return PROTOCOL_VERSION;
+        if (!(typeof m.lock === 'string' && this.watchClient(m.lock, m.heartbeatMs)) && m.heartbeatMs > 0 && Number.isFinite(m.heartbeatMs)) this.watch(m.heartbeatMs);
+        return this.welcome();
       case 'topic':
         this.topics.set(m.topic, this.engine.backend(m.name, m.options));
         return undefined;
       case 'publish': {
         const t = this.topicOf(m.topic);
+        if (m.cancellable !== true) return publishAll(t, m.entries, undefined);
+        // an AbortSignal costs an EventTarget and weak references: made only for a call that can be cancelled
         const ac = new AbortController();
         this.cancels.set(m.id, ac);
-        const entries = m.entries.map((e) => ({ value: e.value, ...e.options }));
-        return t.publish(entries, ac.signal).finally(() => this.cancels.delete(m.id));
+        return publishAll(t, m.entries, ac.signal).finally(() => this.cancels.delete(m.id));
       }
       case 'member': {
         const port = this.topicOf(m.topic).openMember<unknown>(m.options);
-        const member = new ServedMember(m.member, port, this.post);
+        const member = new ServedMember(m.member, port, this.post, () => this.reportStale());
         this.members.set(m.member, member);
         return port.group;
       }
@@ -320,6 +246,35 @@ class Connection implements BusServer {
     }
   }
 
+  /**
+   * Waits for the Web Lock the client holds while it lives: granted once its page or worker is
+   * gone (closed, crashed, navigated away) or it let go, and the connection closes then. No
+   * heartbeat is watched meanwhile: a hidden tab's timers may be throttled to one run a minute,
+   * and its silence says nothing. False where this side has no Web Locks.
+   */
+  private watchClient(name: string, heartbeatMs: number): boolean {
+    const stop = watchLease(
+      name,
+      () => this.close(),
+      () => {
+        if (!this.closed && heartbeatMs > 0 && Number.isFinite(heartbeatMs)) this.watch(heartbeatMs);
+      },
+    );
+    if (stop === undefined) return false;
+    this.leases.push(stop);
+    return true;
+  }
+
+  /** The answer to `hello`: with the Web Lock this server holds while it serves, for the client to watch. */
+  private async welcome(): Promise<Welcome> {
+    const name = leaseName('server');
+    const release = name === undefined ? undefined : await holdLease(name);
+    if (release === undefined) return { version: PROTOCOL_VERSION };
+    if (this.closed) release();
+    else this.leases.push(release);
+    return { version: PROTOCOL_VERSION, lock: name };
+  }
+
   /** A client that sends heartbeats and goes silent is gone: its members close at once. */
   private watch(heartbeatMs: number): void {
     clearInterval(this.heartbeat);
@@ -336,8 +291,10 @@ class Connection implements BusServer {
  * worker_threads MessagePort): `createBus({ engine: portEngine(otherEnd) })` in the other thread,
  * worker or tab uses the bus's topics. Call it once per port (in a SharedWorker, once per
  * connecting port). When the client goes away — its port closes (worker_threads says so; a
- * terminated worker's port closes) or its heartbeat stops (browsers' MessagePort has no close
- * event) — its members are closed at once and their unsettled deliveries return to their groups.
+ * terminated worker's port closes), the Web Lock it holds while it lives is released (a browser
+ * tab or worker closed or crashed: browsers' MessagePort has no close event), or its heartbeat
+ * stops (where there are no Web Locks) — its members are closed at once and their unsettled
+ * deliveries return to their groups.
  *
  * @example
  * ```ts
