@@ -50,6 +50,10 @@ export const TARGETS: Target[] = [
   { label: 'file always ×1000 vs raw batch of 1000 + fdatasync', subject: 'ringbus file always: publish ×1000 in flight', peer: 'raw fs write batch 1000 + fdatasync', kind: 'throughput-ratio', bound: 0.5 },
   { label: 'file always ×1000 vs lmdb flushed', subject: 'ringbus file always: publish ×1000 in flight', peer: 'lmdb put ×1000 in flight (flushed)', kind: 'throughput-ratio', bound: 1.0 },
   { label: 'file always, one awaited publish vs raw write + fdatasync per record', subject: 'ringbus file always: one awaited publish at a time', peer: 'raw fs write + fdatasync per record', kind: 'throughput-ratio', bound: 0.8 },
+  // issue 27: the NATS engine within 10 % of the raw @nats-io/jetstream client on the same server
+  { label: 'nats: publish awaited vs raw jetstream', subject: 'ringbus nats publish awaited', peer: 'raw jetstream publish awaited', kind: 'throughput-ratio', bound: 0.9 },
+  { label: 'nats: publish ×256 in flight vs raw jetstream', subject: 'ringbus nats publish ×256 in flight', peer: 'raw jetstream publish ×256 in flight', kind: 'throughput-ratio', bound: 0.9 },
+  { label: 'nats: consume() + ack vs raw jetstream consume + ack', subject: 'ringbus nats consume() ack', peer: 'raw jetstream consume+ack', kind: 'throughput-ratio', bound: 0.9 },
 ];
 
 export interface TargetOutcome {

@@ -224,6 +224,9 @@ function main(): void {
         `ix@${locked('ix')}`,
         // the optional peer dependency of ringbus/otel, which a user of that subpath installs
         `@opentelemetry/api@${locked('@opentelemetry/api')}`,
+        // the optional peer dependencies of ringbus/nats
+        `@nats-io/jetstream@${locked('@nats-io/jetstream')}`,
+        `@nats-io/transport-node@${locked('@nats-io/transport-node')}`,
         `typescript@${locked('typescript')}`,
         `@types/node@${locked('@types/node')}`,
       ],

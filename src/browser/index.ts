@@ -20,24 +20,10 @@ import { ConfigError, StorageError } from '../errors.js';
 import type { Storage, TopicStore } from '../storage.js';
 import { describe, oneOf, options as checkOptions } from '../internal/validate.js';
 import { exclusive, openDatabase } from './internal/idb.js';
-import { type Durability, IdbTopicStore, type StoreOwner } from './internal/idb-store.js';
+import { IdbTopicStore, type StoreOwner } from './internal/idb-store.js';
+import type { Durability, IndexedDbStorage, IndexedDbStorageOptions } from './types.js';
 
-/** Options of {@link indexedDbStorage}. */
-export interface IndexedDbStorageOptions {
-  /**
-   * The durability of IndexedDB's write transactions: `'strict'` (the default) commits only once
-   * the data is flushed to disk, so a resolved publish survives an OS crash or power loss too;
-   * `'relaxed'` commits once the browser holds it (it survives the page, the tab and the
-   * renderer crashing, not the machine); `'default'` is the browser's choice.
-   */
-  readonly durability?: Durability;
-}
-
-/** An IndexedDB `Storage` ({@link indexedDbStorage}). */
-export interface IndexedDbStorage extends Storage {
-  /** The IndexedDB database name. */
-  readonly database: string;
-}
+export type { Durability, IndexedDbStorage, IndexedDbStorageOptions } from './types.js';
 
 const KEYS = ['durability'] as const;
 
@@ -82,7 +68,7 @@ class IndexedDbStorageImpl implements IndexedDbStorage, StoreOwner {
   readonly name: string;
   private db: Promise<IDBDatabase> | undefined = undefined;
   /** Topics open (or opening), with the release of their lock. */
-  private readonly open_ = new Map<string, () => void>();
+  private readonly holding = new Map<string, () => void>();
 
   constructor(
     readonly database: string,
@@ -93,12 +79,12 @@ class IndexedDbStorageImpl implements IndexedDbStorage, StoreOwner {
 
   async open(topic: string): Promise<TopicStore> {
     if (typeof topic !== 'string' || topic.length === 0) throw new ConfigError('name', `a topic name must be a non-empty string, got ${describe(topic)}`);
-    if (this.open_.has(topic)) throw new StorageError(`topic \`${topic}\` is already open in ${this.name}`);
-    this.open_.set(topic, () => undefined);
+    if (this.holding.has(topic)) throw new StorageError(`topic \`${topic}\` is already open in ${this.name}`);
+    this.holding.set(topic, () => undefined);
     try {
       const lock = await exclusive(`ringbus:${this.database}:${topic}`);
       if (!lock.held) throw new StorageError(`topic \`${topic}\` of ${this.name} is open elsewhere (another tab, worker or storage object holds it)`);
-      this.open_.set(topic, lock.release);
+      this.holding.set(topic, lock.release);
       this.db ??= openDatabase(this.database);
       return await IdbTopicStore.open(this, await this.db, topic);
     } catch (e) {
@@ -108,11 +94,11 @@ class IndexedDbStorageImpl implements IndexedDbStorage, StoreOwner {
   }
 
   released(topic: string): void {
-    const release = this.open_.get(topic);
+    const release = this.holding.get(topic);
     if (release === undefined) return;
-    this.open_.delete(topic);
+    this.holding.delete(topic);
     release();
-    if (this.open_.size === 0 && this.db !== undefined) {
+    if (this.holding.size === 0 && this.db !== undefined) {
       const db = this.db;
       this.db = undefined;
       db.then((d) => d.close(), () => undefined);

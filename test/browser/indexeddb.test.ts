@@ -1,15 +1,17 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext } from 'playwright-core';
-import { BROWSER_CRASH_RUNS, report } from '../reliability/config.js';
+import { BROWSER_CRASH_RUNS, DEEP, report } from '../reliability/config.js';
 import { chromiumAvailable, failures, launchChromium, missingChromiumMessage, runInChromium, servePages, type SuiteResult } from './harness.js';
 
 const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
 
-/** What runs in the page: indexedDbStorage's own cases, and the neutral conformance suite over it. */
+/** What runs in the page: indexedDbStorage's own cases, and the neutral conformance suite over it (also on the page's clock under RINGBUS_DEEP=1). */
 const SUITES: Record<string, string> = {
   indexedDbStorage: here('./suites/indexeddb.ts'),
   'neutral conformance, memory + indexedDbStorage': here('./suites/neutral-indexeddb.ts'),
+  ...(DEEP ? { 'neutral conformance, memory + indexedDbStorage, real clock': here('./suites/neutral-indexeddb-real-clock.ts') } : {}),
 };
 
 const available = chromiumAvailable('test/browser/indexeddb.test.ts');
@@ -156,5 +158,47 @@ describe('indexedDbStorage in Chromium: a page killed mid-stream', () => {
       await pages.close();
       await browser.close();
     }
-  }, 120_000);
+  }, DEEP ? 900_000 : 120_000);
+});
+
+/** The ```ts block of docs/storage.md's browser section, written where esbuild resolves `ringbus` to this package. */
+function storageDocExample(): string {
+  const doc = readFileSync(here('../../docs/storage.md'), 'utf8');
+  const section = doc.slice(doc.indexOf('## In the browser'));
+  const code = /```ts\n([\s\S]*?)```/.exec(section)![1];
+  expect(code).toContain("from 'ringbus/browser'");
+  const dir = here('../.snippets');
+  mkdirSync(dir, { recursive: true });
+  const file = `${dir}/storage-browser-example.ts`;
+  writeFileSync(file, code);
+  return file;
+}
+
+describe('docs/storage.md', () => {
+  if (!available) return;
+
+  it('the indexedDbStorage example runs in Chromium, and a second visit on the same profile goes on where the first stopped', async () => {
+    const browser = await launchChromium();
+    const pages = await servePages([storageDocExample()]);
+    try {
+      const visit = async (): Promise<string[]> => {
+        const page = await browser.context.newPage();
+        const lines: string[] = [];
+        const errors: string[] = [];
+        page.on('console', (m) => m.type() === 'log' && lines.push(m.text()));
+        page.on('pageerror', (e) => errors.push(e.message));
+        const done = page.waitForEvent('console', { predicate: (m) => m.text().endsWith('jobs published so far'), timeout: 20_000 });
+        await page.goto(pages.url(0));
+        await done;
+        await page.close();
+        expect(errors).toEqual([]);
+        return lines;
+      };
+      expect(await visit()).toEqual(['job 0, delivery 1', 'job 1, delivery 1', '2 jobs published so far']);
+      expect(await visit()).toEqual(['job 2, delivery 1', 'job 3, delivery 1', '4 jobs published so far']);
+    } finally {
+      await pages.close();
+      await browser.close();
+    }
+  }, 60_000);
 });

@@ -2,12 +2,12 @@
 import { StorageError } from '../../errors.js';
 import type { GroupEvent, RecoveredTopic, StoredMessage, StoreStats, TopicStore } from '../../storage.js';
 import { applyGroupEvent, type GroupState, storedGroup } from './group-state.js';
+import type { Durability } from '../types.js';
 import { committed, GROUPS, MESSAGES, request, storageError, STORES, TOPICS, topicRange } from './idb.js';
 
 /** Messages read per request while recovery streams them. */
 const CHUNK = 512;
 
-export type Durability = 'strict' | 'relaxed' | 'default';
 
 /** What the storage object does for its topics' stores. */
 export interface StoreOwner {

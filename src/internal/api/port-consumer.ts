@@ -122,6 +122,8 @@ export class PortConsumer<T> implements Consumer<T>, ConsumerPort<T> {
   abortReason: unknown = undefined;
   returns = 0;
   readonly more = true;
+  /** Iterated by a for-await loop: it asks for deliveries ahead, as a stream does. */
+  private iterating = false;
 
   constructor(
     readonly topic: string,
@@ -262,6 +264,9 @@ export class PortConsumer<T> implements Consumer<T>, ConsumerPort<T> {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Delivery<T>> {
+    // a for-await loop (and consume()) reads as a stream does: it asks for up to prefetch ahead
+    this.iterating = true;
+    this.demand();
     return {
       next: async () => {
         const d = await this.recv();
@@ -300,7 +305,7 @@ export class PortConsumer<T> implements Consumer<T>, ConsumerPort<T> {
     if (this.closed) return;
     const l = this.listener;
     let want = 0;
-    if (l !== null) want = this.local.prefetch; // a push face or a stream holds up to prefetch ahead
+    if (l !== null || this.iterating) want = this.local.prefetch; // a push face, a stream or a loop holds up to prefetch ahead
     else for (const w of this.waiters) want += w.want;
     this.member.desiredSize = want;
   }

@@ -1,0 +1,28 @@
+import { it } from 'vitest';
+import { createBus } from '../../src/index.js';
+import { natsEngine } from '../../src/nats/index.js';
+import { describeNeutralConformance, realClock } from '../conformance/index.js';
+import { deleteStreams, freshPrefix, NATS_URL, nats } from './service.js';
+
+// The neutral part on the NATS engine against the live server, on wall time (JetStream's timers
+// run on the server's clock). Each test gets its own stream prefix; its streams are deleted after it.
+let prefix = freshPrefix();
+
+if (!nats.available) it.skip(`neutral conformance: nats (${nats.reason})`, () => {});
+else
+  describeNeutralConformance({
+    name: 'nats (JetStream, 40 ms units)',
+    clock: () => {
+      prefix = freshPrefix();
+      return realClock(40);
+    },
+    makeBus: (options) => createBus({ ...options, engine: natsEngine({ servers: NATS_URL, prefix, streamStorage: 'memory' }) }),
+    quietMs: 60,
+    patienceMs: 5_000,
+    cleanup: () => deleteStreams(prefix),
+    lacks: {
+      'overflow:drop-oldest': "JetStream's discard-old evicts without telling the consumers, so a group's missed count cannot be kept",
+      'overflow:grow': 'a stream has one max_msgs; growing it under concurrent publishers is not emulated',
+      'filter:counted': "a consumer's filter runs in the client's process: what it rejects is acked",
+    },
+  });
