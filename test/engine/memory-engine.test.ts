@@ -1,7 +1,7 @@
 import { VirtualTimeScheduler } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { json } from '../../src/codec/index.js';
-import { ConfigError, createBus, type DeliveryRecord, type MemberPort, memoryEngine } from '../../src/index.js';
+import { ConfigError, createBus, type DeliveryRecord, type MemberPort, memoryEngine, type Storage, StorageError } from '../../src/index.js';
 
 /** Resolves at the member's next ready signal. */
 function nextReady(m: MemberPort<unknown>): Promise<void> {
@@ -226,6 +226,31 @@ describe('memoryEngine().openTopic on its own', () => {
     for (const r of got) r.settle({ kind: 'ack' });
     expect(got.map((r) => r.value)).toEqual([0, 1]);
     expect(t.stats().tail).toBe(2); // 2 never went in
+    await engine.close();
+  });
+});
+
+describe('memoryEngine({ storage }) opens topics asynchronously', () => {
+  it("openTopic waits for the topic's store, and rejects with the StorageError when it cannot open", async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const storage: Storage = {
+      name: 'test:failing',
+      async open(topic) {
+        await gate;
+        throw new Error(`no room for ${topic}`);
+      },
+    };
+    const engine = memoryEngine({ storage });
+    let settled = false;
+    const opening = engine.openTopic('t').finally(() => (settled = true));
+    opening.catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(settled).toBe(false); // still waiting for the store
+    release();
+    const e = await opening.catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(StorageError);
+    expect((e as Error).message).toMatch(/no room for t/);
     await engine.close();
   });
 });

@@ -11,6 +11,12 @@ function batchEntry(e: PublishEntry): BatchEntry<unknown> {
   return out;
 }
 
+/** What a topic of the memory bus says of its store while it opens. */
+interface Opening {
+  readonly ready: Promise<void>;
+  readonly openError: Error | undefined;
+}
+
 /** A {@link TopicBackend} over a topic of a bus in this thread. */
 export class BusTopicBackend implements TopicBackend {
   constructor(
@@ -71,15 +77,15 @@ export class BusEngine implements Engine {
     return this.bus.ready();
   }
 
-  openTopic(name: string, options?: EngineTopicOptions): Promise<TopicBackend> {
-    try {
-      return Promise.resolve(this.backend(name, options));
-    } catch (e) {
-      return Promise.reject(e);
-    }
+  /** Resolves once the topic's store (if any) has opened and recovered; rejects with its `StorageError` when it could not. */
+  async openTopic(name: string, options?: EngineTopicOptions): Promise<TopicBackend> {
+    const topic = this.bus.topic(name, options) as Topic<unknown> & Partial<Opening>;
+    if (topic.ready !== undefined) await topic.ready;
+    if (topic.openError !== undefined) throw topic.openError;
+    return new BusTopicBackend(this.bus, topic);
   }
 
-  /** {@link openTopic} at once: the bus opens its topics synchronously (throws what it refuses). */
+  /** The topic at once (throws what the bus refuses): calls on a topic whose store is still opening wait for it. */
   backend(name: string, options?: EngineTopicOptions): TopicBackend {
     return new BusTopicBackend(this.bus, this.bus.topic(name, options));
   }
