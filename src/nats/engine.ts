@@ -31,6 +31,11 @@ export const NATS_LACKS: Readonly<Record<string, string>> = {
   returnOnGc: 'a delivery is held at the server; its ack timeout returns it',
   'overflow:drop-oldest': "JetStream's discard-old evicts without telling the consumers, so a group's missed count cannot be kept",
   'overflow:grow': 'a stream has one max_msgs; growing and shrinking it under concurrent publishers is not emulated',
+  priorities: 'a consumer delivers in stream order; priority levels are not emulated',
+  maxConsecutive: 'a consumer delivers in stream order; priority levels are not emulated',
+  ordering: 'one message of a key in flight per group, across competing pull requests, is not emulated',
+  delayMs: 'nats-server before 2.12 has no scheduled messages, and delays are not emulated',
+  deliverAt: 'nats-server before 2.12 has no scheduled messages, and delays are not emulated',
 };
 
 class NatsEngine implements Engine, NatsHost {

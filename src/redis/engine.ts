@@ -42,6 +42,11 @@ const LACKS = {
   compression: 'values are stored as MessagePack in the stream entry; a topic codec is not sent to the engine',
   returnOnGc: "a delivery lives in the server's pending list; its ack timeout returns it",
   'overflow:grow': 'a stream has one capacity; growing and shrinking it is not emulated',
+  priorities: 'a group reads a stream in id order; priority levels are not emulated',
+  maxConsecutive: 'a group reads a stream in id order; priority levels are not emulated',
+  ordering: 'one message of a key in flight per group, across its consumers, is not emulated',
+  delayMs: 'an entry is visible to every group once added; delays are not emulated',
+  deliverAt: 'an entry is visible to every group once added; delays are not emulated',
 };
 
 const SHA = createHash('sha1').update(SCRIPT).digest('hex');

@@ -1,6 +1,6 @@
 import { it } from 'vitest';
 import { createBus } from '../../src/index.js';
-import { natsEngine } from '../../src/nats/index.js';
+import { NATS_LACKS, natsEngine } from '../../src/nats/index.js';
 import { describeNeutralConformance, realClock } from '../conformance/index.js';
 import { deleteStreams, freshPrefix, NATS_URL, nats } from './service.js';
 
@@ -24,5 +24,8 @@ else
       'overflow:drop-oldest': "JetStream's discard-old evicts without telling the consumers, so a group's missed count cannot be kept",
       'overflow:grow': 'a stream has one max_msgs; growing it under concurrent publishers is not emulated',
       'filter:counted': "a consumer's filter runs in the client's process: what it rejects is acked",
+      delayMs: NATS_LACKS.delayMs,
+      priorities: NATS_LACKS.priorities,
+      ordering: NATS_LACKS.ordering,
     },
   });

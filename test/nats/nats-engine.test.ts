@@ -27,13 +27,16 @@ describe('natsEngine options', () => {
     expect(() => natsEngine({ servers: 'nats://x', streamStorage: 'disk' as never })).toThrow(expect.objectContaining({ option: 'streamStorage' }));
   });
 
-  it('refuses what it lacks with a ConfigError naming nats and the option', () => {
+  it('refuses what it lacks with a ConfigError naming nats and the option', async () => {
     const bus = createBus({ engine: natsEngine({ servers: NATS_URL, prefix: 'never-used' }) });
     bus.ready().catch(() => undefined);
     for (const [options, option] of [
       [{ overflow: 'drop-oldest' }, 'overflow:drop-oldest'],
       [{ overflow: 'grow' }, 'overflow:grow'],
       [{ codec: json }, 'codec'],
+      [{ priorities: 3 }, 'priorities'],
+      [{ maxConsecutive: 2 }, 'maxConsecutive'],
+      [{ ordering: 'key' }, 'ordering'],
     ] as const) {
       let error: unknown;
       try {
@@ -44,6 +47,10 @@ describe('natsEngine options', () => {
       expect(error).toBeInstanceOf(ConfigError);
       expect((error as ConfigError).option).toBe(option);
       expect((error as Error).message).toContain('the nats engine does not support');
+    }
+    const t = bus.topic('t');
+    for (const option of ['delayMs', 'deliverAt'] as const) {
+      await expect(t.publish(1, { [option]: 1_000 })).rejects.toMatchObject({ option, message: expect.stringContaining('the nats engine does not support') });
     }
     void bus.close();
   });

@@ -40,7 +40,7 @@ describe('redisEngine options', () => {
     expect(() => redisEngine({ url: REDIS_URL, prefix: 'a{b}' })).toThrow(/`prefix`/);
   });
 
-  it('refuses what it lacks with a ConfigError naming redis and the option', () => {
+  it('refuses what it lacks with a ConfigError naming redis and the option', async () => {
     const b = createBus({ engine: redisEngine({ url: 'redis://127.0.0.1:1' }) });
     b.ready().catch(() => undefined);
     expect(() => b.topic('t', { overflow: 'grow' })).toThrow(/the redis engine does not support `overflow:grow`/);
@@ -54,6 +54,16 @@ describe('redisEngine options', () => {
     expect((error as ConfigError).option).toBe('codec');
     expect(() => b.topic('v').consumer({ returnOnGc: true })).toThrow(/redis engine does not support `returnOnGc`/);
     expect(() => createBus({ engine: redisEngine({ url: REDIS_URL }), scheduler: {} as never })).toThrow(/redis engine does not support `scheduler`/);
+    for (const [options, option] of [
+      [{ priorities: 3 }, 'priorities'],
+      [{ maxConsecutive: 2 }, 'maxConsecutive'],
+      [{ ordering: 'key' }, 'ordering'],
+    ] as const) {
+      expect(() => b.topic('w', options)).toThrow(expect.objectContaining({ option, message: expect.stringContaining('the redis engine does not support') }));
+    }
+    for (const option of ['delayMs', 'deliverAt'] as const) {
+      await expect(b.topic('v').publish(1, { [option]: 1_000 })).rejects.toMatchObject({ option, message: expect.stringContaining('the redis engine does not support') });
+    }
     void b.close();
   });
 });

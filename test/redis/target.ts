@@ -44,6 +44,9 @@ export function redisTarget(unitMs: number): ConformanceTarget {
     lacks: {
       'overflow:grow': 'a stream has one capacity; growing and shrinking it is not emulated',
       'filter:counted': "a consumer's filter runs in the client's process; what it rejects is acked to the server",
+      delayMs: 'an entry is visible to every group once added; delays are not emulated',
+      priorities: 'a group reads a stream in id order; priority levels are not emulated',
+      ordering: 'one message of a key in flight per group, across its consumers, is not emulated',
     },
     async cleanup() {
       const done = prefix;
