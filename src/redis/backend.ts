@@ -1,6 +1,7 @@
 import { encode } from '@msgpack/msgpack';
 import type { MemberOptions, MemberPort, PublishEntry, TopicBackend } from '../engine.js';
 import { ClosedError, TopicFullError } from '../errors.js';
+import { emptyStats } from '../internal/api/engine-topic.js';
 import type { GroupStats, OverflowPolicy, TopicStats } from '../types.js';
 import type { RedisEngine } from './engine.js';
 import { RedisMember } from './member.js';
@@ -70,25 +71,7 @@ export class RedisBackend implements TopicBackend {
     readonly ackTimeoutMs: number,
     capacity: number,
   ) {
-    this.snapshot = {
-      name,
-      capacity,
-      size: 0,
-      head: 0,
-      tail: 0,
-      published: 0,
-      rejected: 0,
-      dropped: 0,
-      expired: 0,
-      agedOut: 0,
-      waitingPublishers: 0,
-      deadLetterDropped: 0,
-      subscribers: 0,
-      bytes: 0,
-      bytesPublished: 0,
-      closed: false,
-      groups: {},
-    };
+    this.snapshot = emptyStats(name, capacity);
     this.janitor = setInterval(() => void this.refresh(), engine.janitorMs);
     this.janitor.unref?.();
   }

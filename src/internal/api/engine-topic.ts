@@ -104,11 +104,11 @@ class PendingMember<T> implements MemberPort<T>, MemberListener {
   }
 }
 
-/** A bus topic's figures before its backend has answered. */
-function emptyStats(name: string, settings: TopicSettings): TopicStats {
+/** A topic's figures before its engine has answered. */
+export function emptyStats(name: string, capacity: number): TopicStats {
   return {
     name,
-    capacity: settings.capacity,
+    capacity,
     size: 0,
     head: 0,
     tail: 0,
@@ -277,7 +277,7 @@ export class EngineTopic<T> implements Topic<T> {
   }
 
   stats(): TopicStats {
-    return this.current?.stats() ?? emptyStats(this.name, this.settings);
+    return this.current?.stats() ?? emptyStats(this.name, this.settings.capacity);
   }
 
   /** Answers from the last snapshot (true if it showed the durable group); the engine deletes it in the background. */
