@@ -1,6 +1,8 @@
 import { ConfigError } from '../../errors.js';
-import type { Bus, Consumer, Delivery, Topic } from '../../types.js';
-import { type Call, type ClientMessage, listen, type MessagePortLike, type Notice, PROTOCOL_VERSION, type ServerMessage, toWire, unref, type WireDelivery, type WireEntry } from './protocol.js';
+import type { Settlement } from '../../engine.js';
+import type { Bus, Topic, TopicStats } from '../../types.js';
+import { type Call, type ClientMessage, fromColumns, listen, type MessagePortLike, type Notice, PROTOCOL_VERSION, type Published, type ServerMessage, toWire, unref, type WireEntry } from './protocol.js';
+import { ServedMember } from './served-member.js';
 
 /** Options of {@link serveBus}. */
 export interface ServeOptions {
@@ -25,147 +27,7 @@ export interface BusServer {
   close(): void;
 }
 
-/** One member served to the client: a consumer of the served bus, pumped up to the client's demand. */
-class ServedMember {
-  private want = 0;
-  private received = 0;
-  private sent = 0;
-  private nextToken = 0;
-  private readonly held = new Map<number, Delivery<unknown>>();
-  private wake: (() => void) | undefined = undefined;
-  private waiting: AbortController | undefined = undefined;
-  closed = false;
-  /** The client's push face unsubscribed: nothing more is delivered; what it holds stays settleable. */
-  left = false;
-
-  constructor(
-    readonly id: number,
-    readonly consumer: Consumer<unknown>,
-    private readonly post: (m: ServerMessage) => void,
-  ) {}
-
-  private get credit(): number {
-    return this.want - (this.sent - this.received);
-  }
-
-  demand(want: number, received: number): void {
-    this.want = want;
-    this.received = received;
-    if (this.credit > 0) {
-      const wake = this.wake;
-      this.wake = undefined;
-      wake?.();
-    } else this.waiting?.abort();
-  }
-
-  settle(token: number, how: Extract<Notice, { op: 'settle' }>['how']): void {
-    const d = this.held.get(token);
-    if (d === undefined) return;
-    if (how.kind === 'inProgress') {
-      d.inProgress();
-      return;
-    }
-    this.held.delete(token);
-    if (how.kind === 'ack') d.ack();
-    else if (how.kind === 'nack') d.nack({ delayMs: how.delayMs });
-    else d.term(how.reason);
-  }
-
-  /** Tokens of deliveries that went stale since the last look. */
-  stale(): number[] | undefined {
-    let out: number[] | undefined;
-    for (const [token, d] of this.held) {
-      if (d.settled) {
-        this.held.delete(token);
-        (out ??= []).push(token);
-      }
-    }
-    return out;
-  }
-
-  get holding(): number {
-    return this.held.size;
-  }
-
-  /** Leaves the group as an unsubscribed push face: held deliveries stay settleable (where the served consumer can). */
-  leave(): void {
-    if (this.closed || this.left) return;
-    this.left = true;
-    const c = this.consumer as Consumer<unknown> & { unsubscribe?(unseen: undefined): void };
-    if (typeof c.unsubscribe === 'function') c.unsubscribe(undefined);
-    else c.close();
-    this.waiting?.abort();
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.held.clear();
-    this.consumer.close(); // returns what it holds unsettled to the group
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
-  }
-
-  /** Hands deliveries to the client while it has credit, until the consumer is done. */
-  async run(): Promise<void> {
-    const c = this.consumer;
-    while (!this.closed && !this.left) {
-      if (this.credit <= 0) {
-        await new Promise<void>((r) => (this.wake = r));
-        continue;
-      }
-      let d = c.tryRecv();
-      if (d === undefined) {
-        const ac = new AbortController();
-        this.waiting = ac;
-        try {
-          d = await c.recv({ signal: ac.signal });
-        } catch (e) {
-          if (ac.signal.aborted) continue; // the client's demand fell to what is in flight, or it left
-          throw e;
-        } finally {
-          this.waiting = undefined;
-        }
-        if (d === undefined) break;
-      }
-      const batch: Delivery<unknown>[] = [d];
-      while (batch.length < this.credit && (d = c.tryRecv()) !== undefined) batch.push(d);
-      this.send(batch);
-    }
-    if (!this.closed && !this.left) this.post({ kind: 'done', member: this.id });
-  }
-
-  private send(batch: Delivery<unknown>[]): void {
-    const items: WireDelivery[] = batch.map((d) => {
-      const token = this.nextToken++;
-      if (!d.settled) this.held.set(token, d);
-      return { token, offset: d.offset, value: d.value, key: d.key, headers: d.headers, timestamp: d.timestamp, deliveryCount: d.deliveryCount, settled: d.settled };
-    });
-    this.sent += items.length;
-    this.post({ kind: 'deliveries', member: this.id, items });
-  }
-
-  /**
-   * The batch holding these deliveries could not be cloned: sends them one by one, and
-   * dead-letters a value that cannot be cloned (it never can) rather than redeliver it forever.
-   */
-  unsendable(items: readonly WireDelivery[], postNow: (m: ServerMessage) => void): void {
-    for (const item of items) {
-      try {
-        postNow({ kind: 'deliveries', member: this.id, items: [item] });
-      } catch (e) {
-        this.sent--;
-        const d = this.held.get(item.token);
-        this.held.delete(item.token);
-        d?.term(`value cannot cross the port: ${e instanceof Error ? e.message : String(e)}`);
-      }
-    }
-  }
-}
+const ACK: Settlement = { kind: 'ack' };
 
 /** Publishes a call's entries in order; options are validated only where some are set. */
 function publishAll(t: Topic<unknown>, entries: readonly WireEntry[], signal: AbortSignal | undefined): Promise<number[]> {
@@ -220,11 +82,11 @@ class Connection implements BusServer {
     }
   }
 
-  /** What this turn sends, posted as one array when the turn ends ({@link flush}). */
+  /** What this turn sends, posted when the turn ends ({@link flush}). */
   private outbox: ServerMessage[] = [];
   private flushing = false;
   /** The last reply of this turn on each topic handle: it carries the topic's stats. */
-  private readonly statsFor = new Map<number, Extract<ServerMessage, { kind: 'reply' }>>();
+  private readonly statsFor = new Map<number, { stats?: TopicStats }>();
 
   private post = (m: ServerMessage): void => {
     if (this.closed) return;
@@ -235,9 +97,10 @@ class Connection implements BusServer {
   };
 
   /**
-   * Posts the turn's messages as one array. A reply about a topic carries its stats, taken once
-   * per turn after telling the client what went stale: what the figures show as settled, the
-   * client sees settled. A batch that cannot be cloned is posted message by message.
+   * Posts the turn's messages as one array, cut after each `deliveries`. A reply about a topic
+   * carries its stats, taken once per turn after telling the client what went stale: what the
+   * figures show as settled, the client sees settled. A batch that cannot be cloned is posted
+   * message by message.
    */
   private flush = (): void => {
     this.flushing = false;
@@ -247,8 +110,19 @@ class Connection implements BusServer {
       this.statsFor.clear();
     }
     if (this.outbox.length === 0 || this.closed) return;
-    const batch = this.outbox;
+    const outbox = this.outbox;
     this.outbox = [];
+    // deliveries end their array: the client handles (and acks) one chunk while the next crosses
+    let from = 0;
+    for (let i = 0; i < outbox.length; i++) {
+      if (outbox[i]!.kind === 'deliveries' || i === outbox.length - 1) {
+        this.postBatch(outbox.slice(from, i + 1));
+        from = i + 1;
+      }
+    }
+  };
+
+  private postBatch(batch: ServerMessage[]): void {
     try {
       this.port.postMessage(batch);
     } catch {
@@ -257,17 +131,19 @@ class Connection implements BusServer {
         try {
           postNow(m);
         } catch {
-          if (m.kind === 'deliveries') this.members.get(m.member)?.unsendable(m.items, postNow);
+          if (m.kind === 'deliveries') this.members.get(m.member)?.unsendable(fromColumns(m), postNow);
         }
       }
     }
-  };
+  }
 
   private receive(data: unknown): void {
     if (this.closed || !Array.isArray(data)) return;
     this.lastSeen = Date.now();
     for (const m of data as ClientMessage[]) {
-      if ('id' in m) this.call(m);
+      if (m.op === 'publishes') {
+        for (let i = 0; i < m.values.length; i++) this.call({ op: 'publish', topic: m.topic, entries: [{ value: m.values[i] }], id: m.first + i });
+      } else if ('id' in m) this.call(m);
       else this.notice(m);
     }
   }
@@ -280,6 +156,11 @@ class Connection implements BusServer {
       case 'settle':
         this.members.get(m.member)?.settle(m.token, m.how);
         break;
+      case 'acks': {
+        const member = this.members.get(m.member);
+        if (member !== undefined) for (const token of m.tokens) member.settle(token, ACK);
+        break;
+      }
       case 'leave':
         this.members.get(m.member)?.leave();
         break;
@@ -310,6 +191,7 @@ class Connection implements BusServer {
     }
     Promise.resolve(result).then(
       (value) => {
+        if (m.op === 'publish' && m.entries.length === 1) return this.published(m.topic, m.id, (value as number[])[0]!);
         const reply: ServerMessage = { kind: 'reply', id: m.id, value };
         this.post(reply);
         if ('topic' in m && this.topics.has(m.topic)) this.statsFor.set(m.topic, reply);
@@ -317,6 +199,17 @@ class Connection implements BusServer {
       },
       (e: unknown) => this.post({ kind: 'reply', id: m.id, error: toWire(e) }),
     );
+  }
+
+  /** Replies to a one-value publish: joins the replies to the same topic posted just before it. */
+  private published(topic: number, id: number, offset: number): void {
+    const last = this.outbox[this.outbox.length - 1];
+    let run: Published;
+    if (last !== undefined && last.kind === 'published' && last.topic === topic) run = last;
+    else this.post((run = { kind: 'published', topic, ids: [], offsets: [] }));
+    run.ids.push(id);
+    run.offsets.push(offset);
+    if (this.topics.has(topic)) this.statsFor.set(topic, run);
   }
 
   private topicOf(handle: number): Topic<unknown> {
