@@ -29,7 +29,7 @@ export const otelCases: Case[] = [
     group: 'ringbus',
     note: "as 'ringbus messages() ack', with instrumentBus(bus) attached and the SDK collecting every 1 s",
     async prepare(n) {
-      const { instrumentBus } = (await import(new URL('../../src/otel/index.js', import.meta.url).href)) as typeof import('../../src/otel/index.js');
+      const { instrumentBus } = await import('../../src/otel/index.js'); // a literal: bench/instructions.ts bundles it
       const meter = meterProvider().getMeter('bench');
       return pushTrial(n, GROUPED, messagesAck, (bus) => {
         const instrumentation = instrumentBus(bus as never, { meter });

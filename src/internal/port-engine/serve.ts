@@ -1,7 +1,7 @@
 import { ConfigError } from '../../errors.js';
 import type { Settlement } from '../../engine.js';
 import type { Bus, Topic, TopicStats } from '../../types.js';
-import { type Call, type ClientMessage, fromColumns, listen, type MessagePortLike, type Notice, PROTOCOL_VERSION, type Published, type ServerMessage, toWire, unref, type WireEntry } from './protocol.js';
+import { type Call, type ClientMessage, fromColumns, listen, type MessagePortLike, type Notice, PROTOCOL_VERSION, type Published, type PublishRun, type ServerMessage, toWire, unref, type WireEntry } from './protocol.js';
 import { ServedMember } from './served-member.js';
 
 /** Options of {@link serveBus}. */
@@ -141,9 +141,8 @@ class Connection implements BusServer {
     if (this.closed || !Array.isArray(data)) return;
     this.lastSeen = Date.now();
     for (const m of data as ClientMessage[]) {
-      if (m.op === 'publishes') {
-        for (let i = 0; i < m.values.length; i++) this.call({ op: 'publish', topic: m.topic, entries: [{ value: m.values[i] }], id: m.first + i });
-      } else if ('id' in m) this.call(m);
+      if (m.op === 'publishes') this.publishRun(m);
+      else if ('id' in m) this.call(m);
       else this.notice(m);
     }
   }
@@ -199,6 +198,24 @@ class Connection implements BusServer {
       },
       (e: unknown) => this.post({ kind: 'reply', id: m.id, error: toWire(e) }),
     );
+  }
+
+  /** Publishes a run of values, each a call of its own: replied to as published, or with its error. */
+  private publishRun(m: PublishRun): void {
+    let t: Topic<unknown>;
+    try {
+      t = this.topicOf(m.topic);
+    } catch (e) {
+      for (let i = 0; i < m.values.length; i++) this.post({ kind: 'reply', id: m.first + i, error: toWire(e) });
+      return;
+    }
+    for (let i = 0; i < m.values.length; i++) {
+      const id = m.first + i;
+      t.publish(m.values[i]).then(
+        (offset) => this.published(m.topic, id, offset),
+        (e: unknown) => this.post({ kind: 'reply', id, error: toWire(e) }),
+      );
+    }
   }
 
   /** Replies to a one-value publish: joins the replies to the same topic posted just before it. */
