@@ -88,6 +88,11 @@ export interface TargetOutcome {
   text: string;
 }
 
+/** 3 → "3.0", 0.97 → "0.97": a bound as written, never rounded to another one. */
+function fmtBound(b: number): string {
+  return Number.isInteger(b * 10) ? b.toFixed(1) : String(b);
+}
+
 function mib(b: number): string {
   return `${(b / 1024 / 1024).toFixed(2)} MiB`;
 }
@@ -131,6 +136,6 @@ export function evaluateTargets(results: readonly CaseReport[]): TargetOutcome[]
     const limit = ceiling === undefined ? '' : ` [ceiling ${ceiling.toFixed(2)}×: ${t.floor}]`;
     const rounds = roundRatios(s, best);
     const spread = rounds === undefined ? '' : ` [rounds ${rounds[0].toFixed(2)}–${rounds[1].toFixed(2)}×]`;
-    return { target: t, value: v, against: best.name, ceiling, rounds, status: pass ? 'PASS' : 'FAIL', text: `${t.label}: ${v.toFixed(2)}× (target ≥ ${t.bound.toFixed(1)}×)${against}${limit}${spread} ${pass ? 'PASS' : 'FAIL'}` };
+    return { target: t, value: v, against: best.name, ceiling, rounds, status: pass ? 'PASS' : 'FAIL', text: `${t.label}: ${v.toFixed(2)}× (target ≥ ${fmtBound(t.bound)}×)${against}${limit}${spread} ${pass ? 'PASS' : 'FAIL'}` };
   });
 }

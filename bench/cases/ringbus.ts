@@ -7,7 +7,7 @@
  * wrong count instead of a hang.
  */
 import { BATCH, CAPACITY, Sink, deferred, freshBatch, merge, settledHeap, type Case, type Msg, type Trial } from '../lib/harness.js';
-import { requireRingbus, type ObservableLike, type Topic, type TopicOptions } from '../lib/ringbus.js';
+import { requireRingbus, type Bus, type ObservableLike, type Topic, type TopicOptions } from '../lib/ringbus.js';
 import { retainSize } from './peers.js';
 
 const GROUP = 'g';
@@ -15,9 +15,11 @@ const BOUNDED: TopicOptions = { capacity: CAPACITY, overflow: 'block' };
 export const GROUPED: TopicOptions = { capacity: CAPACITY, overflow: 'block', groups: [GROUP] };
 export const CONSUMER = { group: GROUP, prefetch: CAPACITY } as const;
 
-export async function newTopic(opts: TopicOptions): Promise<Topic<Msg>> {
+export async function newTopic(opts: TopicOptions, attach?: (bus: Bus) => void): Promise<Topic<Msg>> {
   const { createBus } = await requireRingbus();
-  return createBus().topic<Msg>('bench', opts);
+  const bus = createBus();
+  attach?.(bus);
+  return bus.topic<Msg>('bench', opts);
 }
 
 /** Publishes n fresh messages, waiting for room whenever the ring is full, then closes. */
@@ -36,19 +38,39 @@ export function observe<T>(source: ObservableLike<T>, onValue: (v: T) => void): 
   return { done: d.promise, stop: () => sub.unsubscribe() };
 }
 
-/** A trial with one push subscriber: the producer and the subscription run until the topic closes and it completes. */
-export async function pushTrial(n: number, opts: TopicOptions, subscribe: (topic: Topic<Msg>, sink: Sink) => { done: Promise<void>; stop(): void }): Promise<Trial> {
-  const topic = await newTopic(opts);
+type Subscribe = (topic: Topic<Msg>, sink: Sink) => { done: Promise<void>; stop(): void };
+
+/**
+ * A trial with one push subscriber: the producer and the subscription run until the topic closes
+ * and it completes. `attach` sees the bus before the topic is made; what it returns runs at dispose.
+ */
+export async function pushTrial(n: number, opts: TopicOptions, subscribe: Subscribe, attach?: (bus: Bus) => () => void): Promise<Trial> {
+  let detach: (() => void) | undefined;
+  const topic = await newTopic(opts, attach && ((bus) => (detach = attach(bus))));
   const sink = new Sink();
   const sub = subscribe(topic, sink);
+  // One turn of the event loop before the trial: a trial and the harness between trials run on
+  // promises alone, so without it no timer ever fires in the process (an OpenTelemetry reader
+  // collecting every second never would: 'ringbus messages() ack + instrumentBus').
+  await new Promise((resolve) => setTimeout(resolve, 0));
   return {
     async run() {
       await Promise.all([produce(topic, n), sub.done]);
       return sink.result();
     },
-    dispose: () => sub.stop(),
+    dispose() {
+      sub.stop();
+      detach?.();
+    },
   };
 }
+
+/** `messages()` of group `g` with prefetch 1024, each delivery acked as it arrives. */
+export const messagesAck: Subscribe = (topic, sink) =>
+  observe(topic.messages(CONSUMER), (d) => {
+    sink.take(d.value);
+    d.ack();
+  });
 
 const throughput: Case[] = [
   {
@@ -79,13 +101,7 @@ const throughput: Case[] = [
     name: 'ringbus messages() ack',
     group: 'ringbus',
     note: "topic(cap 1024, block, groups ['g']); messages({ group, prefetch: 1024 }) with d.ack() per message",
-    prepare: (n) =>
-      pushTrial(n, GROUPED, (topic, sink) =>
-        observe(topic.messages(CONSUMER), (d) => {
-          sink.take(d.value);
-          d.ack();
-        }),
-      ),
+    prepare: (n) => pushTrial(n, GROUPED, messagesAck),
   },
   {
     name: 'ringbus publishBatch(100)/recvBatch(100)',

@@ -7,7 +7,8 @@
  *   over its own MessageChannel (`serveBus`); the producer publishes and the consumer acks over
  *   `createBus({ engine: portEngine(port) })`, so every message crosses twice and every ack once.
  * - Peers: a raw MessagePort stream between the two workers (one postMessage per message, credit
- *   returned every 256), and a SharedArrayBuffer ring of ids with Atomics (the physical limit).
+ *   returned every 256); the same stream relayed by the main thread (the port engine's topology:
+ *   three threads, two hops); and a SharedArrayBuffer ring of ids with Atomics (the physical limit).
  */
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -52,15 +53,23 @@ async function timed(pair: Pair, go: Record<string, unknown>): Promise<Result> {
   return r.result;
 }
 
+/** The main thread's end of a channel, as Node gives it (an EventEmitter too). */
+type NodePort = import('node:worker_threads').MessagePort;
+
 let raw: Promise<Pair> | undefined;
+let relay: Promise<Pair> | undefined;
 let sab: Promise<Pair & { ctl: Int32Array }> | undefined;
 let served: Promise<Pair & { bus: Bus & { deleteTopic(name: string): Promise<unknown> } }> | undefined;
 let trials = 0;
+
+/** A fifth of the suite's N (200,000 by default): a trial of the port engine stays a couple of seconds. */
+const size = (base: number): number => Math.max(1, Math.floor(base / 5));
 
 export const threadCases: Case[] = [
   {
     name: 'MessagePort stream between threads',
     group: 'threads',
+    size,
     note: 'producer worker → consumer worker over one MessageChannel: postMessage per message, ≤ 1024 unanswered, credit back every 256',
     async prepare(n): Promise<Trial> {
       raw ??= (async () => {
@@ -73,8 +82,29 @@ export const threadCases: Case[] = [
     },
   },
   {
+    name: 'MessagePort relay through the main thread',
+    group: 'threads',
+    size,
+    note: "as 'MessagePort stream between threads', each message and credit forwarded by the main thread: the port engine's three threads and two hops",
+    async prepare(n): Promise<Trial> {
+      relay ??= (async () => {
+        const a = new MessageChannel();
+        const b = new MessageChannel();
+        const toProducer = a.port1 as unknown as NodePort;
+        const toConsumer = b.port1 as unknown as NodePort;
+        toProducer.on('message', (m: unknown) => toConsumer.postMessage(m));
+        toConsumer.on('message', (m: unknown) => toProducer.postMessage(m));
+        const [producer, consumer] = await Promise.all([start('raw-producer', { port: a.port2 }, [a.port2]), start('raw-consumer', { port: b.port2 }, [b.port2])]);
+        return { producer, consumer };
+      })();
+      const pair = await relay;
+      return { run: () => timed(pair, { go: n }) };
+    },
+  },
+  {
     name: 'SharedArrayBuffer ring between threads',
     group: 'threads',
+    size,
     note: 'producer worker → consumer worker through a 1024-slot ring of ids in a SharedArrayBuffer (Atomics; notify only a sleeper): the physical limit',
     async prepare(n): Promise<Trial> {
       sab ??= (async () => {
@@ -95,6 +125,7 @@ export const threadCases: Case[] = [
   {
     name: 'ringbus port engine messages() ack (threads)',
     group: 'ringbus',
+    size,
     note: 'bus in the main thread, serveBus to two workers; producer worker: publish() ≤ 1024 unanswered; consumer worker: messages({ group, prefetch: 1024 }) + ack()',
     async prepare(n): Promise<Trial> {
       served ??= (async () => {

@@ -19,14 +19,26 @@ function pair(options: { heartbeatMs?: number } = {}): { served: Bus; bus: Bus; 
 }
 
 /** Speaks the protocol by hand over a port served by `served`. */
-function rawClient(served: Bus): { send(...messages: object[]): void; replies: Record<string, unknown>[]; next(pred: (m: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>; close(): void } {
+function rawClient(served: Bus): {
+  send(...messages: object[]): void;
+  replies: Record<string, unknown>[];
+  posts: Record<string, unknown>[][];
+  next(pred: (m: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
+  close(): void;
+} {
   const { port1, port2 } = new MessageChannel();
   const server = serveBus(served, port1, { missedHeartbeats: 2 });
   const replies: Record<string, unknown>[] = [];
-  port2.onmessage = (e) => replies.push(...(e.data as Record<string, unknown>[])); // the server posts an array per turn
+  const posts: Record<string, unknown>[][] = [];
+  port2.onmessage = (e) => {
+    const post = e.data as Record<string, unknown>[]; // the server posts arrays of messages
+    posts.push(post);
+    replies.push(...post);
+  };
   const client = {
     send: (...messages: object[]) => port2.postMessage(messages),
     replies,
+    posts,
     async next(pred: (m: Record<string, unknown>) => boolean) {
       const deadline = Date.now() + 5_000;
       for (;;) {
@@ -105,6 +117,40 @@ describe('errors cross the port as the same classes', () => {
     raw.send({ id: 1, op: 'hello', version: 99, heartbeatMs: 0 });
     const r = await raw.next((m) => m.id === 1);
     expect(fromWire(r.error as never)).toMatchObject({ name: 'ConfigError', option: 'version' });
+  });
+});
+
+describe('the wire', () => {
+  it('deliveries cross by column in chunks of at most 256, each ending the array it is posted in', async () => {
+    const served = createBus();
+    open.push(served);
+    const t = served.topic<number>('t', { capacity: 1024, groups: ['g'] });
+    await t.publishBatch(Array.from({ length: 600 }, (_, i) => i));
+    const raw = rawClient(served);
+    raw.send(
+      { id: 1, op: 'hello', version: PROTOCOL_VERSION, heartbeatMs: 0 },
+      { id: 2, op: 'topic', topic: 0, name: 't', options: undefined },
+      { id: 3, op: 'member', topic: 0, member: 0, options: { group: 'g', prefetch: 1024 } },
+      { op: 'demand', member: 0, want: 600, received: 0 },
+    );
+    const delivered = (): Record<string, unknown>[] => raw.replies.filter((m) => m.kind === 'deliveries');
+    const count = (): number => delivered().reduce((n, m) => n + (m.values as unknown[]).length, 0);
+    await raw.next(() => count() === 600);
+    const chunks = delivered();
+    expect(chunks.map((m) => (m.values as unknown[]).length)).toEqual([256, 256, 88]);
+    expect(chunks.flatMap((m) => m.values as number[])).toEqual(Array.from({ length: 600 }, (_, i) => i));
+    expect(chunks.flatMap((m) => m.offsets as number[])).toEqual(Array.from({ length: 600 }, (_, i) => i));
+    expect(chunks.map((m) => m.first)).toEqual([0, 256, 512]);
+    // first deliveries: no key, no headers, deliveryCount 1, unsettled — those columns are left out
+    expect(chunks.every((m) => m.keys === undefined && m.headers === undefined && m.deliveryCounts === undefined && m.settled === undefined)).toBe(true);
+    for (const post of raw.posts) {
+      const i = post.findIndex((m) => m.kind === 'deliveries');
+      if (i >= 0) expect(i).toBe(post.length - 1);
+    }
+    // acks by token run: all 600 settle on the server
+    raw.send({ op: 'acks', member: 0, tokens: Array.from({ length: 600 }, (_, i) => i) }, { id: 4, op: 'stats', topic: 0 });
+    const stats = await raw.next((m) => m.id === 4);
+    expect(stats.stats).toMatchObject({ groups: { g: { pending: 0, acked: 600 } } });
   });
 });
 

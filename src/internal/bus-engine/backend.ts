@@ -4,10 +4,13 @@ import { ConsumerMember, portOf } from './member.js';
 
 /** A publish entry as a batch entry of `publishBatch(entries, { entries: true })`: only the fields given. */
 function batchEntry(e: PublishEntry): BatchEntry<unknown> {
-  const out: { value: unknown; key?: string; headers?: PublishEntry['headers']; ttlMs?: number } = { value: e.value };
+  const out: { -readonly [K in keyof BatchEntry<unknown>]: BatchEntry<unknown>[K] } = { value: e.value };
   if (e.key !== undefined) out.key = e.key;
   if (e.headers !== undefined) out.headers = e.headers;
   if (e.ttlMs !== undefined) out.ttlMs = e.ttlMs;
+  if (e.delayMs !== undefined) out.delayMs = e.delayMs;
+  if (e.deliverAt !== undefined) out.deliverAt = e.deliverAt;
+  if (e.priority !== undefined) out.priority = e.priority;
   return out;
 }
 

@@ -3,7 +3,7 @@ import { ClosedError, ConfigError, TimeoutError } from '../../errors.js';
 import type { TopicStats } from '../../types.js';
 import { PortMember } from './member.js';
 import { holdLease, leaseName, watchLease } from './lease.js';
-import { type Call, type ClientMessage, fromWire, listen, type MessagePortLike, PROTOCOL_VERSION, type ServerMessage, unref, type Welcome, type WireEntry } from './protocol.js';
+import { type Call, type ClientMessage, fromColumns, fromWire, listen, type MessagePortLike, PROTOCOL_VERSION, type ServerMessage, unref, type Welcome, type WireEntry } from './protocol.js';
 
 /** Options of {@link portEngine}. */
 export interface PortEngineOptions {
@@ -160,9 +160,31 @@ class PortClient implements Engine {
     });
   }
 
+  /** A publish of one value without options or signal: joins the run of them queued just before it (a `publishes` message). */
+  publishOne(topic: number, value: unknown, backend: PortBackend): Promise<unknown> {
+    if (this.lost !== undefined) return Promise.reject(this.lost);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.calls.set(id, { resolve, reject, backend });
+      const last = this.queue[this.queue.length - 1];
+      if (last !== undefined && last.op === 'publishes' && last.topic === topic && last.first + last.values.length === id) last.values.push(value);
+      else this.queue.push({ op: 'publishes', topic, first: id, values: [value] });
+      this.schedule();
+    });
+  }
+
   send(m: ClientMessage): void {
     if (this.lost !== undefined) return;
     this.queue.push(m);
+    this.schedule();
+  }
+
+  /** An ack: joins the acks of the same member sent just before it, so the order of all messages holds. */
+  ack(member: number, token: number): void {
+    if (this.lost !== undefined) return;
+    const last = this.queue[this.queue.length - 1];
+    if (last !== undefined && 'op' in last && last.op === 'acks' && last.member === member) last.tokens.push(token);
+    else this.queue.push({ op: 'acks', member, tokens: [token] });
     this.schedule();
   }
 
@@ -203,8 +225,17 @@ class PortClient implements Engine {
         else pending.resolve(m.value);
         break;
       }
+      case 'published':
+        for (let i = 0; i < m.ids.length; i++) {
+          const pending = this.calls.get(m.ids[i]!);
+          if (pending === undefined) continue;
+          this.calls.delete(m.ids[i]!);
+          if (m.stats !== undefined && i === m.ids.length - 1) pending.backend?.update(m.stats);
+          pending.resolve([m.offsets[i]]);
+        }
+        break;
       case 'deliveries':
-        this.members.get(m.member)?.arrive(m.items);
+        this.members.get(m.member)?.arrive(fromColumns(m));
         break;
       case 'done':
         this.members.get(m.member)?.finish(m.error === undefined ? undefined : fromWire(m.error));
@@ -245,6 +276,10 @@ class PortBackend implements TopicBackend {
   }
 
   publish(entries: readonly PublishEntry[], signal?: AbortSignal): Promise<number[]> {
+    const one = entries[0]!;
+    if (entries.length === 1 && signal === undefined && one.key === undefined && one.headers === undefined && one.ttlMs === undefined && one.delayMs === undefined && one.deliverAt === undefined && one.priority === undefined) {
+      return this.client.publishOne(this.handle, one.value, this) as Promise<number[]>;
+    }
     const wire = entries.map(({ value, key, headers, ttlMs, delayMs, deliverAt, priority }): WireEntry =>
       key === undefined && headers === undefined && ttlMs === undefined && delayMs === undefined && deliverAt === undefined && priority === undefined
         ? { value }

@@ -6,6 +6,7 @@ export interface MemberHost {
   readonly members: Map<number, PortMember<unknown>>;
   call(c: Call, backend?: unknown): Promise<unknown>;
   send(m: ClientMessage): void;
+  ack(member: number, token: number): void;
   demandChanged(m: PortMember<unknown>): void;
 }
 
@@ -155,7 +156,8 @@ export class PortMember<T> implements MemberPort<T> {
   settle(record: HeldRecord<T>, how: Settlement): void {
     if (this.closing !== undefined || record.settled) return;
     if (how.kind !== 'inProgress') this.drop(record.token);
-    this.client.send({ op: 'settle', member: this.id, token: record.token, how });
+    if (how.kind === 'ack') this.client.ack(this.id, record.token);
+    else this.client.send({ op: 'settle', member: this.id, token: record.token, how });
   }
 
   private drop(token: number): void {

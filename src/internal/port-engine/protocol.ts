@@ -3,13 +3,15 @@
  * arrays, strings and numbers, and message values as given.
  *
  * Client to server, posted as an array of {@link ClientMessage} per turn:
- * - calls (`id` set) get one reply: `hello`, `topic`, `publish`, `member`, `commit`, `seek`,
+ * - calls (`id` set) get one reply (one-value publishes go as a {@link PublishRun}, and their
+ *   replies as {@link Published}): `hello`, `topic`, `publish`, `member`, `commit`, `seek`,
  *   `deleteGroup`, `stats`, `closeTopic`, `destroyTopic`, `closeMember`, `bye` (the server answers
  *   once it has handled everything sent before, then closes the connection);
- * - notices (no reply): `demand`, `settle`, `leave`, `cancel`, `ping`.
+ * - notices (no reply): `demand`, `settle`, `acks`, `leave`, `cancel`, `ping`.
  *
- * Server to client, posted as an array of {@link ServerMessage} per turn: replies (the last reply
- * of a turn about a topic carries its stats), `deliveries` pushed to a member up to its demand,
+ * Server to client, posted as arrays of {@link ServerMessage}, one per turn except that a
+ * `deliveries` message (at most 256) ends its array: replies (the last reply of a turn about a
+ * topic carries its stats), `deliveries` pushed to a member up to its demand,
  * `stale` tokens, and `done` when a member has nothing more.
  *
  * Where there are Web Locks, each side holds a lock for as long as it lives and names it to the
@@ -48,11 +50,21 @@ export interface Welcome {
 export type Notice =
   | { op: 'demand'; member: number; want: number; received: number }
   | { op: 'settle'; member: number; token: number; how: Settlement }
+  /** Acks of one member, in the order given: the common settle, one array per run. */
+  | { op: 'acks'; member: number; tokens: number[] }
   | { op: 'leave'; member: number }
   | { op: 'cancel'; call: number }
   | { op: 'ping' };
 
-export type ClientMessage = (Call & { id: number }) | Notice;
+/** Calls `first`, `first + 1`, …: each a `publish` of one value without options or signal to `topic`, the common call, as one run. */
+export interface PublishRun {
+  op: 'publishes';
+  topic: number;
+  first: number;
+  values: unknown[];
+}
+
+export type ClientMessage = (Call & { id: number }) | Notice | PublishRun;
 
 /** One delivery as it crosses: `token` names it for settling; `settled` for `ack: 'auto'`. */
 export interface WireDelivery {
@@ -66,9 +78,76 @@ export interface WireDelivery {
   settled: boolean;
 }
 
+/**
+ * Deliveries to a member, by column (an array of numbers clones faster than as many objects):
+ * tokens run up from `first`; a column left out holds its default for every row — key
+ * `undefined`, no headers, `deliveryCount` 1, `settled` false.
+ */
+export interface WireDeliveries {
+  kind: 'deliveries';
+  member: number;
+  first: number;
+  offsets: number[];
+  values: unknown[];
+  timestamps: number[];
+  keys?: (string | undefined)[];
+  headers?: Headers[];
+  deliveryCounts?: number[];
+  settled?: boolean[];
+}
+
+const NO_HEADERS: Headers = Object.freeze({});
+
+/** The columns of `items` (consecutive tokens), leaving out those that hold only defaults. */
+export function toColumns(member: number, items: readonly WireDelivery[]): WireDeliveries {
+  const m: WireDeliveries = { kind: 'deliveries', member, first: items[0]!.token, offsets: [], values: [], timestamps: [] };
+  let plain = true;
+  for (const d of items) {
+    m.offsets.push(d.offset);
+    m.values.push(d.value);
+    m.timestamps.push(d.timestamp);
+    if (d.key !== undefined || d.deliveryCount !== 1 || d.settled || Object.keys(d.headers).length > 0) plain = false;
+  }
+  if (!plain) {
+    m.keys = items.map((d) => d.key);
+    m.headers = items.map((d) => d.headers);
+    m.deliveryCounts = items.map((d) => d.deliveryCount);
+    m.settled = items.map((d) => d.settled);
+  }
+  return m;
+}
+
+/** The deliveries of a {@link WireDeliveries}, one object each. */
+export function fromColumns(m: WireDeliveries): WireDelivery[] {
+  const out: WireDelivery[] = new Array(m.offsets.length);
+  for (let i = 0; i < out.length; i++) {
+    out[i] = {
+      token: m.first + i,
+      offset: m.offsets[i]!,
+      value: m.values[i],
+      key: m.keys?.[i],
+      headers: m.headers?.[i] ?? NO_HEADERS,
+      timestamp: m.timestamps[i]!,
+      deliveryCount: m.deliveryCounts?.[i] ?? 1,
+      settled: m.settled?.[i] ?? false,
+    };
+  }
+  return out;
+}
+
+/** Replies to one-value publishes on topic `topic`: call `ids[i]` published at `offsets[i]`. */
+export interface Published {
+  kind: 'published';
+  topic: number;
+  ids: number[];
+  offsets: number[];
+  stats?: TopicStats;
+}
+
 export type ServerMessage =
   | { kind: 'reply'; id: number; value?: unknown; stats?: TopicStats; error?: WireError }
-  | { kind: 'deliveries'; member: number; items: WireDelivery[] }
+  | Published
+  | WireDeliveries
   | { kind: 'done'; member: number; error?: WireError }
   | { kind: 'stale'; member: number; tokens: number[] };
 

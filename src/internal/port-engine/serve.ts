@@ -1,9 +1,9 @@
-import type { TopicBackend } from '../../engine.js';
+import type { Settlement, TopicBackend } from '../../engine.js';
 import { ConfigError } from '../../errors.js';
-import type { Bus } from '../../types.js';
+import type { Bus, TopicStats } from '../../types.js';
 import { BusEngine } from '../bus-engine/backend.js';
 import { holdLease, leaseName, watchLease } from './lease.js';
-import { type Call, type ClientMessage, listen, type MessagePortLike, type Notice, PROTOCOL_VERSION, type ServerMessage, toWire, unref, type Welcome, type WireEntry } from './protocol.js';
+import { type Call, type ClientMessage, fromColumns, listen, type MessagePortLike, type Notice, PROTOCOL_VERSION, type Published, type PublishRun, type ServerMessage, toWire, unref, type Welcome, type WireEntry } from './protocol.js';
 import { ServedMember } from './served-member.js';
 
 /** Options of {@link serveBus}. */
@@ -29,6 +29,8 @@ export interface BusServer {
   /** Stops serving: closes the client's members (their unsettled deliveries return to their groups) and the port. */
   close(): void;
 }
+
+const ACK: Settlement = { kind: 'ack' };
 
 /** Publishes a call's entries in order, as one batch. */
 function publishAll(t: TopicBackend, entries: readonly WireEntry[], signal: AbortSignal | undefined): Promise<number[]> {
@@ -88,11 +90,11 @@ class Connection implements BusServer {
     }
   }
 
-  /** What this turn sends, posted as one array when the turn ends ({@link flush}). */
+  /** What this turn sends, posted when the turn ends ({@link flush}). */
   private outbox: ServerMessage[] = [];
   private flushing = false;
   /** The last reply of this turn on each topic handle: it carries the topic's stats. */
-  private readonly statsFor = new Map<number, Extract<ServerMessage, { kind: 'reply' }>>();
+  private readonly statsFor = new Map<number, { stats?: TopicStats }>();
 
   private post = (m: ServerMessage): void => {
     if (this.closed) return;
@@ -103,9 +105,10 @@ class Connection implements BusServer {
   };
 
   /**
-   * Posts the turn's messages as one array. A reply about a topic carries its stats, taken once
-   * per turn after telling the client what went stale: what the figures show as settled, the
-   * client sees settled. A batch that cannot be cloned is posted message by message.
+   * Posts the turn's messages as one array, cut after each `deliveries`. A reply about a topic
+   * carries its stats, taken once per turn after telling the client what went stale: what the
+   * figures show as settled, the client sees settled. A batch that cannot be cloned is posted
+   * message by message.
    */
   private flush = (): void => {
     this.flushing = false;
@@ -115,8 +118,19 @@ class Connection implements BusServer {
       this.statsFor.clear();
     }
     if (this.outbox.length === 0 || this.closed) return;
-    const batch = this.outbox;
+    const outbox = this.outbox;
     this.outbox = [];
+    // deliveries end their array: the client handles (and acks) one chunk while the next crosses
+    let from = 0;
+    for (let i = 0; i < outbox.length; i++) {
+      if (outbox[i]!.kind === 'deliveries' || i === outbox.length - 1) {
+        this.postBatch(outbox.slice(from, i + 1));
+        from = i + 1;
+      }
+    }
+  };
+
+  private postBatch(batch: ServerMessage[]): void {
     try {
       this.port.postMessage(batch);
     } catch {
@@ -125,17 +139,18 @@ class Connection implements BusServer {
         try {
           postNow(m);
         } catch {
-          if (m.kind === 'deliveries') this.members.get(m.member)?.unsendable(m.items, postNow);
+          if (m.kind === 'deliveries') this.members.get(m.member)?.unsendable(fromColumns(m), postNow);
         }
       }
     }
-  };
+  }
 
   private receive(data: unknown): void {
     if (this.closed || !Array.isArray(data)) return;
     this.lastSeen = Date.now();
     for (const m of data as ClientMessage[]) {
-      if ('id' in m) this.call(m);
+      if (m.op === 'publishes') this.publishRun(m);
+      else if ('id' in m) this.call(m);
       else this.notice(m);
     }
   }
@@ -148,6 +163,11 @@ class Connection implements BusServer {
       case 'settle':
         this.members.get(m.member)?.settle(m.token, m.how);
         break;
+      case 'acks': {
+        const member = this.members.get(m.member);
+        if (member !== undefined) for (const token of m.tokens) member.settle(token, ACK);
+        break;
+      }
       case 'leave':
         this.members.get(m.member)?.leave();
         break;
@@ -178,6 +198,7 @@ class Connection implements BusServer {
     }
     Promise.resolve(result).then(
       (value) => {
+        if (m.op === 'publish' && m.entries.length === 1) return this.published(m.topic, m.id, (value as number[])[0]!);
         const reply: ServerMessage = { kind: 'reply', id: m.id, value };
         this.post(reply);
         if ('topic' in m && this.topics.has(m.topic)) this.statsFor.set(m.topic, reply);
@@ -185,6 +206,35 @@ class Connection implements BusServer {
       },
       (e: unknown) => this.post({ kind: 'reply', id: m.id, error: toWire(e) }),
     );
+  }
+
+  /** Publishes a run of values, each a call of its own: replied to as published, or with its error. */
+  private publishRun(m: PublishRun): void {
+    let t: TopicBackend;
+    try {
+      t = this.topicOf(m.topic);
+    } catch (e) {
+      for (let i = 0; i < m.values.length; i++) this.post({ kind: 'reply', id: m.first + i, error: toWire(e) });
+      return;
+    }
+    for (let i = 0; i < m.values.length; i++) {
+      const id = m.first + i;
+      t.publish([{ value: m.values[i] }]).then(
+        (offsets) => this.published(m.topic, id, offsets[0]!),
+        (e: unknown) => this.post({ kind: 'reply', id, error: toWire(e) }),
+      );
+    }
+  }
+
+  /** Replies to a one-value publish: joins the replies to the same topic posted just before it. */
+  private published(topic: number, id: number, offset: number): void {
+    const last = this.outbox[this.outbox.length - 1];
+    let run: Published;
+    if (last !== undefined && last.kind === 'published' && last.topic === topic) run = last;
+    else this.post((run = { kind: 'published', topic, ids: [], offsets: [] }));
+    run.ids.push(id);
+    run.offsets.push(offset);
+    if (this.topics.has(topic)) this.statsFor.set(topic, run);
   }
 
   private topicOf(handle: number): TopicBackend {

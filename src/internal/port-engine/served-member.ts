@@ -1,5 +1,8 @@
 import type { DeliveryRecord, MemberListener, MemberPort, Settlement } from '../../engine.js';
-import { type ServerMessage, toWire, type WireDelivery } from './protocol.js';
+import { type ServerMessage, toColumns, toWire, type WireDelivery } from './protocol.js';
+
+/** The most deliveries in one message: a client acks a chunk while the next is on its way. */
+const CHUNK = 256;
 
 /**
  * One member served to the client: a member port of the served bus's topic, polled up to the
@@ -96,10 +99,15 @@ export class ServedMember implements MemberListener {
   private pump(): void {
     if (this.closed || this.left || this.finished) return;
     const m = this.member;
-    let batch: DeliveryRecord<unknown>[] | undefined;
-    let d: DeliveryRecord<unknown> | undefined;
-    while ((batch?.length ?? 0) < this.credit && (d = m.poll()) !== undefined) (batch ??= []).push(d);
-    if (batch !== undefined) this.send(batch);
+    for (;;) {
+      const most = Math.min(this.credit, CHUNK);
+      let batch: DeliveryRecord<unknown>[] | undefined;
+      let d: DeliveryRecord<unknown> | undefined;
+      while ((batch?.length ?? 0) < most && (d = m.poll()) !== undefined) (batch ??= []).push(d);
+      if (batch === undefined) break;
+      this.send(batch);
+      if (batch.length < CHUNK) break;
+    }
     if (m.done && !this.closed && !this.left) {
       this.finished = true;
       this.post(m.error === undefined ? { kind: 'done', member: this.id } : { kind: 'done', member: this.id, error: toWire(m.error) });
@@ -115,7 +123,7 @@ export class ServedMember implements MemberListener {
     // a message comes back after it went stale in some member's hands: the client learns that first
     if (batch.some((d) => d.deliveryCount > 1)) this.reportStale();
     this.sent += items.length;
-    this.post({ kind: 'deliveries', member: this.id, items });
+    this.post(toColumns(this.id, items));
   }
 
   /**
@@ -125,7 +133,7 @@ export class ServedMember implements MemberListener {
   unsendable(items: readonly WireDelivery[], postNow: (m: ServerMessage) => void): void {
     for (const item of items) {
       try {
-        postNow({ kind: 'deliveries', member: this.id, items: [item] });
+        postNow(toColumns(this.id, [item]));
       } catch (e) {
         this.sent--;
         const d = this.held.get(item.token);
