@@ -41,10 +41,9 @@ export const NATS_LACKS: Readonly<Record<string, string>> = {
 class NatsEngine implements Engine, NatsHost {
   readonly name = 'nats';
   readonly capabilities = { lacks: NATS_LACKS };
-  nc!: NatsConnection;
-  js!: JetStreamClient;
-  jsm!: JetStreamManager;
   termReason = false;
+  /** The connection and its JetStream handles, once connected (topics are opened only after). */
+  private link: { readonly nc: NatsConnection; readonly js: JetStreamClient; readonly jsm: JetStreamManager } | undefined = undefined;
   private connecting: Promise<void> | undefined = undefined;
   private closed = false;
   private readonly topics = new Map<string, Promise<NatsTopic>>();
@@ -61,11 +60,26 @@ class NatsEngine implements Engine, NatsHost {
 
   private async open(): Promise<void> {
     const nc = this.options.connection ?? (await connect({ servers: this.options.servers }));
-    this.nc = nc;
-    this.js = jetstream(nc);
-    this.jsm = await jetstreamManager(nc);
+    this.link = { nc, js: jetstream(nc), jsm: await jetstreamManager(nc) };
     const [major = 0, minor = 0] = (nc.info?.version ?? '0.0.0').split('.').map(Number);
     this.termReason = major > 2 || (major === 2 && minor >= 10);
+  }
+
+  get nc(): NatsConnection {
+    return this.connected().nc;
+  }
+
+  get js(): JetStreamClient {
+    return this.connected().js;
+  }
+
+  get jsm(): JetStreamManager {
+    return this.connected().jsm;
+  }
+
+  private connected(): NonNullable<NatsEngine['link']> {
+    if (this.link === undefined) throw new ClosedError('the NATS engine is not connected');
+    return this.link;
   }
 
   uniqueId(): string {
@@ -173,7 +187,8 @@ class NatsEngine implements Engine, NatsHost {
     this.closed = true;
     if (this.options.connection === undefined && this.connecting !== undefined) {
       await this.connecting.catch(() => undefined);
-      await this.nc?.drain().catch(() => this.nc?.close());
+      const nc = this.link?.nc;
+      await nc?.drain().catch(() => nc.close());
     }
   }
 }
