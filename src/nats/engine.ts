@@ -36,9 +36,8 @@ export const NATS_LACKS: Readonly<Record<string, string>> = {
 class NatsEngine implements Engine, NatsHost {
   readonly name = 'nats';
   readonly capabilities = { lacks: NATS_LACKS };
-  nc!: NatsConnection;
-  js!: JetStreamClient;
-  jsm!: JetStreamManager;
+  /** Set once connected. */
+  private link: { readonly nc: NatsConnection; readonly js: JetStreamClient; readonly jsm: JetStreamManager } | undefined = undefined;
   termReason = false;
   private connecting: Promise<void> | undefined = undefined;
   private closed = false;
@@ -56,11 +55,27 @@ class NatsEngine implements Engine, NatsHost {
 
   private async open(): Promise<void> {
     const nc = this.options.connection ?? (await connect({ servers: this.options.servers }));
-    this.nc = nc;
-    this.js = jetstream(nc);
-    this.jsm = await jetstreamManager(nc);
+    this.link = { nc, js: jetstream(nc), jsm: await jetstreamManager(nc) };
     const [major = 0, minor = 0] = (nc.info?.version ?? '0.0.0').split('.').map(Number);
     this.termReason = major > 2 || (major === 2 && minor >= 10);
+  }
+
+  get nc(): NatsConnection {
+    return this.linked().nc;
+  }
+
+  get js(): JetStreamClient {
+    return this.linked().js;
+  }
+
+  get jsm(): JetStreamManager {
+    return this.linked().jsm;
+  }
+
+  /** Topics are opened after `connect()` has resolved: until then nothing asks for the connection. */
+  private linked(): NonNullable<NatsEngine['link']> {
+    if (this.link === undefined) throw new ClosedError('the NATS engine is not connected');
+    return this.link;
   }
 
   uniqueId(): string {
@@ -168,7 +183,8 @@ class NatsEngine implements Engine, NatsHost {
     this.closed = true;
     if (this.options.connection === undefined && this.connecting !== undefined) {
       await this.connecting.catch(() => undefined);
-      await this.nc?.drain().catch(() => this.nc?.close());
+      const nc = this.link?.nc;
+      await nc?.drain().catch(() => nc.close());
     }
   }
 }
