@@ -7,10 +7,22 @@ import { notFound } from './group.js';
 import type { NatsHost } from './host.js';
 import { NatsTopic } from './topic.js';
 
+/**
+ * A connection made by `connect()` of `@nats-io/transport-node` (or any other NATS v3 transport).
+ * Described here by the little ringbus's types need, so that they do not pull the client's own
+ * declarations into a program that imports `ringbus/nats` (they fail strict checks such as
+ * `exactOptionalPropertyTypes` with `skipLibCheck: false`).
+ */
+export interface NatsConnectionLike {
+  flush(): Promise<void>;
+  isClosed(): boolean;
+  drain(): Promise<void>;
+}
+
 /** Options of {@link natsEngine}: a connection to open (`servers`) or one the caller owns (`connection`). */
 export type NatsEngineOptions = (
   | { /** Server URLs, e.g. `'nats://127.0.0.1:4222'`; the engine opens the connection and closes it with the bus. */ readonly servers: string | string[]; readonly connection?: undefined }
-  | { /** A connection the caller opened and closes; the bus leaves it open. */ readonly connection: NatsConnection; readonly servers?: undefined }
+  | { /** A connection the caller opened and closes; the bus leaves it open. */ readonly connection: NatsConnectionLike; readonly servers?: undefined }
 ) & {
   /**
    * Prefix of every stream and subject name, so that several applications (or tests) share a
@@ -59,7 +71,7 @@ class NatsEngine implements Engine, NatsHost {
   }
 
   private async open(): Promise<void> {
-    const nc = this.options.connection ?? (await connect({ servers: this.options.servers }));
+    const nc = (this.options.connection as NatsConnection | undefined) ?? (await connect({ servers: this.options.servers }));
     this.link = { nc, js: jetstream(nc), jsm: await jetstreamManager(nc) };
     const [major = 0, minor = 0] = (nc.info?.version ?? '0.0.0').split('.').map(Number);
     this.termReason = major > 2 || (major === 2 && minor >= 10);
@@ -219,7 +231,7 @@ export function natsEngine(options: NatsEngineOptions): Engine {
   if (servers !== undefined && !(typeof servers === 'string' || (Array.isArray(servers) && servers.length > 0 && servers.every((s) => typeof s === 'string')))) {
     throw new ConfigError('servers', '`servers` must be a URL string or a non-empty array of them');
   }
-  if (connection !== undefined && (typeof connection !== 'object' || typeof (connection as { request?: unknown }).request !== 'function')) {
+  if (connection !== undefined && (typeof connection !== 'object' || connection === null || typeof (connection as { request?: unknown }).request !== 'function')) {
     throw new ConfigError('connection', '`connection` must be a NatsConnection');
   }
   const prefix = options.prefix ?? 'ringbus';

@@ -20,4 +20,4 @@
  *
  * @module
  */
-export { NATS_LACKS, natsEngine, type NatsEngineOptions } from './engine.js';
+export { NATS_LACKS, natsEngine, type NatsConnectionLike, type NatsEngineOptions } from './engine.js';

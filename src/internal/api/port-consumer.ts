@@ -109,9 +109,9 @@ export interface LocalConsumerOptions<T> {
  * `recvBatch`, iteration, `commit`, `seek` and `close`. It is also the {@link ConsumerPort} the
  * faces (`messages`, `values`, `readable`, `consume`) are built on.
  *
- * Demand: with a push face attached it asks for `prefetch` (as much as the window allows), with
- * none it asks for as many as there are waiting `recv` calls, so a member that nobody reads from
- * takes nothing from its competitors.
+ * Demand: with a push face attached, or once iterated (`for await`, `consume()`), it asks for
+ * `prefetch` (as much as the window allows); otherwise for as many as there are waiting `recv`
+ * calls, so a member that nobody reads from takes nothing from its competitors.
  */
 export class PortConsumer<T> implements Consumer<T>, ConsumerPort<T> {
   private readonly waiters: Waiter<T>[] = [];
