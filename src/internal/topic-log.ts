@@ -83,6 +83,8 @@ export abstract class TopicLog<T> implements OverflowHost {
     this.ordered = settings.ordering === 'key';
     this.lean = this.leanPossible();
     this.generalTake = this.levelOf !== undefined || this.ordered;
+    this.ttlActive = !this.generalTake; // born mutable (see below)
+    this.syncTtlActive();
     // Born mutable: V8 takes a field that only the constructor has written for a constant
     // (per hidden class), and optimized code that read it is thrown away when it first changes.
     // `close()` flips these two, so the first topic to close threw away the hot publish and
@@ -447,7 +449,10 @@ export abstract class TopicLog<T> implements OverflowHost {
     off = ring.append(value, s.key, s.headers ?? EMPTY_HEADERS, now, expires);
     this.published++;
     if (this.levelOf !== undefined) this.rank(off, s.priority);
-    if (expires !== Infinity) this.expiry.add(expires, off);
+    if (expires !== Infinity) {
+      this.expiry.add(expires, off);
+      this.ttlActive = true;
+    }
     if (due !== 0) this.delay(off, due);
     if (wake) {
       if (this.levelOf !== undefined && this.delayed === 0 && !this.ordered && this.codec === undefined) this.handLeveled(off, value);
@@ -490,6 +495,7 @@ export abstract class TopicLog<T> implements OverflowHost {
     this.delayed = this.delays.size;
     this.lean = false;
     this.generalTake = true;
+    this.ttlActive = true;
   }
 
   /** @internal (GroupHost) True while the message at `off` is delayed and not yet due. */
@@ -505,6 +511,7 @@ export abstract class TopicLog<T> implements OverflowHost {
     if (this.delayed === 0) {
       this.lean = this.leanPossible();
       this.generalTake = this.levelOf !== undefined || this.ordered;
+      this.syncTtlActive();
     }
     if (wake) this.wakeAll();
   }
@@ -637,9 +644,16 @@ export abstract class TopicLog<T> implements OverflowHost {
 
   // ---- for the groups (GroupHost) ----------------------------------------------------------
 
-  /** True while some retained message has a TTL or a delay: the take paths that skip those checks must not run. */
-  get ttlActive(): boolean {
-    return this.generalTake || this.expiry.active;
+  /**
+   * True while some retained message has a TTL, or the topic has priorities, per-key ordering or
+   * a delayed message: the take paths that skip those checks must not run. A field, kept in step
+   * by whatever changes them: the pull faces read it on every take.
+   */
+  ttlActive = false;
+
+  /** Recomputes {@link ttlActive} (the TTL index changed, or `generalTake`). */
+  protected syncTtlActive(): void {
+    this.ttlActive = this.generalTake || this.expiry.active;
   }
 
   /** Expires messages whose time has come, and releases delayed messages that came due (cheap when nothing is due). */
@@ -651,6 +665,7 @@ export abstract class TopicLog<T> implements OverflowHost {
   protected expireUntil(now: number): void {
     this.expired += this.expiry.expire(this.ring, now, this.minFloor());
     this.agedOut += this.expiry.agedOut;
+    this.syncTtlActive();
     this.afterHeadMove();
   }
 
