@@ -438,7 +438,7 @@ export abstract class TopicLog<T> implements OverflowHost {
         this.published++;
         if (this.levelOf !== undefined) this.rank(off, s.priority);
         if (due !== 0) this.delay(off, due);
-        if (wake) this.wakeAll();
+        if (wake) this.wakeFor(off, value);
         return off;
       }
       if (!this.makeRoom()) return -1;
@@ -454,15 +454,19 @@ export abstract class TopicLog<T> implements OverflowHost {
       this.ttlActive = true;
     }
     if (due !== 0) this.delay(off, due);
-    if (wake) {
-      if (this.levelOf !== undefined && this.delayed === 0 && !this.ordered && this.codec === undefined) this.handLeveled(off, value);
-      else this.wakeAll();
-    }
+    if (wake) this.wakeFor(off, value);
     return off;
   }
 
-  /** A message just published on a topic with priorities: each group hands it straight to its one member when nothing else waits (see `Group.pushLeveled`). */
-  private handLeveled(off: number, value: T): void {
+  /**
+   * Wakes the groups for the message just appended at `off`. On a topic with priorities, each
+   * group hands it straight to its one member when nothing else waits (see `Group.pushLeveled`).
+   */
+  private wakeFor(off: number, value: T): void {
+    if (this.levelOf === undefined || this.delayed !== 0 || this.ordered || this.codec !== undefined) {
+      this.wakeAll();
+      return;
+    }
     const gl = this.groupList;
     for (let i = 0; i < gl.length; i++) gl[i].pushLeveled(off, value);
   }
