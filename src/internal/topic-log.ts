@@ -97,6 +97,8 @@ export abstract class TopicLog<T> implements OverflowHost {
     this.ordered = settings.ordering === 'key';
     this.lean = this.leanPossible();
     this.generalTake = this.levelOf !== undefined || this.ordered;
+    this.ttlActive = !this.generalTake; // born mutable (see below)
+    this.syncTtlActive();
     // Born mutable: V8 takes a field that only the constructor has written for a constant
     // (per hidden class), and optimized code that read it is thrown away when it first changes.
     // `close()` flips these two, so the first topic to close threw away the hot publish and
@@ -488,7 +490,7 @@ export abstract class TopicLog<T> implements OverflowHost {
         this.published++;
         if (this.levelOf !== undefined) this.rank(off, s.priority);
         if (due !== 0) this.delay(off, due);
-        if (wake) this.wakeAll();
+        if (wake) this.wakeFor(off, value);
         return off;
       }
       if (!this.makeRoom()) return -1;
@@ -499,17 +501,24 @@ export abstract class TopicLog<T> implements OverflowHost {
     off = ring.append(value, s.key, s.headers ?? EMPTY_HEADERS, now, expires);
     this.published++;
     if (this.levelOf !== undefined) this.rank(off, s.priority);
-    if (expires !== Infinity) this.expiry.add(expires, off);
-    if (due !== 0) this.delay(off, due);
-    if (wake) {
-      if (this.levelOf !== undefined && this.delayed === 0 && !this.ordered && this.codec === undefined) this.handLeveled(off, value);
-      else this.wakeAll();
+    if (expires !== Infinity) {
+      this.expiry.add(expires, off);
+      this.ttlActive = true;
     }
+    if (due !== 0) this.delay(off, due);
+    if (wake) this.wakeFor(off, value);
     return off;
   }
 
-  /** A message just published on a topic with priorities: each group hands it straight to its one member when nothing else waits (see `Group.pushLeveled`). */
-  private handLeveled(off: number, value: T): void {
+  /**
+   * Wakes the groups for the message just appended at `off`. On a topic with priorities, each
+   * group hands it straight to its one member when nothing else waits (see `Group.pushLeveled`).
+   */
+  private wakeFor(off: number, value: T): void {
+    if (this.levelOf === undefined || this.delayed !== 0 || this.ordered || this.codec !== undefined) {
+      this.wakeAll();
+      return;
+    }
     const gl = this.groupList;
     for (let i = 0; i < gl.length; i++) gl[i].pushLeveled(off, value);
   }
@@ -542,6 +551,7 @@ export abstract class TopicLog<T> implements OverflowHost {
     this.delayed = this.delays.size;
     this.lean = false;
     this.generalTake = true;
+    this.ttlActive = true;
   }
 
   /** @internal (GroupHost) True while the message at `off` is delayed and not yet due. */
@@ -557,6 +567,7 @@ export abstract class TopicLog<T> implements OverflowHost {
     if (this.delayed === 0) {
       this.lean = this.leanPossible();
       this.generalTake = this.levelOf !== undefined || this.ordered;
+      this.syncTtlActive();
     }
     if (wake) this.wakeAll();
   }
@@ -689,9 +700,16 @@ export abstract class TopicLog<T> implements OverflowHost {
 
   // ---- for the groups (GroupHost) ----------------------------------------------------------
 
-  /** True while some retained message has a TTL or a delay: the take paths that skip those checks must not run. */
-  get ttlActive(): boolean {
-    return this.generalTake || this.expiry.active;
+  /**
+   * True while some retained message has a TTL, or the topic has priorities, per-key ordering or
+   * a delayed message: the take paths that skip those checks must not run. A field, kept in step
+   * by whatever changes them: the pull faces read it on every take.
+   */
+  ttlActive = false;
+
+  /** Recomputes {@link ttlActive} (the TTL index changed, or `generalTake`). */
+  protected syncTtlActive(): void {
+    this.ttlActive = this.generalTake || this.expiry.active;
   }
 
   /** Expires messages whose time has come, and releases delayed messages that came due (cheap when nothing is due). */
@@ -703,6 +721,7 @@ export abstract class TopicLog<T> implements OverflowHost {
   protected expireUntil(now: number): void {
     this.expired += this.expiry.expire(this.ring, now, this.minFloor());
     this.agedOut += this.expiry.agedOut;
+    this.syncTtlActive();
     this.afterHeadMove();
   }
 

@@ -108,7 +108,10 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
       if (m.offset > ring.tail) ring.skipTo(m.offset);
       ring.append(m.value as T, m.key, m.headers, m.timestamp, m.expires);
       if (this.levelOf !== undefined) this.levelOf[m.offset & ring.mask] = Math.min(m.priority ?? 0, this.levelCount - 1);
-      if (m.expires !== Infinity) this.expiry.add(m.expires, m.offset);
+      if (m.expires !== Infinity) {
+        this.expiry.add(m.expires, m.offset);
+        this.ttlActive = true;
+      }
       // a message due while the process was down is due now
       if (m.due !== undefined && m.due > this.scheduler.now()) this.delay(m.offset, m.due);
     }
