@@ -124,7 +124,12 @@ export class Group<T> extends GroupSettle<T> {
         if (off === this.floor) this.floor = off + 1;
         continue;
       }
-      if (this.st(off) !== FRESH) continue;
+      const st = this.st(off);
+      if (st !== FRESH) {
+        // settled ahead of the cursor (an out-of-order ack recovered from a store): the floor follows
+        if (st === SETTLED && off === this.floor) this.floor = off + 1;
+        continue;
+      }
       this.set(off, WAITING);
       this.pending++;
       if (delayed !== 0 && this.host.notDue(off)) continue; // cameDue queues it

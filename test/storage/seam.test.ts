@@ -223,11 +223,11 @@ describe('storage seam, opened asynchronously', () => {
 });
 
 describe('a group recovered with acks past a held delivery', () => {
-  for (const async of [false, true]) {
-    it(`reaches lag 0 once the held delivery is acked (${async ? 'opened asynchronously' : 'opened in the same turn'})`, async () => {
+  for (const [async, priorities] of [[false, 1], [true, 1], [false, 3]] as const) {
+    it(`reaches lag 0 once the held delivery is acked (${async ? 'opened asynchronously' : 'opened in the same turn'}, ${priorities} priority level${priorities > 1 ? 's' : ''})`, async () => {
       const storage = journalStorage({ async });
       const before = createBus({ storage });
-      const t = before.topic<number>('jobs', { groups: ['g'] });
+      const t = before.topic<number>('jobs', { groups: ['g'], priorities });
       await t.publishBatch([0, 1, 2, 3, 4, 5]);
       const c = t.consumer({ group: 'g' });
       c.tryRecv(); // 0 is held when the process dies
@@ -235,7 +235,7 @@ describe('a group recovered with acks past a held delivery', () => {
       c.tryRecv()!.ack();
 
       const bus = createBus({ storage });
-      const after = bus.topic<number>('jobs', { groups: ['g'] });
+      const after = bus.topic<number>('jobs', { groups: ['g'], priorities });
       await bus.ready();
       const r = after.consumer({ group: 'g' });
       const seen: number[] = [];
