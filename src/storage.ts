@@ -3,9 +3,16 @@
  * cache every face is served from); a {@link Storage} makes that window and every durable
  * group's position survive a restart. Without one (the default), a topic lives in memory only.
  *
- * The engine calls a {@link TopicStore} synchronously and never awaits it on the hot path;
- * `publish()` awaits {@link TopicStore.sync} so that it resolves only once the message is as
- * durable as the store promises. `ringbus/node`'s `fileStorage()` is the first implementation.
+ * A topic opens its store asynchronously ({@link Storage.open}); the store hands back what it
+ * recovered, its retained messages as a stream a store may read lazily (in chunks, from disk or
+ * a database). The topic exists at once: until the store is open, publishes, commits and seeks
+ * wait (in order), consumers join and receive once recovery is applied, and `bus.ready()`
+ * resolves once every topic opened so far is, or rejects with why one could not open.
+ *
+ * Once open, the engine calls a {@link TopicStore} synchronously and never awaits it on the hot
+ * path; `publish()` awaits {@link TopicStore.sync} so that it resolves only once the message is
+ * as durable as the store promises. `ringbus/node`'s `fileStorage()` and `ringbus/browser`'s
+ * `indexedDbStorage()` implement it.
  *
  * @module
  */
@@ -50,8 +57,12 @@ export interface CorruptRecord {
 export interface RecoveredTopic {
   /** Next offset to publish (offsets never go back, even when nothing is retained). */
   readonly tail: number;
-  /** Retained messages, in offset order. */
-  readonly messages: Iterable<StoredMessage>;
+  /**
+   * Retained messages, in offset order: a list, or a stream the store reads as the topic takes
+   * it. The topic applies them with the groups in one turn once the stream ends, so no consumer
+   * sees a topic half recovered.
+   */
+  readonly messages: Iterable<StoredMessage> | AsyncIterable<StoredMessage>;
   readonly groups: readonly StoredGroup[];
   /** Damaged records found (and set aside) by this recovery, if any: dead-lettered with reason `corrupt`. */
   readonly corrupt?: readonly CorruptRecord[];
@@ -85,7 +96,7 @@ export interface StoreStats {
 
 /** The durable side of one topic. */
 export interface TopicStore {
-  /** What was on disk when the topic opened. */
+  /** What the store held when the topic opened. */
   readonly recovered: RecoveredTopic;
   /** Appends a message (buffered; made durable by `sync`). */
   append(message: StoredMessage): void;
@@ -107,8 +118,18 @@ export interface TopicStore {
 export interface Storage {
   /** A short description for stats and errors, e.g. `file:/var/lib/app/bus`. */
   readonly name: string;
-  /** Opens (recovering) the store of one topic. Throws `StorageError` when it cannot. */
-  open(topic: string): TopicStore;
+  /**
+   * Opens (recovering) the store of one topic; rejects with `StorageError` when it cannot (every
+   * publish waiting on the topic rejects with it, and so does `bus.ready()`).
+   */
+  open(topic: string): Promise<TopicStore>;
+  /**
+   * Optional, for a store that can open in the calling turn (`fileStorage`, whose reads are
+   * synchronous file system calls): the topic opens at once, so a durable topic is visible in
+   * the same turn as a memory one (`tryPublish` right after `topic()`). Throws `StorageError`
+   * when it cannot, and `topic()` throws it. Its `recovered.messages` must be an `Iterable`.
+   */
+  openSync?(topic: string): TopicStore & { readonly recovered: { readonly messages: Iterable<StoredMessage> } };
   /**
    * Throws `ConfigError` when this storage cannot keep a topic of this name; checked at `topic()`
    * for a `deadLetter` topic the bus will open later.

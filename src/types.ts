@@ -435,8 +435,9 @@ export interface Bus {
   /** True when a topic of that name exists. */
   has(name: string): boolean;
   /**
-   * Resolves once the bus's engine is connected (at once for the memory engine); rejects with the
-   * cause when it cannot connect.
+   * Resolves once the bus's engine is connected and every topic made so far with a storage has
+   * opened it and recovered (at once for the memory engine without one); rejects with the cause
+   * when it cannot connect, or with the `StorageError` of a topic whose store could not open.
    */
   ready(): Promise<void>;
   /** Closes and removes a topic. Resolves false if there was none; a bad `name` rejects with `ConfigError`. */

@@ -96,9 +96,17 @@ export class BusImpl implements Bus {
     return this.topics.has(name);
   }
 
-  /** The memory engine has nothing to connect to. */
+  /**
+   * The memory engine has nothing to connect to: resolves once every topic made so far has its
+   * storage open and recovered, or rejects with the `StorageError` of one that could not open.
+   */
   ready(): Promise<void> {
-    return Promise.resolve();
+    const opening: Promise<void>[] = [];
+    for (const t of this.topics.values()) if (t.persistent) opening.push(t.ready);
+    if (opening.length === 0) return Promise.resolve();
+    return Promise.all(opening).then(() => {
+      for (const t of this.topics.values()) if (t.openError !== undefined) throw t.openError;
+    });
   }
 
   deleteTopic(name: string): Promise<boolean> {

@@ -479,17 +479,20 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
   }
 
   /** On a closed consumer: false, nothing done (see `Consumer.closed`: a closed consumer is finished, not broken). */
+  /** While the topic's store opens, the commit waits for it (and applies unless this consumer closed meanwhile). */
   commit(offset: number): boolean {
     integer('offset', offset, 0, Number.MAX_SAFE_INTEGER);
     if (this.closed) return false;
-    this.g.commit(offset);
+    if (this.g.host.opening) this.g.host.whenOpen(() => this.closed || this.g.commit(offset));
+    else this.g.commit(offset);
     return true;
   }
 
   seek(offset: number): boolean {
     integer('offset', offset, 0, Number.MAX_SAFE_INTEGER);
     if (this.closed) return false;
-    this.g.seek(offset);
+    if (this.g.host.opening) this.g.host.whenOpen(() => this.closed || this.g.seek(offset));
+    else this.g.seek(offset);
     return true;
   }
 

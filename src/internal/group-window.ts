@@ -18,8 +18,12 @@ export interface GroupHost<T> {
   readonly closed: boolean;
   /** With a codec: decodes a retained frame into a fresh value (throws CodecError). */
   readonly decode: ((bytes: unknown) => T) | undefined;
-  /** The durable side of the topic, if any. */
+  /** The durable side of the topic, once open. */
   readonly store: TopicStore | undefined;
+  /** True while the topic's storage opens it (see {@link whenOpen}). */
+  readonly opening: boolean;
+  /** Runs `run` once the topic's store is open (at once when it is), after everything asked before. */
+  whenOpen(run: () => void): void;
   /** True while some retained message has a TTL. */
   readonly ttlActive: boolean;
   /** Expires messages whose time has come (cheap when nothing is due). */
@@ -57,8 +61,8 @@ export abstract class GroupWindow<T> {
   readonly name: string;
   readonly durable: boolean;
   readonly host: GroupHost<T>;
-  /** The topic's store, for a durable group of a durable topic. */
-  protected readonly store: TopicStore | undefined;
+  /** The topic's store, for a durable group of a durable topic (set once the store is open). */
+  protected store: TopicStore | undefined;
   floor: number;
   next: number;
   pending = 0;
@@ -454,6 +458,17 @@ export abstract class GroupWindow<T> {
     this.redeliver.clear();
     this.delayed.clear();
     if (this.lane !== -1) this.lane = STALE_LANE;
+  }
+
+  /**
+   * The topic's store opened after this group was made (nothing was retained nor delivered
+   * meanwhile): the group starts at `start` and journals to `store` when durable.
+   */
+  reopen(start: number, store: TopicStore): void {
+    this.floor = start;
+    this.next = start;
+    this.runBase = start;
+    if (this.durable) this.store = store;
   }
 
   /** Recovery: marks what the store says was settled above the committed offset, and delivery counts. */

@@ -81,7 +81,12 @@ export class Group<T> extends GroupSettle<T> {
         if (off === this.floor) this.floor = off + 1; // everything below was settled: so is this
         continue;
       }
-      if (this.st(off) !== FRESH) continue;
+      const st = this.st(off);
+      if (st !== FRESH) {
+        // settled ahead of the cursor (an out-of-order ack recovered from a store): the floor follows
+        if (st === SETTLED && off === this.floor) this.floor = off + 1;
+        continue;
+      }
       this.set(off, CLAIMED);
       if (this.floor !== floor) this.host.released(this.floor);
       return off;
@@ -282,6 +287,7 @@ export class Group<T> extends GroupSettle<T> {
         this.count[i]++;
         break;
       }
+      if (this.state[i] === SETTLED && off === this.floor) this.floor = off + 1; // see take()
       off++;
     }
     this.next = off + 1;

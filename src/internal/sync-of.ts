@@ -1,6 +1,7 @@
-/** What a topic of this package exposes when it has a storage (see `TopicLog.store`). */
+/** What a topic of this package exposes when it has a storage (see `TopicLog.synced`). */
 interface Stored {
-  readonly store?: { sync(): Promise<void> } | undefined;
+  readonly persistent?: boolean;
+  synced?(): Promise<void>;
 }
 
 /**
@@ -10,7 +11,7 @@ interface Stored {
  * `undefined`: what it accepted is already as safe as it gets.
  */
 export function syncOf(topic: object): (() => Promise<void>) | undefined {
-  const store = (topic as Stored).store;
-  if (store === undefined || store === null || typeof store.sync !== 'function') return undefined;
-  return () => store.sync();
+  const t = topic as Stored;
+  if (t.persistent !== true || typeof t.synced !== 'function') return undefined;
+  return () => (t as Required<Stored>).synced();
 }

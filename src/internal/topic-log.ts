@@ -51,8 +51,20 @@ export abstract class TopicLog<T> implements OverflowHost {
   protected readonly expiry: Expiry<T>;
   protected readonly clock: Clock;
   protected readonly ttlMs: number;
-  /** The durable side, when the topic has a storage. */
-  readonly store: TopicStore | undefined;
+  /** The durable side, once the topic's storage has opened it. */
+  store: TopicStore | undefined;
+  /** True when the topic has a storage (open or still opening). */
+  readonly persistent: boolean;
+  /**
+   * True while the storage opens the topic: publishes, commits and seeks wait in {@link waiting},
+   * run in order once recovery is applied (or refused, when the store could not open).
+   */
+  opening = false;
+  /** Why the store could not open: every publish rejects with it. */
+  openError: Error | undefined = undefined;
+  private readonly waiting: (() => void)[] = [];
+  /** A codec or a storage: `publish` and `publishBatch` take the checked path. */
+  private readonly checked: boolean;
   protected readonly queue: PublishQueue<T>;
   /** No codec, no store, no topic TTL, not closed: `appendLean` applies to publishes without options. */
   protected lean: boolean;
@@ -69,9 +81,11 @@ export abstract class TopicLog<T> implements OverflowHost {
     this.clock = new Clock(this.scheduler);
     this.queue = new PublishQueue<T>(this);
     this.ttlMs = settings.ttlMs;
-    if (settings.storage !== undefined) this.store = settings.storage.open(name);
+    this.persistent = settings.storage !== undefined;
+    this.store = undefined; // set once the storage has opened the topic (TopicImpl)
     if (settings.codec !== undefined) this.codec = new TopicCodec<T>(settings.codec, settings.compression);
-    this.lean = this.codec === undefined && this.store === undefined && this.ttlMs === Infinity;
+    this.checked = this.codec !== undefined || this.persistent;
+    this.lean = this.codec === undefined && !this.persistent && this.ttlMs === Infinity;
     // Born mutable: V8 takes a field that only the constructor has written for a constant
     // (per hidden class), and optimized code that read it is thrown away when it first changes.
     // `close()` flips these two, so the first topic to close threw away the hot publish and
@@ -113,7 +127,7 @@ export abstract class TopicLog<T> implements OverflowHost {
 
   /** `admitted` (internal, dead letters): resolve once in the ring, as `tryPublish` would, not once durable. */
   publish(value: T, options?: PublishOptions, admitted = false): Promise<number> {
-    if (options !== undefined || this.codec !== undefined) return this.publishChecked(value, options, admitted);
+    if (options !== undefined || this.checked) return this.publishChecked(value, options, admitted);
     if (this.closed) return Promise.reject(this.closedError());
     return this.publishSettled(value, NO_PUBLISH, admitted);
   }
@@ -129,6 +143,7 @@ export abstract class TopicLog<T> implements OverflowHost {
     } catch (e) {
       return Promise.reject(e); // bad options, or a value the codec cannot encode: a promise-returning method never throws
     }
+    if (this.opening) return this.afterOpen(() => this.publishSettled(value, s, admitted), s.signal);
     return this.publishSettled(value, s, admitted);
   }
 
@@ -169,7 +184,7 @@ export abstract class TopicLog<T> implements OverflowHost {
   private tryPublishSlow(value: T, options: PublishOptions | undefined): boolean {
     const s = options === undefined ? NO_PUBLISH : publishSettings(options);
     if (this.closed) throw this.closedError();
-    if (this.queue.length !== 0) return false;
+    if (this.queue.length !== 0 || this.opening) return false;
     if (this.codec !== undefined || s.codec !== undefined || s.compression !== undefined) value = this.encode(value, s);
     if (this.append(value, s) >= 0) return true;
     if (!this.strategy.waits) this.rejected++;
@@ -177,7 +192,7 @@ export abstract class TopicLog<T> implements OverflowHost {
   }
 
   publishBatch(values: Iterable<T> | Iterable<BatchEntry<T>>, options?: BatchOptions): Promise<number[]> {
-    if (options !== undefined || this.codec !== undefined || !Array.isArray(values)) return this.publishBatchChecked(values, options);
+    if (options !== undefined || this.checked || !Array.isArray(values)) return this.publishBatchChecked(values, options);
     if (this.closed) return Promise.reject(this.closedError());
     return this.appendBatch(values as T[], NO_PUBLISH, undefined, this.lean);
   }
@@ -212,6 +227,7 @@ export abstract class TopicLog<T> implements OverflowHost {
       return Promise.reject(e);
     }
     if (s.signal?.aborted) return Promise.reject(s.signal.reason);
+    if (this.opening) return this.afterOpen(() => this.appendBatch(list, s, each, false), s.signal);
     return this.appendBatch(list, s, each, options === undefined && this.lean);
   }
 
@@ -299,6 +315,42 @@ export abstract class TopicLog<T> implements OverflowHost {
       this.published += k;
     }
     return i;
+  }
+
+  /**
+   * Runs `publish` once the store is open, in the order asked; rejects instead when the topic was
+   * closed meanwhile, the store could not open, or `signal` aborted.
+   */
+  private afterOpen<R>(publish: () => Promise<R>, signal: AbortSignal | undefined): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.whenOpen(() => {
+        if (this.closed) reject(this.closedError());
+        else if (signal?.aborted) reject(signal.reason);
+        else publish().then(resolve, reject);
+      });
+    });
+  }
+
+  /** @internal (GroupHost) Runs `run` once the store is open (or could not open), after everything asked before it. */
+  whenOpen(run: () => void): void {
+    if (this.opening) this.waiting.push(run);
+    else run();
+  }
+
+  /** The store is open and recovery applied (or it could not open): runs what waited, in order. */
+  protected opened(): void {
+    this.opening = false;
+    for (const run of this.waiting.splice(0)) run();
+  }
+
+  /**
+   * Resolves once everything the topic accepted so far is as durable as a resolved `publish()`
+   * (at once without a storage; once open and synced while the store opens).
+   */
+  synced(): Promise<void> {
+    if (this.store !== undefined) return this.store.sync();
+    if (!this.opening) return Promise.resolve();
+    return new Promise<void>((resolve) => this.whenOpen(() => resolve(this.synced())));
   }
 
   /** Resolves `result` once the store has made everything so far durable. */
@@ -584,8 +636,8 @@ export abstract class TopicLog<T> implements OverflowHost {
     return this.ring.tail !== tail;
   }
 
-  protected closedError(): ClosedError {
-    return new ClosedError(`topic \`${this.name}\` is closed`);
+  protected closedError(): Error {
+    return this.openError ?? new ClosedError(`topic \`${this.name}\` is closed`);
   }
 
   protected fullError(): TopicFullError {

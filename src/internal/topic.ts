@@ -1,7 +1,8 @@
 // The class alone: ix's index also declares DOM-stream methods whose types need the DOM lib.
 import type { AsyncIterableX } from 'ix/asynciterable/asynciterablex';
 import type { Observable } from 'rxjs';
-import type { RecoveredTopic } from '../storage.js';
+import { StorageError } from '../errors.js';
+import type { RecoveredTopic, Storage, StoredMessage, TopicStore } from '../storage.js';
 import type { Consumer, ConsumerOptions, Delivery, GroupStats, Headers, Topic, TopicStats, WritableOptions } from '../types.js';
 import { ConsumerImpl, memberSettings } from './consumer.js';
 import { type DeadLetterTarget, deadLetterHeaders, deadLetterPayload, sendDeadLetter } from './dead-letter.js';
@@ -26,14 +27,66 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
   private readonly groups = new Map<string, Group<T>>();
   private privateSeq = 0;
   private readonly router: DeadLetterRouter | undefined;
+  /** Settles once the store is open and recovery applied, or it could not open (see `openError`). */
+  readonly ready: Promise<void>;
+  /** Where each group made while the store opens starts, once it is open. */
+  private readonly starts = new Map<Group<T>, () => number>();
 
   constructor(name: string, settings: TopicSettings, router?: DeadLetterRouter) {
     super(name, settings);
     this.ackTimeoutMs = settings.ackTimeoutMs;
     this.maxDeliveries = settings.maxDeliveries;
     this.router = router;
-    if (this.store !== undefined) this.recover(this.store.recovered);
+    const storage = settings.storage;
+    if (storage === undefined) this.ready = Promise.resolve();
+    else if (storage.openSync !== undefined) {
+      const store = storage.openSync(name);
+      this.store = store;
+      this.recover(store.recovered, store.recovered.messages);
+      this.ready = Promise.resolve();
+    } else {
+      this.opening = true;
+      this.ready = this.openStore(storage);
+    }
     for (const g of settings.groups) if (!this.groups.has(g)) this.addGroup(g, true, this.ring.head);
+  }
+
+  /**
+   * Opens the store asynchronously, reads what it recovered, and applies it in one turn (groups
+   * made meanwhile start where they asked, against the recovered offsets); then runs what waited.
+   */
+  private async openStore(storage: Storage): Promise<void> {
+    let store: TopicStore | undefined;
+    try {
+      store = await storage.open(this.name);
+      const r = store.recovered;
+      const messages: StoredMessage[] = [];
+      if (Symbol.asyncIterator in r.messages) for await (const m of r.messages) messages.push(m);
+      else for (const m of r.messages) messages.push(m);
+      this.applyRecovery(store, r, messages);
+    } catch (e) {
+      const cause = e instanceof Error ? e : new Error(String(e));
+      this.openError = e instanceof StorageError ? e : new StorageError(`cannot open topic \`${this.name}\` in ${storage.name}: ${cause.message}`, { cause: e });
+      this.store = undefined;
+      if (store !== undefined) await store.close().catch(() => undefined);
+      void this.close();
+    }
+    this.starts.clear();
+    this.opened();
+    this.wakeAll();
+  }
+
+  private applyRecovery(store: TopicStore, r: RecoveredTopic, messages: Iterable<StoredMessage>): void {
+    this.store = store;
+    this.recover(r, messages);
+    for (const [g, startOf] of this.starts) {
+      if (g.durable && r.groups.some((sg) => sg.name === g.name)) continue; // placed by recover()
+      const start = startOf();
+      g.reopen(start, store);
+      g.updateDirect();
+      if (g.durable) store.group({ kind: 'create', group: g.name, offset: start });
+      this.floorLowered(start);
+    }
   }
 
   /** With a codec: turns a retained frame back into a value (each consumer gets its own). */
@@ -42,10 +95,10 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
   }
 
   /** Rebuilds the ring and the durable groups from what the store recovered. */
-  private recover(r: RecoveredTopic): void {
+  private recover(r: RecoveredTopic, messages: Iterable<StoredMessage>): void {
     const ring = this.ring;
     let empty = true;
-    for (const m of r.messages) {
+    for (const m of messages) {
       if (empty) {
         ring.startAt(m.offset);
         empty = false;
@@ -62,7 +115,15 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
     }
     this.published = ring.tail;
     for (const sg of r.groups) {
-      const g = this.addGroup(sg.name, true, Math.max(ring.head, Math.min(sg.committed, ring.tail)), false);
+      const start = Math.max(ring.head, Math.min(sg.committed, ring.tail));
+      const made = this.groups.get(sg.name); // made while the store opened
+      let g: Group<T>;
+      if (made !== undefined && made.durable) {
+        g = made;
+        g.reopen(start, this.store as TopicStore);
+        g.updateDirect();
+        this.floorLowered(start);
+      } else g = this.addGroup(sg.name, true, start, false);
       g.restore(sg);
     }
     const corrupt = r.corrupt;
@@ -111,8 +172,10 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
 
   // ---- groups and consumers -----------------------------------------------------------------
 
-  private addGroup(name: string, durable: boolean, start: number, journal = true): Group<T> {
+  /** `startOf`: where a group made while the store opens starts once it is open (default: the first retained offset). */
+  private addGroup(name: string, durable: boolean, start: number, journal = true, startOf = (): number => this.ring.head): Group<T> {
     const g = new Group<T>(this, name, durable, start);
+    if (this.opening) this.starts.set(g, startOf);
     if (durable && journal && this.store !== undefined) this.store.group({ kind: 'create', group: name, offset: start });
     this.groups.set(name, g);
     this.groupList = [...this.groupList, g];
@@ -125,6 +188,7 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
     this.groups.delete(g.name);
     this.groupList = this.groupList.filter((x) => x !== g);
     if (g.durable && this.store !== undefined) this.store.group({ kind: 'delete', group: g.name });
+    this.starts.delete(g);
     g.dispose();
     this.releasedSlow();
   }
@@ -142,9 +206,9 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
     const settings = memberSettings(options);
     let g: Group<T>;
     if (options.group !== undefined) {
-      g = this.groups.get(options.group) ?? this.addGroup(options.group, true, this.startOf(options.from, 'earliest'));
+      g = this.groups.get(options.group) ?? this.addGroup(options.group, true, this.startOf(options.from, 'earliest'), true, () => this.startOf(options.from, 'earliest'));
     } else {
-      g = this.addGroup(`~sub.${++this.privateSeq}`, false, this.startOf(options.from, 'latest'));
+      g = this.addGroup(`~sub.${++this.privateSeq}`, false, this.startOf(options.from, 'latest'), true, () => this.startOf(options.from, 'latest'));
     }
     const c = new ConsumerImpl<T>(g, settings, options.signal);
     g.join(c);
@@ -181,6 +245,8 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
   }
 
   deleteGroup(name: string): boolean {
+    // while the store opens, the group may also be in what it recovers: deleted again once open
+    if (this.opening) this.whenOpen(() => void this.deleteGroup(name));
     const g = this.groups.get(name);
     if (g === undefined || !g.durable) return false;
     // Its members take nothing more and its state is dropped before anything can call back into
@@ -220,12 +286,12 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
     this.groupList = [];
     this.expiry.cancel();
     this.ring.reset();
-    return this.store === undefined ? Promise.resolve() : this.store.destroy();
+    return this.ready.then(() => this.store?.destroy());
   }
 
   /** Flushes and releases the storage (the bus is closing). */
   release(): Promise<void> {
-    return this.store === undefined ? Promise.resolve() : this.store.close();
+    return this.store === undefined && !this.opening ? Promise.resolve() : this.ready.then(() => this.store?.close());
   }
 
   /** `console.log(topic)`: its name, bounds and offsets, its groups, whether it is closed. */

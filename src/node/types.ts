@@ -1,6 +1,6 @@
 /** Public types of `ringbus/node`. */
 import type { Codec } from '../codec/types.js';
-import type { Storage, StoreStats } from '../storage.js';
+import type { Storage, StoredMessage, StoreStats, TopicStore } from '../storage.js';
 
 /**
  * Options of {@link fileStorage}.
@@ -101,6 +101,8 @@ export interface RecoveryReport {
  * ```
  */
 export interface FileStorage extends Storage {
+  /** Opens (recovering) a topic's store in the calling turn: the file system is read synchronously. Throws `StorageError` when it cannot. */
+  openSync(topic: string): TopicStore & { readonly recovered: { readonly messages: readonly StoredMessage[] } };
   /** The directory. */
   readonly dir: string;
   /** The recovery report of `topic`, once opened in this process. */

@@ -160,3 +160,26 @@ export async function runInChromium(entries: string | string[], options: { conte
     await new Promise((r) => server.close(r));
   }
 }
+
+/**
+ * Serves each of `entries`, bundled for the browser, as a page of its own on 127.0.0.1 (a
+ * secure context), for a test that drives the pages itself: `url(i)` is the page of `entries[i]`.
+ */
+export async function servePages(entries: string[]): Promise<{ url(i: number): string; close(): Promise<void> }> {
+  const bundles = await Promise.all(entries.map(bundleForBrowser));
+  const server = createServer((req, res) => {
+    const m = /^\/(\d+)\.(html|js)$/.exec(req.url ?? '');
+    const i = m ? Number(m[1]) : -1;
+    if (!m || i >= bundles.length) res.writeHead(404).end();
+    else if (m[2] === 'js') res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(bundles[i]);
+    else res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(`<!doctype html><meta charset="utf-8"><title>${basename(entries[i])}</title><script type="module" src="/${i}.js"></script>`);
+  });
+  const origin = await listen(server);
+  return {
+    url: (i) => `${origin}/${i}.html`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}

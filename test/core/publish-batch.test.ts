@@ -77,10 +77,11 @@ describe('publishBatch after a store refusal', () => {
   /** A memory store that refuses the `refuseAt`-th append (0-based) with a StorageError. */
   function refusingStorage(refuseAt: number): Storage & { synced: number[] } {
     const synced: number[] = [];
-    return {
+    const refusing: Storage & { synced: number[] } = {
       name: 'refusing',
       synced,
-      open(): TopicStore {
+      open: (topic) => Promise.resolve(refusing.openSync!(topic)),
+      openSync() {
         let n = 0;
         let appended = 0;
         return {
@@ -100,6 +101,7 @@ describe('publishBatch after a store refusal', () => {
         };
       },
     };
+    return refusing;
   }
 
   it('keeps what went in before the refusal: woken consumers, synced before the promise rejects', async () => {

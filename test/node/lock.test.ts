@@ -84,7 +84,7 @@ describe('one fileStorage per directory in a process', () => {
     const copy = (await import('../../src/node/index.js')) as typeof import('../../src/node/index.js');
     expect(copy.fileStorage).not.toBe(fileStorage);
     // the copy has its own error classes
-    expect(() => copy.fileStorage(dir).open('t')).toThrow(expect.objectContaining({ name: 'StorageError', code: 'ERR_STORAGE', message: expect.stringContaining(`${dir} is already open in this process`) }));
+    expect(() => copy.fileStorage(dir).openSync('t')).toThrow(expect.objectContaining({ name: 'StorageError', code: 'ERR_STORAGE', message: expect.stringContaining(`${dir} is already open in this process`) }));
     await bus.close();
   });
   it('a storage of another thread is refused while that thread lives; its lock is taken over once it has exited', async () => {

@@ -27,7 +27,16 @@ class FileStorageImpl implements FileStorage {
     this.name = `file:${this.dir}`;
   }
 
-  open(topic: string): TopicStore {
+  /** The file system is read synchronously: opening finishes in the calling turn, so `open` only wraps `openSync`. */
+  open(topic: string): Promise<TopicStore> {
+    try {
+      return Promise.resolve(this.openSync(topic));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  openSync(topic: string): FileTopicStore {
     const dirName = this.dirName(topic);
     if (this.stores.has(topic)) throw new StorageError(`topic \`${topic}\` is already open in ${this.name}`);
     if (!this.locked) this.lock();

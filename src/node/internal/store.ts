@@ -53,7 +53,7 @@ export function errText(e: unknown): string {
 }
 
 export class FileTopicStore implements TopicStore {
-  readonly recovered: RecoveredTopic;
+  readonly recovered: RecoveredTopic & { readonly messages: StoredMessage[] };
   readonly report: RecoveryReport;
   private readonly segments: Segment[];
   private active: Segment;
