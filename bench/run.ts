@@ -265,7 +265,13 @@ async function main(): Promise<number> {
   }
 
   for (const c of toRun) {
-    if (c.requires === undefined) continue;
+    const reason = c.unavailable?.();
+    if (reason === undefined) continue;
+    process.stdout.write(`${c.name} skipped: ${reason}\n`);
+    skipped.push(c.name);
+  }
+  for (const c of toRun) {
+    if (c.requires === undefined || skipped.includes(c.name)) continue;
     try {
       await import(c.requires);
     } catch {

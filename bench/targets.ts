@@ -50,6 +50,11 @@ export const TARGETS: Target[] = [
   { label: 'file always ×1000 vs raw batch of 1000 + fdatasync', subject: 'ringbus file always: publish ×1000 in flight', peer: 'raw fs write batch 1000 + fdatasync', kind: 'throughput-ratio', bound: 0.5 },
   { label: 'file always ×1000 vs lmdb flushed', subject: 'ringbus file always: publish ×1000 in flight', peer: 'lmdb put ×1000 in flight (flushed)', kind: 'throughput-ratio', bound: 1.0 },
   { label: 'file always, one awaited publish vs raw write + fdatasync per record', subject: 'ringbus file always: one awaited publish at a time', peer: 'raw fs write + fdatasync per record', kind: 'throughput-ratio', bound: 0.8 },
+  // issue 29, in Chromium: a delivery read and acked through readable() against Blink's own
+  // stream reader (both pay Blink's read(), which bounds them); a resolved durable publish against
+  // the raw IndexedDB transaction of the same batch and record
+  { label: 'browser: readable() reader ack vs native ReadableStream reader', subject: 'browser: ringbus readable() reader ack', peer: 'browser: ReadableStream reader (hwm 1024)', kind: 'throughput-ratio', bound: 0.8 },
+  { label: 'browser: indexedDbStorage publish ×1000 vs raw IndexedDB put batch 1000', subject: 'browser: ringbus indexedDbStorage publish ×1000 in flight', peer: 'browser: IndexedDB put batch 1000 (strict)', kind: 'throughput-ratio', bound: 0.15 },
 ];
 
 export interface TargetOutcome {

@@ -48,6 +48,10 @@ export interface Case {
   kind?: CaseKind;
   /** An optional peer package the case needs; without it the case is skipped, saying so. */
   requires?: string;
+  /** Why the case cannot run here (e.g. a browser missing), or undefined: the run skips it, saying why. */
+  unavailable?(): string | undefined;
+  /** Untimed clean-up after the last trial of the process (e.g. closing a browser). */
+  close?(): Promise<void>;
   /** N for this case given the suite's N (lets memory cases pick their own sizes). */
   size?(base: number, quick: boolean): number;
   prepare(n: number): Trial | Promise<Trial>;
