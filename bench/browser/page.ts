@@ -6,16 +6,14 @@
 import { createBus, type Topic } from '../../src/index.js';
 import { indexedDbStorage } from '../../src/browser/index.js';
 import { CAPACITY, Sink, type Msg, type Result } from '../lib/harness.js';
-import { sourceStream } from '../lib/streams.js';
+import { IN_FLIGHT, publishInFlight } from '../lib/durable.js';
+import { readAcked, readAll, sourceStream } from '../lib/streams.js';
 
 /** One prepared trial in the page. */
 interface PageTrial {
   run(): Promise<Result>;
   dispose?(): Promise<void> | void;
 }
-
-/** Publishes in flight at once in the durable cases (one IndexedDB transaction's worth). */
-export const IN_FLIGHT = 1000;
 
 const GROUP = 'g';
 
@@ -59,12 +57,7 @@ const cases: Record<string, (n: number) => Promise<PageTrial>> = {
       async run() {
         const sink = new Sink();
         const producer = produce(topic, n);
-        for (;;) {
-          const r = await reader.read();
-          if (r.done) break;
-          sink.take(r.value.value);
-          r.value.ack();
-        }
+        await readAcked(reader, sink);
         await producer;
         return sink.result();
       },
@@ -76,12 +69,7 @@ const cases: Record<string, (n: number) => Promise<PageTrial>> = {
     return {
       async run() {
         const sink = new Sink();
-        const reader = sourceStream(n).getReader();
-        for (;;) {
-          const r = await reader.read();
-          if (r.done) break;
-          sink.take(r.value);
-        }
+        await readAll(sourceStream(n).getReader(), sink);
         return sink.result();
       },
     };
@@ -95,15 +83,7 @@ const cases: Record<string, (n: number) => Promise<PageTrial>> = {
     return {
       async run() {
         const sink = new Sink();
-        const batch: Promise<number>[] = [];
-        for (let i = 0; i < n; ) {
-          const start = i;
-          const end = Math.min(n, i + IN_FLIGHT);
-          batch.length = 0;
-          for (; i < end; i++) batch.push(topic.publish({ id: i, v: 'x' }));
-          await Promise.all(batch);
-          for (let k = start; k < end; k++) sink.takeId(k);
-        }
+        await publishInFlight(topic, n, sink);
         return sink.result();
       },
       async dispose() {
@@ -165,7 +145,6 @@ const bench = {
     await current?.dispose?.();
     previous = current;
     current = undefined;
-    void previous;
   },
 };
 

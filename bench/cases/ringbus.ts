@@ -9,6 +9,7 @@
 import { BATCH, CAPACITY, Sink, deferred, freshBatch, merge, settledHeap, type Case, type Msg, type Trial } from '../lib/harness.js';
 import { requireRingbus, type ObservableLike, type Topic, type TopicOptions } from '../lib/ringbus.js';
 import { retainSize } from './peers.js';
+import { readAcked } from '../lib/streams.js';
 
 const GROUP = 'g';
 const BOUNDED: TopicOptions = { capacity: CAPACITY, overflow: 'block' };
@@ -148,12 +149,7 @@ const throughput: Case[] = [
         async run() {
           const sink = new Sink();
           const producer = produce(topic, n);
-          for (;;) {
-            const r = await reader.read();
-            if (r.done) break;
-            sink.take(r.value.value);
-            r.value.ack();
-          }
+          await readAcked(reader, sink);
           await producer;
           return sink.result();
         },

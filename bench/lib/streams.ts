@@ -1,5 +1,5 @@
-/** The native WHATWG stream the stream peers read (in Node, and in the browser cases' page). */
-import { CAPACITY, type Msg } from './harness.js';
+/** The stream cases' source and reader loops (in Node, and in the browser cases' page). */
+import { CAPACITY, type Msg, type Sink } from './harness.js';
 
 /** A pull source of n fresh messages behind CountQueuingStrategy(1024), closed after the last. */
 export function sourceStream(n: number): ReadableStream<Msg> {
@@ -13,4 +13,23 @@ export function sourceStream(n: number): ReadableStream<Msg> {
     },
     new CountQueuingStrategy({ highWaterMark: CAPACITY }),
   );
+}
+
+/** Reads `reader` to its end, each message into `sink`. */
+export async function readAll(reader: ReadableStreamDefaultReader<Msg>, sink: Sink): Promise<void> {
+  for (;;) {
+    const r = await reader.read();
+    if (r.done) return;
+    sink.take(r.value);
+  }
+}
+
+/** Reads `reader` of deliveries to its end, each value into `sink`, then acked. */
+export async function readAcked(reader: ReadableStreamDefaultReader<{ readonly value: Msg; ack(): void }>, sink: Sink): Promise<void> {
+  for (;;) {
+    const r = await reader.read();
+    if (r.done) return;
+    sink.take(r.value.value);
+    r.value.ack();
+  }
 }
