@@ -8,7 +8,7 @@
 import { EventEmitter, once } from 'node:events';
 import { Readable } from 'node:stream';
 import { BATCH, CAPACITY, Sink, freshBatch, merge, settledHeap, type Case, type Msg, type Result } from '../lib/harness.js';
-import { readAll, sourceStream } from '../lib/streams.js';
+import { sourceStream } from '../lib/streams.js';
 
 
 type EffectModule = typeof import('effect');
@@ -400,7 +400,12 @@ const streams: Case[] = [
       return {
         async run() {
           const sink = new Sink();
-          await readAll(sourceStream(n).getReader(), sink);
+          const reader = sourceStream(n).getReader();
+          for (;;) {
+            const r = await reader.read();
+            if (r.done) break;
+            sink.take(r.value);
+          }
           return sink.result();
         },
       };

@@ -9,7 +9,6 @@
 import { BATCH, CAPACITY, Sink, deferred, freshBatch, merge, settledHeap, type Case, type Msg, type Trial } from '../lib/harness.js';
 import { requireRingbus, type ObservableLike, type Topic, type TopicOptions } from '../lib/ringbus.js';
 import { retainSize } from './peers.js';
-import { readAcked } from '../lib/streams.js';
 
 const GROUP = 'g';
 const BOUNDED: TopicOptions = { capacity: CAPACITY, overflow: 'block' };
@@ -149,7 +148,12 @@ const throughput: Case[] = [
         async run() {
           const sink = new Sink();
           const producer = produce(topic, n);
-          await readAcked(reader, sink);
+          for (;;) {
+            const r = await reader.read();
+            if (r.done) break;
+            sink.take(r.value.value);
+            r.value.ack();
+          }
           await producer;
           return sink.result();
         },

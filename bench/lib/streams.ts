@@ -1,4 +1,8 @@
-/** The stream cases' source and reader loops (in Node, and in the browser cases' page). */
+/**
+ * The stream cases' native source (Node and the browser page), and the page's reader loops: the
+ * loops the Node cases `ringbus readable() reader ack` and `ReadableStream reader (hwm 1024)` write
+ * inline in their timed closures, which stay as they are so that their measured code does not move.
+ */
 import { CAPACITY, type Msg, type Sink } from './harness.js';
 
 /** A pull source of n fresh messages behind CountQueuingStrategy(1024), closed after the last. */
