@@ -45,6 +45,7 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
       this.recover(store.recovered, store.recovered.messages);
       this.ready = Promise.resolve();
     } else {
+      storage.checkName?.(name); // a name the storage cannot keep is refused at topic(), as with openSync
       this.opening = true;
       this.ready = this.openStore(storage);
     }
@@ -172,10 +173,10 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
 
   // ---- groups and consumers -----------------------------------------------------------------
 
-  /** `startOf`: where a group made while the store opens starts once it is open (default: the first retained offset). */
-  private addGroup(name: string, durable: boolean, start: number, journal = true, startOf = (): number => this.ring.head): Group<T> {
+  /** `from`, `fallback`: where a group made while the store opens starts once it is open (default: the first retained offset). */
+  private addGroup(name: string, durable: boolean, start: number, journal = true, from?: ConsumerOptions<T>['from'], fallback: 'earliest' | 'latest' = 'earliest'): Group<T> {
     const g = new Group<T>(this, name, durable, start);
-    if (this.opening) this.starts.set(g, startOf);
+    if (this.opening) this.starts.set(g, () => this.startOf(from, fallback));
     if (durable && journal && this.store !== undefined) this.store.group({ kind: 'create', group: name, offset: start });
     this.groups.set(name, g);
     this.groupList = [...this.groupList, g];
@@ -206,9 +207,9 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
     const settings = memberSettings(options);
     let g: Group<T>;
     if (options.group !== undefined) {
-      g = this.groups.get(options.group) ?? this.addGroup(options.group, true, this.startOf(options.from, 'earliest'), true, () => this.startOf(options.from, 'earliest'));
+      g = this.groups.get(options.group) ?? this.addGroup(options.group, true, this.startOf(options.from, 'earliest'), true, options.from);
     } else {
-      g = this.addGroup(`~sub.${++this.privateSeq}`, false, this.startOf(options.from, 'latest'), true, () => this.startOf(options.from, 'latest'));
+      g = this.addGroup(`~sub.${++this.privateSeq}`, false, this.startOf(options.from, 'latest'), true, options.from, 'latest');
     }
     const c = new ConsumerImpl<T>(g, settings, options.signal);
     g.join(c);

@@ -2,15 +2,16 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext } from 'playwright-core';
-import { BROWSER_CRASH_RUNS, report } from '../reliability/config.js';
+import { BROWSER_CRASH_RUNS, DEEP, report } from '../reliability/config.js';
 import { chromiumAvailable, failures, launchChromium, missingChromiumMessage, runInChromium, servePages, type SuiteResult } from './harness.js';
 
 const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
 
-/** What runs in the page: indexedDbStorage's own cases, and the neutral conformance suite over it. */
+/** What runs in the page: indexedDbStorage's own cases, and the neutral conformance suite over it (also on the page's clock under RINGBUS_DEEP=1). */
 const SUITES: Record<string, string> = {
   indexedDbStorage: here('./suites/indexeddb.ts'),
   'neutral conformance, memory + indexedDbStorage': here('./suites/neutral-indexeddb.ts'),
+  ...(DEEP ? { 'neutral conformance, memory + indexedDbStorage, real clock': here('./suites/neutral-indexeddb-real-clock.ts') } : {}),
 };
 
 const available = chromiumAvailable('test/browser/indexeddb.test.ts');
@@ -157,7 +158,7 @@ describe('indexedDbStorage in Chromium: a page killed mid-stream', () => {
       await pages.close();
       await browser.close();
     }
-  }, 120_000);
+  }, DEEP ? 900_000 : 120_000);
 });
 
 /** The ```ts block of docs/storage.md's browser section, written where esbuild resolves `ringbus` to this package. */
