@@ -1,8 +1,8 @@
 /**
  * Cases that run in Chromium (Debian's /usr/bin/chromium through playwright-core): the page
  * (bench/browser/page.ts, bundled for the browser) prepares and runs each trial; this process
- * times `run()` around one `page.evaluate` (a round trip of well under a millisecond, against
- * trials of tens of milliseconds and more). One browser per case process, launched at its
+ * times `run()` around one `page.evaluate` (one round trip to the browser, small against trials
+ * of tens of milliseconds and more). One browser per case process, launched at its
  * first trial, with `--expose-gc` so each trial starts from a collected heap as in Node.
  *
  * Without Chromium, outside CI, the run skips these cases saying so; under `CI=true` they run
@@ -37,8 +37,9 @@ async function open(): Promise<Session> {
     '/': { html: '<!doctype html><meta charset="utf-8"><title>ringbus bench</title><script type="module" src="/bench.js"></script>' },
     '/bench.js': { script: PAGE },
   });
+  let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
   try {
-    const browser = await launchChromium({ args: ['--js-flags=--expose-gc'] });
+    browser = await launchChromium({ args: ['--js-flags=--expose-gc'] });
     const page = await browser.context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -48,11 +49,12 @@ async function open(): Promise<Session> {
       page,
       errors,
       async close() {
-        await browser.close();
+        await browser?.close();
         await origin.close();
       },
     };
   } catch (e) {
+    await browser?.close();
     await origin.close();
     throw e;
   }
