@@ -137,6 +137,12 @@ async function main(): Promise<void> {
   } catch (e) {
     report.error = e instanceof Error ? (e instanceof CheckError ? e.message : (e.stack ?? e.message)) : String(e);
   }
+  try {
+    await c.close?.();
+  } catch (e) {
+    report.ok = false;
+    report.error ??= `close: ${e instanceof Error ? e.message : String(e)}`;
+  }
   report.peakRssBytes = process.resourceUsage().maxRSS * 1024;
   emit(report);
   process.exit(report.ok ? 0 : 1);

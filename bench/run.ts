@@ -17,6 +17,9 @@
  * --filter    run only cases whose name or group contains the substring (case-insensitive;
  *             may be repeated: a case matching any of them runs).
  *
+ * A case that cannot run here says why (`Case.unavailable`: the browser cases without Chromium,
+ * outside CI) and is skipped, as is one whose optional package (`Case.requires`) is missing.
+ *
  * A full unfiltered run writes bench/results/latest.json, a timestamped copy, and regenerates
  * docs/benchmarks.md + docs/benchmarks.svg. Quick runs write bench/results/quick.json; filtered
  * runs write only a timestamped file. Exit status is non-zero when any case fails.
@@ -280,7 +283,13 @@ async function main(): Promise<number> {
   }
 
   for (const c of toRun) {
-    if (c.requires === undefined) continue;
+    const reason = c.unavailable?.();
+    if (reason === undefined) continue;
+    process.stdout.write(`${c.name} skipped: ${reason}\n`);
+    skipped.push(c.name);
+  }
+  for (const c of toRun) {
+    if (c.requires === undefined || skipped.includes(c.name)) continue;
     try {
       await import(c.requires);
     } catch {

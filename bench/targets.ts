@@ -68,6 +68,11 @@ export const TARGETS: Target[] = [
   { label: 'nats: publish awaited vs raw jetstream', subject: 'ringbus nats publish awaited', peer: 'raw jetstream publish awaited', kind: 'throughput-ratio', bound: 0.9 },
   { label: 'nats: publish ×256 in flight vs raw jetstream', subject: 'ringbus nats publish ×256 in flight', peer: 'raw jetstream publish ×256 in flight', kind: 'throughput-ratio', bound: 0.9 },
   { label: 'nats: consume() + ack vs raw jetstream consume + ack', subject: 'ringbus nats consume() ack', peer: 'raw jetstream consume+ack', kind: 'throughput-ratio', bound: 0.9 },
+  // issue 29, in Chromium: a delivery read and acked through readable() against Blink's own
+  // stream reader (both pay Blink's read(), which bounds them); a resolved durable publish against
+  // the raw IndexedDB transaction of the same batch and record
+  { label: 'browser: readable() reader ack vs native ReadableStream reader', subject: 'browser: ringbus readable() reader ack', peer: 'browser: ReadableStream reader (hwm 1024)', kind: 'throughput-ratio', bound: 0.7 },
+  { label: 'browser: indexedDbStorage publish ×1000 vs raw IndexedDB put batch 1000', subject: 'browser: ringbus indexedDbStorage publish ×1000 in flight', peer: 'browser: IndexedDB put batch 1000 (strict)', kind: 'throughput-ratio', bound: 0.2 },
 ];
 
 export interface TargetOutcome {

@@ -8,6 +8,7 @@
 import { EventEmitter, once } from 'node:events';
 import { Readable } from 'node:stream';
 import { BATCH, CAPACITY, Sink, freshBatch, merge, settledHeap, type Case, type Msg, type Result } from '../lib/harness.js';
+import { sourceStream } from '../lib/streams.js';
 
 
 type EffectModule = typeof import('effect');
@@ -344,20 +345,6 @@ const effect: Case[] = [
       }),
   ),
 ];
-
-/** A WHATWG pull source: fills the queue up to the high-water mark, a fresh message per enqueue. */
-function sourceStream(n: number): ReadableStream<Msg> {
-  let i = 0;
-  return new ReadableStream<Msg>(
-    {
-      pull(c) {
-        while (i < n && (c.desiredSize ?? 0) > 0) c.enqueue({ id: i++, v: 'x' });
-        if (i >= n) c.close();
-      },
-    },
-    new CountQueuingStrategy({ highWaterMark: CAPACITY }),
-  );
-}
 
 /** A Node objectMode Readable: read() pushes until push() says stop. */
 function nodeReadable(n: number): Readable {

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Sink, type Case, type Msg, type Trial } from '../lib/harness.js';
 import { requireRingbus } from '../lib/ringbus.js';
+import { IN_FLIGHT, publishInFlight, type PublishingTopic } from '../lib/durable.js';
 
 /** Through a variable, so the type-check does not need lmdb installed. */
 const LMDB: string = 'lmdb';
@@ -21,11 +22,7 @@ interface LmdbModule {
   open(options: { path: string; compression: boolean }): { put(key: number, value: Msg): Promise<boolean>; close(): Promise<void> };
 }
 
-const IN_FLIGHT = 1000;
-
-interface StorageTopic {
-  publish(value: Msg): Promise<number>;
-}
+type StorageTopic = PublishingTopic;
 interface StorageBus {
   topic<T>(name: string, opts?: object): StorageTopic & { _t?: T };
   close(): Promise<void>;
@@ -48,19 +45,6 @@ async function fileTopic(fsync: 'always' | 'interval' | 'never'): Promise<{ topi
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** Publishes n messages, `IN_FLIGHT` at a time (one batch of promises awaited at once). */
-async function publishInFlight(topic: StorageTopic, n: number, sink: Sink): Promise<void> {
-  const batch: Promise<number>[] = [];
-  for (let i = 0; i < n; ) {
-    const start = i;
-    const end = Math.min(n, i + IN_FLIGHT);
-    batch.length = 0;
-    for (; i < end; i++) batch.push(topic.publish({ id: i, v: 'x' }));
-    await Promise.all(batch);
-    for (let k = start; k < end; k++) sink.takeId(k);
-  }
 }
 
 /** The raw loop's framing: exactly what the file store writes per publish. */

@@ -53,6 +53,10 @@ export interface Case {
    * saying so, except under `CI=true`, where it fails.
    */
   service?: { readonly name: string; readonly url: string; readonly defaultPort: number };
+  /** Why the case cannot run here (e.g. a browser missing), or undefined: the run skips it, saying why. */
+  unavailable?(): string | undefined;
+  /** Untimed clean-up after the last trial of the process (e.g. closing a browser). */
+  close?(): Promise<void>;
   /** N for this case given the suite's N (lets memory cases pick their own sizes). */
   size?(base: number, quick: boolean): number;
   prepare(n: number): Trial | Promise<Trial>;

@@ -31,11 +31,15 @@ export function chromiumAvailable(file: string): boolean {
 
 export const missingChromiumMessage = `CI=true and ${CHROMIUM} is missing: install it (apt-get install -y chromium; .ci/run does)`;
 
-/** A persistent Chromium context on a fresh profile directory; `close()` removes the profile. */
-export async function launchChromium(options: { viewport?: { width: number; height: number } } = {}): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+/**
+ * A persistent Chromium context on a fresh profile directory; `close()` removes the profile.
+ * `args` are flags added to {@link CHROMIUM_ARGS}.
+ */
+export async function launchChromium(options: { viewport?: { width: number; height: number }; args?: string[] } = {}): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   const profile = await mkdtemp(join(tmpdir(), 'ringbus-chromium-'));
+  const { args = [], ...rest } = options;
   try {
-    const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, ...options });
+    const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, ...rest, args: [...CHROMIUM_ARGS, ...args] });
     return {
       context,
       async close() {
