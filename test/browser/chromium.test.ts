@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEEP } from '../reliability/config.js';
-import { bundleForBrowser, chromiumAvailable, failures, launchChromium, missingChromiumMessage, runInChromium, type SuiteResult } from './harness.js';
+import { describeInChromium } from './describe.js';
+import { bundleForBrowser, chromiumAvailable, failures, launchChromium, runInChromium, type SuiteResult } from './harness.js';
 
 const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
 
@@ -33,14 +34,7 @@ describe('bundling for the browser', () => {
   });
 });
 
-describe('in Chromium', () => {
-  if (!available && process.env.CI === 'true') {
-    it('has Chromium to run in', () => {
-      throw new Error(missingChromiumMessage);
-    });
-    return;
-  }
-  if (!available) return;
+describeInChromium('in Chromium', available, () => {
 
   let results: Map<string, SuiteResult>;
   let close: (() => Promise<void>) | undefined;

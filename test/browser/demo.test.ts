@@ -5,7 +5,8 @@ import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { serveDemo } from '../../examples/browser/serve.js';
 import type { Bus } from '../../src/index.js';
-import { chromiumAvailable, launchChromium, missingChromiumMessage } from './harness.js';
+import { describeInChromium } from './describe.js';
+import { chromiumAvailable, launchChromium } from './harness.js';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 /** Where the screenshot goes (gitignored). */
@@ -50,20 +51,14 @@ function reported(page: Page): Promise<Record<string, number>> {
   });
 }
 
-describe('examples/browser: the demo in Chromium, two tabs', () => {
-  if (!available && process.env.CI === 'true') {
-    it('has Chromium to run in', () => {
-      throw new Error(missingChromiumMessage);
-    });
-    return;
-  }
+describeInChromium('examples/browser: the demo in Chromium, two tabs', available, () => {
 
   const closers: (() => Promise<void>)[] = [];
   afterAll(async () => {
     for (const close of closers.reverse()) await close();
   });
 
-  it.skipIf(!available)('both tabs produce and work the one queue; the page shows the figures the bus reports', async () => {
+  it('both tabs produce and work the one queue; the page shows the figures the bus reports', async () => {
     const demo = await serveDemo({ port: 0 });
     closers.push(demo.close);
     const browser = await launchChromium({ viewport: { width: 1280, height: 760 } });

@@ -7,7 +7,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { chromiumAvailable, launchChromium, missingChromiumMessage } from './harness.js';
+import { describeInChromium } from './describe.js';
+import { chromiumAvailable, launchChromium } from './harness.js';
 import { serveOrigin } from './origin.js';
 
 const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
@@ -47,14 +48,7 @@ async function visit(context: import('playwright-core').BrowserContext, url: str
 
 const available = chromiumAvailable('test/browser/doc-snippets.test.ts');
 
-describe('browser snippets of README.md and docs/recipes.md in Chromium', () => {
-  if (!available && process.env.CI === 'true') {
-    it('has Chromium to run in', () => {
-      throw new Error(missingChromiumMessage);
-    });
-    return;
-  }
-  if (!available) return;
+describeInChromium('browser snippets of README.md and docs/recipes.md in Chromium', available, () => {
 
   it('README: the indexedDbStorage page stores a publish, and the next visit goes on after it', async () => {
     const blocks = browserBlocks('README.md');

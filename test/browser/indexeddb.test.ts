@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext } from 'playwright-core';
 import { BROWSER_CRASH_RUNS, DEEP, report } from '../reliability/config.js';
-import { chromiumAvailable, failures, launchChromium, missingChromiumMessage, runInChromium, servePages, type SuiteResult } from './harness.js';
+import { describeInChromium } from './describe.js';
+import { chromiumAvailable, failures, launchChromium, runInChromium, servePages, type SuiteResult } from './harness.js';
 
 const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
 
@@ -16,14 +17,7 @@ const SUITES: Record<string, string> = {
 
 const available = chromiumAvailable('test/browser/indexeddb.test.ts');
 
-describe('indexedDbStorage in Chromium', () => {
-  if (!available && process.env.CI === 'true') {
-    it('has Chromium to run in', () => {
-      throw new Error(missingChromiumMessage);
-    });
-    return;
-  }
-  if (!available) return;
+describeInChromium('indexedDbStorage in Chromium', available, () => {
 
   let results: Map<string, SuiteResult>;
   let close: (() => Promise<void>) | undefined;

@@ -2,7 +2,8 @@ import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TopicOptions, TopicStats } from '../../src/index.js';
-import { chromiumAvailable, failures, launchChromium, missingChromiumMessage, runInChromium } from './harness.js';
+import { describeInChromium } from './describe.js';
+import { chromiumAvailable, failures, launchChromium, runInChromium } from './harness.js';
 import { serveOrigin } from './origin.js';
 import type { Seen, TabApi } from './tabs/tab.js';
 
@@ -50,14 +51,7 @@ async function seenN(tab: Tab, topic: string, group: string, n: number): Promise
   return seen;
 }
 
-describe('one bus for every tab: a SharedWorker serves it, each tab is a portEngine client', () => {
-  if (!available && process.env.CI === 'true') {
-    it('has Chromium to run in', () => {
-      throw new Error(missingChromiumMessage);
-    });
-    return;
-  }
-  if (!available) return;
+describeInChromium('one bus for every tab: a SharedWorker serves it, each tab is a portEngine client', available, () => {
 
   let context: BrowserContext;
   let origin: string;

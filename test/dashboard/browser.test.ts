@@ -7,7 +7,8 @@ import { createBus } from '../../src/index.js';
 import type { Bus, BusStats } from '../../src/index.js';
 import { storageStats } from '../../src/node/dashboard-cli.js';
 import { fileStorage, serveDashboard } from '../../src/node/index.js';
-import { chromiumAvailable, launchChromium, missingChromiumMessage } from '../browser/harness.js';
+import { describeInChromium } from '../browser/describe.js';
+import { chromiumAvailable, launchChromium } from '../browser/harness.js';
 import { cleanTempDirs, tempDir } from '../node/helpers.js';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
@@ -75,15 +76,9 @@ afterAll(cleanTempDirs);
 
 const launch = (): ReturnType<typeof launchChromium> => launchChromium({ viewport: { width: 1280, height: 1100 } });
 
-describe('dashboard in Chromium', () => {
-  if (!available && process.env.CI === 'true') {
-    it('has Chromium to run in', () => {
-      throw new Error(missingChromiumMessage);
-    });
-    return;
-  }
+describeInChromium('dashboard in Chromium', available, () => {
 
-  it.skipIf(!available)('charts and figures update while a workload runs, and match bus.stats() once it stops', async () => {
+  it('charts and figures update while a workload runs, and match bus.stats() once it stops', async () => {
     const { bus, stop } = workload();
     const dashboard = await serveDashboard(bus, { intervalMs: 100, title: 'orders service' });
     let browser: Awaited<ReturnType<typeof launch>> | undefined;
@@ -144,7 +139,7 @@ describe('dashboard in Chromium', () => {
     }
   }, 60_000);
 
-  it.skipIf(!available)('a storage directory (ringbus dashboard <dir>) shows what the files know and – for the rest', async () => {
+  it('a storage directory (ringbus dashboard <dir>) shows what the files know and – for the rest', async () => {
     const dir = tempDir();
     const bus = createBus({ storage: fileStorage(dir) });
     const jobs = bus.topic<number>('jobs', { groups: ['workers'] });
