@@ -37,7 +37,7 @@ describe('topics with a codec', () => {
     const s = t.stats();
     expect(s.groups.g).toMatchObject({ acked: N, pending: 0, deadLettered: 0, lag: 0 });
     expect(s.bytesPublished).toBeGreaterThan(0);
-  });
+  }, 60_000); // 100 000 gzip frames: seconds alone, far more while every core is busy
 
   it("a later mutation of the publisher's object cannot change the message; each consumer gets its own copy", () => {
     const t = createBus().topic<{ n: number }>('t', { codec: json, groups: ['a', 'b'] });
