@@ -11,8 +11,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { CHROMIUM, launchChromium, missingChromiumMessage } from '../../test/browser/harness.js';
-import { serveOrigin } from '../../test/browser/origin.js';
+import type { launchChromium } from '../../test/browser/harness.js';
+import { CHROMIUM, missingChromiumMessage } from '../../test/browser/chromium-path.js';
 import type { Case, Result, Trial } from '../lib/harness.js';
 
 const PAGE = fileURLToPath(new URL('../browser/page.ts', import.meta.url));
@@ -33,6 +33,8 @@ let session: Promise<Session> | undefined;
 
 async function open(): Promise<Session> {
   if (!existsSync(CHROMIUM)) throw new Error(missingChromiumMessage);
+  // loaded here, not at the top: Playwright and esbuild cannot run inside bench:ir's one-file bundle, which takes every case
+  const [{ launchChromium }, { serveOrigin }] = await Promise.all([import('../../test/browser/harness.js'), import('../../test/browser/origin.js')]);
   const origin = await serveOrigin({
     '/': { html: '<!doctype html><meta charset="utf-8"><title>ringbus bench</title><script type="module" src="/bench.js"></script>' },
     '/bench.js': { script: PAGE },

@@ -12,11 +12,12 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { CHROMIUM, missingChromiumMessage } from './chromium-path.js';
 import type { CaseResult } from './runtime.js';
 
 export type { CaseResult } from './runtime.js';
 
-export const CHROMIUM = '/usr/bin/chromium';
+export { CHROMIUM, missingChromiumMessage };
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 
 /**
@@ -29,7 +30,6 @@ export function chromiumAvailable(file: string): boolean {
   return available;
 }
 
-export const missingChromiumMessage = `CI=true and ${CHROMIUM} is missing: install it (apt-get install -y chromium; .ci/run does)`;
 
 /**
  * A persistent Chromium context on a fresh profile directory; `close()` removes the profile.
