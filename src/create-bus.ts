@@ -2,7 +2,8 @@ import { ConfigError } from './errors.js';
 import { EngineBus } from './internal/api/engine-bus.js';
 import { BusImpl } from './internal/bus.js';
 import { describe } from './internal/validate.js';
-import type { Bus, BusOptions } from './types.js';
+import type { BusOptions } from './bus-options.js';
+import type { Bus } from './types.js';
 
 /**
  * Creates a bus: a registry of named topics sharing a scheduler. Dead-letter topics are

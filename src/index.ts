@@ -19,12 +19,12 @@ export type { DeliveryRecord, Engine, EngineCapabilities, EngineOption, EngineTo
 export { ClosedError, CodecError, ConfigError, isRingbusError, RingbusError, StorageError, TimeoutError, TopicFullError } from './errors.js';
 export type { CodecErrorReason, RingbusErrorCode } from './errors.js';
 export { PROMETHEUS_CONTENT_TYPE, PROMETHEUS_METRICS, prometheusText } from './prometheus.js';
+export type { BusOptions } from './bus-options.js';
 export type { CorruptRecord, GroupEvent, RecoveredTopic, Storage, StoredGroup, StoredMessage, StoreStats, TopicStore } from './storage.js';
 export type {
   BatchEntry,
   BatchOptions,
   Bus,
-  BusOptions,
   BusStats,
   Consumer,
   ConsumerOptions,

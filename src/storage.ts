@@ -16,7 +16,7 @@
  *
  * @module
  */
-import type { Headers } from './types.js';
+import type { Headers } from './headers.js';
 
 /** One retained message as a store gives it back on recovery. */
 export interface StoredMessage {

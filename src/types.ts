@@ -7,7 +7,7 @@
 // The class alone: ix's index also declares DOM-stream methods whose types need the DOM lib.
 import type { AsyncIterableX } from 'ix/asynciterable/asynciterablex';
 import type { CodecFor, Compression } from './codec/types.js';
-import type { Engine } from './engine.js';
+import type { Headers } from './headers.js';
 import type { Storage, StoreStats } from './storage.js';
 import type { Observable, SchedulerLike } from 'rxjs';
 
@@ -20,8 +20,7 @@ declare global {
   interface StreamPipeOptions {}
 }
 
-/** String headers carried by a message. */
-export type Headers = Readonly<Record<string, string>>;
+export type { Headers };
 
 /** One message of a topic. */
 export interface Message<T> {
@@ -452,21 +451,6 @@ export interface Topic<T> {
   deleteGroup(name: string): boolean;
   /** Refuses further publishes; consumers drain what is retained, then complete. */
   close(): Promise<void>;
-}
-
-/** Options of {@link createBus}. */
-export interface BusOptions {
-  /** Default scheduler of every topic. Default `asyncScheduler`. */
-  readonly scheduler?: SchedulerLike;
-  /** Default storage of every topic (see {@link TopicOptions.storage}). Default: none (memory only). */
-  readonly storage?: Storage;
-  /**
-   * What holds the topics, every face running over the engine seam: `memoryEngine()` or
-   * `portEngine(port)` (a bus served over a MessagePort). Default: none, the memory engine built
-   * directly with its in-process fast paths. An engine refuses, with a `ConfigError` naming it and
-   * the option, what it lacks (see docs/engines.md).
-   */
-  readonly engine?: Engine;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { asyncScheduler, Observable, type SchedulerLike, type Subscriber } from 'rxjs';
 import { ClosedError, ConfigError } from '../errors.js';
-import type { Bus, BusOptions, BusStats, Topic, TopicOptions, TopicStats } from '../types.js';
+import type { BusOptions } from '../bus-options.js';
+import type { Bus, BusStats, Topic, TopicOptions, TopicStats } from '../types.js';
 import { statsStream } from './stats-stream.js';
 import { inspectCustom, inspectFields, type Inspect } from './inspect.js';
 import { TopicImpl } from './topic.js';

@@ -1,11 +1,20 @@
 import type { Delivery } from '../types.js';
-import type { ConsumerImpl } from './consumer.js';
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
+/** What the iterator calls on its consumer (`ConsumerImpl`). */
+export interface Iterated<T> {
+  tryRecv(): Delivery<T> | undefined;
+  recv(): Promise<Delivery<T> | undefined>;
+  readonly aborted: boolean;
+  readonly abortReason: unknown;
+  readonly done: boolean;
+  close(): void;
+}
+
 /** Async iterator over a consumer; `return()` (a `break`) closes it, returning what it holds. */
 export class ConsumerIterator<T> implements AsyncIterator<Delivery<T>> {
-  constructor(private readonly c: ConsumerImpl<T>) {}
+  constructor(private readonly c: Iterated<T>) {}
 
   next(): Promise<IteratorResult<Delivery<T>>> {
     const c = this.c;

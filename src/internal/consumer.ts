@@ -2,6 +2,7 @@ import type { SchedulerLike } from 'rxjs';
 import type { Consumer, ConsumerOptions, Delivery, Message } from '../types.js';
 import type { DeliveryImpl } from './delivery.js';
 import type { Group } from './group.js';
+import type { GroupMember, ValueSink } from './group-types.js';
 import type { ConsumerPort, ReadyListener } from './port.js';
 import { inspectCustom, inspectFields, type Inspect } from './inspect.js';
 import { ConsumerIterator } from './consumer-iterator.js';
@@ -18,17 +19,11 @@ export interface MemberSettings<T> {
   readonly track: boolean;
 }
 
-/** Something that can tell a consumer what a value sink wants. */
-export interface ValueSink<T> {
-  next(value: T): void;
-  readonly closed: boolean;
-}
-
 /**
  * One member of a group. It is the in-memory implementation of the consumer port every face
  * is built on ({@link ConsumerPort}), plus the waiting `recv*` methods.
  */
-export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T> {
+export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T>, GroupMember<T> {
   held = 0;
   closed = false;
   /** The attached face's listener (`onReady`). @internal */

@@ -1,7 +1,7 @@
 import { bytes as bytesCodec } from '../codec/bytes.js';
 import { CodecError } from '../errors.js';
 import type { Headers, PublishOptions } from '../types.js';
-import type { DeadLetterReason } from './group.js';
+import type { DeadLetterReason } from './group-types.js';
 import { syncOf } from './sync-of.js';
 
 /** The dead-letter topic, as the routing needs it. */

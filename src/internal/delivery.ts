@@ -1,8 +1,26 @@
 import type { Delivery, Headers, NackOptions } from '../types.js';
-import type { Group } from './group.js';
 import { ConfigError } from '../errors.js';
 import { describe, duration } from './validate.js';
 import { inspectCustom, inspectFields, type Inspect } from './inspect.js';
+
+/**
+ * What a delivery calls on the group that handed it out (`Group`): it settles only through these,
+ * passing its offset and generation.
+ */
+export interface Settler<T> {
+  readonly name: string;
+  readonly host: { readonly name: string };
+  /** The lone run's first offset (-1: none) and its generation: see `GroupWindow.solo`. */
+  readonly solo: number;
+  readonly soloGen: number;
+  /** True while the delivery of `offset` with generation `gen` is unsettled. */
+  holds(offset: number, gen: number): boolean;
+  ackSolo(offset: number): boolean;
+  ackSlot(offset: number, gen: number, d: DeliveryImpl<T> | undefined): boolean;
+  nack(offset: number, gen: number, delayMs: number, d?: DeliveryImpl<T>): boolean;
+  term(offset: number, gen: number, reason: string | undefined, d?: DeliveryImpl<T>): boolean;
+  touch(offset: number, gen: number): boolean;
+}
 
 /**
  * One hand-off of one message. Methods live on the prototype (no closure per delivery); the
@@ -10,7 +28,7 @@ import { inspectCustom, inspectFields, type Inspect } from './inspect.js';
  * delivery settles nothing.
  */
 export class DeliveryImpl<T> implements Delivery<T> {
-  /** @internal */ readonly g: Group<T>;
+  /** @internal */ readonly g: Settler<T>;
   /** @internal */ readonly gen: number;
   readonly offset: number;
   readonly value: T;
@@ -19,7 +37,7 @@ export class DeliveryImpl<T> implements Delivery<T> {
   readonly timestamp: number;
   readonly deliveryCount: number;
 
-  constructor(g: Group<T>, gen: number, offset: number, value: T, key: string | undefined, headers: Headers, timestamp: number, deliveryCount: number) {
+  constructor(g: Settler<T>, gen: number, offset: number, value: T, key: string | undefined, headers: Headers, timestamp: number, deliveryCount: number) {
     this.g = g;
     this.gen = gen;
     this.offset = offset;

@@ -1,7 +1,7 @@
 import type { Subscription } from 'rxjs';
-import type { ConsumerImpl } from './consumer.js';
 import type { DeliveryImpl } from './delivery.js';
-import { type DeadLetterReason, DEAD, GroupWindow, type GroupHost, INFLIGHT, SETTLED, WAITING } from './group-window.js';
+import { type DeadLetterReason, DEAD, type GroupMember, INFLIGHT, SETTLED, WAITING } from './group-types.js';
+import { GroupWindow, type GroupHost } from './group-window.js';
 import { Deadline, scheduleUnref, unwatch, type Waitable, type WaitedTimer, watch } from './timer.js';
 
 /**
@@ -67,7 +67,7 @@ export abstract class GroupSettle<T> extends GroupWindow<T> implements Waitable 
    * was settled after the run once it is empty. The caller checked `gen`. @internal
    */
   ackSolo(off: number): boolean {
-    const owner = this.soloOwner as ConsumerImpl<T>;
+    const owner = this.soloOwner as GroupMember<T>;
     const next = off + 1;
     owner.held--; // the group's counters: the run counts itself (see GroupWindow.solo)
     this.floor = next;
@@ -263,7 +263,7 @@ export abstract class GroupSettle<T> extends GroupWindow<T> implements Waitable 
   }
 
   /** A member leaves: every delivery it holds returns to the group. */
-  returnAll(consumer: ConsumerImpl<T>): void {
+  returnAll(consumer: GroupMember<T>): void {
     this.solidify();
     for (let off = this.floor; off < this.next && consumer.held > 0; off++) {
       const i = off & this.mask;
@@ -297,7 +297,7 @@ export abstract class GroupSettle<T> extends GroupWindow<T> implements Waitable 
    * or clamp passes it). `unseen` (an offset, or -1) was taken but never handed downstream: it
    * returns at once.
    */
-  disown(consumer: ConsumerImpl<T>, unseen: number): void {
+  disown(consumer: GroupMember<T>, unseen: number): void {
     this.solidify();
     for (let off = this.floor; off < this.next && consumer.held > 0; off++) {
       const i = off & this.mask;

@@ -1,14 +1,11 @@
 import type { SchedulerLike } from 'rxjs';
 import type { StoredGroup, TopicStore } from '../storage.js';
 import type { GroupStats, Headers } from '../types.js';
-import type { ConsumerImpl } from './consumer.js';
 import { NumHeap } from './heap.js';
 import { KeyOrder } from './key-order.js';
 import { LevelQueues } from './levels.js';
 import type { Ring } from './ring.js';
-
-/** Why a message was dead-lettered (the `x-dead-letter-reason` header). */
-export type DeadLetterReason = 'max-deliveries' | 'terminated' | 'decode-error' | 'corrupt';
+import { DEAD, type DeadLetterReason, FRESH, type GroupMember, INFLIGHT, SETTLED, WAITING } from './group-types.js';
 
 /** What a group needs from its topic. */
 export interface GroupHost<T> {
@@ -56,14 +53,6 @@ export interface GroupHost<T> {
   dropPrivate(group: GroupWindow<T>): void;
 }
 
-/** Slot states of a group, valid only where `tag[slot] === offset`; any other slot is FRESH. */
-export const FRESH = 0;
-export const INFLIGHT = 1;
-export const SETTLED = 2;
-export const WAITING = 3; // returned, waiting for redelivery (in `redeliver` or `delayed`), or passed while delayed (published with a delay, not due yet)
-export const DEAD = 4; // being published to the dead-letter topic
-export const CLAIMED = 5; // taken by a consumer, being handed out (transient, synchronous)
-
 /** `GroupWindow.lane` while the lane hand-off under way was made stale by a seek. */
 export const STALE_LANE = -2;
 
@@ -88,7 +77,7 @@ export abstract class GroupWindow<T> {
    * under way stale: its end then settles nothing, and no other lane opens before it ends.
    */
   lane = -1;
-  members: ConsumerImpl<T>[] = [];
+  members: GroupMember<T>[] = [];
 
   protected mask: number;
   protected tag: Float64Array;
@@ -96,7 +85,7 @@ export abstract class GroupWindow<T> {
   protected count: Uint32Array;
   protected gens: Float64Array;
   protected epochs: Float64Array;
-  protected owner: (ConsumerImpl<T> | null)[];
+  protected owner: (GroupMember<T> | null)[];
   protected readonly redeliver = new NumHeap();
   protected readonly delayed = new NumHeap();
   /** With priorities: first deliveries the cursor passed, waiting by level (see `Group.takeLeveled`). */
@@ -137,7 +126,7 @@ export abstract class GroupWindow<T> {
   solo = -1;
   soloEnd = -1;
   /** @internal */ soloGen = 0;
-  protected soloOwner: ConsumerImpl<T> | null = null;
+  protected soloOwner: GroupMember<T> | null = null;
   protected soloEpoch = 0;
   /** Where the run's counting began (see `solo`): kept across an emptied run started again. */
   protected runBase = 0;
@@ -246,7 +235,7 @@ export abstract class GroupWindow<T> {
    * run of another member ends first (its counts). `Group.pushDelivery` and `Group.fanOut` write
    * the same out inline (twins: keep them in step).
    */
-  protected startRun(start: number, end: number, gen: number, owner: ConsumerImpl<T>, epoch: number): void {
+  protected startRun(start: number, end: number, gen: number, owner: GroupMember<T>, epoch: number): void {
     this.solidify();
     this.solo = start;
     this.soloEnd = end;
@@ -420,7 +409,7 @@ export abstract class GroupWindow<T> {
       if (to >= this.soloEnd) {
         // the whole lone run at once: nothing of it is in slot state, nor in `pending` and `inflight`
         const handed = this.soloEnd - this.runBase;
-        (this.soloOwner as ConsumerImpl<T>).held -= this.soloEnd - this.solo;
+        (this.soloOwner as GroupMember<T>).held -= this.soloEnd - this.solo;
         this.delivered += handed;
         this.acked += handed;
         from = this.soloEnd;
@@ -436,7 +425,7 @@ export abstract class GroupWindow<T> {
     let acked = 0;
     let settled = 0;
     let released = 0;
-    let holder: ConsumerImpl<T> | null = null;
+    let holder: GroupMember<T> | null = null;
     let held = 0;
     for (let off = from; off < to; off++) {
       const i = off & mask;
@@ -574,7 +563,7 @@ export abstract class GroupWindow<T> {
     const count = new Uint32Array(slots);
     const gens = new Float64Array(slots);
     const epochs = new Float64Array(slots);
-    const owner = new Array<ConsumerImpl<T> | null>(slots).fill(null);
+    const owner = new Array<GroupMember<T> | null>(slots).fill(null);
     const ring = this.host.ring;
     for (let off = Math.max(this.floor, ring.head); off < ring.tail; off++) {
       const a = off & this.mask;

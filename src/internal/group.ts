@@ -1,7 +1,7 @@
 import type { Message } from '../types.js';
-import type { ConsumerImpl, ValueSink } from './consumer.js';
-import { DeliveryImpl } from './delivery.js';
-import { CLAIMED, type DeadLetterReason, FRESH, type GroupHost, INFLIGHT, SETTLED, WAITING } from './group-window.js';
+import { DeliveryImpl, type Settler } from './delivery.js';
+import { CLAIMED, type DeadLetterReason, FRESH, type GroupMember, INFLIGHT, SETTLED, type ValueSink, WAITING } from './group-types.js';
+import type { GroupHost } from './group-window.js';
 import { GroupSettle } from './group-settle.js';
 import type { LevelQueues } from './levels.js';
 
@@ -13,7 +13,7 @@ export type { DeadLetterReason, GroupHost };
  * redelivery and timeouts ({@link GroupSettle}), and here: taking and handing out (the general
  * path, the `takeRaw`/lane/run fast paths, direct hand-offs at publish) and its members.
  */
-export class Group<T> extends GroupSettle<T> {
+export class Group<T> extends GroupSettle<T> implements Settler<T> {
   private genSeq = 0;
   /**
    * False only when no member would do anything on a wake (none busy handing out, none with a
@@ -192,7 +192,7 @@ export class Group<T> extends GroupSettle<T> {
   }
 
   /** Hands a claimed offset to `consumer`: INFLIGHT, or SETTLED at once when `auto`. Returns the generation. */
-  private claim(consumer: ConsumerImpl<T>, off: number, auto: boolean, timed: boolean): number {
+  private claim(consumer: GroupMember<T>, off: number, auto: boolean, timed: boolean): number {
     const i = this.set(off, INFLIGHT);
     const c = ++this.count[i];
     this.lastCount = c;
@@ -227,7 +227,7 @@ export class Group<T> extends GroupSettle<T> {
    * it joins the run ({@link GroupWindow.solo}) here and writes no slot state at all; otherwise
    * {@link claimFresh} starts a run (from a caught-up group) or writes slot state.
    */
-  takeFresh(consumer: ConsumerImpl<T>): DeliveryImpl<T> | undefined {
+  takeFresh(consumer: GroupMember<T>): DeliveryImpl<T> | undefined {
     const off = this.next;
     const ring = this.host.ring;
     const i = off & this.mask;
@@ -254,7 +254,7 @@ export class Group<T> extends GroupSettle<T> {
    * claim out inline (twins: keep them in step; a call there shows in `messages()`'s
    * `npm run bench:ir` count).
    */
-  private claimFresh(consumer: ConsumerImpl<T>, off: number): number {
+  private claimFresh(consumer: GroupMember<T>, off: number): number {
     let epoch = Infinity;
     if (this.host.ackTimeoutMs !== Infinity) {
       epoch = this.epoch;
@@ -267,7 +267,7 @@ export class Group<T> extends GroupSettle<T> {
   }
 
   /** `claimFresh` behind others: slot state, out of line (the inlining budget again). */
-  private claimSlot(consumer: ConsumerImpl<T>, off: number, gen: number, epoch: number): void {
+  private claimSlot(consumer: GroupMember<T>, off: number, gen: number, epoch: number): void {
     const i = off & this.mask;
     this.tag[i] = off;
     this.count[i] = 1;
@@ -292,7 +292,7 @@ export class Group<T> extends GroupSettle<T> {
   }
 
   /** Claim + a Delivery object. */
-  deliver(consumer: ConsumerImpl<T>, off: number, auto: boolean, track: boolean, value: T): DeliveryImpl<T> {
+  deliver(consumer: GroupMember<T>, off: number, auto: boolean, track: boolean, value: T): DeliveryImpl<T> {
     // read the slot first: an auto settle may admit a waiting publisher into it, or re-lay the ring
     const ring = this.host.ring;
     const r = off & ring.mask;
@@ -308,7 +308,7 @@ export class Group<T> extends GroupSettle<T> {
   }
 
   /** Claim without a Delivery object and without an ack timer: the `values()` fast path, settled synchronously with `settleRaw`. */
-  deliverRaw(consumer: ConsumerImpl<T>, off: number): number {
+  deliverRaw(consumer: GroupMember<T>, off: number): number {
     return this.claim(consumer, off, false, false);
   }
 
@@ -317,7 +317,7 @@ export class Group<T> extends GroupSettle<T> {
    * redelivery waiting and no TTL. Returns the offset now INFLIGHT for `consumer` (its generation
    * in `rawGen`), or -1 when nothing is ready, or -2 when the caller must use the general path.
    */
-  takeRaw(consumer: ConsumerImpl<T>, timed = false): number {
+  takeRaw(consumer: GroupMember<T>, timed = false): number {
     if (this.redeliver.size !== 0 || this.host.ttlActive) return -2;
     const ring = this.host.ring;
     const tail = ring.tail;
@@ -412,7 +412,7 @@ export class Group<T> extends GroupSettle<T> {
    * Deliveries to `out` from index `at`. Stops at the first message that needs the general path.
    * Returns how many.
    */
-  takeRun(consumer: ConsumerImpl<T>, max: number, out: DeliveryImpl<T>[], at: number): number {
+  takeRun(consumer: GroupMember<T>, max: number, out: DeliveryImpl<T>[], at: number): number {
     if (max <= 0 || this.redeliver.size !== 0 || this.host.ttlActive || this.store !== undefined) return 0;
     const ring = this.host.ring;
     const { values, keys, headers, stamps, live } = ring;
@@ -468,7 +468,7 @@ export class Group<T> extends GroupSettle<T> {
   }
 
   /** The one member, when it has a plain sink (a `values()` face's, or a `messages()` face's): publishes may hand straight to it. */
-  direct: ConsumerImpl<T> | null = null;
+  direct: GroupMember<T> | null = null;
 
   /** Re-evaluates {@link direct} (a member joined, left, or attached or detached a sink). */
   updateDirect(): void {
@@ -483,7 +483,7 @@ export class Group<T> extends GroupSettle<T> {
    * Delivery when the group has handed out everything before it, nothing waits for redelivery and
    * the member's window is open: the claim `takeRaw` makes, without the wake and the face's pass.
    */
-  pushDelivery(m: ConsumerImpl<T>, off: number, value: T): boolean { // twin: the messages branch of Group.fanOut
+  pushDelivery(m: GroupMember<T>, off: number, value: T): boolean { // twin: the messages branch of Group.fanOut
     const sink = m.dsink;
     const i = off & this.mask;
     if (sink === null || m.busy || this.next !== off || this.redeliver.size !== 0 || m.held >= m.prefetch || sink.closed || this.tag[i] === off) return false;
@@ -538,7 +538,7 @@ export class Group<T> extends GroupSettle<T> {
    * publish instead of through a wake. Settled when the sink returns, returned if it closed.
    * False when the regular wake must run instead.
    */
-  push(m: ConsumerImpl<T>, off: number, value: T): boolean { // twin: the values branch of Group.fanOut
+  push(m: GroupMember<T>, off: number, value: T): boolean { // twin: the values branch of Group.fanOut
     const sink = m.sink;
     // floor === next === off: everything before `off` is settled, so no lane is open and whatever
     // the redelivery heap still holds is stale (take() skips it)
@@ -689,14 +689,14 @@ export class Group<T> extends GroupSettle<T> {
    * wake that causes only marks it), then the member fails and its face raises the error on its
    * next pull instead of being handed the message again.
    */
-  private pushThrew(m: ConsumerImpl<T>, off: number, e: unknown): void {
+  private pushThrew(m: GroupMember<T>, off: number, e: unknown): void {
     this.laneDone(off, false);
     m.busy = false;
     m.fail(e);
   }
 
   /** `push`'s general ending: something moved during the hand-off, the subscriber left, or a wake arrived meanwhile. */
-  private pushSettle(m: ConsumerImpl<T>, off: number, sink: ValueSink<T>): void {
+  private pushSettle(m: GroupMember<T>, off: number, sink: ValueSink<T>): void {
     this.laneDone(off, !sink.closed && !m.closed);
     if (m.again) m.onAvailable(); // a wake that arrived meanwhile (a publish from inside the sink)
   }
@@ -706,7 +706,7 @@ export class Group<T> extends GroupSettle<T> {
    * Marks slot `i` (offset `off`, tagged, its count already set) INFLIGHT for `consumer`: a new
    * generation, the ack-timeout epoch when `timed`, the counters, the journal. Returns the generation.
    */
-  private hold(consumer: ConsumerImpl<T>, off: number, i: number, timed: boolean): number {
+  private hold(consumer: GroupMember<T>, off: number, i: number, timed: boolean): number {
     this.state[i] = INFLIGHT;
     const gen = ++this.genSeq;
     this.gens[i] = gen;
@@ -775,13 +775,13 @@ export class Group<T> extends GroupSettle<T> {
     }
   }
 
-  join(consumer: ConsumerImpl<T>): void {
+  join(consumer: GroupMember<T>): void {
     this.members.push(consumer);
     this.updateDirect();
   }
 
   /** A member leaves; `keep`: what it handed downstream stays held (see `disown`), but `unseen`. */
-  leave(consumer: ConsumerImpl<T>, keep = false, unseen = -1): void {
+  leave(consumer: GroupMember<T>, keep = false, unseen = -1): void {
     const i = this.members.indexOf(consumer);
     if (i >= 0) this.members.splice(i, 1);
     this.updateDirect();

@@ -3,7 +3,7 @@ import type { MemberOptions, MemberPort, PublishEntry, TopicBackend } from '../e
 import { ClosedError, TopicFullError } from '../errors.js';
 import { emptyStats } from '../internal/api/engine-topic.js';
 import type { GroupStats, OverflowPolicy, TopicStats } from '../types.js';
-import type { RedisEngine } from './engine.js';
+import type { BackendLink, EngineLink } from './link.js';
 import { RedisMember } from './member.js';
 
 /** What the stats script answers (JSON). */
@@ -54,7 +54,7 @@ function entryArgs(e: PublishEntry): (string | Buffer)[] {
  * are pipelined while there is room; once one finds the topic full (`block`), it and every later
  * publish wait, in order, retrying as room is made.
  */
-export class RedisBackend implements TopicBackend {
+export class RedisBackend implements TopicBackend, BackendLink {
   readonly members = new Set<RedisMember<unknown>>();
   private snapshot: TopicStats;
   private refreshing: Promise<void> | undefined = undefined;
@@ -65,7 +65,7 @@ export class RedisBackend implements TopicBackend {
   private readonly janitor: ReturnType<typeof setInterval>;
 
   constructor(
-    readonly engine: RedisEngine,
+    readonly engine: EngineLink,
     readonly name: string,
     readonly overflow: OverflowPolicy,
     readonly ackTimeoutMs: number,

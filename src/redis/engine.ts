@@ -5,6 +5,7 @@ import type { Engine, EngineTopicOptions, TopicBackend } from '../engine.js';
 import { ConfigError } from '../errors.js';
 import { topicSettings } from '../internal/topic-options.js';
 import { RedisBackend } from './backend.js';
+import type { EngineLink } from './link.js';
 import { SCRIPT } from './lua-ops.js';
 
 /** What the engine uses of a node-redis client (`createClient()` from `redis`, any modules or RESP version). */
@@ -74,7 +75,7 @@ function positive(option: string, value: number | undefined, fallback: number): 
 }
 
 /** The Redis engine: see {@link redisEngine}. */
-export class RedisEngine implements Engine {
+export class RedisEngine implements Engine, EngineLink {
   readonly name = 'redis';
   readonly capabilities = { lacks: LACKS };
   readonly prefix: string;

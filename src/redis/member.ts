@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { decode } from '@msgpack/msgpack';
 import type { DeliveryRecord, MemberListener, MemberOptions, MemberPort, Settlement } from '../engine.js';
 import type { Headers } from '../types.js';
-import type { RedisBackend } from './backend.js';
+import type { BackendLink } from './link.js';
 
 /** One entry as the fetch script answers it: offset, delivery count, flat fields. */
 type Fetched = [number, number, Buffer[]];
@@ -116,7 +116,7 @@ export class RedisMember<T> implements MemberPort<T> {
   private readonly joining: Promise<boolean>;
 
   constructor(
-    private readonly backend: RedisBackend,
+    private readonly backend: BackendLink,
     private readonly options: MemberOptions,
   ) {
     this.group = options.group ?? `sub.${randomUUID()}`;

@@ -4,21 +4,11 @@
  * field is assigned in its class's constructor; one assigned later would appear on the object
  * later, changing its hidden class mid-life (slower property access everywhere it is read).
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-
-const ROOT = join(import.meta.dirname, '../..');
-
-function sources(dir: string, out: string[] = []): string[] {
-  for (const f of readdirSync(dir)) {
-    const p = join(dir, f);
-    if (statSync(p).isDirectory()) sources(p, out);
-    else if (p.endsWith('.ts') && !p.endsWith('.d.ts') && !p.endsWith('.test.ts')) out.push(p);
-  }
-  return out;
-}
+import { ROOT, sources } from './src-files.js';
 
 /** Instance fields with no initializer that the constructor does not assign (`this.name = …`). */
 function lateFields(file: string, text = readFileSync(file, 'utf8')): string[] {

@@ -1,7 +1,8 @@
 import { asyncScheduler, Observable, type Subscriber } from 'rxjs';
 import type { Engine, EngineTopicOptions } from '../../engine.js';
 import { ClosedError, ConfigError } from '../../errors.js';
-import type { Bus, BusOptions, BusStats, Topic, TopicOptions, TopicStats } from '../../types.js';
+import type { BusOptions } from '../../bus-options.js';
+import type { Bus, BusStats, Topic, TopicOptions, TopicStats } from '../../types.js';
 import { settingsDiffer, topicSettings } from '../topic-options.js';
 import * as v from '../validate.js';
 import { statsStream } from '../stats-stream.js';

@@ -1,0 +1,29 @@
+/**
+ * What each layer of the Redis engine reads back from the one that built it: the engine builds a
+ * topic's backend, the backend its members. Declared here so that a member and a backend name
+ * no class above them, and the three files import each other one way only.
+ */
+
+/** What a topic's backend, and its members through it, use of the engine. */
+export interface EngineLink {
+  /** Runs one operation of the engine's Lua script on `topic`. */
+  run(op: string, topic: string, args: (string | Buffer)[]): Promise<unknown>;
+  readonly pollMs: number;
+  readonly janitorMs: number;
+  readonly leaseMs: number;
+  /** A member of `backend` found nothing: wake it as soon as an entry is added to the stream. */
+  watch(backend: BackendLink): void;
+}
+
+/** What a member uses of its topic's backend. */
+export interface BackendLink {
+  readonly engine: EngineLink;
+  readonly ackTimeoutMs: number;
+  /** The backend's members: a member leaving deletes itself. */
+  readonly members: { delete(member: object): boolean };
+  /** Runs one operation of the engine's Lua script on this topic. */
+  run(op: string, args: (string | Buffer)[]): Promise<unknown>;
+  refresh(): Promise<void>;
+  /** A fetch saw the stream up to `tail`. */
+  seen(tail: number): void;
+}
