@@ -1,7 +1,7 @@
 import type { SchedulerLike } from 'rxjs';
 import { asyncScheduler } from 'rxjs';
-import { ReceiverImpl, type Receiver, type Sender, SenderImpl } from './internal/channel.js';
-import { TopicImpl } from './internal/topic.js';
+import { ReceiverImpl, type Receiver, type Sender, SenderImpl } from './internal/memory/channel.js';
+import { TopicImpl } from './internal/memory/topic.js';
 import { topicSettings } from './internal/topic-options.js';
 import * as v from './internal/validate.js';
 import { ConfigError } from './errors.js';

@@ -1,6 +1,6 @@
 import { ConfigError } from './errors.js';
 import { EngineBus } from './internal/api/engine-bus.js';
-import { BusImpl } from './internal/bus.js';
+import { BusImpl } from './internal/memory/bus.js';
 import { describe } from './internal/validate.js';
 import type { BusOptions } from './bus-options.js';
 import type { Bus } from './types.js';

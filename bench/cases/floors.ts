@@ -152,7 +152,7 @@ class BareDelivery<T> {
     (this.owner as BareAckChannel<T>).ack(this.offset);
   }
 }
-// No `then` on the prototype, as for ringbus's Delivery (src/internal/delivery.ts): `recv()`
+// No `then` on the prototype, as for ringbus's Delivery (src/internal/memory/group/delivery.ts): `recv()`
 // resolves with what `take()` just allocated, its map known, and V8 fulfills without a lookup —
 // a floor takes every trick available.
 

@@ -1,6 +1,6 @@
 import type { DeliveryRecord, MemberListener, MemberOptions, MemberPort, Settlement } from '../engine.js';
-import type { DeadLetterReason } from '../internal/group.js';
-import { deadLetterHeaders } from '../internal/dead-letter.js';
+import type { DeadLetterReason } from '../internal/memory/group/group.js';
+import { deadLetterHeaders } from '../internal/memory/dead-letter.js';
 import type { TopicStats } from '../types.js';
 import { type Envelope, unpack } from './config.js';
 import { HeldRecord, type RecordOwner } from './held.js';

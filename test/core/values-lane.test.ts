@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createBus } from '../../src/index.js';
-import type { ConsumerPort } from '../../src/internal/port.js';
-import type { TopicImpl } from '../../src/internal/topic.js';
+import type { ConsumerPort } from '../../src/internal/faces/port.js';
+import type { TopicImpl } from '../../src/internal/memory/topic.js';
 
 /**
  * The `values()` lane: a caught-up member takes the next message without slot state while the

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { json } from '../../src/codec/index.js';
 import { type Bus, ClosedError, CodecError, ConfigError, createBus, portEngine, serveBus, StorageError, TimeoutError, TopicFullError } from '../../src/index.js';
-import { fromWire, PROTOCOL_VERSION, toWire } from '../../src/internal/port-engine/protocol.js';
+import { fromWire, PROTOCOL_VERSION, toWire } from '../../src/internal/port/protocol.js';
 
 const open: { close(): unknown }[] = [];
 afterEach(async () => {

@@ -71,7 +71,7 @@ export class MGroup {
   /** Highest offset given as a first delivery since the last seek (order invariant). */
   lastFirst = -1;
   /**
-   * Ack timeouts as the engine implements them (src/internal/group.ts, epoch sweeps): a sweep
+   * Ack timeouts as the engine implements them (src/internal/memory/group/group.ts, epoch sweeps): a sweep
    * every `ackTimeoutMs / 4` while deliveries are held; a delivery stamped at epoch e goes back
    * at the sweep that makes the epoch e + 5 — so after more than `ackTimeoutMs` and at most
    * 1.25 × `ackTimeoutMs`, which `advance` asserts independently.

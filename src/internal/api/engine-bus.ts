@@ -5,7 +5,7 @@ import type { BusOptions } from '../../bus-options.js';
 import type { Bus, BusStats, Topic, TopicOptions, TopicStats } from '../../types.js';
 import { settingsDiffer, topicSettings } from '../topic-options.js';
 import * as v from '../validate.js';
-import { statsStream } from '../stats-stream.js';
+import { statsStream } from '../faces/stats-stream.js';
 import { EngineTopic, refuseLacking } from './engine-topic.js';
 
 const BUS_KEYS = ['scheduler', 'storage', 'engine'] as const;

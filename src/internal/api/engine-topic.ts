@@ -3,7 +3,7 @@ import type { Observable } from 'rxjs';
 import type { DeliveryRecord, Engine, MemberListener, MemberOptions, MemberPort, PublishEntry, TopicBackend } from '../../engine.js';
 import { ClosedError, ConfigError } from '../../errors.js';
 import type { BatchEntry, BatchOptions, Consumer, ConsumerOptions, Delivery, OverflowPolicy, PublishOptions, Topic, TopicStats, WritableOptions } from '../../types.js';
-import { consumeFace, messagesFace, readableFace, valuesFace, writableFace } from '../faces.js';
+import { consumeFace, messagesFace, readableFace, valuesFace, writableFace } from '../faces/faces.js';
 import { batchSettings, checkPriority, consumerOptions, entrySettings, publishSettings, type PublishSettings, type TopicSettings } from '../topic-options.js';
 import * as v from '../validate.js';
 import { PortConsumer } from './port-consumer.js';

@@ -1,7 +1,7 @@
 import type { DeliveryRecord, MemberPort, Settlement } from '../../engine.js';
 import { ConfigError } from '../../errors.js';
 import type { Consumer, Delivery, Headers, Message, NackOptions } from '../../types.js';
-import type { ConsumerPort, ReadyListener } from '../port.js';
+import type { ConsumerPort, ReadyListener } from '../faces/port.js';
 import * as v from '../validate.js';
 
 /**

@@ -1,7 +1,7 @@
 import { Observable } from 'rxjs';
 import type { Delivery, PublishOptions, Topic } from '../../types.js';
 import { TopicFullError } from '../../errors.js';
-import { syncOf } from '../../internal/sync-of.js';
+import { syncOf } from '../../internal/faces/sync-of.js';
 import { PublishOverflowError } from '../errors.js';
 import type { DeadLetterToOptions, ForwardToOptions, PublishToOptions } from '../types.js';
 import type { CancellableTransformer } from './transform.js';

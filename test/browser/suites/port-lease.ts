@@ -2,8 +2,8 @@
 // by hand over a MessageChannel to a memory bus served in the same page.
 import { describe, expect, it } from 'vitest';
 import { type Bus, createBus, serveBus } from '../../../src/index.js';
-import { holdLease } from '../../../src/internal/port-engine/lease.js';
-import { PROTOCOL_VERSION } from '../../../src/internal/port-engine/protocol.js';
+import { holdLease } from '../../../src/internal/port/lease.js';
+import { PROTOCOL_VERSION } from '../../../src/internal/port/protocol.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

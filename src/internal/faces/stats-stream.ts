@@ -1,7 +1,7 @@
 import { Observable, type SchedulerLike, type Subscriber } from 'rxjs';
-import type { BusStats } from '../types.js';
-import { scheduleHeld } from './timer.js';
-import * as v from './validate.js';
+import type { BusStats } from '../../types.js';
+import { scheduleHeld } from '../timer.js';
+import * as v from '../validate.js';
 
 /** What `statsStream` needs of a bus: its figures, its scheduler, whether it is closed, and where it keeps its subscribers. */
 export interface StatsSource {

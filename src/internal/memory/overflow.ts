@@ -1,4 +1,4 @@
-import type { OverflowPolicy } from '../types.js';
+import type { OverflowPolicy } from '../../types.js';
 
 /** What an overflow strategy may do to its topic. */
 export interface OverflowHost {

@@ -1,17 +1,17 @@
 import type { SchedulerLike } from 'rxjs';
-import { ClosedError, ConfigError, TopicFullError } from '../errors.js';
-import { describe } from './validate.js';
-import type { TopicStore } from '../storage.js';
-import type { BatchEntry, BatchOptions, OverflowPolicy, PublishOptions } from '../types.js';
+import { ClosedError, ConfigError, TopicFullError } from '../../errors.js';
+import { describe } from '../validate.js';
+import type { TopicStore } from '../../storage.js';
+import type { BatchEntry, BatchOptions, OverflowPolicy, PublishOptions } from '../../types.js';
 import { Clock } from './clock.js';
 import { Delays } from './delays.js';
 import { Expiry } from './expiry.js';
-import { Group } from './group.js';
+import { Group } from './group/group.js';
 import { type OverflowHost, type OverflowStrategy, strategyFor } from './overflow.js';
 import { PublishQueue } from './publish-queue.js';
 import { EMPTY_HEADERS, pow2AtLeast, Ring } from './ring.js';
 import { noCodecError, TopicCodec } from './topic-codec.js';
-import { batchSettings, checkPriority, entrySettings, type PublishSettings, publishSettings, type TopicSettings } from './topic-options.js';
+import { batchSettings, checkPriority, entrySettings, type PublishSettings, publishSettings, type TopicSettings } from '../topic-options.js';
 
 /** `publishBatch`'s values as an array; ConfigError when they are not iterable (a string is one value, not its characters). */
 function batchOf<T>(values: Iterable<T>): T[] {

@@ -1,8 +1,8 @@
-import { createFramer, type Framer } from '../codec/frame.js';
-import type { Codec, Compression } from '../codec/types.js';
-import { ConfigError } from '../errors.js';
+import { createFramer, type Framer } from '../../codec/frame.js';
+import type { Codec, Compression } from '../../codec/types.js';
+import { ConfigError } from '../../errors.js';
 import type { Ring } from './ring.js';
-import type { PublishSettings } from './topic-options.js';
+import type { PublishSettings } from '../topic-options.js';
 
 /**
  * A topic's codec: encodes at publish (so the caller's later mutations cannot change the

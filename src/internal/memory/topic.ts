@@ -1,17 +1,17 @@
 // The class alone: ix's index also declares DOM-stream methods whose types need the DOM lib.
 import type { AsyncIterableX } from 'ix/asynciterable/asynciterablex';
 import type { Observable } from 'rxjs';
-import { StorageError } from '../errors.js';
-import type { RecoveredTopic, Storage, StoredMessage, TopicStore } from '../storage.js';
-import type { Consumer, ConsumerOptions, Delivery, GroupStats, Headers, Topic, TopicStats, WritableOptions } from '../types.js';
-import { ConsumerImpl, memberSettings } from './consumer.js';
+import { StorageError } from '../../errors.js';
+import type { RecoveredTopic, Storage, StoredMessage, TopicStore } from '../../storage.js';
+import type { Consumer, ConsumerOptions, Delivery, GroupStats, Headers, Topic, TopicStats, WritableOptions } from '../../types.js';
+import { ConsumerImpl, memberSettings } from './group/consumer.js';
 import { type DeadLetterTarget, deadLetterHeaders, deadLetterPayload, sendDeadLetter } from './dead-letter.js';
-import { consumeFace, messagesFace, readableFace, valuesFace, writableFace } from './faces.js';
-import { type DeadLetterReason, Group, type GroupHost } from './group.js';
-import type { PortOpener } from './port.js';
+import { consumeFace, messagesFace, readableFace, valuesFace, writableFace } from '../faces/faces.js';
+import { type DeadLetterReason, Group, type GroupHost } from './group/group.js';
+import type { PortOpener } from '../faces/port.js';
 import { pow2AtLeast } from './ring.js';
-import { consumerOptions, type TopicSettings } from './topic-options.js';
-import { inspectCustom, inspectFields, type Inspect } from './inspect.js';
+import { consumerOptions, type TopicSettings } from '../topic-options.js';
+import { inspectCustom, inspectFields, type Inspect } from '../inspect.js';
 import { TopicLog } from './topic-log.js';
 
 /** Where dead letters go: the bus resolves a topic name. */

@@ -1,7 +1,7 @@
-import type { DeliveryRecord, MemberListener, MemberPort, Settlement } from '../../engine.js';
-import { ConfigError } from '../../errors.js';
-import type { Consumer, Delivery, Headers } from '../../types.js';
-import type { ConsumerPort, ReadyListener } from '../port.js';
+import type { DeliveryRecord, MemberListener, MemberPort, Settlement } from '../../../engine.js';
+import { ConfigError } from '../../../errors.js';
+import type { Consumer, Delivery, Headers } from '../../../types.js';
+import type { ConsumerPort, ReadyListener } from '../../faces/port.js';
 
 /** One delivery of a bus's consumer as a {@link DeliveryRecord}: settling it settles the delivery. */
 class ConsumerRecord<T> implements DeliveryRecord<T> {

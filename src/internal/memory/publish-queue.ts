@@ -1,5 +1,5 @@
-import type { TopicStore } from '../storage.js';
-import type { PublishSettings } from './topic-options.js';
+import type { TopicStore } from '../../storage.js';
+import type { PublishSettings } from '../topic-options.js';
 
 /** A publisher waiting for room: one value (`values` undefined) or the rest of a batch. */
 interface Pending<T> {

@@ -1,5 +1,5 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
-import { scheduleHeld } from './timer.js';
+import { scheduleHeld } from '../timer.js';
 
 interface Waiter<T> {
   resolve: (v: T | undefined) => void;

@@ -1,13 +1,13 @@
 import { asyncScheduler, Observable, type SchedulerLike, type Subscriber } from 'rxjs';
-import { ClosedError, ConfigError } from '../errors.js';
-import type { BusOptions } from '../bus-options.js';
-import type { Bus, BusStats, Topic, TopicOptions, TopicStats } from '../types.js';
-import { statsStream } from './stats-stream.js';
-import { inspectCustom, inspectFields, type Inspect } from './inspect.js';
+import { ClosedError, ConfigError } from '../../errors.js';
+import type { BusOptions } from '../../bus-options.js';
+import type { Bus, BusStats, Topic, TopicOptions, TopicStats } from '../../types.js';
+import { statsStream } from '../faces/stats-stream.js';
+import { inspectCustom, inspectFields, type Inspect } from '../inspect.js';
 import { TopicImpl } from './topic.js';
-import type { Storage } from '../storage.js';
-import { checkStorage, settingsDiffer, type TopicSettings, topicSettings } from './topic-options.js';
-import * as v from './validate.js';
+import type { Storage } from '../../storage.js';
+import { checkStorage, settingsDiffer, type TopicSettings, topicSettings } from '../topic-options.js';
+import * as v from '../validate.js';
 
 const BUS_KEYS = ['scheduler', 'storage', 'engine'] as const;
 

@@ -1,5 +1,5 @@
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
-import { scheduleUnref } from './timer.js';
+import { scheduleUnref } from '../timer.js';
 
 const STAMPS_PER_READ = 64;
 

@@ -1,4 +1,4 @@
-import type { Delivery } from '../types.js';
+import type { Delivery } from '../../types.js';
 
 /** Told (through `ready()`) when a pull may succeed now, or the port is done. */
 export interface ReadyListener {

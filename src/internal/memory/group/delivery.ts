@@ -1,7 +1,7 @@
-import type { Delivery, Headers, NackOptions } from '../types.js';
-import { ConfigError } from '../errors.js';
-import { describe, duration } from './validate.js';
-import { inspectCustom, inspectFields, type Inspect } from './inspect.js';
+import type { Delivery, Headers, NackOptions } from '../../../types.js';
+import { ConfigError } from '../../../errors.js';
+import { describe, duration } from '../../validate.js';
+import { inspectCustom, inspectFields, type Inspect } from '../../inspect.js';
 
 /**
  * What a delivery calls on the group that handed it out (`Group`): it settles only through these,

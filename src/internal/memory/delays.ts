@@ -1,6 +1,6 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
 import { NumHeap } from './heap.js';
-import { Deadline, unwatch, type Waitable, type WaitedTimer, watch } from './timer.js';
+import { Deadline, unwatch, type Waitable, type WaitedTimer, watch } from '../timer.js';
 
 /** What a topic's delay index needs from its topic. */
 export interface DelayHost {

@@ -1,9 +1,9 @@
 import { AsyncIterableX } from 'ix/asynciterable';
 import { Observable, type Subscriber } from 'rxjs';
-import type { Delivery, Topic, WritableOptions } from '../types.js';
+import type { Delivery, Topic, WritableOptions } from '../../types.js';
 import type { ConsumerPort, PortOpener, ReadyListener } from './port.js';
 import { syncOf } from './sync-of.js';
-import * as v from './validate.js';
+import * as v from '../validate.js';
 
 /**
  * The faces. Each is built only on {@link ConsumerPort} (`tryRecv`, `onReady`, `done`,

@@ -1,14 +1,14 @@
 import type { SchedulerLike } from 'rxjs';
-import type { Consumer, ConsumerOptions, Delivery, Message } from '../types.js';
+import type { Consumer, ConsumerOptions, Delivery, Message } from '../../../types.js';
 import type { DeliveryImpl } from './delivery.js';
 import type { Group } from './group.js';
 import type { GroupMember, ValueSink } from './group-types.js';
-import type { ConsumerPort, ReadyListener } from './port.js';
-import { inspectCustom, inspectFields, type Inspect } from './inspect.js';
-import { ConsumerIterator } from './consumer-iterator.js';
-import { scheduleHeld } from './timer.js';
-import { WaitList } from './wait-list.js';
-import { duration, integer, options as checkOptions, signal as checkSignal } from './validate.js';
+import type { ConsumerPort, ReadyListener } from '../../faces/port.js';
+import { inspectCustom, inspectFields, type Inspect } from '../../inspect.js';
+import { ConsumerIterator } from '../../faces/consumer-iterator.js';
+import { scheduleHeld } from '../../timer.js';
+import { WaitList } from '../../faces/wait-list.js';
+import { duration, integer, options as checkOptions, signal as checkSignal } from '../../validate.js';
 
 /** Settings of one member, already validated. */
 export interface MemberSettings<T> {

@@ -1,4 +1,4 @@
-import type { Message } from '../types.js';
+import type { Message } from '../../../types.js';
 import { DeliveryImpl, type Settler } from './delivery.js';
 import { CLAIMED, type DeadLetterReason, FRESH, type GroupMember, INFLIGHT, SETTLED, type ValueSink, WAITING } from './group-types.js';
 import type { GroupHost } from './group-window.js';

@@ -1,7 +1,7 @@
-import { ClosedError } from '../errors.js';
-import type { Consumer, Delivery } from '../types.js';
+import { ClosedError } from '../../errors.js';
+import type { Consumer, Delivery } from '../../types.js';
 import type { TopicImpl } from './topic.js';
-import { options as checkOptions } from './validate.js';
+import { options as checkOptions } from '../validate.js';
 
 const SEND_KEYS = ['signal'] as const;
 

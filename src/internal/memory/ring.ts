@@ -1,4 +1,4 @@
-import type { Headers } from '../types.js';
+import type { Headers } from '../../types.js';
 
 /** The shared empty headers object: no allocation for messages published without headers. */
 export const EMPTY_HEADERS: Headers = Object.freeze({});

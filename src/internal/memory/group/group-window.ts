@@ -1,10 +1,10 @@
 import type { SchedulerLike } from 'rxjs';
-import type { StoredGroup, TopicStore } from '../storage.js';
-import type { GroupStats, Headers } from '../types.js';
-import { NumHeap } from './heap.js';
+import type { StoredGroup, TopicStore } from '../../../storage.js';
+import type { GroupStats, Headers } from '../../../types.js';
+import { NumHeap } from '../heap.js';
 import { KeyOrder } from './key-order.js';
 import { LevelQueues } from './levels.js';
-import type { Ring } from './ring.js';
+import type { Ring } from '../ring.js';
 import { DEAD, type DeadLetterReason, FRESH, type GroupMember, INFLIGHT, SETTLED, WAITING } from './group-types.js';
 
 /** What a group needs from its topic. */

@@ -1,8 +1,8 @@
 import type { SchedulerLike } from 'rxjs';
-import type { Engine } from '../../engine.js';
-import type { Storage } from '../../storage.js';
+import type { Engine } from '../../../engine.js';
+import type { Storage } from '../../../storage.js';
 import { BusImpl } from '../bus.js';
-import * as v from '../validate.js';
+import * as v from '../../validate.js';
 import { BusEngine } from './backend.js';
 
 /** Options of {@link memoryEngine}: what the default bus takes as bus options. */

@@ -1,8 +1,8 @@
-import { bytes as bytesCodec } from '../codec/bytes.js';
-import { CodecError } from '../errors.js';
-import type { Headers, PublishOptions } from '../types.js';
-import type { DeadLetterReason } from './group-types.js';
-import { syncOf } from './sync-of.js';
+import { bytes as bytesCodec } from '../../codec/bytes.js';
+import { CodecError } from '../../errors.js';
+import type { Headers, PublishOptions } from '../../types.js';
+import type { DeadLetterReason } from './group/group-types.js';
+import { syncOf } from '../faces/sync-of.js';
 
 /** The dead-letter topic, as the routing needs it. */
 export interface DeadLetterTarget<T> {

@@ -1,4 +1,4 @@
-import { NumHeap } from './heap.js';
+import { NumHeap } from '../heap.js';
 
 /**
  * A group's first deliveries waiting by priority level (a topic with `priorities` > 1): one

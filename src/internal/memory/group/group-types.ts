@@ -4,7 +4,7 @@
  * of the group or the consumer, so the group can be read (and type-checked) without the consumer
  * and the consumer without the group's internals.
  */
-import type { Delivery } from '../types.js';
+import type { Delivery } from '../../../types.js';
 
 /** Why a message was dead-lettered (the `x-dead-letter-reason` header). */
 export type DeadLetterReason = 'max-deliveries' | 'terminated' | 'decode-error' | 'corrupt';

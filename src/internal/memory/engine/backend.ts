@@ -1,5 +1,5 @@
-import type { Engine, EngineCapabilities, EngineTopicOptions, MemberOptions, MemberPort, PublishEntry, TopicBackend } from '../../engine.js';
-import type { BatchEntry, Bus, Topic, TopicStats } from '../../types.js';
+import type { Engine, EngineCapabilities, EngineTopicOptions, MemberOptions, MemberPort, PublishEntry, TopicBackend } from '../../../engine.js';
+import type { BatchEntry, Bus, Topic, TopicStats } from '../../../types.js';
 import { ConsumerMember, portOf } from './member.js';
 
 /** A publish entry as a batch entry of `publishBatch(entries, { entries: true })`: only the fields given. */

@@ -1,7 +1,7 @@
 import type { Settlement, TopicBackend } from '../../engine.js';
 import { ConfigError } from '../../errors.js';
 import type { Bus, TopicStats } from '../../types.js';
-import { BusEngine } from '../bus-engine/backend.js';
+import { BusEngine } from '../memory/engine/backend.js';
 import { holdLease, leaseName, watchLease } from './lease.js';
 import { type Call, type ClientMessage, fromColumns, listen, type MessagePortLike, type Notice, PROTOCOL_VERSION, type Published, type PublishRun, type ServerMessage, toWire, unref, type Welcome, type WireEntry } from './protocol.js';
 import { ServedMember } from './served-member.js';

@@ -2,7 +2,7 @@ import type { Subscription } from 'rxjs';
 import type { DeliveryImpl } from './delivery.js';
 import { type DeadLetterReason, DEAD, type GroupMember, INFLIGHT, SETTLED, WAITING } from './group-types.js';
 import { GroupWindow, type GroupHost } from './group-window.js';
-import { Deadline, scheduleUnref, unwatch, type Waitable, type WaitedTimer, watch } from './timer.js';
+import { Deadline, scheduleUnref, unwatch, type Waitable, type WaitedTimer, watch } from '../../timer.js';
 
 /**
  * The settling half of a consumer group, over its state ({@link GroupWindow}): ack, nack, term,

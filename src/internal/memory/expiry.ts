@@ -1,7 +1,7 @@
 import type { SchedulerLike } from 'rxjs';
 import { NumHeap } from './heap.js';
 import type { Ring } from './ring.js';
-import { Deadline } from './timer.js';
+import { Deadline } from '../timer.js';
 
 /**
  * A topic's TTL index: a min-heap of (expiry time, offset) for every retained message with a

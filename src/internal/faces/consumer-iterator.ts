@@ -1,4 +1,4 @@
-import type { Delivery } from '../types.js';
+import type { Delivery } from '../../types.js';
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
