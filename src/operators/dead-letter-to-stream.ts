@@ -1,5 +1,6 @@
 import type { Delivery, Topic } from '../types.js';
-import { deadLetterMapper, publishingTransformer, SETTLE_FATE } from './internal/publisher.js';
+import { deadLetterMapper } from './internal/outgoing.js';
+import { publishingTransformer, SETTLE_FATE } from './internal/publishing-transformer.js';
 import * as v from './internal/validate.js';
 import type { DeadLetterToOptions } from './types.js';
 import { transformStream } from './internal/transform.js';

@@ -1,5 +1,6 @@
 import type { Delivery, Topic } from '../types.js';
-import { forwardMapper, publishingTransformer, SETTLE_FATE } from './internal/publisher.js';
+import { forwardMapper } from './internal/outgoing.js';
+import { publishingTransformer, SETTLE_FATE } from './internal/publishing-transformer.js';
 import { transformStream } from './internal/transform.js';
 import * as v from './internal/validate.js';
 import type { ForwardToOptions } from './types.js';

@@ -1,6 +1,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { Delivery, Topic } from '../types.js';
-import { forwardMapper, publishing } from './internal/publisher.js';
+import { forwardMapper } from './internal/outgoing.js';
+import { publishing } from './internal/publisher.js';
 import * as v from './internal/validate.js';
 import type { ForwardToOptions } from './types.js';
 

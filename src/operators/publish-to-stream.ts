@@ -1,5 +1,6 @@
 import type { Topic } from '../types.js';
-import { NO_FATE, publishingTransformer, publishToMapper } from './internal/publisher.js';
+import { publishToMapper } from './internal/outgoing.js';
+import { NO_FATE, publishingTransformer } from './internal/publishing-transformer.js';
 import * as v from './internal/validate.js';
 import type { PublishToOptions } from './types.js';
 import { transformStream } from './internal/transform.js';

@@ -1,6 +1,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { Topic } from '../types.js';
-import { publishing, publishToMapper } from './internal/publisher.js';
+import { publishToMapper } from './internal/outgoing.js';
+import { publishing } from './internal/publisher.js';
 import * as v from './internal/validate.js';
 import type { PublishToOptions } from './types.js';
 
