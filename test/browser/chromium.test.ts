@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEEP } from '../reliability/config.js';
-import { describeInChromium } from './describe.js';
-import { bundleForBrowser, chromiumAvailable, failures, launchChromium, runInChromium, type SuiteResult } from './harness.js';
+import { describePageSuites } from './describe.js';
+import { bundleForBrowser, chromiumAvailable } from './harness.js';
 
 const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
 
@@ -34,49 +34,29 @@ describe('bundling for the browser', () => {
   });
 });
 
-describeInChromium('in Chromium', available, () => {
-
-  let results: Map<string, SuiteResult>;
-  let close: (() => Promise<void>) | undefined;
-
-  beforeAll(async () => {
-    const browser = await launchChromium();
-    close = browser.close;
-    const entries = [...Object.values(SUITES), HARNESS_CHECK];
-    const run = await runInChromium(entries, { context: browser.context });
-    results = new Map(run.map((r) => [r.entry, r]));
-  }, 120_000);
-
-  afterAll(() => close?.());
-
-  for (const [name, entry] of Object.entries(SUITES)) {
-    it(`${name}: every case passes in the page`, () => {
-      const suite = results.get(entry)!;
-      expect(suite.cases.length, `${name} ran no cases`).toBeGreaterThan(0);
-      const failed = failures(suite);
-      if (failed !== '') throw new Error(`${name}: ${suite.cases.filter((c) => !c.ok).length} of ${suite.cases.length} cases failed in Chromium\n${failed}`);
+describePageSuites('in Chromium', available, SUITES, {
+  entries: [HARNESS_CHECK],
+  more(result) {
+    it('the harness reports a failed assertion, an unhandled rejection and an expected failure that passed, each with its message; runs hooks in order; reports skips', () => {
+      const suite = result(HARNESS_CHECK);
+      const outcome = Object.fromEntries(suite.cases.map((c) => [c.name, c.skipped ? 'skipped' : c.ok ? 'ok' : c.error!.split('\n')[0]]));
+      expect(outcome).toEqual({
+        'harness > passes': 'ok',
+        'harness > fails an assertion': 'AssertionError: expected 2 to be 3 // Object.is equality',
+        'harness > fails on a rejection nobody handled': 'unhandled: Error: dropped',
+        'harness > runs in a browser': 'ok',
+        'expected failures > fail as expected': 'ok',
+        'expected failures > pass though expected to fail': 'expected this case to fail, and it passed: drop `.fails`',
+        'hooks and skips > first': 'ok',
+        'hooks and skips > is declared skipped and not run': 'skipped',
+        'hooks and skips > second': 'ok',
+        'hooks and skips > skipIf > skipIf(true)': 'skipped',
+        'hooks and skips > each doubles 1': 'ok',
+        'hooks and skips > each doubles 2': 'ok',
+        'hooks and skips > nested > sees the outer hooks once': 'ok',
+        'after hooks and skips > the previous block ran its afterAll': 'ok',
+      });
+      expect(suite.pageErrors).toEqual([]);
     });
-  }
-
-  it('the harness reports a failed assertion, an unhandled rejection and an expected failure that passed, each with its message; runs hooks in order; reports skips', () => {
-    const suite = results.get(HARNESS_CHECK)!;
-    const outcome = Object.fromEntries(suite.cases.map((c) => [c.name, c.skipped ? 'skipped' : c.ok ? 'ok' : c.error!.split('\n')[0]]));
-    expect(outcome).toEqual({
-      'harness > passes': 'ok',
-      'harness > fails an assertion': 'AssertionError: expected 2 to be 3 // Object.is equality',
-      'harness > fails on a rejection nobody handled': 'unhandled: Error: dropped',
-      'harness > runs in a browser': 'ok',
-      'expected failures > fail as expected': 'ok',
-      'expected failures > pass though expected to fail': 'expected this case to fail, and it passed: drop `.fails`',
-      'hooks and skips > first': 'ok',
-      'hooks and skips > is declared skipped and not run': 'skipped',
-      'hooks and skips > second': 'ok',
-      'hooks and skips > skipIf > skipIf(true)': 'skipped',
-      'hooks and skips > each doubles 1': 'ok',
-      'hooks and skips > each doubles 2': 'ok',
-      'hooks and skips > nested > sees the outer hooks once': 'ok',
-      'after hooks and skips > the previous block ran its afterAll': 'ok',
-    });
-    expect(suite.pageErrors).toEqual([]);
-  });
+  },
 });

@@ -1,10 +1,10 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BrowserContext } from 'playwright-core';
 import { BROWSER_CRASH_RUNS, DEEP, report } from '../reliability/config.js';
-import { describeInChromium } from './describe.js';
-import { chromiumAvailable, failures, launchChromium, runInChromium, servePages, type SuiteResult } from './harness.js';
+import { describePageSuites } from './describe.js';
+import { chromiumAvailable, launchChromium, servePages } from './harness.js';
 
 const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
 
@@ -17,29 +17,7 @@ const SUITES: Record<string, string> = {
 
 const available = chromiumAvailable('test/browser/indexeddb.test.ts');
 
-describeInChromium('indexedDbStorage in Chromium', available, () => {
-
-  let results: Map<string, SuiteResult>;
-  let close: (() => Promise<void>) | undefined;
-
-  beforeAll(async () => {
-    const browser = await launchChromium();
-    close = browser.close;
-    const run = await runInChromium(Object.values(SUITES), { context: browser.context });
-    results = new Map(run.map((r) => [r.entry, r]));
-  }, 120_000);
-
-  afterAll(() => close?.());
-
-  for (const [name, entry] of Object.entries(SUITES)) {
-    it(`${name}: every case passes in the page`, () => {
-      const suite = results.get(entry)!;
-      expect(suite.cases.length, `${name} ran no cases`).toBeGreaterThan(0);
-      const failed = failures(suite);
-      if (failed !== '') throw new Error(`${name}: ${suite.cases.filter((c) => !c.ok).length} of ${suite.cases.length} cases failed in Chromium\n${failed}`);
-    });
-  }
-});
+describePageSuites('indexedDbStorage in Chromium', available, SUITES);
 
 /**
  * What the pages reported, checked as they come: every resolved publish is in the recovered log
