@@ -30,7 +30,7 @@ export const CRASH_RUNS = num('RINGBUS_CRASH_RUNS', DEEP ? 50 : 4);
 /** SIGKILL rounds per copy path of the crash suite (writable, dead letters, forwarding operators). */
 export const CRASH_PATH_RUNS = num('RINGBUS_CRASH_PATH_RUNS', DEEP ? 30 : 2);
 /** Renderer kills of the IndexedDB crash test (test/browser/indexeddb.test.ts). */
-export const BROWSER_CRASH_RUNS = num('RINGBUS_BROWSER_CRASH_RUNS', DEEP ? 50 : 10);
+export const BROWSER_CRASH_RUNS = num('RINGBUS_BROWSER_CRASH_RUNS', DEEP ? 50 : 4);
 /** Iterations of each leak loop. */
 export const LEAK_N = num('RINGBUS_LEAK_N', DEEP ? 1_000_000 : 100_000);
 
