@@ -38,5 +38,9 @@ export default defineConfig({
     // Many files wait rather than compute (child processes, Chromium, real-clock conformance
     // targets), so two workers a core keep both cores busy.
     maxWorkers: 4,
+    // A worker runs file after file in one process with its module cache kept, instead of a fresh
+    // process per file: no test here mocks a module or leans on process-wide state, and a fresh
+    // process costs every file about 0.4 s of CPU before its first test.
+    isolate: false,
   },
 });

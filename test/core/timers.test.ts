@@ -3,15 +3,18 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { bundleChild } from '../bundle.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
-function runScript(body: string, flags: string[] = []): Promise<{ code: number | null; stdout: string; ms: number }> {
+/** Runs `body` in its own Node process, compiled to plain JavaScript first (test/bundle.ts). */
+async function runScript(body: string, flags: string[] = []): Promise<{ code: number | null; stdout: string; ms: number }> {
   const file = join(tmpdir(), `ringbus-${process.pid}-${Math.random().toString(36).slice(2)}.mts`);
   writeFileSync(file, body.replaceAll('RINGBUS', JSON.stringify(join(root, 'src', 'index.ts'))));
+  const js = await bundleChild(file);
   const started = Date.now();
   return new Promise((resolve) => {
-    execFile(process.execPath, [...flags, '--import', 'tsx', file], { cwd: root, timeout: 20_000 }, (err, stdout) => {
+    execFile(process.execPath, [...flags, js], { cwd: root, timeout: 20_000 }, (err, stdout) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, ms: Date.now() - started });
     });
   });

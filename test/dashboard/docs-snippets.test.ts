@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { bundleChild } from '../bundle.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const out = join(root, 'test', '.snippets');
@@ -22,9 +23,11 @@ function snippets(): { name: string; code: string }[] {
   return found;
 }
 
-function run(file: string): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs a snippet compiled to plain JavaScript first (test/bundle.ts): no TypeScript loader to start. */
+async function run(file: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const js = await bundleChild(file);
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--conditions=ringbus-source', '--import', 'tsx', file], { cwd: root, timeout: 30_000, env: { ...process.env, NODE_OPTIONS: '' } }, (error, stdout, stderr) => {
+    execFile(process.execPath, [js], { cwd: root, timeout: 30_000, env: { ...process.env, NODE_OPTIONS: '' } }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
     });
   });

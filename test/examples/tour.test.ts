@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { bundleChild } from '../bundle.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -10,18 +12,19 @@ interface Run {
   stderr: string;
 }
 
-/** Runs `examples/<name>.ts` the way `npm start` runs the tour, from the repository root. */
-function runExample(name: string): Promise<Run> {
+/**
+ * Runs `examples/<name>.ts` from the repository root: the tour the way `npm start` runs it
+ * (through tsx), the others compiled to plain JavaScript first (test/bundle.ts), which spares
+ * each process a TypeScript loader's start-up.
+ */
+async function runExample(name: string): Promise<Run> {
+  const file = join(root, 'examples', `${name}.ts`);
+  const args = name === 'tour' ? ['--conditions=ringbus-source', '--import', 'tsx', file] : [await bundleChild(file)];
   return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--conditions=ringbus-source', '--import', 'tsx', `examples/${name}.ts`],
-      { cwd: root, timeout: 30_000, env: { ...process.env, NODE_OPTIONS: '' } },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-        resolve({ code, stdout, stderr });
-      },
-    );
+    execFile(process.execPath, args, { cwd: root, timeout: 30_000, env: { ...process.env, NODE_OPTIONS: '' } }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 

@@ -19,6 +19,7 @@ else
     makeBus: (options) => createBus({ ...options, engine: natsEngine({ servers: NATS_URL, prefix, streamStorage: 'memory' }) }),
     quietMs: 60,
     patienceMs: 5_000,
+    volume: process.env.RINGBUS_DEEP === '1' ? 1000 : 200,
     cleanup: () => deleteStreams(prefix),
     lacks: {
       'overflow:drop-oldest': "JetStream's discard-old evicts without telling the consumers, so a group's missed count cannot be kept",

@@ -2,13 +2,19 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { lastValueFrom, take, toArray } from 'rxjs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBus, type Delivery } from '../../src/index.js';
 import { natsEngine } from '../../src/nats/index.js';
 import { handle } from '../../src/operators/index.js';
+import { bundleChild } from '../bundle.js';
 import { deleteStreams, freshPrefix, NATS_URL, nats } from './service.js';
 
 const CHILD = fileURLToPath(new URL('./member-process.ts', import.meta.url));
+/** member-process.ts compiled once to plain JavaScript (test/bundle.ts): no TypeScript loader per process. */
+let childJs = '';
+beforeAll(async () => {
+  childJs = await bundleChild(CHILD);
+});
 const prefixes: string[] = [];
 afterAll(async () => {
   for (const p of prefixes) await deleteStreams(p);
@@ -24,7 +30,7 @@ interface Line {
 }
 
 function child(env: Record<string, string>, lines: Line[]): ChildProcess {
-  const p = spawn(process.execPath, ['--import', 'tsx', CHILD], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const p = spawn(process.execPath, [childJs], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   createInterface({ input: p.stdout! }).on('line', (l) => lines.push(JSON.parse(l) as Line));
   return p;
 }

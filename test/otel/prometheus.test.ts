@@ -4,7 +4,7 @@ import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { describe, expect, it } from 'vitest';
 import { PROMETHEUS_METRICS, prometheusText } from '../../src/index.js';
 import type { BusStats, GroupStats, TopicStats } from '../../src/index.js';
-import { FUZZ_RUNS, SEED } from '../reliability/config.js';
+import { EXPOSITION_RUNS, SEED } from '../reliability/config.js';
 import { busUnderWorkload } from './workload.js';
 
 type Families = ReturnType<typeof parsePrometheusTextFormat>;
@@ -167,7 +167,7 @@ describe('prometheusText', () => {
         const stats: BusStats = { timestamp: 0, topics };
         expect(samples(parsePrometheusTextFormat(prometheusText(stats)))).toEqual(expected(stats));
       }),
-      { numRuns: FUZZ_RUNS, seed: SEED },
+      { numRuns: EXPOSITION_RUNS, seed: SEED },
     );
     await bus.close();
   });

@@ -1,12 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBus } from '../../src/index.js';
 import { redisEngine } from '../../src/redis/index.js';
+import { bundleChild } from '../bundle.js';
 import { dropPrefix, FAST, REDIS_URL, redis, testPrefix } from './target.js';
 
 const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
+/** child.ts compiled once to plain JavaScript (test/bundle.ts): no TypeScript loader per process. */
+let childJs = '';
+beforeAll(async () => {
+  childJs = await bundleChild(CHILD);
+});
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 interface Event {
@@ -18,7 +24,7 @@ interface Event {
 
 /** A child process of child.ts, its events as they arrive. */
 function start(args: string[]): { child: ChildProcess; events: Event[]; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--conditions=ringbus-source', '--import', 'tsx', CHILD, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [childJs, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   const events: Event[] = [];
   createInterface({ input: child.stdout! }).on('line', (line) => events.push(JSON.parse(line) as Event));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -17,6 +17,8 @@ export const FACES_RUNS = num('RINGBUS_FACES_RUNS', DEEP ? 25_000 : 1_000);
 export const SCHEDULER_RUNS = num('RINGBUS_SCHEDULER_RUNS', DEEP ? 50_000 : 1_000);
 /** Random inputs per fuzzed entry point. */
 export const FUZZ_RUNS = num('RINGBUS_FUZZ_RUNS', DEEP ? 50_000 : 1_000);
+/** Sets of hostile topic and group names run through the Prometheus exposition (test/otel/prometheus.test.ts). */
+export const EXPOSITION_RUNS = num('RINGBUS_EXPOSITION_RUNS', DEEP ? 50_000 : 200);
 /** Programs of the reentrancy fuzzer (calls into the engine from inside its callbacks). */
 export const REENTRANCY_RUNS = num('RINGBUS_REENTRANCY_RUNS', DEEP ? 50_000 : 5_000);
 /** Pipes per forwarding property (each a pipe through a destination closed mid-way). */
@@ -28,7 +30,7 @@ export const CRASH_RUNS = num('RINGBUS_CRASH_RUNS', DEEP ? 50 : 4);
 /** SIGKILL rounds per copy path of the crash suite (writable, dead letters, forwarding operators). */
 export const CRASH_PATH_RUNS = num('RINGBUS_CRASH_PATH_RUNS', DEEP ? 30 : 2);
 /** Renderer kills of the IndexedDB crash test (test/browser/indexeddb.test.ts). */
-export const BROWSER_CRASH_RUNS = num('RINGBUS_BROWSER_CRASH_RUNS', DEEP ? 50 : 10);
+export const BROWSER_CRASH_RUNS = num('RINGBUS_BROWSER_CRASH_RUNS', DEEP ? 50 : 4);
 /** Iterations of each leak loop. */
 export const LEAK_N = num('RINGBUS_LEAK_N', DEEP ? 1_000_000 : 100_000);
 

@@ -52,7 +52,7 @@ export function deliveryNeutral(test: Test): void {
 
     test('a message is held by at most one member: two competing receivers split N with no duplicate and no loss', async (k) => {
       const t = k.bus().topic<number>('t', { groups: ['g'], capacity: 64 });
-      const N = 1000;
+      const N = k.volume;
       const a = t.consumer({ group: 'g', prefetch: 4 });
       const b = t.consumer({ group: 'g', prefetch: 4 });
       const seen = new Map<number, string>();

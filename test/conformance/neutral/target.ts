@@ -81,6 +81,12 @@ export interface ConformanceTarget {
    */
   readonly quietMs: number;
   readonly patienceMs: number;
+  /**
+   * Messages a volume test publishes, each publish awaited (default 1000). A remote target may
+   * publish fewer in the default run and the full count under `RINGBUS_DEEP=1`: every message is
+   * a round trip to its server.
+   */
+  readonly volume?: number;
   /** Called after each test, once every bus it made is closed (temporary directories, connections). */
   cleanup?(): void | Promise<void>;
 }
@@ -101,6 +107,8 @@ export function turn(): Promise<void> {
 /** The helpers one test gets: every wait is bounded in real time, whatever the clock. */
 export interface Kit {
   readonly clock: Clock;
+  /** Messages a volume test publishes: the target's `volume`. */
+  readonly volume: number;
   /** A bus of the target on this test's clock; closed after the test. */
   bus(options?: BusOptions): Bus;
   /** n clock units in milliseconds. */
@@ -140,6 +148,7 @@ export function makeKit(target: ConformanceTarget, clock: Clock, buses: Bus[]): 
   };
   const kit: Kit = {
     clock,
+    volume: target.volume ?? 1000,
     ms: (units) => clock.ms(units),
     bus(options = {}) {
       const b = target.makeBus({ ...clock.busOptions, ...options });
