@@ -64,6 +64,10 @@ function statsOf(name: string, config: NatsTopicConfig, info: StreamInfo, consum
   };
 }
 
+function offsetOf(seq: number): number {
+  return seq - 1;
+}
+
 /** Sleeps `ms`, or less when `signal` aborts. */
 function pause(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -124,8 +128,10 @@ export class NatsTopic implements TopicBackend, TopicPort {
 
   /** Publishes one payload; resolves to its offset. `msgId` makes it idempotent (dead letters). */
   publishOne(data: Uint8Array, msgId: string | undefined, signal?: AbortSignal): Promise<number> {
-    const options = msgId === undefined ? undefined : { msgID: msgId };
-    const attempt = (): Promise<number> => this.host.js.publish(this.subject, data, options).then((ack) => ack.seq - 1);
+    const attempt =
+      msgId === undefined
+        ? (): Promise<number> => this.host.publish(this.subject, data).then(offsetOf)
+        : (): Promise<number> => this.host.js.publish(this.subject, data, { msgID: msgId }).then((ack) => ack.seq - 1);
     if (this.queued > 0) return this.enqueue(attempt, signal);
     return attempt().catch((e: unknown) => {
       if (apiCode(e) === MAX_MSGS_EXCEEDED) return this.enqueue(attempt, signal);
