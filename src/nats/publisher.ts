@@ -33,7 +33,10 @@ export class AckedPublisher {
   private next = 0;
   private sweep: ReturnType<typeof setInterval> | undefined = undefined;
 
-  constructor(private readonly nc: NatsConnection) {}
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly timeoutMs = ACK_TIMEOUT_MS,
+  ) {}
 
   /** Publishes `data` to `subject`; resolves to its stream sequence. */
   publish(subject: string, data: Uint8Array): Promise<number> {
@@ -85,17 +88,17 @@ export class AckedPublisher {
   /** One timer fails the publishes whose acknowledgement is overdue, oldest first (the map keeps sending order). */
   private startSweep(): ReturnType<typeof setInterval> {
     const timer = setInterval(() => {
-      const due = Date.now() - ACK_TIMEOUT_MS;
+      const due = Date.now() - this.timeoutMs;
       for (const [token, w] of this.waiting) {
         if (w.sentAt > due) break;
         this.waiting.delete(token);
-        w.reject(new TimeoutError(`no acknowledgement from the NATS server within ${ACK_TIMEOUT_MS} ms for a publish to \`${w.subject}\``));
+        w.reject(new TimeoutError(`no acknowledgement from the NATS server within ${this.timeoutMs} ms for a publish to \`${w.subject}\``));
       }
       if (this.waiting.size === 0) {
         clearInterval(timer);
         this.sweep = undefined;
       }
-    }, ACK_TIMEOUT_MS / 5);
+    }, Math.max(10, this.timeoutMs / 5));
     (timer as { unref?: () => void }).unref?.();
     return timer;
   }
