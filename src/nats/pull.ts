@@ -43,7 +43,8 @@ export class AckBatch {
 export class PulledMessage {
   readonly seq: number;
   readonly deliveryCount: number;
-  private readonly sentAt: string;
+  /** The server's timestamp, in epoch ms. */
+  readonly timestamp: number;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -57,12 +58,7 @@ export class PulledMessage {
     const at = t.length >= 11 ? 4 : 2;
     this.deliveryCount = Number(t[at + 2]);
     this.seq = Number(t[at + 3]);
-    this.sentAt = t[at + 5]!;
-  }
-
-  /** The server's timestamp, in epoch ms. */
-  get timestamp(): number {
-    return Math.floor(Number(this.sentAt) / 1e6);
+    this.timestamp = Number(t[at + 5]!.slice(0, -6)); // nanoseconds: the whole milliseconds are all but the last six digits
   }
 
   ack(): void {
