@@ -1,4 +1,4 @@
-import { decode, encode } from '@msgpack/msgpack';
+import { Decoder, Encoder } from '@msgpack/msgpack';
 import type { EngineTopicOptions } from '../engine.js';
 import { ConfigError } from '../errors.js';
 import type { Headers } from '../types.js';
@@ -84,11 +84,15 @@ export interface Envelope {
 
 const NO_HEADERS: Headers = Object.freeze({});
 
+/** One encoder and one decoder for every payload: `encode()` and `decode()` build (and allocate buffers for) new ones per call. */
+const encoder = new Encoder();
+const decoder = new Decoder();
+
 export function pack(value: unknown, key: string | undefined, headers: Headers | undefined, expiresAt: number | undefined): Uint8Array {
-  return encode([value, key ?? null, headers !== undefined && Object.keys(headers).length > 0 ? headers : null, expiresAt ?? null]);
+  return encoder.encode([value, key ?? null, headers !== undefined && Object.keys(headers).length > 0 ? headers : null, expiresAt ?? null]);
 }
 
 export function unpack(data: Uint8Array): Envelope {
-  const [value, key, headers, expiresAt] = decode(data) as [unknown, string | null, Headers | null, number | null];
+  const [value, key, headers, expiresAt] = decoder.decode(data) as [unknown, string | null, Headers | null, number | null];
   return { value, key: key ?? undefined, headers: headers ?? NO_HEADERS, expiresAt: expiresAt ?? undefined };
 }

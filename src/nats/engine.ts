@@ -5,6 +5,8 @@ import { ClosedError, ConfigError } from '../errors.js';
 import { configDiffers, conflict, describeConfig, encodeName, type NatsTopicConfig, parseConfig, topicConfig } from './config.js';
 import { notFound } from './group.js';
 import type { NatsHost } from './host.js';
+import { AckedPublisher } from './publisher.js';
+import { AckBatch } from './pull.js';
 import { NatsTopic } from './topic.js';
 
 /**
@@ -55,7 +57,7 @@ class NatsEngine implements Engine, NatsHost {
   readonly capabilities = { lacks: NATS_LACKS };
   termReason = false;
   /** The connection and its JetStream handles, once connected (topics are opened only after). */
-  private link: { readonly nc: NatsConnection; readonly js: JetStreamClient; readonly jsm: JetStreamManager } | undefined = undefined;
+  private link: { readonly nc: NatsConnection; readonly js: JetStreamClient; readonly jsm: JetStreamManager; readonly publisher: AckedPublisher; readonly acks: AckBatch } | undefined = undefined;
   private connecting: Promise<void> | undefined = undefined;
   private closed = false;
   private readonly topics = new Map<string, Promise<NatsTopic>>();
@@ -72,7 +74,7 @@ class NatsEngine implements Engine, NatsHost {
 
   private async open(): Promise<void> {
     const nc = (this.options.connection as NatsConnection | undefined) ?? (await connect({ servers: this.options.servers }));
-    this.link = { nc, js: jetstream(nc), jsm: await jetstreamManager(nc) };
+    this.link = { nc, js: jetstream(nc), jsm: await jetstreamManager(nc), publisher: new AckedPublisher(nc), acks: new AckBatch(nc) };
     const [major = 0, minor = 0] = (nc.info?.version ?? '0.0.0').split('.').map(Number);
     this.termReason = major > 2 || (major === 2 && minor >= 10);
   }
@@ -89,6 +91,14 @@ class NatsEngine implements Engine, NatsHost {
     return this.connected().jsm;
   }
 
+  get acks(): AckBatch {
+    return this.connected().acks;
+  }
+
+  publish(subject: string, data: Uint8Array): Promise<number> {
+    return this.connected().publisher.publish(subject, data);
+  }
+
   private connected(): NonNullable<NatsEngine['link']> {
     if (this.link === undefined) throw new ClosedError('the NATS engine is not connected');
     return this.link;
@@ -99,6 +109,7 @@ class NatsEngine implements Engine, NatsHost {
   }
 
   flush(): Promise<void> {
+    this.acks.send();
     return this.nc.flush();
   }
 
@@ -197,6 +208,7 @@ class NatsEngine implements Engine, NatsHost {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.link?.acks.send();
     if (this.options.connection === undefined && this.connecting !== undefined) {
       await this.connecting.catch(() => undefined);
       const nc = this.link?.nc;

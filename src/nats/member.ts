@@ -109,7 +109,7 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle, RecordOwner<T
     if (this.pull?.generation !== generation) {
       this.pull?.sub.close();
       const subject = `$JS.API.CONSUMER.MSG.NEXT.${this.topic.stream}.${this.g.consumer}`;
-      const sub = new PullSubscription(this.topic.host.nc, subject, (m) => this.arrive(m, generation), (gone) => this.ended(gone, generation));
+      const sub = new PullSubscription(this.topic.host.nc, this.topic.host.acks, subject, (m) => this.arrive(m, generation), (gone) => this.ended(gone, generation));
       this.pull = { generation, sub };
     }
     return this.pull.sub;

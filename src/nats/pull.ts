@@ -1,5 +1,41 @@
 import { createInbox, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 
+const ACK = new TextEncoder().encode('+ACK');
+const NAK = new TextEncoder().encode('-NAK');
+const WPI = new TextEncoder().encode('+WPI');
+const TERM = new TextEncoder().encode('+TERM');
+
+/**
+ * Acknowledgements of one connection, sent together once the turn that settled them is over: a
+ * loop that settles a whole batch of deliveries costs one socket write, not one per message.
+ * Only `+ACK` waits here; it is the last word on its message, so nothing sent later for the same
+ * message can overtake it.
+ */
+export class AckBatch {
+  private replies: string[] = [];
+  private scheduled = false;
+
+  constructor(private readonly nc: NatsConnection) {}
+
+  add(reply: string): void {
+    this.replies.push(reply);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.send());
+    }
+  }
+
+  /** Sends what waits now (before a flush, a drain or a close). */
+  send(): void {
+    this.scheduled = false;
+    const replies = this.replies;
+    if (replies.length === 0) return;
+    this.replies = [];
+    if (this.nc.isClosed()) return; // the server redelivers them after the ack wait
+    for (const r of replies) this.nc.publish(r, ACK);
+  }
+}
+
 /**
  * One message pulled from a consumer, settled on its reply subject with JetStream's ack protocol
  * (`+ACK`, `-NAK`, `+WPI`, `+TERM`).
@@ -12,6 +48,7 @@ export class PulledMessage {
 
   constructor(
     private readonly nc: NatsConnection,
+    private readonly acks: AckBatch,
     readonly data: Uint8Array,
     private readonly reply: string,
   ) {
@@ -21,23 +58,23 @@ export class PulledMessage {
     const at = t.length >= 11 ? 4 : 2;
     this.deliveryCount = Number(t[at + 2]);
     this.seq = Number(t[at + 3]);
-    this.timestamp = Math.floor(Number(t[at + 5]) / 1e6);
+    this.timestamp = Number(t[at + 5]!.slice(0, -6)); // nanoseconds: the whole milliseconds are all but the last six digits
   }
 
   ack(): void {
-    this.nc.publish(this.reply, '+ACK');
+    this.acks.add(this.reply);
   }
 
   nak(delayMs?: number): void {
-    this.nc.publish(this.reply, delayMs === undefined ? '-NAK' : `-NAK ${JSON.stringify({ delay: delayMs * 1_000_000 })}`);
+    this.nc.publish(this.reply, delayMs === undefined ? NAK : `-NAK ${JSON.stringify({ delay: delayMs * 1_000_000 })}`);
   }
 
   working(): void {
-    this.nc.publish(this.reply, '+WPI');
+    this.nc.publish(this.reply, WPI);
   }
 
   term(reason?: string): void {
-    this.nc.publish(this.reply, reason === undefined ? '+TERM' : `+TERM ${reason}`);
+    this.nc.publish(this.reply, reason === undefined ? TERM : `+TERM ${reason}`);
   }
 }
 
@@ -60,6 +97,7 @@ export class PullSubscription {
 
   constructor(
     private readonly nc: NatsConnection,
+    private readonly acks: AckBatch,
     private readonly subject: string,
     private readonly onMessage: (m: PulledMessage) => void,
     /** A request ended (expired, or the consumer is gone: `gone`). */
@@ -80,7 +118,7 @@ export class PullSubscription {
     const code = msg.headers?.code ?? 0;
     if (code === 0 && msg.reply !== undefined) {
       this.took(1);
-      this.onMessage(new PulledMessage(this.nc, msg.data, msg.reply));
+      this.onMessage(new PulledMessage(this.nc, this.acks, msg.data, msg.reply));
       return;
     }
     if (code === 100) return; // an idle heartbeat

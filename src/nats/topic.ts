@@ -64,6 +64,14 @@ function statsOf(name: string, config: NatsTopicConfig, info: StreamInfo, consum
   };
 }
 
+function offsetOf(seq: number): number {
+  return seq - 1;
+}
+
+function listOf(offset: number): number[] {
+  return [offset];
+}
+
 /** Sleeps `ms`, or less when `signal` aborts. */
 function pause(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -118,14 +126,20 @@ export class NatsTopic implements TopicBackend, TopicPort {
     // a subscription opened here before this publish sees it, as on the memory engine
     if (this.creating.size > 0) return Promise.allSettled([...this.creating]).then(() => this.publish(entries, signal));
     const now = Date.now();
-    const out = entries.map((e) => this.publishOne(pack(e.value, e.key, e.headers, e.ttlMs === undefined ? undefined : now + e.ttlMs), undefined, signal));
-    return Promise.all(out);
+    try {
+      const send = (e: PublishEntry): Promise<number> => this.publishOne(pack(e.value, e.key, e.headers, e.ttlMs === undefined ? undefined : now + e.ttlMs), undefined, signal);
+      return entries.length === 1 ? send(entries[0]!).then(listOf) : Promise.all(entries.map(send));
+    } catch (e) {
+      return Promise.reject(e); // a value MessagePack cannot encode
+    }
   }
 
   /** Publishes one payload; resolves to its offset. `msgId` makes it idempotent (dead letters). */
   publishOne(data: Uint8Array, msgId: string | undefined, signal?: AbortSignal): Promise<number> {
-    const options = msgId === undefined ? undefined : { msgID: msgId };
-    const attempt = (): Promise<number> => this.host.js.publish(this.subject, data, options).then((ack) => ack.seq - 1);
+    const attempt =
+      msgId === undefined
+        ? (): Promise<number> => this.host.publish(this.subject, data).then(offsetOf)
+        : (): Promise<number> => this.host.js.publish(this.subject, data, { msgID: msgId }).then((ack) => ack.seq - 1);
     if (this.queued > 0) return this.enqueue(attempt, signal);
     return attempt().catch((e: unknown) => {
       if (apiCode(e) === MAX_MSGS_EXCEEDED) return this.enqueue(attempt, signal);

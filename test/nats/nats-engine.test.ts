@@ -95,6 +95,31 @@ describe.skipIf(!nats.available)(`natsEngine on the server${nats.available ? '' 
     }
   });
 
+  it('the ack timeout runs from hand-out (nats.js #218): deliveries taken from the buffer long after they arrived are not redelivered to a competing member', async () => {
+    const bus = createBus({ engine: natsEngine({ servers: NATS_URL, prefix: prefix() }) });
+    try {
+      const t = bus.topic<number>('t', { groups: ['g'], ackTimeoutMs: 1_000 });
+      await t.publishBatch([0, 1, 2, 3]);
+      const slow = t.consumer({ group: 'g', prefetch: 4 })[Symbol.asyncIterator]();
+      const first = (await slow.next()).value!;
+      await new Promise((r) => setTimeout(r, 200)); // the other three arrive in its buffer
+      const competing = t.consumer({ group: 'g' }).recvTimeout(2_700);
+      const taken = [first];
+      expect(first.ack()).toBe(true);
+      for (let i = 1; i < 4; i++) {
+        await new Promise((r) => setTimeout(r, 600)); // the last is taken 2 s after it arrived
+        const d = (await slow.next()).value!;
+        taken.push(d);
+        expect(d.ack()).toBe(true);
+      }
+      expect(taken.map((d) => [d.value, d.deliveryCount])).toEqual([[0, 1], [1, 1], [2, 1], [3, 1]]);
+      expect(await competing).toBeUndefined();
+      await slow.return!();
+    } finally {
+      await bus.close();
+    }
+  });
+
   it('a delivery past its ack timeout answers false and sends nothing: the redelivered copy stays the one to settle', async () => {
     const bus = createBus({ engine: natsEngine({ servers: NATS_URL, prefix: prefix() }) });
     try {

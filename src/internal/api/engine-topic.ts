@@ -344,10 +344,13 @@ export class EngineTopic<T> implements Topic<T> {
   private sendEntries(entries: readonly PublishEntry[], signal: AbortSignal | undefined): Promise<number[]> {
     const closed = this.closedError();
     if (closed !== undefined) return closed;
-    return abortable(
-      this.backend.then((b) => b.publish(entries, signal)),
-      signal,
-    );
+    const open = this.current;
+    if (open === undefined) return abortable(this.backend.then((b) => b.publish(entries, signal)), signal);
+    try {
+      return abortable(open.publish(entries, signal), signal);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   private checkConsumer(o: ConsumerOptions<T>): void {
