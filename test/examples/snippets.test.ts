@@ -16,7 +16,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { nodeBuild } from '../bundle.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const out = join(root, 'test', '.snippets');
+// its own folder: other test files write their scripts beside it while this one clears it
+const out = join(root, 'test', '.snippets', 'docs');
 const DOCS = ['README.md', 'docs/recipes.md'];
 
 interface Snippet {
