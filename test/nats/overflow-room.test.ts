@@ -46,7 +46,7 @@ describe.skipIf(!nats.available)(`making room on a full topic${nats.available ? 
     it(`${overflow}: removing the settled head keeps every group's held deliveries pending, so they are redelivered after a nack or the ack timeout`, async () => {
       const bus = createBus({ engine: natsEngine({ servers: NATS_URL, prefix: prefix() }) });
       try {
-        const t = bus.topic<number>('t', { capacity: 4, overflow, groups: ['g', 'h'], ackTimeoutMs: 1_000 });
+        const t = bus.topic<number>('t', { capacity: 4, overflow, groups: ['g', 'h'], ackTimeoutMs: 2_000 });
         expect(await t.publishBatch([0, 1, 2, 3])).toEqual([0, 1, 2, 3]);
         const g = t.consumer({ group: 'g', prefetch: 4 });
         const h = t.consumer({ group: 'h', prefetch: 4 });
@@ -67,8 +67,8 @@ describe.skipIf(!nats.available)(`making room on a full topic${nats.available ? 
 
         // g nacks one held delivery and lets the other two time out; h lets its two time out
         expect(heldG.shift()!.nack()).toBe(true);
-        const gotG = await drain(g, 2_500);
-        const gotH = await drain(h, 2_500);
+        const gotG = await drain(g, 3_000);
+        const gotH = await drain(h, 3_000);
         expect(gotG.sort((a, b) => a[0] - b[0])).toEqual([[1, 2], [2, 2], [3, 2], [4, 1]]);
         expect(gotH.sort((a, b) => a[0] - b[0])).toEqual([[2, 2], [3, 2], [4, 1]]);
       } finally {
@@ -76,4 +76,18 @@ describe.skipIf(!nats.available)(`making room on a full topic${nats.available ? 
       }
     });
   }
+
+  it('block with no group: forty publishes to a topic of capacity 4 all go through in call order, and the topic keeps the last 4', async () => {
+    const bus = createBus({ engine: natsEngine({ servers: NATS_URL, prefix: prefix() }) });
+    try {
+      const t = bus.topic<number>('t', { capacity: 4, overflow: 'block' });
+      const values = Array.from({ length: 40 }, (_, i) => i);
+      expect(await Promise.all(values.map((v) => t.publish(v)))).toEqual(values);
+      expect(await until(() => t.stats(), (s) => s.head === 36)).toMatchObject({ head: 36, size: 4, tail: 40, waitingPublishers: 0 });
+      const got = await drain(t.consumer({ group: 'late', from: 'earliest' }), 300);
+      expect(got).toEqual([[36, 1], [37, 1], [38, 1], [39, 1]]);
+    } finally {
+      await bus.close();
+    }
+  });
 });
