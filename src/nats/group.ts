@@ -55,7 +55,7 @@ export class GroupState {
   generation = 0;
   /** The consumer is being recreated: members wait for it. */
   recreating: Promise<void> | undefined = undefined;
-  /** Highest stream sequence delivered here, to count what was skipped (expired or purged) before delivery. */
+  /** Highest stream sequence delivered here, to count what was skipped (expired or deleted) before delivery. */
   lastSeq = 0;
   /**
    * Delivery counts of messages this process returned (nack, close). JetStream rolls a nak of the
