@@ -1,7 +1,8 @@
 /**
  * The shared part of the engine's Lua script: key names, group floors, expiry, the publish that
  * every admission goes through (a topic's own publish and a dead letter into another topic), and
- * dead-lettering. Every call runs atomically on the server's clock (`TIME`).
+ * dead-lettering. Every call runs atomically on the server's clock (`TIME`). The library's top
+ * level runs once, when it is loaded (`FUNCTION LOAD`); a call runs only `begin` and its operation.
  *
  * Keys of topic `t` under prefix `p` carry the hash tag `{t}`: `p:{t}:s` the stream, `:m` the
  * meta hash (options and counters), `:l` member leases (zset of `group\nconsumer`), and per group
@@ -12,15 +13,19 @@
  * closing member) until their due time; `~dead` for dead letters waiting for room.
  */
 export const LUA_CORE = String.raw`
-local op, prefix, topic = ARGV[1], ARGV[2], ARGV[3]
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+-- set by begin() at the start of every call
+local op, prefix, topic, now, T
 local function int(n) return string.format('%d', n) end
 local function keys(name)
   local b = prefix .. ':{' .. name .. '}'
   return { s = b .. ':s', m = b .. ':m', l = b .. ':l', b = b }
 end
-local T = keys(topic)
+local function begin(args)
+  op, prefix, topic = args[1], args[2], args[3]
+  local clock = redis.call('TIME')
+  now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+  T = keys(topic)
+end
 local function gk(K, g) return K.b .. ':g:' .. g end
 local function dk(K, g) return K.b .. ':d:' .. g end
 local function xk(K, g) return K.b .. ':x:' .. g end

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { LUA_CORE } from './lua-core.js';
 
 /**
@@ -5,6 +6,9 @@ import { LUA_CORE } from './lua-core.js';
  * is the key prefix, ARGV[3] the topic; the rest depends on the operation.
  */
 const LUA_OPS = String.raw`
+local function call(_, ARGV)
+begin(ARGV)
+
 if op == 'open' then
   -- options (canonical JSON), capacity, overflow, ttl, ackTimeout, maxDeliveries, deadLetter, groups (JSON)
   local given = ARGV[4]
@@ -288,7 +292,16 @@ if op == 'commit' or op == 'seek' then
 end
 
 return redis.error_reply('ringbus: unknown operation ' .. op)
+end
 `;
 
-/** The whole script, loaded once per connection (EVALSHA, reloaded on NOSCRIPT). */
-export const SCRIPT = LUA_CORE + LUA_OPS;
+const BODY = LUA_CORE + LUA_OPS;
+
+/**
+ * The name of the library and of its one function: versioned by the code, so that processes
+ * running different versions of the engine on one server each call their own.
+ */
+export const FUNCTION = `ringbus_${createHash('sha1').update(BODY).digest('hex').slice(0, 16)}`;
+
+/** The Redis Functions library (`FUNCTION LOAD`), called as `FCALL <FUNCTION> 1 <stream key> op prefix topic …`. */
+export const LIBRARY = `#!lua name=${FUNCTION}\n${BODY}\nredis.register_function('${FUNCTION}', call)\n`;
