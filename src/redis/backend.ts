@@ -23,6 +23,14 @@ interface ServerStats {
   groups: Record<string, GroupStats> | unknown[];
 }
 
+/** The entries of an `XREADGROUP` reply on one stream: RESP2 answers `[[key, entries]]`, RESP3 a map. */
+function entriesOf(reply: unknown): [Buffer, Buffer[]][] {
+  if (reply === null || reply === undefined) return [];
+  if (Array.isArray(reply)) return ((reply[0] as [unknown, [Buffer, Buffer[]][]] | undefined)?.[1] ?? []);
+  if (reply instanceof Map) return ([...reply.values()][0] as [Buffer, Buffer[]][] | undefined) ?? [];
+  return (Object.values(reply as object)[0] as [Buffer, Buffer[]][] | undefined) ?? [];
+}
+
 /** One publish call: its entries as script arguments, and the offsets admitted so far. */
 interface Publication {
   readonly seq: number;
@@ -78,6 +86,15 @@ export class RedisBackend implements TopicBackend, BackendLink {
 
   run(op: string, args: (string | Buffer)[]): Promise<unknown> {
     return this.engine.run(op, this.name, args);
+  }
+
+  read(group: string, consumer: string, count: number): Promise<[Buffer, Buffer[]][]> {
+    const key = `${this.engine.prefix}:{${this.name}}:s`;
+    return this.engine.send(['XREADGROUP', 'GROUP', group, consumer, 'COUNT', String(count), 'STREAMS', key, '>']).then(entriesOf);
+  }
+
+  ack(group: string, ids: string[]): Promise<number> {
+    return this.engine.send(['XACK', `${this.engine.prefix}:{${this.name}}:s`, group, ...ids]).then(Number);
   }
 
   publish(entries: readonly PublishEntry[], signal?: AbortSignal): Promise<number[]> {
@@ -238,8 +255,9 @@ export class RedisBackend implements TopicBackend, BackendLink {
 
   /** Fetches the figures, after each member has checked which of its held deliveries are still its own. */
   refresh(): Promise<void> {
-    this.refreshing ??= Promise.all([this.run('stats', []), ...[...this.members].map((m) => m.check())])
-      .then(([json]) => this.apply(JSON.parse(String(json)) as ServerStats))
+    // the checks go first on the connection: what members read themselves counts in the figures
+    this.refreshing ??= Promise.all([...[...this.members].map((m) => m.check()), this.run('stats', [])])
+      .then((replies) => this.apply(JSON.parse(String(replies[replies.length - 1])) as ServerStats))
       .catch(() => undefined)
       .finally(() => (this.refreshing = undefined));
     return this.refreshing;

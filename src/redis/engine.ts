@@ -123,6 +123,10 @@ export class RedisEngine implements Engine, EngineLink {
     await this.client.sendCommand(['FUNCTION', 'LOAD', 'REPLACE', LIBRARY]);
   }
 
+  send(args: (string | Buffer)[]): Promise<unknown> {
+    return this.cmd.sendCommand(args);
+  }
+
   /** Runs one operation of the engine's function on topic `topic`. */
   async run(op: string, topic: string, args: (string | Buffer)[]): Promise<unknown> {
     const call = ['FCALL', FUNCTION, '1', `${this.prefix}:{${topic}}:s`, op, this.prefix, topic, ...args];

@@ -8,9 +8,13 @@
 export interface EngineLink {
   /** Runs one operation of the engine's Lua script on `topic`. */
   run(op: string, topic: string, args: (string | Buffer)[]): Promise<unknown>;
+  /** First part of every key. */
+  readonly prefix: string;
   readonly pollMs: number;
   readonly janitorMs: number;
   readonly leaseMs: number;
+  /** Sends one command as it is (replies with bulk strings as Buffers). */
+  send(args: (string | Buffer)[]): Promise<unknown>;
   /** A member of `backend` found nothing: wake it as soon as an entry is added to the stream. */
   watch(backend: BackendLink): void;
 }
@@ -24,6 +28,10 @@ export interface BackendLink {
   /** Runs one operation of the engine's Lua script on this topic. */
   run(op: string, args: (string | Buffer)[]): Promise<unknown>;
   refresh(): Promise<void>;
+  /** Reads up to `count` new entries for `consumer` of `group` (`XREADGROUP … >`). */
+  read(group: string, consumer: string, count: number): Promise<[Buffer, Buffer[]][]>;
+  /** Acks `ids` in `group` (`XACK`): answers how many were pending. */
+  ack(group: string, ids: string[]): Promise<number>;
   /** A fetch saw the stream up to `tail`. */
   seen(tail: number): void;
 }

@@ -111,7 +111,16 @@ end
 
 if not G then return -1 end
 
+-- what a member read (XREADGROUP) and acked (XACK) itself counts once it says so: ARGV[i], ARGV[i + 1]
+local function reported(i)
+  local n, a = tonumber(ARGV[i]) or 0, tonumber(ARGV[i + 1]) or 0
+  if n > 0 then redis.call('HINCRBY', gk(T, g), 'delivered', n) end
+  if a > 0 then redis.call('HINCRBY', gk(T, g), 'acked', a) end
+end
+
 if op == 'part' then
+  -- how many it read and acked and did not report
+  reported(6)
   part(g, c)
   return 1
 end
@@ -128,10 +137,12 @@ if op == 'leave' then
 end
 
 if op == 'beat' then
-  -- lease ms, then (id, count) per held delivery: answers the ones no longer this member's
+  -- lease ms, how many it read and acked and did not report, then (id, count) per held
+  -- delivery: answers the ones no longer this member's
   redis.call('ZADD', T.l, now + tonumber(ARGV[6]), g .. '\n' .. c)
+  reported(7)
   local gone = {}
-  for i = 7, #ARGV, 2 do
+  for i = 9, #ARGV, 2 do
     local p = pel1(T, g, ARGV[i])
     if not p or p[2] ~= c or p[4] ~= tonumber(ARGV[i + 1]) then gone[#gone + 1] = ARGV[i] end
   end
@@ -141,7 +152,9 @@ end
 local M = meta(T)
 
 if op == 'fetch' then
-  -- most, lease ms: redeliveries due (lowest offset first), then new entries
+  -- most, lease ms, '1' if the caller may read new entries itself, how many it read and acked
+  -- itself since its last call: redeliveries due (lowest offset first: offset, count, fields), then new entries
+  -- (id, fields; delivered once), or how many the caller is to read
   local want = tonumber(ARGV[6])
   redis.call('ZADD', T.l, now + tonumber(ARGV[7]), g .. '\n' .. c)
   sweepTtl(T, M)
@@ -177,28 +190,42 @@ if op == 'fetch' then
       end
     end
   end
-  if #out < want then
+  -- new entries go back as XREADGROUP gives them (id, fields): no work per entry here unless
+  -- some entry of the topic has an expiry
+  local news = {}
+  local readSelf = 0
+  if #out < want and ARGV[8] == '1' and M.ttlAny ~= '1' and M.closed ~= '1' then
+    -- the caller reads the new entries itself (XREADGROUP, no Lua between the stream and it)
+    -- and reports them as delivered with its next call
+    readSelf = want - #out
+  elseif #out < want then
     local r = redis.call('XREADGROUP', 'GROUP', g, c, 'COUNT', want - #out, 'STREAMS', T.s, '>')
     if r then
-      for _, e in ipairs(r[1][2]) do
-        local f = flat(e[2])
-        if f.e and tonumber(f.e) <= now then
-          removeEntry(T, e[1], groups(T), 'expired')
-          redis.call('HINCRBY', T.m, 'expired', 1)
-        else
-          out[#out + 1] = { seq(e[1]) - 1, 1, e[2] }
+      news = r[1][2]
+      if M.ttlAny == '1' then
+        local live = {}
+        for _, e in ipairs(news) do
+          local f = flat(e[2])
+          if f.e and tonumber(f.e) <= now then
+            removeEntry(T, e[1], groups(T), 'expired')
+            redis.call('HINCRBY', T.m, 'expired', 1)
+          else
+            live[#live + 1] = e
+          end
         end
+        news = live
       end
     end
   end
-  if #out > 0 then redis.call('HINCRBY', gk(T, g), 'delivered', #out) end
+  if #out + #news > 0 then redis.call('HINCRBY', gk(T, g), 'delivered', #out + #news) end
+  reported(9)
   if redelivered > 0 then redis.call('HINCRBY', gk(T, g), 'redelivered', redelivered) end
   local drained = 0
-  if #out == 0 and M.closed == '1' then
+  if #out + #news == 0 and M.closed == '1' then
     G = findGroup(T, g)
     if G.pending == 0 and nextOf(T, G) >= tailOf(T) then drained = 1 end
   end
-  return { drained, out, num(M.published) }
+  return { drained, out, num(M.published), news, readSelf }
 end
 
 if op == 'settle' then

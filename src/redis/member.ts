@@ -7,6 +7,8 @@ import type { BackendLink } from './link.js';
 
 /** One entry as the fetch script answers it: offset, delivery count, flat fields. */
 type Fetched = [number, number, Buffer[]];
+/** One entry as `XREADGROUP` answers it: id, flat fields. */
+type Entry = [Buffer, Buffer[]];
 
 interface Item {
   readonly id: string;
@@ -61,7 +63,14 @@ class RedisRecord<T> implements DeliveryRecord<T> {
 
 const EMPTY: Buffer = Buffer.alloc(0);
 
-function toItem([offset, deliveryCount, flat]: Fetched, at: number): Item {
+/** The offset of stream id `0-n`: n − 1. */
+function offsetOf(id: Buffer): number {
+  let n = 0;
+  for (let i = 2; i < id.length; i++) n = n * 10 + id[i]! - 0x30;
+  return n - 1;
+}
+
+function toItem(offset: number, deliveryCount: number, flat: Buffer[], at: number): Item {
   let v: Buffer = EMPTY;
   let k: Buffer | undefined;
   let h: Buffer | undefined;
@@ -122,8 +131,10 @@ export class RedisMember<T> implements MemberPort<T> {
     this.group = options.group ?? `sub.${randomUUID()}`;
     const from = options.from;
     const start = from === undefined ? (options.group === undefined ? 'latest' : 'earliest') : typeof from === 'object' ? String(from.offset) : from;
+    const sent = Date.now();
     this.joining = backend.run('join', [this.group, this.consumer, start, options.group === undefined ? '0' : '1', String(backend.engine.leaseMs)]).then(
       () => {
+        this.renewed = sent;
         this.joined = true;
         void backend.refresh();
         this.pump();
@@ -179,45 +190,83 @@ export class RedisMember<T> implements MemberPort<T> {
     this.asked = want;
     void this.flush(); // settlements made before this fetch count first
     const epoch = this.epoch;
-    this.backend.run('fetch', [this.group, this.consumer, String(want), String(this.backend.engine.leaseMs)]).then(
+    const sent = Date.now();
+    this.backend.run('fetch', [this.group, this.consumer, String(want), String(this.backend.engine.leaseMs), '1', ...this.report()]).then(
       (reply) => {
-        this.fetching = false;
-        this.asked = 0;
-        if (reply === -1) return this.finish(undefined);
-        const [drained, items, tail] = reply as [number, Fetched[], number];
+        this.renewed = sent;
+        if (reply === -1) return this.fetched(epoch, 1, [], []);
+        const [drained, items, tail, news, readSelf] = reply as [number, Fetched[], number, Entry[], number];
         this.backend.seen(tail);
-        if (this.closing !== undefined) return;
-        let got = 0;
-        if (epoch === this.epoch) {
-          const at = Date.now();
-          for (const f of items) {
-            const item = toItem(f, at);
-            if (item.offset < this.floor) continue;
-            this.buffer.push(item);
-            got++;
-          }
-        }
-        this.wanted = Math.max(0, this.wanted - got);
-        if (this.left) this.returnBuffered();
-        if (drained === 1) this.remoteDone = true;
-        if (got > 0 || drained === 1) this.onReady?.ready();
-        if (got === 0 && !this.remoteDone) {
-          this.retry = setTimeout(() => {
-            this.retry = undefined;
-            this.pump();
-          }, this.backend.engine.pollMs);
-          this.backend.engine.watch(this.backend);
-        } else this.pump();
+        // after a seek the read would start from the new position, for a fetch that is void
+        if (readSelf === 0 || epoch !== this.epoch || this.closing !== undefined) return this.fetched(epoch, drained, items, news);
+        return this.backend.read(this.group, this.consumer, readSelf).then(
+          (read) => {
+            this.unreported += read.length;
+            this.fetched(epoch, drained, items, read);
+          },
+          (e: unknown) => (e instanceof Error && e.message.startsWith('NOGROUP') ? this.fetched(epoch, 1, [], []) : this.failed(e)),
+        );
       },
-      (e: unknown) => {
-        this.fetching = false;
-        this.asked = 0;
-        this.finish(e);
-      },
+      (e: unknown) => this.failed(e),
     );
   }
 
+  /** How many entries this member read, and acked, with plain commands that the server has not counted yet. */
+  private unreported = 0;
+  private unreportedAcks = 0;
+  /** When the last call that renewed the lease was sent (it answered). */
+  private renewed = 0;
+
+  /** The counts to report with the next call, reset. */
+  private report(): [string, string] {
+    const r: [string, string] = [String(this.unreported), String(this.unreportedAcks)];
+    this.unreported = 0;
+    this.unreportedAcks = 0;
+    return r;
+  }
+
+  private failed(e: unknown): void {
+    this.fetching = false;
+    this.asked = 0;
+    this.finish(e);
+  }
+
+  /** A fetch answered: redeliveries (`items`), then new entries. */
+  private fetched(epoch: number, drained: number, items: Fetched[], news: Entry[]): void {
+    this.fetching = false;
+    this.asked = 0;
+    if (this.closing !== undefined) return;
+    let got = 0;
+    if (epoch === this.epoch) {
+      const at = Date.now();
+      for (const f of items) {
+        const item = toItem(f[0], f[1], f[2], at);
+        if (item.offset < this.floor) continue;
+        this.buffer.push(item);
+        got++;
+      }
+      for (const [id, fields] of news) {
+        const item = toItem(offsetOf(id), 1, fields, at);
+        if (item.offset < this.floor) continue;
+        this.buffer.push(item);
+        got++;
+      }
+    }
+    this.wanted = Math.max(0, this.wanted - got);
+    if (this.left) this.returnBuffered();
+    if (drained === 1) this.remoteDone = true;
+    if (got > 0 || drained === 1) this.onReady?.ready();
+    if (got === 0 && !this.remoteDone) {
+      this.retry = setTimeout(() => {
+        this.retry = undefined;
+        this.pump();
+      }, this.backend.engine.pollMs);
+      this.backend.engine.watch(this.backend);
+    } else this.pump();
+  }
+
   private finish(error: unknown): void {
+    this.fetching = false;
     this.remoteDone = true;
     if (error !== undefined) this.error = error;
     this.onReady?.ready();
@@ -286,16 +335,45 @@ export class RedisMember<T> implements MemberPort<T> {
 
   private queue(kind: string, item: Item, arg: string): void {
     // after this turn's I/O: a loop settling what it was handed from the buffer sends one call
-    if (this.settles.length === 0) setImmediate(() => void this.flush());
-    this.settles.push(kind, item.id, String(item.deliveryCount), arg);
+    if (this.settles.length === 0 && this.acks.length === 0) setImmediate(() => void this.flush());
+    if (kind === 'a' && this.surelyOwned(item)) this.acks.push(item.id);
+    else this.settles.push(kind, item.id, String(item.deliveryCount), arg);
   }
 
-  /** Sends this turn's settlements in one call. */
+  /** Acks of entries no other consumer can have taken: one plain `XACK` per turn. */
+  private acks: string[] = [];
+
+  /**
+   * Whether the entry is surely still this member's on the server, so that a plain `XACK` acks
+   * this delivery and no other: it was read less than half the ack timeout ago (the server hands
+   * an entry to another consumer only once it idled the whole timeout) and the lease was renewed
+   * less than half of it ago (else the member may have been taken for dead). Otherwise the
+   * settle call checks owner and delivery count on the server.
+   */
+  private surelyOwned(item: Item): boolean {
+    const now = Date.now();
+    return now - this.renewed < this.backend.engine.leaseMs / 2 && now - item.at < this.backend.ackTimeoutMs / 2;
+  }
+
+  /** Sends this turn's settlements: checked ones in one call, then the plain acks in one `XACK`. */
   private flush(): Promise<unknown> {
-    if (this.settles.length === 0) return Promise.resolve();
-    const args = this.settles;
-    this.settles = [];
-    return this.backend.run('settle', [this.group, this.consumer, ...args]).catch(() => undefined);
+    const sent: Promise<unknown>[] = [];
+    if (this.settles.length > 0) {
+      const args = this.settles;
+      this.settles = [];
+      sent.push(this.backend.run('settle', [this.group, this.consumer, ...args]).catch(() => undefined));
+    }
+    if (this.acks.length > 0) {
+      const ids = this.acks;
+      this.acks = [];
+      sent.push(
+        this.backend.ack(this.group, ids).then(
+          (n) => void (this.unreportedAcks += n),
+          () => undefined,
+        ),
+      );
+    }
+    return Promise.all(sent);
   }
 
   private drop(id: string): void {
@@ -312,8 +390,10 @@ export class RedisMember<T> implements MemberPort<T> {
     if (!this.joined || this.closing !== undefined || this.remoteDone) return Promise.resolve();
     const held: string[] = [];
     for (const r of this.holding.values()) held.push(r.item.id, String(r.item.deliveryCount));
-    return this.backend.run('beat', [this.group, this.consumer, String(this.backend.engine.leaseMs), ...held]).then(
+    const sent = Date.now();
+    return this.backend.run('beat', [this.group, this.consumer, String(this.backend.engine.leaseMs), ...this.report(), ...held]).then(
       (gone) => {
+        this.renewed = sent;
         if (Array.isArray(gone)) for (const id of gone) this.drop(String(id));
         else if (gone === -1) this.finish(undefined);
       },
@@ -373,7 +453,7 @@ export class RedisMember<T> implements MemberPort<T> {
       this.backend.members.delete(this as RedisMember<unknown>);
       if (!(await this.joining)) return;
       await this.flush();
-      await this.backend.run('part', [this.group, this.consumer]).catch(() => undefined);
+      await this.backend.run('part', [this.group, this.consumer, ...this.report()]).catch(() => undefined);
       void this.backend.refresh();
     })();
     return this.parting;
