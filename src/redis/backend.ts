@@ -72,6 +72,9 @@ export class RedisBackend implements TopicBackend, BackendLink {
   private sent = 0;
   private readonly janitor: ReturnType<typeof setInterval>;
 
+  /** The stream's key. */
+  private readonly key: string;
+
   constructor(
     readonly engine: EngineLink,
     readonly name: string,
@@ -79,6 +82,7 @@ export class RedisBackend implements TopicBackend, BackendLink {
     readonly ackTimeoutMs: number,
     capacity: number,
   ) {
+    this.key = `${engine.prefix}:{${name}}:s`;
     this.snapshot = emptyStats(name, capacity);
     this.janitor = setInterval(() => void this.refresh(), engine.janitorMs);
     this.janitor.unref?.();
@@ -88,13 +92,24 @@ export class RedisBackend implements TopicBackend, BackendLink {
     return this.engine.run(op, this.name, args);
   }
 
+  /** Reads new entries with a plain `XREADGROUP`; what it got counts as delivered (`HINCRBY` sent on the reply, not awaited). */
   read(group: string, consumer: string, count: number): Promise<[Buffer, Buffer[]][]> {
-    const key = `${this.engine.prefix}:{${this.name}}:s`;
-    return this.engine.send(['XREADGROUP', 'GROUP', group, consumer, 'COUNT', String(count), 'STREAMS', key, '>']).then(entriesOf);
+    return this.engine.send(['XREADGROUP', 'GROUP', group, consumer, 'COUNT', String(count), 'STREAMS', this.key, '>']).then((reply) => {
+      const entries = entriesOf(reply);
+      if (entries.length > 0) this.count(group, 'delivered', entries.length);
+      return entries;
+    });
   }
 
-  ack(group: string, ids: string[]): Promise<number> {
-    return this.engine.send(['XACK', `${this.engine.prefix}:{${this.name}}:s`, group, ...ids]).then(Number);
+  /** Acks entries the member surely owns with a plain `XACK`, counted in the same pipeline. */
+  ack(group: string, ids: string[]): Promise<unknown> {
+    const acked = this.engine.send(['XACK', this.key, group, ...ids]);
+    this.count(group, 'acked', ids.length);
+    return acked;
+  }
+
+  private count(group: string, field: string, n: number): void {
+    this.engine.send(['HINCRBY', `${this.engine.prefix}:{${this.name}}:g:${group}`, field, String(n)]).catch(() => undefined);
   }
 
   publish(entries: readonly PublishEntry[], signal?: AbortSignal): Promise<number[]> {
@@ -255,7 +270,7 @@ export class RedisBackend implements TopicBackend, BackendLink {
 
   /** Fetches the figures, after each member has checked which of its held deliveries are still its own. */
   refresh(): Promise<void> {
-    // the checks go first on the connection: what members read themselves counts in the figures
+    // the checks go first on the connection: the figures follow what they found
     this.refreshing ??= Promise.all([...[...this.members].map((m) => m.check()), this.run('stats', [])])
       .then((replies) => this.apply(JSON.parse(String(replies[replies.length - 1])) as ServerStats))
       .catch(() => undefined)

@@ -111,16 +111,7 @@ end
 
 if not G then return -1 end
 
--- what a member read (XREADGROUP) and acked (XACK) itself counts once it says so: ARGV[i], ARGV[i + 1]
-local function reported(i)
-  local n, a = tonumber(ARGV[i]) or 0, tonumber(ARGV[i + 1]) or 0
-  if n > 0 then redis.call('HINCRBY', gk(T, g), 'delivered', n) end
-  if a > 0 then redis.call('HINCRBY', gk(T, g), 'acked', a) end
-end
-
 if op == 'part' then
-  -- how many it read and acked and did not report
-  reported(6)
   part(g, c)
   return 1
 end
@@ -137,12 +128,10 @@ if op == 'leave' then
 end
 
 if op == 'beat' then
-  -- lease ms, how many it read and acked and did not report, then (id, count) per held
-  -- delivery: answers the ones no longer this member's
+  -- lease ms, then (id, count) per held delivery: answers the ones no longer this member's
   redis.call('ZADD', T.l, now + tonumber(ARGV[6]), g .. '\n' .. c)
-  reported(7)
   local gone = {}
-  for i = 9, #ARGV, 2 do
+  for i = 7, #ARGV, 2 do
     local p = pel1(T, g, ARGV[i])
     if not p or p[2] ~= c or p[4] ~= tonumber(ARGV[i + 1]) then gone[#gone + 1] = ARGV[i] end
   end
@@ -152,8 +141,7 @@ end
 local M = meta(T)
 
 if op == 'fetch' then
-  -- most, lease ms, '1' if the caller may read new entries itself, how many it read and acked
-  -- itself since its last call: redeliveries due (lowest offset first: offset, count, fields), then new entries
+  -- most, lease ms, '1' if the caller may read new entries itself: redeliveries due (lowest offset first: offset, count, fields), then new entries
   -- (id, fields; delivered once), or how many the caller is to read
   local want = tonumber(ARGV[6])
   redis.call('ZADD', T.l, now + tonumber(ARGV[7]), g .. '\n' .. c)
@@ -196,7 +184,7 @@ if op == 'fetch' then
   local readSelf = 0
   if #out < want and ARGV[8] == '1' and M.ttlAny ~= '1' and M.closed ~= '1' then
     -- the caller reads the new entries itself (XREADGROUP, no Lua between the stream and it)
-    -- and reports them as delivered with its next call
+    -- and counts them as delivered (HINCRBY)
     readSelf = want - #out
   elseif #out < want then
     local r = redis.call('XREADGROUP', 'GROUP', g, c, 'COUNT', want - #out, 'STREAMS', T.s, '>')
@@ -218,7 +206,6 @@ if op == 'fetch' then
     end
   end
   if #out + #news > 0 then redis.call('HINCRBY', gk(T, g), 'delivered', #out + #news) end
-  reported(9)
   if redelivered > 0 then redis.call('HINCRBY', gk(T, g), 'redelivered', redelivered) end
   local drained = 0
   if #out + #news == 0 and M.closed == '1' then

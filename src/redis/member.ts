@@ -179,7 +179,23 @@ export class RedisMember<T> implements MemberPort<T> {
     this.pump();
   }
 
+  private pumping = false;
+
+  /**
+   * Fetches if there is room and demand, once the current run of promise callbacks is over: a
+   * loop that takes what is buffered without yielding sends nothing until it waits, so the fetch
+   * is sized then, for the whole window.
+   */
   private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    process.nextTick(() => {
+      this.pumping = false;
+      this.fetch();
+    });
+  }
+
+  private fetch(): void {
     if (!this.joined || this.fetching || this.retry !== undefined || this.closing !== undefined || this.left || this.remoteDone || this.error !== undefined) return;
     // A face that wants any gets what the window allows: one round trip fills the buffer. While
     // the buffer still serves it, refill only once half the window is free (no fetch of one).
@@ -191,7 +207,11 @@ export class RedisMember<T> implements MemberPort<T> {
     void this.flush(); // settlements made before this fetch count first
     const epoch = this.epoch;
     const sent = Date.now();
-    this.backend.run('fetch', [this.group, this.consumer, String(want), String(this.backend.engine.leaseMs), '1', ...this.report()]).then(
+    if (sent < this.plainUntil) {
+      this.readNew(epoch, 0, [], want);
+      return;
+    }
+    this.backend.run('fetch', [this.group, this.consumer, String(want), String(this.backend.engine.leaseMs), '1']).then(
       (reply) => {
         this.renewed = sent;
         if (reply === -1) return this.fetched(epoch, 1, [], []);
@@ -199,31 +219,33 @@ export class RedisMember<T> implements MemberPort<T> {
         this.backend.seen(tail);
         // after a seek the read would start from the new position, for a fetch that is void
         if (readSelf === 0 || epoch !== this.epoch || this.closing !== undefined) return this.fetched(epoch, drained, items, news);
-        return this.backend.read(this.group, this.consumer, readSelf).then(
-          (read) => {
-            this.unreported += read.length;
-            this.fetched(epoch, drained, items, read);
-          },
-          (e: unknown) => (e instanceof Error && e.message.startsWith('NOGROUP') ? this.fetched(epoch, 1, [], []) : this.failed(e)),
-        );
+        // nothing was due: until the next poll, fetches that find new entries read them plainly
+        if (items.length === 0) this.plainUntil = sent + this.backend.engine.pollMs;
+        this.readNew(epoch, drained, items, readSelf);
       },
       (e: unknown) => this.failed(e),
     );
   }
 
-  /** How many entries this member read, and acked, with plain commands that the server has not counted yet. */
-  private unreported = 0;
-  private unreportedAcks = 0;
+  /**
+   * Until then a fetch is one plain `XREADGROUP` (the library's fetch, which hands out
+   * redeliveries due first and keeps the lease, runs at least once a poll). A settlement that
+   * hands an entry back, a commit, a seek and a fetch that finds nothing end it.
+   */
+  private plainUntil = 0;
+
+  private readNew(epoch: number, drained: number, items: Fetched[], count: number): void {
+    this.backend.read(this.group, this.consumer, count).then(
+      (read) => {
+        if (read.length === 0) this.plainUntil = 0;
+        this.fetched(epoch, drained, items, read);
+      },
+      (e: unknown) => (e instanceof Error && e.message.startsWith('NOGROUP') ? this.fetched(epoch, 1, [], []) : this.failed(e)),
+    );
+  }
+
   /** When the last call that renewed the lease was sent (it answered). */
   private renewed = 0;
-
-  /** The counts to report with the next call, reset. */
-  private report(): [string, string] {
-    const r: [string, string] = [String(this.unreported), String(this.unreportedAcks)];
-    this.unreported = 0;
-    this.unreportedAcks = 0;
-    return r;
-  }
 
   private failed(e: unknown): void {
     this.fetching = false;
@@ -337,7 +359,10 @@ export class RedisMember<T> implements MemberPort<T> {
     // after this turn's I/O: a loop settling what it was handed from the buffer sends one call
     if (this.settles.length === 0 && this.acks.length === 0) setImmediate(() => void this.flush());
     if (kind === 'a' && this.surelyOwned(item)) this.acks.push(item.id);
-    else this.settles.push(kind, item.id, String(item.deliveryCount), arg);
+    else {
+      this.settles.push(kind, item.id, String(item.deliveryCount), arg);
+      if (kind !== 'a' && kind !== 'p') this.plainUntil = 0;
+    }
   }
 
   /** Acks of entries no other consumer can have taken: one plain `XACK` per turn. */
@@ -366,12 +391,7 @@ export class RedisMember<T> implements MemberPort<T> {
     if (this.acks.length > 0) {
       const ids = this.acks;
       this.acks = [];
-      sent.push(
-        this.backend.ack(this.group, ids).then(
-          (n) => void (this.unreportedAcks += n),
-          () => undefined,
-        ),
-      );
+      sent.push(this.backend.ack(this.group, ids).catch(() => undefined));
     }
     return Promise.all(sent);
   }
@@ -391,7 +411,7 @@ export class RedisMember<T> implements MemberPort<T> {
     const held: string[] = [];
     for (const r of this.holding.values()) held.push(r.item.id, String(r.item.deliveryCount));
     const sent = Date.now();
-    return this.backend.run('beat', [this.group, this.consumer, String(this.backend.engine.leaseMs), ...this.report(), ...held]).then(
+    return this.backend.run('beat', [this.group, this.consumer, String(this.backend.engine.leaseMs), ...held]).then(
       (gone) => {
         this.renewed = sent;
         if (Array.isArray(gone)) for (const id of gone) this.drop(String(id));
@@ -402,6 +422,7 @@ export class RedisMember<T> implements MemberPort<T> {
   }
 
   commit(offset: number): Promise<boolean> {
+    this.plainUntil = 0;
     for (const r of [...this.holding.values()]) if (r.offset < offset) this.drop(r.item.id);
     this.buffer = this.buffer.filter((item) => item.offset >= offset);
     this.floor = Math.max(this.floor, offset);
@@ -410,6 +431,7 @@ export class RedisMember<T> implements MemberPort<T> {
   }
 
   seek(offset: number): Promise<boolean> {
+    this.plainUntil = 0;
     for (const r of [...this.holding.values()]) this.drop(r.item.id);
     this.buffer = [];
     this.epoch++;
@@ -453,7 +475,7 @@ export class RedisMember<T> implements MemberPort<T> {
       this.backend.members.delete(this as RedisMember<unknown>);
       if (!(await this.joining)) return;
       await this.flush();
-      await this.backend.run('part', [this.group, this.consumer, ...this.report()]).catch(() => undefined);
+      await this.backend.run('part', [this.group, this.consumer]).catch(() => undefined);
       void this.backend.refresh();
     })();
     return this.parting;
