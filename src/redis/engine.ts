@@ -35,7 +35,8 @@ export interface RedisEngineOptions {
   readonly janitorMs?: number;
 }
 
-const LACKS = {
+/** What this engine refuses, and why (see docs/engines.md). */
+export const REDIS_LACKS: Readonly<Record<string, string>> = {
   scheduler: "Redis keeps the timers (ack timeouts, nack delays, TTL) on the server's clock",
   storage: 'Redis is the storage',
   codec: 'values are stored as MessagePack in the stream entry; a topic codec is not sent to the engine',
@@ -74,7 +75,7 @@ function positive(option: string, value: number | undefined, fallback: number): 
 /** The Redis engine: see {@link redisEngine}. */
 export class RedisEngine implements Engine, EngineLink {
   readonly name = 'redis';
-  readonly capabilities = { lacks: LACKS };
+  readonly capabilities = { lacks: REDIS_LACKS };
   readonly prefix: string;
   readonly pollMs: number;
   readonly leaseMs: number;

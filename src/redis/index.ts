@@ -26,6 +26,8 @@
 import type { Engine } from '../engine.js';
 import { RedisEngine, type RedisEngineOptions } from './engine.js';
 
+export { REDIS_LACKS } from './engine.js';
+
 export type { RedisClient, RedisEngineOptions } from './engine.js';
 
 /**

@@ -106,24 +106,21 @@ local function sweepTtl(K, M)
   if aged > 0 then redis.call('HINCRBY', K.m, 'agedOut', aged) end
 end
 
--- Appends entries {v, k, h, ttl}. Returns status ('OK', 'FULL', 'CLOSED'), the first offset, the
--- number admitted. 'block' admits what fits (the caller waits for room for the rest) unless
--- 'whole' is set; 'reject' admits all or nothing.
-local PUBLISH_FIELDS = { 'closed', 'capacity', 'overflow', 'ttl', 'ttlAny' }
-local function publishInto(K, list, whole)
-  local values = redis.call('HMGET', K.m, unpack(PUBLISH_FIELDS))
-  local M = {}
-  for i, f in ipairs(PUBLISH_FIELDS) do if values[i] then M[f] = values[i] end end
-  if M.closed == '1' then return 'CLOSED', 0, 0 end
-  local cap = num(M.capacity or '1024')
-  local overflow = M.overflow or 'block'
-  local ttl = num(M.ttl)
-  local n = #list
+-- Appends n entries, each five values of 'list' from index 'at' on: value, key, has key ('1'),
+-- headers ('' for none), ttl ms ('0' for none). Returns status ('OK', 'FULL', 'CLOSED'), the
+-- first offset, the number admitted, the tail. 'block' admits what fits (the caller waits for
+-- room for the rest) unless 'whole' is set; 'reject' admits all or nothing.
+local function publishInto(K, list, at, n, whole)
+  local closed, capacity, overflow, ttl, ttlAny = unpack(redis.call('HMGET', K.m, 'closed', 'capacity', 'overflow', 'ttl', 'ttlAny'))
+  if closed == '1' then return 'CLOSED', 0, 0 end
+  local cap = num(capacity or '1024')
+  overflow = overflow or 'block'
+  ttl = num(ttl)
   local gs = nil
   local len = redis.call('XLEN', K.s)
   local admit = n
   if len + n > cap then
-    sweepTtl(K, M)
+    sweepTtl(K, { ttlAny = ttlAny })
     gs = groups(K)
     len = redis.call('XLEN', K.s)
   end
@@ -151,21 +148,26 @@ local function publishInto(K, list, whole)
   end
   local first = nil
   local anyTtl = false
-  for i = 1, admit do
-    local e = list[i]
-    local args = { 'XADD', K.s, '0-*', 'v', e.v, 't', int(now) }
-    if e.k then args[#args + 1] = 'k'; args[#args + 1] = e.k end
-    if e.h then args[#args + 1] = 'h'; args[#args + 1] = e.h end
-    local life = ttl
-    if e.ttl > 0 and (life == 0 or e.ttl < life) then life = e.ttl end
-    if life > 0 then
-      args[#args + 1] = 'e'; args[#args + 1] = int(now + life)
-      anyTtl = true
+  local stamp = int(now)
+  for i = at, at + (admit - 1) * 5, 5 do
+    local v, key, hasKey, h, life = list[i], list[i + 1], list[i + 2], list[i + 3], tonumber(list[i + 4])
+    local id
+    if hasKey ~= '1' and h == '' and life == 0 and ttl == 0 then
+      id = redis.call('XADD', K.s, '0-*', 'v', v, 't', stamp)
+    else
+      local args = { 'XADD', K.s, '0-*', 'v', v, 't', stamp }
+      if hasKey == '1' then args[#args + 1] = 'k'; args[#args + 1] = key end
+      if h ~= '' then args[#args + 1] = 'h'; args[#args + 1] = h end
+      if ttl > 0 and (life == 0 or ttl < life) then life = ttl end
+      if life > 0 then
+        args[#args + 1] = 'e'; args[#args + 1] = int(now + life)
+        anyTtl = true
+      end
+      id = redis.call(unpack(args))
     end
-    local id = redis.call(unpack(args))
     if first == nil then first = seq(id) - 1 end
   end
-  if anyTtl and M.ttlAny ~= '1' then redis.call('HSET', K.m, 'ttlAny', '1') end
+  if anyTtl and ttlAny ~= '1' then redis.call('HSET', K.m, 'ttlAny', '1') end
   local over = len + admit - cap
   if over > 0 then
     gs = gs or groups(K)
@@ -198,7 +200,7 @@ local function deadLetter(M, g, id, reason, detail, count)
     h['x-deliveries'] = int(count)
     if detail then h['x-dead-letter-detail'] = detail end
     local D = keys(dl)
-    status = publishInto(D, { { v = f.v, k = f.k, h = cjson.encode(h), ttl = 0 } }, true)
+    status = publishInto(D, { f.v, f.k or '', f.k and '1' or '0', cjson.encode(h), '0' }, 1, 1, true)
     if status == 'FULL' and (redis.call('HGET', D.m, 'overflow') or 'block') == 'block' then
       redis.call('XCLAIM', T.s, g, '~dead', 0, id, 'JUSTID')
       redis.call('ZREM', dk(T, g), id)

@@ -33,14 +33,7 @@ end
 
 if op == 'pub' then
   -- whole (1: all or nothing), then (value, key, hasKey, headers, ttl) per entry
-  local list = {}
-  for i = 5, #ARGV, 5 do
-    local e = { v = ARGV[i], ttl = tonumber(ARGV[i + 4]) }
-    if ARGV[i + 2] == '1' then e.k = ARGV[i + 1] end
-    if ARGV[i + 3] ~= '' then e.h = ARGV[i + 3] end
-    list[#list + 1] = e
-  end
-  local status, first, count, tail = publishInto(T, list, ARGV[4] == '1')
+  local status, first, count, tail = publishInto(T, ARGV, 5, (#ARGV - 4) / 5, ARGV[4] == '1')
   return { status, first, count, tail or num(redis.call('HGET', T.m, 'published')) }
 end
 
