@@ -101,13 +101,6 @@ export class RedisBackend implements TopicBackend, BackendLink {
     });
   }
 
-  /** Acks entries the member surely owns with a plain `XACK`, counted in the same pipeline. */
-  ack(group: string, ids: string[]): Promise<unknown> {
-    const acked = this.engine.send(['XACK', this.key, group, ...ids]);
-    this.count(group, 'acked', ids.length);
-    return acked;
-  }
-
   private count(group: string, field: string, n: number): void {
     this.engine.send(['HINCRBY', `${this.engine.prefix}:{${this.name}}:g:${group}`, field, String(n)]).catch(() => undefined);
   }

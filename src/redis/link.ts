@@ -30,8 +30,6 @@ export interface BackendLink {
   refresh(): Promise<void>;
   /** Reads up to `count` new entries for `consumer` of `group` (`XREADGROUP … >`). */
   read(group: string, consumer: string, count: number): Promise<[Buffer, Buffer[]][]>;
-  /** Acks `ids` in `group` (`XACK`, no owner check). */
-  ack(group: string, ids: string[]): Promise<unknown>;
   /** A fetch saw the stream up to `tail`. */
   seen(tail: number): void;
 }

@@ -11,6 +11,10 @@
  *
  * PEL owners: a member's consumer name; `~ret` for entries handed back (nacked, returned by a
  * closing member) until their due time; `~dead` for dead letters waiting for room.
+ *
+ * A group's `gen` counter (in `:g:<g>`) moves whenever entries may leave their holder other than
+ * by its own settlement or their ack timeout: a commit, a seek, a member handing back what it
+ * held. A member's lean `ack` checks only that, not each entry's owner.
  */
 export const LUA_CORE = String.raw`
 -- set by begin() at the start of every call
@@ -232,6 +236,7 @@ end
 
 -- hands a consumer's pending entries back to its group (due now), so none is orphaned
 local function handBack(g, c)
+  redis.call('HINCRBY', gk(T, g), 'gen', 1)
   for _, p in ipairs(redis.call('XPENDING', T.s, g, '-', '+', 100000, c)) do
     redis.call('XCLAIM', T.s, g, '~ret', 0, p[1], 'JUSTID')
     redis.call('ZADD', dk(T, g), now, p[1])

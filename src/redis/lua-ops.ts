@@ -87,6 +87,17 @@ end
 
 -- the operations of one member: ARGV[4] its group, ARGV[5] its consumer name
 local g, c = ARGV[4], ARGV[5]
+
+if op == 'ack' then
+  -- gen, then ids the member read at that gen and still holds: acked unless the group's gen
+  -- moved since (then -1: the member settles them through 'settle', which checks each)
+  if (redis.call('HGET', gk(T, g), 'gen') or '0') ~= ARGV[6] then return -1 end
+  local n = 0
+  for i = 7, #ARGV, 1000 do n = n + redis.call('XACK', T.s, g, unpack(ARGV, i, math.min(i + 999, #ARGV))) end
+  if n > 0 then redis.call('HINCRBY', gk(T, g), 'acked', n) end
+  return n
+end
+
 local G = findGroup(T, g)
 
 if op == 'join' then
@@ -205,7 +216,7 @@ if op == 'fetch' then
     G = findGroup(T, g)
     if G.pending == 0 and nextOf(T, G) >= tailOf(T) then drained = 1 end
   end
-  return { drained, out, num(M.published), news, readSelf }
+  return { drained, out, num(M.published), news, readSelf, redis.call('HGET', gk(T, g), 'gen') or '0' }
 end
 
 if op == 'settle' then
@@ -271,6 +282,7 @@ if op == 'settle' then
 end
 
 if op == 'commit' or op == 'seek' then
+  redis.call('HINCRBY', gk(T, g), 'gen', 1)
   local tail = tailOf(T)
   local offset = math.min(tonumber(ARGV[6]), tail)
   if op == 'commit' then

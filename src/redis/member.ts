@@ -21,6 +21,8 @@ interface Item {
   readonly t: Buffer | undefined;
   /** When the fetch answered (the server's ack timer started about then). */
   readonly at: number;
+  /** The group's gen as the member knew it when it asked for the entry (see lua-core.ts). */
+  readonly gen: string;
 }
 
 const CONSUMER_PREFIX = `${hostname()}.${process.pid}`;
@@ -70,7 +72,7 @@ function offsetOf(id: Buffer): number {
   return n - 1;
 }
 
-function toItem(offset: number, deliveryCount: number, flat: Buffer[], at: number): Item {
+function toItem(offset: number, deliveryCount: number, flat: Buffer[], at: number, gen: string): Item {
   let v: Buffer = EMPTY;
   let k: Buffer | undefined;
   let h: Buffer | undefined;
@@ -94,7 +96,7 @@ function toItem(offset: number, deliveryCount: number, flat: Buffer[], at: numbe
         break;
     }
   }
-  return { id: `0-${offset + 1}`, offset, deliveryCount, v, k, h, t, at };
+  return { id: `0-${offset + 1}`, offset, deliveryCount, v, k, h, t, at, gen };
 }
 
 /**
@@ -208,20 +210,21 @@ export class RedisMember<T> implements MemberPort<T> {
     const epoch = this.epoch;
     const sent = Date.now();
     if (sent < this.plainUntil) {
-      this.readNew(epoch, 0, [], want);
+      this.readNew(epoch, this.gen, 0, [], want);
       return;
     }
     this.backend.run('fetch', [this.group, this.consumer, String(want), String(this.backend.engine.leaseMs), '1']).then(
       (reply) => {
         this.renewed = sent;
-        if (reply === -1) return this.fetched(epoch, 1, [], []);
-        const [drained, items, tail, news, readSelf] = reply as [number, Fetched[], number, Entry[], number];
+        if (reply === -1) return this.fetched(epoch, '', 1, [], []);
+        const [drained, items, tail, news, readSelf, gen] = reply as [number, Fetched[], number, Entry[], number, Buffer];
+        this.gen = gen.toString();
         this.backend.seen(tail);
         // after a seek the read would start from the new position, for a fetch that is void
-        if (readSelf === 0 || epoch !== this.epoch || this.closing !== undefined) return this.fetched(epoch, drained, items, news);
+        if (readSelf === 0 || epoch !== this.epoch || this.closing !== undefined) return this.fetched(epoch, this.gen, drained, items, news);
         // nothing was due: until the next poll, fetches that find new entries read them plainly
         if (items.length === 0) this.plainUntil = sent + this.backend.engine.pollMs;
-        this.readNew(epoch, drained, items, readSelf);
+        this.readNew(epoch, this.gen, drained, items, readSelf);
       },
       (e: unknown) => this.failed(e),
     );
@@ -234,18 +237,20 @@ export class RedisMember<T> implements MemberPort<T> {
    */
   private plainUntil = 0;
 
-  private readNew(epoch: number, drained: number, items: Fetched[], count: number): void {
+  private readNew(epoch: number, gen: string, drained: number, items: Fetched[], count: number): void {
     this.backend.read(this.group, this.consumer, count).then(
       (read) => {
         if (read.length === 0) this.plainUntil = 0;
-        this.fetched(epoch, drained, items, read);
+        this.fetched(epoch, gen, drained, items, read);
       },
-      (e: unknown) => (e instanceof Error && e.message.startsWith('NOGROUP') ? this.fetched(epoch, 1, [], []) : this.failed(e)),
+      (e: unknown) => (e instanceof Error && e.message.startsWith('NOGROUP') ? this.fetched(epoch, gen, 1, [], []) : this.failed(e)),
     );
   }
 
   /** When the last call that renewed the lease was sent (it answered). */
   private renewed = 0;
+  /** The group's gen as the last library fetch found it ('' before the first). */
+  private gen = '';
 
   private failed(e: unknown): void {
     this.fetching = false;
@@ -254,7 +259,7 @@ export class RedisMember<T> implements MemberPort<T> {
   }
 
   /** A fetch answered: redeliveries (`items`), then new entries. */
-  private fetched(epoch: number, drained: number, items: Fetched[], news: Entry[]): void {
+  private fetched(epoch: number, gen: string, drained: number, items: Fetched[], news: Entry[]): void {
     this.fetching = false;
     this.asked = 0;
     if (this.closing !== undefined) return;
@@ -262,13 +267,13 @@ export class RedisMember<T> implements MemberPort<T> {
     if (epoch === this.epoch) {
       const at = Date.now();
       for (const f of items) {
-        const item = toItem(f[0], f[1], f[2], at);
+        const item = toItem(f[0], f[1], f[2], at, gen);
         if (item.offset < this.floor) continue;
         this.buffer.push(item);
         got++;
       }
       for (const [id, fields] of news) {
-        const item = toItem(offsetOf(id), 1, fields, at);
+        const item = toItem(offsetOf(id), 1, fields, at, gen);
         if (item.offset < this.floor) continue;
         this.buffer.push(item);
         got++;
@@ -358,29 +363,29 @@ export class RedisMember<T> implements MemberPort<T> {
   private queue(kind: string, item: Item, arg: string): void {
     // after this turn's I/O: a loop settling what it was handed from the buffer sends one call
     if (this.settles.length === 0 && this.acks.length === 0) setImmediate(() => void this.flush());
-    if (kind === 'a' && this.surelyOwned(item)) this.acks.push(item.id);
+    if (kind === 'a' && this.surelyOwned(item)) this.acks.push(item);
     else {
       this.settles.push(kind, item.id, String(item.deliveryCount), arg);
       if (kind !== 'a' && kind !== 'p') this.plainUntil = 0;
     }
   }
 
-  /** Acks of entries no other consumer can have taken: one plain `XACK` per turn. */
-  private acks: string[] = [];
+  /** Acks of entries no other consumer can have taken: one lean call per turn and gen. */
+  private acks: Item[] = [];
 
   /**
-   * Whether the entry is surely still this member's on the server, so that a plain `XACK` acks
-   * this delivery and no other: it was read less than half the ack timeout ago (the server hands
-   * an entry to another consumer only once it idled the whole timeout) and the lease was renewed
-   * less than half of it ago (else the member may have been taken for dead). Otherwise the
-   * settle call checks owner and delivery count on the server.
+   * Whether the entry is surely still this member's on the server unless the group's gen moved:
+   * it was read less than half the ack timeout ago (the server hands an entry to another consumer
+   * only once it idled the whole timeout) and the lease was renewed less than half of it ago
+   * (else the member may have been taken for dead). Then its ack needs no look at the pending
+   * list; otherwise the settle call checks owner and delivery count on the server.
    */
   private surelyOwned(item: Item): boolean {
     const now = Date.now();
-    return now - this.renewed < this.backend.engine.leaseMs / 2 && now - item.at < this.backend.ackTimeoutMs / 2;
+    return item.gen !== '' && now - this.renewed < this.backend.engine.leaseMs / 2 && now - item.at < this.backend.ackTimeoutMs / 2;
   }
 
-  /** Sends this turn's settlements: checked ones in one call, then the plain acks in one `XACK`. */
+  /** Sends this turn's settlements: checked ones in one call, then the lean acks. */
   private flush(): Promise<unknown> {
     const sent: Promise<unknown>[] = [];
     if (this.settles.length > 0) {
@@ -389,9 +394,22 @@ export class RedisMember<T> implements MemberPort<T> {
       sent.push(this.backend.run('settle', [this.group, this.consumer, ...args]).catch(() => undefined));
     }
     if (this.acks.length > 0) {
-      const ids = this.acks;
+      const items = this.acks;
       this.acks = [];
-      sent.push(this.backend.ack(this.group, ids).catch(() => undefined));
+      for (const gen of new Set(items.map((i) => i.gen))) {
+        const these = items.filter((i) => i.gen === gen);
+        sent.push(
+          this.backend.run('ack', [this.group, this.consumer, gen, ...these.map((i) => i.id)]).then(
+            (n) => {
+              if (n !== -1) return undefined;
+              // the group changed under the member: each ack is checked on its own
+              for (const i of these) this.queue('a', { ...i, gen: '' }, '');
+              return this.flush();
+            },
+            () => undefined,
+          ),
+        );
+      }
     }
     return Promise.all(sent);
   }
