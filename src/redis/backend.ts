@@ -6,7 +6,7 @@ import type { GroupStats, OverflowPolicy, TopicStats } from '../types.js';
 import type { BackendLink, EngineLink } from './link.js';
 import { RedisMember } from './member.js';
 
-/** What the stats script answers (JSON). */
+/** What the stats operation answers (JSON). */
 interface ServerStats {
   capacity: number;
   size: number;
@@ -31,7 +31,7 @@ function entriesOf(reply: unknown): [Buffer, Buffer[]][] {
   return (Object.values(reply as object)[0] as [Buffer, Buffer[]][] | undefined) ?? [];
 }
 
-/** One publish call: its entries as script arguments, and the offsets admitted so far. */
+/** One publish call: its entries as call arguments, and the offsets admitted so far. */
 interface Publication {
   readonly seq: number;
   args: (string | Buffer)[];
@@ -42,7 +42,7 @@ interface Publication {
 }
 
 const ARGS_PER_ENTRY = 5;
-/** Publishes of one turn are sent together up to this many entries per script call. */
+/** Publishes of one turn are sent together up to this many entries per call. */
 const MAX_ENTRIES_PER_CALL = 512;
 
 function entryArgs(e: PublishEntry): (string | Buffer)[] {
@@ -58,7 +58,7 @@ function entryArgs(e: PublishEntry): (string | Buffer)[] {
 }
 
 /**
- * A topic on Redis: a stream and its consumer groups, driven by the engine's Lua script. Publishes
+ * A topic on Redis: a stream and its consumer groups, driven by the engine's Lua functions. Publishes
  * are pipelined while there is room; once one finds the topic full (`block`), it and every later
  * publish wait, in order, retrying as room is made.
  */

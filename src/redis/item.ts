@@ -6,7 +6,7 @@ import { decode } from '@msgpack/msgpack';
 import type { DeliveryRecord, Settlement } from '../engine.js';
 import type { Headers } from '../types.js';
 
-/** One entry as the fetch script answers it: offset, delivery count, flat fields. */
+/** One entry as the library's fetch answers it: offset, delivery count, flat fields. */
 export type Fetched = [number, number, Buffer[]];
 /** One entry as `XREADGROUP` answers it: id, flat fields. */
 export type Entry = [Buffer, Buffer[]];

@@ -6,7 +6,7 @@
 
 /** What a topic's backend, and its members through it, use of the engine. */
 export interface EngineLink {
-  /** Runs one operation of the engine's Lua script on `topic`. */
+  /** Runs one operation of the engine's Lua library on `topic`. */
   run(op: string, topic: string, args: (string | Buffer)[]): Promise<unknown>;
   /** First part of every key. */
   readonly prefix: string;
@@ -25,7 +25,7 @@ export interface BackendLink {
   readonly ackTimeoutMs: number;
   /** The backend's members: a member leaving deletes itself. */
   readonly members: { delete(member: object): boolean };
-  /** Runs one operation of the engine's Lua script on this topic. */
+  /** Runs one operation of the engine's Lua library on this topic. */
   run(op: string, args: (string | Buffer)[]): Promise<unknown>;
   refresh(): Promise<void>;
   /** Reads up to `count` new entries for `consumer` of `group` (`XREADGROUP … >`). */

@@ -1,5 +1,5 @@
 /**
- * The shared part of the engine's Lua script: key names, group floors, expiry, the publish that
+ * The shared part of the engine's Lua library: key names, group floors, expiry, the publish that
  * every admission goes through (a topic's own publish and a dead letter into another topic), and
  * dead-lettering. Every call runs atomically on the server's clock (`TIME`). The library's top
  * level runs once, when it is loaded (`FUNCTION LOAD`); a call runs only `begin` and its operation.
