@@ -6,7 +6,7 @@ import type { GroupStats, OverflowPolicy, TopicStats } from '../types.js';
 import type { BackendLink, EngineLink } from './link.js';
 import { RedisMember } from './member.js';
 
-/** What the stats script answers (JSON). */
+/** What the stats operation answers (JSON). */
 interface ServerStats {
   capacity: number;
   size: number;
@@ -23,7 +23,15 @@ interface ServerStats {
   groups: Record<string, GroupStats> | unknown[];
 }
 
-/** One publish call: its entries as script arguments, and the offsets admitted so far. */
+/** The entries of an `XREADGROUP` reply on one stream: RESP2 answers `[[key, entries]]`, RESP3 a map. */
+function entriesOf(reply: unknown): [Buffer, Buffer[]][] {
+  if (reply === null || reply === undefined) return [];
+  if (Array.isArray(reply)) return ((reply[0] as [unknown, [Buffer, Buffer[]][]] | undefined)?.[1] ?? []);
+  if (reply instanceof Map) return ([...reply.values()][0] as [Buffer, Buffer[]][] | undefined) ?? [];
+  return (Object.values(reply as object)[0] as [Buffer, Buffer[]][] | undefined) ?? [];
+}
+
+/** One publish call: its entries as call arguments, and the offsets admitted so far. */
 interface Publication {
   readonly seq: number;
   args: (string | Buffer)[];
@@ -34,7 +42,7 @@ interface Publication {
 }
 
 const ARGS_PER_ENTRY = 5;
-/** Publishes of one turn are sent together up to this many entries per script call. */
+/** Publishes of one turn are sent together up to this many entries per call. */
 const MAX_ENTRIES_PER_CALL = 512;
 
 function entryArgs(e: PublishEntry): (string | Buffer)[] {
@@ -50,7 +58,7 @@ function entryArgs(e: PublishEntry): (string | Buffer)[] {
 }
 
 /**
- * A topic on Redis: a stream and its consumer groups, driven by the engine's Lua script. Publishes
+ * A topic on Redis: a stream and its consumer groups, driven by the engine's Lua functions. Publishes
  * are pipelined while there is room; once one finds the topic full (`block`), it and every later
  * publish wait, in order, retrying as room is made.
  */
@@ -64,6 +72,9 @@ export class RedisBackend implements TopicBackend, BackendLink {
   private sent = 0;
   private readonly janitor: ReturnType<typeof setInterval>;
 
+  /** The stream's key. */
+  private readonly key: string;
+
   constructor(
     readonly engine: EngineLink,
     readonly name: string,
@@ -71,6 +82,7 @@ export class RedisBackend implements TopicBackend, BackendLink {
     readonly ackTimeoutMs: number,
     capacity: number,
   ) {
+    this.key = `${engine.prefix}:{${name}}:s`;
     this.snapshot = emptyStats(name, capacity);
     this.janitor = setInterval(() => void this.refresh(), engine.janitorMs);
     this.janitor.unref?.();
@@ -78,6 +90,19 @@ export class RedisBackend implements TopicBackend, BackendLink {
 
   run(op: string, args: (string | Buffer)[]): Promise<unknown> {
     return this.engine.run(op, this.name, args);
+  }
+
+  /** Reads new entries with a plain `XREADGROUP`; what it got counts as delivered (`HINCRBY` sent on the reply, not awaited). */
+  read(group: string, consumer: string, count: number): Promise<[Buffer, Buffer[]][]> {
+    return this.engine.send(['XREADGROUP', 'GROUP', group, consumer, 'COUNT', String(count), 'STREAMS', this.key, '>']).then((reply) => {
+      const entries = entriesOf(reply);
+      if (entries.length > 0) this.count(group, 'delivered', entries.length);
+      return entries;
+    });
+  }
+
+  private count(group: string, field: string, n: number): void {
+    this.engine.send(['HINCRBY', `${this.engine.prefix}:{${this.name}}:g:${group}`, field, String(n)]).catch(() => undefined);
   }
 
   publish(entries: readonly PublishEntry[], signal?: AbortSignal): Promise<number[]> {
@@ -238,8 +263,9 @@ export class RedisBackend implements TopicBackend, BackendLink {
 
   /** Fetches the figures, after each member has checked which of its held deliveries are still its own. */
   refresh(): Promise<void> {
-    this.refreshing ??= Promise.all([this.run('stats', []), ...[...this.members].map((m) => m.check())])
-      .then(([json]) => this.apply(JSON.parse(String(json)) as ServerStats))
+    // the checks go first on the connection: the figures follow what they found
+    this.refreshing ??= Promise.all([...[...this.members].map((m) => m.check()), this.run('stats', [])])
+      .then((replies) => this.apply(JSON.parse(String(replies[replies.length - 1])) as ServerStats))
       .catch(() => undefined)
       .finally(() => (this.refreshing = undefined));
     return this.refreshing;

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { asyncScheduler } from 'rxjs';
 import { createClient, RESP_TYPES } from 'redis';
 import type { Engine, EngineTopicOptions, TopicBackend } from '../engine.js';
@@ -6,7 +5,7 @@ import { ConfigError } from '../errors.js';
 import { topicSettings } from '../internal/topic-options.js';
 import { RedisBackend } from './backend.js';
 import type { EngineLink } from './link.js';
-import { SCRIPT } from './lua-ops.js';
+import { FUNCTION, LIBRARY } from './lua-ops.js';
 
 /** What the engine uses of a node-redis client (`createClient()` from `redis`, any modules or RESP version). */
 export interface RedisClient {
@@ -36,7 +35,8 @@ export interface RedisEngineOptions {
   readonly janitorMs?: number;
 }
 
-const LACKS = {
+/** What this engine refuses, and why (see docs/engines.md). */
+export const REDIS_LACKS: Readonly<Record<string, string>> = {
   scheduler: "Redis keeps the timers (ack timeouts, nack delays, TTL) on the server's clock",
   storage: 'Redis is the storage',
   codec: 'values are stored as MessagePack in the stream entry; a topic codec is not sent to the engine',
@@ -49,8 +49,6 @@ const LACKS = {
   delayMs: 'an entry is visible to every group once added; delays are not emulated',
   deliverAt: 'an entry is visible to every group once added; delays are not emulated',
 };
-
-const SHA = createHash('sha1').update(SCRIPT).digest('hex');
 
 /** Options as stored with a topic (compared when another bus opens it with options). */
 function canonical(name: string, options: EngineTopicOptions | undefined): { json: string; s: ReturnType<typeof topicSettings> } {
@@ -77,7 +75,7 @@ function positive(option: string, value: number | undefined, fallback: number): 
 /** The Redis engine: see {@link redisEngine}. */
 export class RedisEngine implements Engine, EngineLink {
   readonly name = 'redis';
-  readonly capabilities = { lacks: LACKS };
+  readonly capabilities = { lacks: REDIS_LACKS };
   readonly prefix: string;
   readonly pollMs: number;
   readonly leaseMs: number;
@@ -116,19 +114,28 @@ export class RedisEngine implements Engine, EngineLink {
       const info = String(await this.client.sendCommand(['INFO', 'server']));
       const version = /redis_version:(\d+)/.exec(info)?.[1];
       if (version !== undefined && Number(version) < 7) throw new ConfigError('url', `the redis engine needs Redis 7.0 or newer (XADD with \`0-*\` ids), the server is ${version}`);
-      await this.client.sendCommand(['SCRIPT', 'LOAD', SCRIPT]);
+      await this.load();
     })();
     return this.connecting;
   }
 
-  /** Runs one operation of the script on topic `topic` (loading the script again if the server lost it). */
+  /** Loads the engine's function library (again, if the server lost it: a restart without persistence, `FUNCTION FLUSH`). */
+  private async load(): Promise<void> {
+    await this.client.sendCommand(['FUNCTION', 'LOAD', 'REPLACE', LIBRARY]);
+  }
+
+  send(args: (string | Buffer)[]): Promise<unknown> {
+    return this.cmd.sendCommand(args);
+  }
+
+  /** Runs one operation of the engine's function on topic `topic`. */
   async run(op: string, topic: string, args: (string | Buffer)[]): Promise<unknown> {
-    const call = ['EVALSHA', SHA, '1', `${this.prefix}:{${topic}}:s`, op, this.prefix, topic, ...args];
+    const call = ['FCALL', FUNCTION, '1', `${this.prefix}:{${topic}}:s`, op, this.prefix, topic, ...args];
     try {
       return await this.cmd.sendCommand(call);
     } catch (e) {
-      if (!(e instanceof Error) || !e.message.startsWith('NOSCRIPT')) throw e;
-      await this.client.sendCommand(['SCRIPT', 'LOAD', SCRIPT]);
+      if (!(e instanceof Error) || !e.message.includes('Function not found')) throw e;
+      await this.load();
       return this.cmd.sendCommand(call);
     }
   }

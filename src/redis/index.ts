@@ -4,8 +4,8 @@
  *
  * A topic is a stream, a group a consumer group, a member a consumer of it; what Redis lacks
  * (capacity under `block`/`reject`, TTL, nack delays, dead letters, stale-ack detection) is done
- * by one Lua script, atomically on the server. ringbus must be the only writer of its keys:
- * offsets are the stream's ids `0-1, 0-2, …`. See docs/engines.md.
+ * by Lua functions (a Redis Functions library), atomically on the server. ringbus must be the
+ * only writer of its keys: offsets are the stream's ids `0-1, 0-2, …`. See docs/engines.md.
  *
  * @example
  * ```ts
@@ -25,6 +25,8 @@
  */
 import type { Engine } from '../engine.js';
 import { RedisEngine, type RedisEngineOptions } from './engine.js';
+
+export { REDIS_LACKS } from './engine.js';
 
 export type { RedisClient, RedisEngineOptions } from './engine.js';
 

@@ -6,11 +6,15 @@
 
 /** What a topic's backend, and its members through it, use of the engine. */
 export interface EngineLink {
-  /** Runs one operation of the engine's Lua script on `topic`. */
+  /** Runs one operation of the engine's Lua library on `topic`. */
   run(op: string, topic: string, args: (string | Buffer)[]): Promise<unknown>;
+  /** First part of every key. */
+  readonly prefix: string;
   readonly pollMs: number;
   readonly janitorMs: number;
   readonly leaseMs: number;
+  /** Sends one command as it is (replies with bulk strings as Buffers). */
+  send(args: (string | Buffer)[]): Promise<unknown>;
   /** A member of `backend` found nothing: wake it as soon as an entry is added to the stream. */
   watch(backend: BackendLink): void;
 }
@@ -21,9 +25,11 @@ export interface BackendLink {
   readonly ackTimeoutMs: number;
   /** The backend's members: a member leaving deletes itself. */
   readonly members: { delete(member: object): boolean };
-  /** Runs one operation of the engine's Lua script on this topic. */
+  /** Runs one operation of the engine's Lua library on this topic. */
   run(op: string, args: (string | Buffer)[]): Promise<unknown>;
   refresh(): Promise<void>;
+  /** Reads up to `count` new entries for `consumer` of `group` (`XREADGROUP … >`). */
+  read(group: string, consumer: string, count: number): Promise<[Buffer, Buffer[]][]>;
   /** A fetch saw the stream up to `tail`. */
   seen(tail: number): void;
 }

@@ -1,7 +1,8 @@
 /**
- * The shared part of the engine's Lua script: key names, group floors, expiry, the publish that
+ * The shared part of the engine's Lua library: key names, group floors, expiry, the publish that
  * every admission goes through (a topic's own publish and a dead letter into another topic), and
- * dead-lettering. Every call runs atomically on the server's clock (`TIME`).
+ * dead-lettering. Every call runs atomically on the server's clock (`TIME`). The library's top
+ * level runs once, when it is loaded (`FUNCTION LOAD`); a call runs only `begin` and its operation.
  *
  * Keys of topic `t` under prefix `p` carry the hash tag `{t}`: `p:{t}:s` the stream, `:m` the
  * meta hash (options and counters), `:l` member leases (zset of `group\nconsumer`), and per group
@@ -10,17 +11,25 @@
  *
  * PEL owners: a member's consumer name; `~ret` for entries handed back (nacked, returned by a
  * closing member) until their due time; `~dead` for dead letters waiting for room.
+ *
+ * A group's `gen` counter (in `:g:<g>`) moves whenever entries may leave their holder other than
+ * by its own settlement or their ack timeout: a commit, a seek, a member handing back what it
+ * held. A member's lean `ack` checks only that, not each entry's owner.
  */
 export const LUA_CORE = String.raw`
-local op, prefix, topic = ARGV[1], ARGV[2], ARGV[3]
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+-- set by begin() at the start of every call
+local op, prefix, topic, now, T
 local function int(n) return string.format('%d', n) end
 local function keys(name)
   local b = prefix .. ':{' .. name .. '}'
   return { s = b .. ':s', m = b .. ':m', l = b .. ':l', b = b }
 end
-local T = keys(topic)
+local function begin(args)
+  op, prefix, topic = args[1], args[2], args[3]
+  local clock = redis.call('TIME')
+  now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+  T = keys(topic)
+end
 local function gk(K, g) return K.b .. ':g:' .. g end
 local function dk(K, g) return K.b .. ':d:' .. g end
 local function xk(K, g) return K.b .. ':x:' .. g end
@@ -101,24 +110,21 @@ local function sweepTtl(K, M)
   if aged > 0 then redis.call('HINCRBY', K.m, 'agedOut', aged) end
 end
 
--- Appends entries {v, k, h, ttl}. Returns status ('OK', 'FULL', 'CLOSED'), the first offset, the
--- number admitted. 'block' admits what fits (the caller waits for room for the rest) unless
--- 'whole' is set; 'reject' admits all or nothing.
-local PUBLISH_FIELDS = { 'closed', 'capacity', 'overflow', 'ttl', 'ttlAny' }
-local function publishInto(K, list, whole)
-  local values = redis.call('HMGET', K.m, unpack(PUBLISH_FIELDS))
-  local M = {}
-  for i, f in ipairs(PUBLISH_FIELDS) do if values[i] then M[f] = values[i] end end
-  if M.closed == '1' then return 'CLOSED', 0, 0 end
-  local cap = num(M.capacity or '1024')
-  local overflow = M.overflow or 'block'
-  local ttl = num(M.ttl)
-  local n = #list
+-- Appends n entries, each five values of 'list' from index 'at' on: value, key, has key ('1'),
+-- headers ('' for none), ttl ms ('0' for none). Returns status ('OK', 'FULL', 'CLOSED'), the
+-- first offset, the number admitted, the tail. 'block' admits what fits (the caller waits for
+-- room for the rest) unless 'whole' is set; 'reject' admits all or nothing.
+local function publishInto(K, list, at, n, whole)
+  local closed, capacity, overflow, ttl, ttlAny = unpack(redis.call('HMGET', K.m, 'closed', 'capacity', 'overflow', 'ttl', 'ttlAny'))
+  if closed == '1' then return 'CLOSED', 0, 0 end
+  local cap = num(capacity or '1024')
+  overflow = overflow or 'block'
+  ttl = num(ttl)
   local gs = nil
   local len = redis.call('XLEN', K.s)
   local admit = n
   if len + n > cap then
-    sweepTtl(K, M)
+    sweepTtl(K, { ttlAny = ttlAny })
     gs = groups(K)
     len = redis.call('XLEN', K.s)
   end
@@ -146,21 +152,26 @@ local function publishInto(K, list, whole)
   end
   local first = nil
   local anyTtl = false
-  for i = 1, admit do
-    local e = list[i]
-    local args = { 'XADD', K.s, '0-*', 'v', e.v, 't', int(now) }
-    if e.k then args[#args + 1] = 'k'; args[#args + 1] = e.k end
-    if e.h then args[#args + 1] = 'h'; args[#args + 1] = e.h end
-    local life = ttl
-    if e.ttl > 0 and (life == 0 or e.ttl < life) then life = e.ttl end
-    if life > 0 then
-      args[#args + 1] = 'e'; args[#args + 1] = int(now + life)
-      anyTtl = true
+  local stamp = int(now)
+  for i = at, at + (admit - 1) * 5, 5 do
+    local v, key, hasKey, h, life = list[i], list[i + 1], list[i + 2], list[i + 3], tonumber(list[i + 4])
+    local id
+    if hasKey ~= '1' and h == '' and life == 0 and ttl == 0 then
+      id = redis.call('XADD', K.s, '0-*', 'v', v, 't', stamp)
+    else
+      local args = { 'XADD', K.s, '0-*', 'v', v, 't', stamp }
+      if hasKey == '1' then args[#args + 1] = 'k'; args[#args + 1] = key end
+      if h ~= '' then args[#args + 1] = 'h'; args[#args + 1] = h end
+      if ttl > 0 and (life == 0 or ttl < life) then life = ttl end
+      if life > 0 then
+        args[#args + 1] = 'e'; args[#args + 1] = int(now + life)
+        anyTtl = true
+      end
+      id = redis.call(unpack(args))
     end
-    local id = redis.call(unpack(args))
     if first == nil then first = seq(id) - 1 end
   end
-  if anyTtl and M.ttlAny ~= '1' then redis.call('HSET', K.m, 'ttlAny', '1') end
+  if anyTtl and ttlAny ~= '1' then redis.call('HSET', K.m, 'ttlAny', '1') end
   local over = len + admit - cap
   if over > 0 then
     gs = gs or groups(K)
@@ -193,7 +204,7 @@ local function deadLetter(M, g, id, reason, detail, count)
     h['x-deliveries'] = int(count)
     if detail then h['x-dead-letter-detail'] = detail end
     local D = keys(dl)
-    status = publishInto(D, { { v = f.v, k = f.k, h = cjson.encode(h), ttl = 0 } }, true)
+    status = publishInto(D, { f.v, f.k or '', f.k and '1' or '0', cjson.encode(h), '0' }, 1, 1, true)
     if status == 'FULL' and (redis.call('HGET', D.m, 'overflow') or 'block') == 'block' then
       redis.call('XCLAIM', T.s, g, '~dead', 0, id, 'JUSTID')
       redis.call('ZREM', dk(T, g), id)
@@ -225,6 +236,7 @@ end
 
 -- hands a consumer's pending entries back to its group (due now), so none is orphaned
 local function handBack(g, c)
+  redis.call('HINCRBY', gk(T, g), 'gen', 1)
   for _, p in ipairs(redis.call('XPENDING', T.s, g, '-', '+', 100000, c)) do
     redis.call('XCLAIM', T.s, g, '~ret', 0, p[1], 'JUSTID')
     redis.call('ZADD', dk(T, g), now, p[1])

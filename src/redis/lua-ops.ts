@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { LUA_CORE } from './lua-core.js';
 
 /**
@@ -5,6 +6,9 @@ import { LUA_CORE } from './lua-core.js';
  * is the key prefix, ARGV[3] the topic; the rest depends on the operation.
  */
 const LUA_OPS = String.raw`
+local function call(_, ARGV)
+begin(ARGV)
+
 if op == 'open' then
   -- options (canonical JSON), capacity, overflow, ttl, ackTimeout, maxDeliveries, deadLetter, groups (JSON)
   local given = ARGV[4]
@@ -29,14 +33,7 @@ end
 
 if op == 'pub' then
   -- whole (1: all or nothing), then (value, key, hasKey, headers, ttl) per entry
-  local list = {}
-  for i = 5, #ARGV, 5 do
-    local e = { v = ARGV[i], ttl = tonumber(ARGV[i + 4]) }
-    if ARGV[i + 2] == '1' then e.k = ARGV[i + 1] end
-    if ARGV[i + 3] ~= '' then e.h = ARGV[i + 3] end
-    list[#list + 1] = e
-  end
-  local status, first, count, tail = publishInto(T, list, ARGV[4] == '1')
+  local status, first, count, tail = publishInto(T, ARGV, 5, (#ARGV - 4) / 5, ARGV[4] == '1')
   return { status, first, count, tail or num(redis.call('HGET', T.m, 'published')) }
 end
 
@@ -90,6 +87,17 @@ end
 
 -- the operations of one member: ARGV[4] its group, ARGV[5] its consumer name
 local g, c = ARGV[4], ARGV[5]
+
+if op == 'ack' then
+  -- gen, then ids the member read at that gen and still holds: acked unless the group's gen
+  -- moved since (then -1: the member settles them through 'settle', which checks each)
+  if (redis.call('HGET', gk(T, g), 'gen') or '0') ~= ARGV[6] then return -1 end
+  local n = 0
+  for i = 7, #ARGV, 1000 do n = n + redis.call('XACK', T.s, g, unpack(ARGV, i, math.min(i + 999, #ARGV))) end
+  if n > 0 then redis.call('HINCRBY', gk(T, g), 'acked', n) end
+  return n
+end
+
 local G = findGroup(T, g)
 
 if op == 'join' then
@@ -137,7 +145,8 @@ end
 local M = meta(T)
 
 if op == 'fetch' then
-  -- most, lease ms: redeliveries due (lowest offset first), then new entries
+  -- most, lease ms, '1' if the caller may read new entries itself: redeliveries due (lowest offset first: offset, count, fields), then new entries
+  -- (id, fields; delivered once), or how many the caller is to read
   local want = tonumber(ARGV[6])
   redis.call('ZADD', T.l, now + tonumber(ARGV[7]), g .. '\n' .. c)
   sweepTtl(T, M)
@@ -173,28 +182,41 @@ if op == 'fetch' then
       end
     end
   end
-  if #out < want then
+  -- new entries go back as XREADGROUP gives them (id, fields): no work per entry here unless
+  -- some entry of the topic has an expiry
+  local news = {}
+  local readSelf = 0
+  if #out < want and ARGV[8] == '1' and M.ttlAny ~= '1' and M.closed ~= '1' then
+    -- the caller reads the new entries itself (XREADGROUP, no Lua between the stream and it)
+    -- and counts them as delivered (HINCRBY)
+    readSelf = want - #out
+  elseif #out < want then
     local r = redis.call('XREADGROUP', 'GROUP', g, c, 'COUNT', want - #out, 'STREAMS', T.s, '>')
     if r then
-      for _, e in ipairs(r[1][2]) do
-        local f = flat(e[2])
-        if f.e and tonumber(f.e) <= now then
-          removeEntry(T, e[1], groups(T), 'expired')
-          redis.call('HINCRBY', T.m, 'expired', 1)
-        else
-          out[#out + 1] = { seq(e[1]) - 1, 1, e[2] }
+      news = r[1][2]
+      if M.ttlAny == '1' then
+        local live = {}
+        for _, e in ipairs(news) do
+          local f = flat(e[2])
+          if f.e and tonumber(f.e) <= now then
+            removeEntry(T, e[1], groups(T), 'expired')
+            redis.call('HINCRBY', T.m, 'expired', 1)
+          else
+            live[#live + 1] = e
+          end
         end
+        news = live
       end
     end
   end
-  if #out > 0 then redis.call('HINCRBY', gk(T, g), 'delivered', #out) end
+  if #out + #news > 0 then redis.call('HINCRBY', gk(T, g), 'delivered', #out + #news) end
   if redelivered > 0 then redis.call('HINCRBY', gk(T, g), 'redelivered', redelivered) end
   local drained = 0
-  if #out == 0 and M.closed == '1' then
+  if #out + #news == 0 and M.closed == '1' then
     G = findGroup(T, g)
     if G.pending == 0 and nextOf(T, G) >= tailOf(T) then drained = 1 end
   end
-  return { drained, out, num(M.published) }
+  return { drained, out, num(M.published), news, readSelf, redis.call('HGET', gk(T, g), 'gen') or '0' }
 end
 
 if op == 'settle' then
@@ -260,6 +282,7 @@ if op == 'settle' then
 end
 
 if op == 'commit' or op == 'seek' then
+  redis.call('HINCRBY', gk(T, g), 'gen', 1)
   local tail = tailOf(T)
   local offset = math.min(tonumber(ARGV[6]), tail)
   if op == 'commit' then
@@ -288,7 +311,16 @@ if op == 'commit' or op == 'seek' then
 end
 
 return redis.error_reply('ringbus: unknown operation ' .. op)
+end
 `;
 
-/** The whole script, loaded once per connection (EVALSHA, reloaded on NOSCRIPT). */
-export const SCRIPT = LUA_CORE + LUA_OPS;
+const BODY = LUA_CORE + LUA_OPS;
+
+/**
+ * The name of the library and of its one function: versioned by the code, so that processes
+ * running different versions of the engine on one server each call their own.
+ */
+export const FUNCTION = `ringbus_${createHash('sha1').update(BODY).digest('hex').slice(0, 16)}`;
+
+/** The Redis Functions library (`FUNCTION LOAD`), called as `FCALL <FUNCTION> 1 <stream key> op prefix topic …`. */
+export const LIBRARY = `#!lua name=${FUNCTION}\n${BODY}\nredis.register_function('${FUNCTION}', call)\n`;

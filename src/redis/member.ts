@@ -1,92 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { decode } from '@msgpack/msgpack';
 import type { DeliveryRecord, MemberListener, MemberOptions, MemberPort, Settlement } from '../engine.js';
-import type { Headers } from '../types.js';
+import { type Entry, type Fetched, type Item, offsetOf, RedisRecord, toItem } from './item.js';
 import type { BackendLink } from './link.js';
 
-/** One entry as the fetch script answers it: offset, delivery count, flat fields. */
-type Fetched = [number, number, Buffer[]];
-
-interface Item {
-  readonly id: string;
-  readonly offset: number;
-  readonly deliveryCount: number;
-  /** The entry's fields: `v` the value (MessagePack), `k` the key, `h` the headers (JSON), `t` the timestamp. */
-  readonly v: Buffer;
-  readonly k: Buffer | undefined;
-  readonly h: Buffer | undefined;
-  readonly t: Buffer | undefined;
-  /** When the fetch answered (the server's ack timer started about then). */
-  readonly at: number;
-}
-
 const CONSUMER_PREFIX = `${hostname()}.${process.pid}`;
-
-/** A delivery handed out by {@link RedisMember.poll}: stale once settled, timed out, or passed by a commit or seek. */
-class RedisRecord<T> implements DeliveryRecord<T> {
-  gone = false;
-  /** When the local view of the ack timeout passes (Infinity: never). */
-  deadline = Infinity;
-  readonly value: T;
-  readonly key: string | undefined;
-  readonly headers: Headers;
-  readonly timestamp: number;
-
-  constructor(
-    private readonly member: RedisMember<T>,
-    readonly item: Item,
-    readonly auto: boolean,
-  ) {
-    this.value = decode(item.v) as T;
-    this.key = item.k?.toString();
-    this.headers = item.h === undefined ? {} : (JSON.parse(item.h.toString()) as Headers);
-    this.timestamp = item.t === undefined ? 0 : Number(item.t.toString());
-  }
-
-  get offset(): number {
-    return this.item.offset;
-  }
-  get deliveryCount(): number {
-    return this.item.deliveryCount;
-  }
-  get settled(): boolean {
-    return this.auto || this.gone;
-  }
-
-  settle(how: Settlement): void {
-    this.member.settle(this, how);
-  }
-}
-
-const EMPTY: Buffer = Buffer.alloc(0);
-
-function toItem([offset, deliveryCount, flat]: Fetched, at: number): Item {
-  let v: Buffer = EMPTY;
-  let k: Buffer | undefined;
-  let h: Buffer | undefined;
-  let t: Buffer | undefined;
-  for (let i = 0; i < flat.length; i += 2) {
-    const name = flat[i]!;
-    if (name.length !== 1) continue;
-    const value = flat[i + 1]!;
-    switch (name[0]) {
-      case 0x76: // v
-        v = value;
-        break;
-      case 0x6b: // k
-        k = value;
-        break;
-      case 0x68: // h
-        h = value;
-        break;
-      case 0x74: // t
-        t = value;
-        break;
-    }
-  }
-  return { id: `0-${offset + 1}`, offset, deliveryCount, v, k, h, t, at };
-}
 
 /**
  * A member of a group on Redis: its consumer in the stream's consumer group. It fetches by demand
@@ -122,8 +40,10 @@ export class RedisMember<T> implements MemberPort<T> {
     this.group = options.group ?? `sub.${randomUUID()}`;
     const from = options.from;
     const start = from === undefined ? (options.group === undefined ? 'latest' : 'earliest') : typeof from === 'object' ? String(from.offset) : from;
+    const sent = Date.now();
     this.joining = backend.run('join', [this.group, this.consumer, start, options.group === undefined ? '0' : '1', String(backend.engine.leaseMs)]).then(
       () => {
+        this.renewed = sent;
         this.joined = true;
         void backend.refresh();
         this.pump();
@@ -168,7 +88,23 @@ export class RedisMember<T> implements MemberPort<T> {
     this.pump();
   }
 
+  private pumping = false;
+
+  /**
+   * Fetches if there is room and demand, once the current run of promise callbacks is over: a
+   * loop that takes what is buffered without yielding sends nothing until it waits, so the fetch
+   * is sized then, for the whole window.
+   */
   private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    process.nextTick(() => {
+      this.pumping = false;
+      this.fetch();
+    });
+  }
+
+  private fetch(): void {
     if (!this.joined || this.fetching || this.retry !== undefined || this.closing !== undefined || this.left || this.remoteDone || this.error !== undefined) return;
     // A face that wants any gets what the window allows: one round trip fills the buffer. While
     // the buffer still serves it, refill only once half the window is free (no fetch of one).
@@ -179,45 +115,92 @@ export class RedisMember<T> implements MemberPort<T> {
     this.asked = want;
     void this.flush(); // settlements made before this fetch count first
     const epoch = this.epoch;
-    this.backend.run('fetch', [this.group, this.consumer, String(want), String(this.backend.engine.leaseMs)]).then(
+    const sent = Date.now();
+    if (sent < this.plainUntil) {
+      this.readNew(epoch, this.gen, 0, [], want);
+      return;
+    }
+    this.backend.run('fetch', [this.group, this.consumer, String(want), String(this.backend.engine.leaseMs), '1']).then(
       (reply) => {
-        this.fetching = false;
-        this.asked = 0;
-        if (reply === -1) return this.finish(undefined);
-        const [drained, items, tail] = reply as [number, Fetched[], number];
+        this.renewed = sent;
+        if (reply === -1) return this.fetched(epoch, '', 1, [], []);
+        const [drained, items, tail, news, readSelf, gen] = reply as [number, Fetched[], number, Entry[], number, Buffer];
+        this.gen = gen.toString();
         this.backend.seen(tail);
-        if (this.closing !== undefined) return;
-        let got = 0;
-        if (epoch === this.epoch) {
-          const at = Date.now();
-          for (const f of items) {
-            const item = toItem(f, at);
-            if (item.offset < this.floor) continue;
-            this.buffer.push(item);
-            got++;
-          }
-        }
-        this.wanted = Math.max(0, this.wanted - got);
-        if (this.left) this.returnBuffered();
-        if (drained === 1) this.remoteDone = true;
-        if (got > 0 || drained === 1) this.onReady?.ready();
-        if (got === 0 && !this.remoteDone) {
-          this.retry = setTimeout(() => {
-            this.retry = undefined;
-            this.pump();
-          }, this.backend.engine.pollMs);
-          this.backend.engine.watch(this.backend);
-        } else this.pump();
+        // after a seek the read would start from the new position, for a fetch that is void
+        if (readSelf === 0 || epoch !== this.epoch || this.closing !== undefined) return this.fetched(epoch, this.gen, drained, items, news);
+        // nothing was due: until the next poll, fetches that find new entries read them plainly
+        if (items.length === 0) this.plainUntil = sent + this.backend.engine.pollMs;
+        this.readNew(epoch, this.gen, drained, items, readSelf);
       },
-      (e: unknown) => {
-        this.fetching = false;
-        this.asked = 0;
-        this.finish(e);
-      },
+      (e: unknown) => this.failed(e),
     );
   }
 
+  /**
+   * Until then a fetch is one plain `XREADGROUP` (the library's fetch, which hands out
+   * redeliveries due first and keeps the lease, runs at least once a poll). A settlement that
+   * hands an entry back, a commit, a seek and a fetch that finds nothing end it.
+   */
+  private plainUntil = 0;
+
+  private readNew(epoch: number, gen: string, drained: number, items: Fetched[], count: number): void {
+    this.backend.read(this.group, this.consumer, count).then(
+      (read) => {
+        if (read.length === 0) this.plainUntil = 0;
+        this.fetched(epoch, gen, drained, items, read);
+      },
+      (e: unknown) => (e instanceof Error && e.message.startsWith('NOGROUP') ? this.fetched(epoch, gen, 1, [], []) : this.failed(e)),
+    );
+  }
+
+  /** When the last call that renewed the lease was sent (it answered). */
+  private renewed = 0;
+  /** The group's gen as the last library fetch found it ('' before the first). */
+  private gen = '';
+
+  private failed(e: unknown): void {
+    this.fetching = false;
+    this.asked = 0;
+    this.finish(e);
+  }
+
+  /** A fetch answered: redeliveries (`items`), then new entries. */
+  private fetched(epoch: number, gen: string, drained: number, items: Fetched[], news: Entry[]): void {
+    this.fetching = false;
+    this.asked = 0;
+    if (this.closing !== undefined) return;
+    let got = 0;
+    if (epoch === this.epoch) {
+      const at = Date.now();
+      for (const f of items) {
+        const item = toItem(f[0], f[1], f[2], at, gen);
+        if (item.offset < this.floor) continue;
+        this.buffer.push(item);
+        got++;
+      }
+      for (const [id, fields] of news) {
+        const item = toItem(offsetOf(id), 1, fields, at, gen);
+        if (item.offset < this.floor) continue;
+        this.buffer.push(item);
+        got++;
+      }
+    }
+    this.wanted = Math.max(0, this.wanted - got);
+    if (this.left) this.returnBuffered();
+    if (drained === 1) this.remoteDone = true;
+    if (got > 0 || drained === 1) this.onReady?.ready();
+    if (got === 0 && !this.remoteDone) {
+      this.retry = setTimeout(() => {
+        this.retry = undefined;
+        this.pump();
+      }, this.backend.engine.pollMs);
+      this.backend.engine.watch(this.backend);
+    } else this.pump();
+  }
+
   private finish(error: unknown): void {
+    this.fetching = false;
     this.remoteDone = true;
     if (error !== undefined) this.error = error;
     this.onReady?.ready();
@@ -286,16 +269,56 @@ export class RedisMember<T> implements MemberPort<T> {
 
   private queue(kind: string, item: Item, arg: string): void {
     // after this turn's I/O: a loop settling what it was handed from the buffer sends one call
-    if (this.settles.length === 0) setImmediate(() => void this.flush());
-    this.settles.push(kind, item.id, String(item.deliveryCount), arg);
+    if (this.settles.length === 0 && this.acks.length === 0) setImmediate(() => void this.flush());
+    if (kind === 'a' && this.surelyOwned(item)) this.acks.push(item);
+    else {
+      this.settles.push(kind, item.id, String(item.deliveryCount), arg);
+      if (kind !== 'a' && kind !== 'p') this.plainUntil = 0;
+    }
   }
 
-  /** Sends this turn's settlements in one call. */
+  /** Acks of entries no other consumer can have taken: one lean call per turn and gen. */
+  private acks: Item[] = [];
+
+  /**
+   * Whether the entry is surely still this member's on the server unless the group's gen moved:
+   * it was read less than half the ack timeout ago (the server hands an entry to another consumer
+   * only once it idled the whole timeout) and the lease was renewed less than half of it ago
+   * (else the member may have been taken for dead). Then its ack needs no look at the pending
+   * list; otherwise the settle call checks owner and delivery count on the server.
+   */
+  private surelyOwned(item: Item): boolean {
+    const now = Date.now();
+    return item.gen !== '' && now - this.renewed < this.backend.engine.leaseMs / 2 && now - item.at < this.backend.ackTimeoutMs / 2;
+  }
+
+  /** Sends this turn's settlements: checked ones in one call, then the lean acks. */
   private flush(): Promise<unknown> {
-    if (this.settles.length === 0) return Promise.resolve();
-    const args = this.settles;
-    this.settles = [];
-    return this.backend.run('settle', [this.group, this.consumer, ...args]).catch(() => undefined);
+    const sent: Promise<unknown>[] = [];
+    if (this.settles.length > 0) {
+      const args = this.settles;
+      this.settles = [];
+      sent.push(this.backend.run('settle', [this.group, this.consumer, ...args]).catch(() => undefined));
+    }
+    if (this.acks.length > 0) {
+      const items = this.acks;
+      this.acks = [];
+      for (const gen of new Set(items.map((i) => i.gen))) {
+        const these = items.filter((i) => i.gen === gen);
+        sent.push(
+          this.backend.run('ack', [this.group, this.consumer, gen, ...these.map((i) => i.id)]).then(
+            (n) => {
+              if (n !== -1) return undefined;
+              // the group changed under the member: each ack is checked on its own
+              for (const i of these) this.queue('a', { ...i, gen: '' }, '');
+              return this.flush();
+            },
+            () => undefined,
+          ),
+        );
+      }
+    }
+    return Promise.all(sent);
   }
 
   private drop(id: string): void {
@@ -312,8 +335,10 @@ export class RedisMember<T> implements MemberPort<T> {
     if (!this.joined || this.closing !== undefined || this.remoteDone) return Promise.resolve();
     const held: string[] = [];
     for (const r of this.holding.values()) held.push(r.item.id, String(r.item.deliveryCount));
+    const sent = Date.now();
     return this.backend.run('beat', [this.group, this.consumer, String(this.backend.engine.leaseMs), ...held]).then(
       (gone) => {
+        this.renewed = sent;
         if (Array.isArray(gone)) for (const id of gone) this.drop(String(id));
         else if (gone === -1) this.finish(undefined);
       },
@@ -322,6 +347,7 @@ export class RedisMember<T> implements MemberPort<T> {
   }
 
   commit(offset: number): Promise<boolean> {
+    this.plainUntil = 0;
     for (const r of [...this.holding.values()]) if (r.offset < offset) this.drop(r.item.id);
     this.buffer = this.buffer.filter((item) => item.offset >= offset);
     this.floor = Math.max(this.floor, offset);
@@ -330,6 +356,7 @@ export class RedisMember<T> implements MemberPort<T> {
   }
 
   seek(offset: number): Promise<boolean> {
+    this.plainUntil = 0;
     for (const r of [...this.holding.values()]) this.drop(r.item.id);
     this.buffer = [];
     this.epoch++;

@@ -125,4 +125,22 @@ describe.skipIf(!redis.available)('redis engine on the live server', () => {
     expect(d!.ack()).toBe(false);
     await eventually(() => expect(t.stats().groups['g']).toMatchObject({ acked: 0, missed: 2 }));
   });
+
+  it("an ack sent before the member learns of another process's seek back does not ack the entry's new delivery", async () => {
+    const a = bus();
+    const t = a.topic<number>('t', { groups: ['g'] });
+    await t.publishBatch([0, 1, 2]);
+    const d = await t.consumer({ group: 'g', prefetch: 1 }).recv();
+    expect(d?.offset).toBe(0);
+    const b = bus().topic<number>('t');
+    const other = b.consumer({ group: 'g', prefetch: 1 });
+    await other.seek(0);
+    const again = await other.recv();
+    expect(again).toMatchObject({ offset: 0, deliveryCount: 1 });
+    d!.ack(); // stale on the server, not yet known here
+    await new Promise((r) => setTimeout(r, 200));
+    await eventually(() => expect(b.stats().groups['g']).toMatchObject({ pending: 1, acked: 0 })); // the new delivery is still pending
+    expect(again!.ack()).toBe(true);
+    await eventually(() => expect(b.stats().groups['g']).toMatchObject({ pending: 0, acked: 1 }));
+  });
 });

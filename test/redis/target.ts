@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
 import { type Bus, createBus } from '../../src/index.js';
-import { redisEngine } from '../../src/redis/index.js';
+import { REDIS_LACKS, redisEngine } from '../../src/redis/index.js';
 import { type ConformanceTarget, realClock } from '../conformance/index.js';
 import { detectService } from '../conformance/service.js';
 
@@ -42,11 +42,11 @@ export function redisTarget(unitMs: number): ConformanceTarget {
     quietMs: 60,
     patienceMs: 5_000,
     lacks: {
-      'overflow:grow': 'a stream has one capacity; growing and shrinking it is not emulated',
+      'overflow:grow': REDIS_LACKS['overflow:grow'],
       'filter:counted': "a consumer's filter runs in the client's process; what it rejects is acked to the server",
-      delayMs: 'an entry is visible to every group once added; delays are not emulated',
-      priorities: 'a group reads a stream in id order; priority levels are not emulated',
-      ordering: 'one message of a key in flight per group, across its consumers, is not emulated',
+      delayMs: REDIS_LACKS.delayMs,
+      priorities: REDIS_LACKS.priorities,
+      ordering: REDIS_LACKS.ordering,
     },
     async cleanup() {
       const done = prefix;
