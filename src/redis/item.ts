@@ -76,6 +76,15 @@ export function offsetOf(id: Buffer): number {
   return n - 1;
 }
 
+/** Whether an entry carries an expiry (field `e`): then only the server, on its clock, may hand it out. */
+export function expires(flat: Buffer[]): boolean {
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i]!;
+    if (name.length === 1 && name[0] === 0x65) return true;
+  }
+  return false;
+}
+
 export function toItem(offset: number, deliveryCount: number, flat: Buffer[], at: number, gen: string): Item {
   let v: Buffer = EMPTY;
   let k: Buffer | undefined;

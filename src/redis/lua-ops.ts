@@ -142,6 +142,30 @@ if op == 'beat' then
   return gone
 end
 
+if op == 'vet' then
+  -- ids of entries with an expiry that a plain read handed this consumer: the expired ones are
+  -- removed and counted as the fetch does, the live ones (still this consumer's) are answered
+  local live = {}
+  local gs = nil
+  for i = 6, #ARGV do
+    local id = ARGV[i]
+    local p = pel1(T, g, id)
+    local es = redis.call('XRANGE', T.s, id, id)
+    if p and p[2] == c and #es > 0 then
+      local f = flat(es[1][2])
+      if f.e and tonumber(f.e) <= now then
+        gs = gs or groups(T)
+        removeEntry(T, id, gs, 'expired')
+        redis.call('HINCRBY', T.m, 'expired', 1)
+      else
+        live[#live + 1] = id
+      end
+    end
+  end
+  if #live > 0 then redis.call('HINCRBY', gk(T, g), 'delivered', #live) end
+  return live
+end
+
 local M = meta(T)
 
 if op == 'fetch' then

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { DeliveryRecord, MemberListener, MemberOptions, MemberPort, Settlement } from '../engine.js';
-import { type Entry, type Fetched, type Item, offsetOf, RedisRecord, toItem } from './item.js';
+import { type Entry, expires, type Fetched, type Item, offsetOf, RedisRecord, toItem } from './item.js';
 import type { BackendLink } from './link.js';
 
 const CONSUMER_PREFIX = `${hostname()}.${process.pid}`;
@@ -148,9 +148,26 @@ export class RedisMember<T> implements MemberPort<T> {
     this.backend.read(this.group, this.consumer, count).then(
       (read) => {
         if (read.length === 0) this.plainUntil = 0;
-        this.fetched(epoch, gen, drained, items, read);
+        const expiring = read.filter(([, fields]) => expires(fields));
+        if (expiring.length === 0) return this.fetched(epoch, gen, drained, items, read);
+        // the topic has entries with an expiry: the server's fetch checks them from now on, and
+        // these go out only if the server finds them live
+        this.plainUntil = 0;
+        this.vet(epoch, gen, drained, items, read, expiring);
       },
       (e: unknown) => (e instanceof Error && e.message.startsWith('NOGROUP') ? this.fetched(epoch, gen, 1, [], []) : this.failed(e)),
+    );
+  }
+
+  /** Hands out the plainly read entries, less those with an expiry the server removed as expired. */
+  private vet(epoch: number, gen: string, drained: number, items: Fetched[], read: Entry[], expiring: Entry[]): void {
+    this.backend.run('vet', [this.group, this.consumer, ...expiring.map(([id]) => id.toString())]).then(
+      (reply) => {
+        if (reply === -1) return this.fetched(epoch, gen, 1, [], []);
+        const live = new Set((reply as Buffer[]).map(String));
+        this.fetched(epoch, gen, drained, items, read.filter(([id, fields]) => !expires(fields) || live.has(id.toString())));
+      },
+      (e: unknown) => this.failed(e),
     );
   }
 

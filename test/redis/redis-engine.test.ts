@@ -143,4 +143,26 @@ describe.skipIf(!redis.available)('redis engine on the live server', () => {
     expect(again!.ack()).toBe(true);
     await eventually(() => expect(b.stats().groups['g']).toMatchObject({ pending: 0, acked: 1 }));
   });
+
+  it('a member reading new entries plainly never hands out an entry whose TTL passed: the server removes it, counted expired', async () => {
+    // a long poll and janitor: nothing but the member's own read meets the expired entry
+    const a = bus({ pollMs: 60_000, janitorMs: 60_000 });
+    const t = a.topic<number>('t', { groups: ['g'] });
+    const c = t.consumer({ group: 'g', prefetch: 1 });
+    const first = c.recv(); // finds nothing: the member reads new entries plainly until the next poll
+    await new Promise((r) => setTimeout(r, 100));
+    await t.publish(0);
+    const d0 = await first;
+    expect(d0?.offset).toBe(0);
+    await t.publish(1, { ttlMs: 20 }); // the topic's first entry with an expiry, not read: the window is full
+    await new Promise((r) => setTimeout(r, 150));
+    d0!.ack();
+    const next = c.recv();
+    await new Promise((r) => setTimeout(r, 100));
+    await t.publish(2);
+    expect((await next)?.offset).toBe(2);
+    const other = bus().topic<number>('t'); // its janitor reads the figures
+    await eventually(() => expect(other.stats().groups['g']).toMatchObject({ expired: 1, delivered: 2 }));
+    expect(other.stats().expired).toBe(1);
+  });
 });
