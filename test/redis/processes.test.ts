@@ -73,7 +73,12 @@ describe.skipIf(!redis.available)('redis: across processes', () => {
       const [done] = byValue.get(h.value!)!;
       expect(done).toMatchObject({ offset: h.offset, count: h.count! + 1 }); // handed back by the lease, delivered again
     }
-    for (const [value, [e]] of byValue) if (!held.some((h) => h.value === value)) expect(e!.count).toBe(1);
+    // Delivered twice: what the killed member held, and what it had read ahead into its buffer
+    // without handing it out yet (it never reported those). Together at most its prefetch (3);
+    // every other message was delivered once.
+    const again = [...byValue.values()].map(([e]) => e!).filter((e) => e.count !== 1);
+    expect(again.length).toBeLessThanOrEqual(3);
+    for (const e of again) expect(e, `value ${e.value}`).toMatchObject({ count: 2 });
     expect(b.events.filter((e) => e.event === 'acked').length).toBe(3);
     expect(a.events.filter((e) => e.event === 'acked').length).toBe(N - 3);
 
@@ -85,7 +90,7 @@ describe.skipIf(!redis.available)('redis: across processes', () => {
       const g = t.stats().groups['workers'];
       return g !== undefined && g.acked === N && g.pending === 0 && g.members === 1;
     });
-    expect(t.stats().groups['workers']).toMatchObject({ acked: N, pending: 0, committed: N, lag: 0, members: 1, redelivered: held.length });
+    expect(t.stats().groups['workers']).toMatchObject({ acked: N, pending: 0, committed: N, lag: 0, members: 1, redelivered: again.length });
     await bus.close();
     a.child.kill('SIGTERM');
   }, 150_000);
