@@ -13,6 +13,8 @@ import { pow2AtLeast } from './ring.js';
 import { consumerOptions, type TopicSettings } from '../topic-options.js';
 import { inspectCustom, inspectFields, type Inspect } from '../inspect.js';
 import { TopicLog } from './topic-log.js';
+import { NO_JOURNAL } from './journal.js';
+import { StoreJournal } from '../durable/journal.js';
 
 /** Where dead letters go: the bus resolves a topic name. */
 export interface DeadLetterRouter {
@@ -41,7 +43,7 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
     if (storage === undefined) this.ready = Promise.resolve();
     else if (storage.openSync !== undefined) {
       const store = storage.openSync(name);
-      this.store = store;
+      this.attach(store);
       this.recover(store.recovered, store.recovered.messages);
       this.ready = Promise.resolve();
     } else {
@@ -68,7 +70,7 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
     } catch (e) {
       const cause = e instanceof Error ? e : new Error(String(e));
       this.openError = e instanceof StorageError ? e : new StorageError(`cannot open topic \`${this.name}\` in ${storage.name}: ${cause.message}`, { cause: e });
-      this.store = undefined;
+      this.attach(undefined);
       if (store !== undefined) await store.close().catch(() => undefined);
       void this.close();
     }
@@ -77,8 +79,14 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
     this.wakeAll();
   }
 
-  private applyRecovery(store: TopicStore, r: RecoveredTopic, messages: Iterable<StoredMessage>): void {
+  /** Journals to `store` from now on (none: to nothing). */
+  private attach(store: TopicStore | undefined): void {
     this.store = store;
+    this.journal = store === undefined ? NO_JOURNAL : new StoreJournal(store, this.levelCount);
+  }
+
+  private applyRecovery(store: TopicStore, r: RecoveredTopic, messages: Iterable<StoredMessage>): void {
+    this.attach(store);
     this.recover(r, messages);
     for (const [g, startOf] of this.starts) {
       if (g.durable && r.groups.some((sg) => sg.name === g.name)) continue; // placed by recover()
@@ -183,7 +191,7 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
   private addGroup(name: string, durable: boolean, start: number, journal = true, from?: ConsumerOptions<T>['from'], fallback: 'earliest' | 'latest' = 'earliest'): Group<T> {
     const g = new Group<T>(this, name, durable, start);
     if (this.opening) this.starts.set(g, () => this.startOf(from, fallback));
-    if (durable && journal && this.store !== undefined) this.store.group({ kind: 'create', group: name, offset: start });
+    if (durable && journal) this.journal.group({ kind: 'create', group: name, offset: start });
     this.groups.set(name, g);
     this.groupList = [...this.groupList, g];
     this.floorLowered(g.floor);
@@ -194,7 +202,7 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
     if (this.groups.get(g.name) !== g) return;
     this.groups.delete(g.name);
     this.groupList = this.groupList.filter((x) => x !== g);
-    if (g.durable && this.store !== undefined) this.store.group({ kind: 'delete', group: g.name });
+    if (g.durable) this.journal.group({ kind: 'delete', group: g.name });
     this.starts.delete(g);
     g.dispose();
     this.releasedSlow();
