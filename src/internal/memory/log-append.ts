@@ -4,48 +4,10 @@ import { LogRetention } from './log-retention.js';
 import type { PublishSettings } from '../topic-options.js';
 
 /**
- * Appending to a topic's log: one message (the lean one-pass path and the general one), runs of
- * a batch, and the wake of the groups for what was appended.
+ * Appending to a topic's log: one message (the general path; the lean one is hot/append-lean.ts),
+ * runs of a batch, and the wake of the groups for what was appended.
  */
 export abstract class LogAppend<T> extends LogRetention<T> {
-  /**
-   * The common publish in one pass: no options, no codec, no store, no topic TTL, open. Returns
-   * the offset, -1 when full (nothing changed), or -2 when the general `append` must decide.
-   */
-  protected appendLean(value: T): number {
-    const ring = this.ring;
-    const slots = ring.mask + 1;
-    const clock = this.clock;
-    // Ring.append / Ring.overwrite for a message with no key, headers or TTL, in one pass: the
-    // slot's stores written once for both (a channel past its first lap overwrites on every send,
-    // and `overwrite` ran as a call: the inlined publish had spent V8's budget)
-    const off = ring.tail;
-    const i = off & ring.mask;
-    if (off - ring.head < slots && ring.size < this.capacity) {
-      ring.live[i] = 1;
-      ring.size++;
-    } else if (ring.size === slots && this.capacity === slots && this.headFree()) {
-      ring.head++;
-    } else return -2;
-    if (ring.decorated) ring.undecorate(i);
-    ring.tail = off + 1;
-    ring.values[i] = value;
-    // two stores, not one of a conditional: the cached stamp goes into the Float64Array as a raw
-    // double (as one value with stamp()'s result, V8 boxed it in a fresh heap number first)
-    if (clock.budget > 0) {
-      clock.budget--;
-      ring.stamps[i] = clock.cached;
-    } else ring.stamps[i] = clock.stamp();
-    this.published++;
-    const gl = this.groupList;
-    if (gl.length === 1) {
-      const g = gl[0];
-      const m = g.direct;
-      if (m === null || !(m.sink !== null ? g.push(m, off, value) : g.pushDelivery(m, off, value))) g.wake();
-    } else if (gl.length > 1) Group.fanOut(gl, off, value); // out of line on purpose: see there
-    return off;
-  }
-
   /** Appends one message if room can be made; returns its offset or -1. Wakes every group unless told not to. */
   /** @internal (PublishQueueHost) */
   append(value: T, s: PublishSettings, wake = true): number {

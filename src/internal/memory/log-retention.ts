@@ -33,8 +33,8 @@ export abstract class LogRetention<T> extends LogState<T> implements OverflowHos
    */
   private floorLow = 0;
 
-  /** True when no group needs the oldest retained message (`ring.head < minFloor()`), usually without computing the minimum. */
-  protected headFree(): boolean {
+  /** @internal (LeanLog) True when no group needs the oldest retained message (`ring.head < minFloor()`), usually without computing the minimum. */
+  headFree(): boolean {
     const head = this.ring.head;
     if (head < this.floorLow) return true;
     this.floorLow = this.minFloor();

@@ -39,9 +39,11 @@ export abstract class LogState<T> {
   /** With a codec: encodes at publish, decodes per consumer. */
   protected readonly codec: TopicCodec<T> | undefined;
   protected readonly strategy: OverflowStrategy;
-  protected groupList: Group<T>[] = [];
+  /** @internal (LeanLog) */
+  groupList: Group<T>[] = [];
   protected readonly expiry: Expiry<T>;
-  protected readonly clock: Clock;
+  /** @internal (LeanLog) */
+  readonly clock: Clock;
   protected readonly ttlMs: number;
   /**
    * Where the changes a storage must know go: {@link NO_JOURNAL} until the topic's storage has

@@ -1,6 +1,7 @@
 import { ConfigError } from '../../errors.js';
 import { describe } from '../validate.js';
 import type { BatchEntry, BatchOptions, PublishOptions } from '../../types.js';
+import { appendLean } from './hot/append-lean.js';
 import { LogAppend } from './log-append.js';
 import { batchSettings, entrySettings, type PublishSettings, publishSettings } from '../topic-options.js';
 
@@ -68,7 +69,7 @@ export abstract class TopicLog<T> extends LogAppend<T> {
   tryPublish(value: T, options?: PublishOptions): boolean {
     // `=== true`: one compare instead of V8's full truthiness test of the field (see ConsumerImpl.tryRecv)
     if (options === undefined && this.lean === true && this.queue.length === 0) {
-      const off = this.appendLean(value);
+      const off = appendLean(this, value);
       if (off >= 0) return true;
       if (off === -1) return false;
     }
