@@ -2,6 +2,7 @@ import { ClosedError } from '../../errors.js';
 import type { Consumer, Delivery } from '../../types.js';
 import type { TopicImpl } from './topic.js';
 import { options as checkOptions } from '../validate.js';
+import { bornMutable } from './hot/born.js';
 
 const SEND_KEYS = ['signal'] as const;
 
@@ -38,8 +39,7 @@ export class SenderImpl<T> implements Sender<T> {
     private readonly live: { senders: number },
   ) {
     live.senders++;
-    this.closed = true; // born mutable, as TopicLog's `closed` (see there)
-    this.closed = false;
+    bornMutable(this, 'closed');
   }
 
   send(value: T, options?: { signal?: AbortSignal }): Promise<number> {

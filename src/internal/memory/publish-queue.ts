@@ -1,5 +1,6 @@
-import type { TopicStore } from '../../storage.js';
 import type { PublishSettings } from '../topic-options.js';
+import { bornMutable } from './hot/born.js';
+import type { Journal } from './journal.js';
 
 /** A publisher waiting for room: one value (`values` undefined) or the rest of a batch. */
 interface Pending<T> {
@@ -23,7 +24,8 @@ export interface PublishQueueHost<T> {
   append(value: T, s: PublishSettings, wake: boolean): number;
   /** Wakes every group once after a round of admissions. */
   wakeAll(): void;
-  readonly store: TopicStore | undefined;
+  /** Confirms a publish once durable (at once without storage). */
+  readonly journal: Journal;
 }
 
 /**
@@ -37,7 +39,7 @@ export class PublishQueue<T> {
   private again = false;
 
   constructor(private readonly host: PublishQueueHost<T>) {
-    this.waiting = []; // born mutable: `rejectAll` replaces it (see TopicLog's constructor)
+    bornMutable(this, 'waiting'); // `rejectAll` replaces it
   }
 
   get length(): number {
@@ -109,9 +111,8 @@ export class PublishQueue<T> {
         continue;
       }
       this.finish(w.shift() as Pending<T>);
-      const store = this.host.store;
-      if (store === undefined || p.admitted) p.resolve(result as never);
-      else store.sync().then(() => p.resolve(result as never), p.reject);
+      if (p.admitted) p.resolve(result as never);
+      else this.host.journal.confirm(result as never, p.resolve, p.reject);
     }
     return appended;
   }

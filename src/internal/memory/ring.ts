@@ -52,7 +52,7 @@ export class Ring<T> {
     return offset >= this.head && offset < this.tail && this.live[offset & this.mask] === 1;
   }
 
-  /** Appends; the caller has made sure `span < slots`. Returns the offset. (`TopicLog.appendLean` writes this and `overwrite` inline for a plain message: keep them in step.) */
+  /** Appends; the caller has made sure `span < slots`. Returns the offset. (hot/append-lean.ts writes this and `overwrite` inline for a plain message: keep them in step.) */
   append(value: T, key: string | undefined, headers: Headers, stamp: number, expires: number): number {
     const offset = this.tail++;
     const i = offset & this.mask;

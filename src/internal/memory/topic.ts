@@ -1,8 +1,8 @@
 // The class alone: ix's index also declares DOM-stream methods whose types need the DOM lib.
 import type { AsyncIterableX } from 'ix/asynciterable/asynciterablex';
 import type { Observable } from 'rxjs';
-import { StorageError } from '../../errors.js';
-import type { RecoveredTopic, Storage, StoredMessage, TopicStore } from '../../storage.js';
+import type { StorageError } from '../../errors.js';
+import type { RecoveredTopic, StoredMessage, TopicStore } from '../../storage.js';
 import type { Consumer, ConsumerOptions, Delivery, GroupStats, Headers, Topic, TopicStats, WritableOptions } from '../../types.js';
 import { ConsumerImpl, memberSettings } from './group/consumer.js';
 import { type DeadLetterTarget, deadLetterHeaders, deadLetterPayload, sendDeadLetter } from './dead-letter.js';
@@ -13,6 +13,9 @@ import { pow2AtLeast } from './ring.js';
 import { consumerOptions, type TopicSettings } from '../topic-options.js';
 import { inspectCustom, inspectFields, type Inspect } from '../inspect.js';
 import { TopicLog } from './topic-log.js';
+import { NO_JOURNAL } from './journal.js';
+import { StoreJournal } from '../durable/journal.js';
+import { openDurable } from '../durable/open.js';
 
 /** Where dead letters go: the bus resolves a topic name. */
 export interface DeadLetterRouter {
@@ -37,48 +40,35 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
     this.ackTimeoutMs = settings.ackTimeoutMs;
     this.maxDeliveries = settings.maxDeliveries;
     this.router = router;
-    const storage = settings.storage;
-    if (storage === undefined) this.ready = Promise.resolve();
-    else if (storage.openSync !== undefined) {
-      const store = storage.openSync(name);
-      this.store = store;
-      this.recover(store.recovered, store.recovered.messages);
-      this.ready = Promise.resolve();
-    } else {
-      storage.checkName?.(name); // a name the storage cannot keep is refused at topic(), as with openSync
-      this.opening = true;
-      this.ready = this.openStore(storage);
-    }
+    this.ready = settings.storage === undefined ? Promise.resolve() : openDurable(this, settings.storage);
     for (const g of settings.groups) if (!this.groups.has(g)) this.addGroup(g, true, this.ring.head);
   }
 
-  /**
-   * Opens the store asynchronously, reads what it recovered, and applies it in one turn (groups
-   * made meanwhile start where they asked, against the recovered offsets); then runs what waited.
-   */
-  private async openStore(storage: Storage): Promise<void> {
-    let store: TopicStore | undefined;
-    try {
-      store = await storage.open(this.name);
-      const r = store.recovered;
-      const messages: StoredMessage[] = [];
-      if (Symbol.asyncIterator in r.messages) for await (const m of r.messages) messages.push(m);
-      else for (const m of r.messages) messages.push(m);
-      this.applyRecovery(store, r, messages);
-    } catch (e) {
-      const cause = e instanceof Error ? e : new Error(String(e));
-      this.openError = e instanceof StorageError ? e : new StorageError(`cannot open topic \`${this.name}\` in ${storage.name}: ${cause.message}`, { cause: e });
-      this.store = undefined;
-      if (store !== undefined) await store.close().catch(() => undefined);
-      void this.close();
-    }
+  /** @internal (DurableTopic) */
+  refuseOpen(error: StorageError): void {
+    this.openError = error;
+    this.attach(undefined);
+  }
+
+  /** @internal (DurableTopic) Groups made while the store opened are placed: runs what waited, and wakes the groups. */
+  openEnded(): void {
     this.starts.clear();
     this.opened();
     this.wakeAll();
   }
 
-  private applyRecovery(store: TopicStore, r: RecoveredTopic, messages: Iterable<StoredMessage>): void {
+  /** Journals to `store` from now on (none: to nothing). */
+  private attach(store: TopicStore | undefined): void {
     this.store = store;
+    this.journal = store === undefined ? NO_JOURNAL : new StoreJournal(store, this.levelCount);
+  }
+
+  /**
+   * @internal (DurableTopic) Applies what the store recovered in one turn: groups made while it
+   * opened start where they asked, against the recovered offsets.
+   */
+  applyRecovery(store: TopicStore, r: RecoveredTopic, messages: Iterable<StoredMessage>): void {
+    this.attach(store);
     this.recover(r, messages);
     for (const [g, startOf] of this.starts) {
       if (g.durable && r.groups.some((sg) => sg.name === g.name)) continue; // placed by recover()
@@ -183,7 +173,7 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
   private addGroup(name: string, durable: boolean, start: number, journal = true, from?: ConsumerOptions<T>['from'], fallback: 'earliest' | 'latest' = 'earliest'): Group<T> {
     const g = new Group<T>(this, name, durable, start);
     if (this.opening) this.starts.set(g, () => this.startOf(from, fallback));
-    if (durable && journal && this.store !== undefined) this.store.group({ kind: 'create', group: name, offset: start });
+    if (durable && journal) this.journal.group({ kind: 'create', group: name, offset: start });
     this.groups.set(name, g);
     this.groupList = [...this.groupList, g];
     this.floorLowered(g.floor);
@@ -194,7 +184,7 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
     if (this.groups.get(g.name) !== g) return;
     this.groups.delete(g.name);
     this.groupList = this.groupList.filter((x) => x !== g);
-    if (g.durable && this.store !== undefined) this.store.group({ kind: 'delete', group: g.name });
+    if (g.durable) this.journal.group({ kind: 'delete', group: g.name });
     this.starts.delete(g);
     g.dispose();
     this.releasedSlow();

@@ -1,20 +1,21 @@
 /**
- * The durable side of one topic: a segmented record log, a group journal, and the sync modes
- * (`always`: group commit, one `fdatasync` in flight and the next batch waiting; `interval`:
- * write now, `fdatasync` on an un-ref'd timer; `never`: write only).
+ * The durable side of one topic, once recovered (recover.ts): its segment files (segments.ts),
+ * its group journal, and the sync modes (`always`: group commit, one `fdatasync` in flight and
+ * the next batch waiting; `interval`: write now, `fdatasync` on an un-ref'd timer; `never`:
+ * write only).
  */
 import * as fs from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { createFramer, type Framer } from '../../codec/frame.js';
 import { ConfigError, StorageError } from '../../errors.js';
 import { describe, wellFormed } from '../../internal/validate.js';
 import type { GroupEvent, RecoveredTopic, StoredMessage, TopicStore } from '../../storage.js';
 import type { FileTopicStats, RecoveryReport } from '../types.js';
-import { fsyncDir, GroupJournal } from './groups.js';
-import { segmentName, TOPIC_META } from './names.js';
+import { fsyncDir, type GroupJournal } from './groups.js';
 import type { FileStorageSettings } from './options.js';
-import { Batch, writeRecord, writeSegmentHeader } from './record.js';
-import { INDEX_EVERY, scanSegments, type Segment, segmentsIn, writeIndex } from './scan.js';
+import { recoverTopic } from './recover.js';
+import { writeIndex } from './scan.js';
+import { SegmentFiles } from './segments.js';
 
 interface Deferred {
   promise: Promise<void>;
@@ -34,14 +35,6 @@ function deferred(): Deferred {
 
 const RESOLVED = Promise.resolve();
 
-/** An fd of a directory, for fsyncs of its entries; -1 where directories cannot be opened (Windows). */
-function openDir(dir: string): number {
-  try {
-    return fs.openSync(dir, 'r');
-  } catch {
-    return -1;
-  }
-}
 /** A batch this large is written at once, without waiting for a sync. */
 const FLUSH_BYTES = 4 * 1024 * 1024;
 
@@ -55,18 +48,10 @@ export function errText(e: unknown): string {
 export class FileTopicStore implements TopicStore {
   readonly recovered: RecoveredTopic & { readonly messages: StoredMessage[] };
   readonly report: RecoveryReport;
-  private readonly segments: Segment[];
-  private active: Segment;
-  private fd = -1;
-  private readonly dirFd: number;
-  /** Sealed segments' fds, closed once fsynced. */
-  private sealed: number[] = [];
-  private dirDirty = false;
-  private readonly batch = new Batch();
+  private readonly files: SegmentFiles;
   private readonly journal: GroupJournal;
   private readonly framer: Framer<unknown>;
   private head: number;
-  private bytesOnDisk = 0;
   /** Changes (appends and group events) so far; `written` and `synced` say how many reached the OS and the disk. */
   private seq = 0;
   private written = 0;
@@ -78,8 +63,6 @@ export class FileTopicStore implements TopicStore {
   private timer: NodeJS.Timeout | undefined = undefined;
   private failed: StorageError | undefined = undefined;
   private closed = false;
-  private records = 0;
-  private writes = 0;
   private syncs = 0;
 
   constructor(
@@ -90,102 +73,13 @@ export class FileTopicStore implements TopicStore {
   ) {
     const t0 = performance.now();
     this.framer = createFramer({ codec: s.codec });
-    const fresh = !fs.existsSync(dir);
-    fs.mkdirSync(dir, { recursive: true });
-    if (fresh) {
-      fs.writeFileSync(join(dir, TOPIC_META), JSON.stringify({ format: 1, topic }) + '\n');
-      if (s.fsync !== 'never') {
-        fsyncDir(dir);
-        fsyncDir(dirname(dir));
-        fsyncDir(dirname(dirname(dir)));
-      }
-    }
-    this.journal = new GroupJournal(dir, s.fsync !== 'never');
-    const rg = this.journal.recover();
-    const bases = segmentsIn(dir);
-    const head = Math.max(rg.head, bases.length > 0 ? bases[0] : 0);
-    this.head = head;
-    const messages: StoredMessage[] = [];
-    const undecodable: number[] = [];
-    const scan = scanSegments(dir, head, (r) => {
-      if (r.offset < head) return;
-      let value: unknown;
-      if (r.raw) value = new Uint8Array(r.payload); // a copy: the file buffer is not kept alive
-      else {
-        try {
-          value = this.framer.decode(new Uint8Array(r.payload));
-        } catch {
-          undecodable.push(r.offset);
-          return;
-        }
-      }
-      const m = { offset: r.offset, value, key: r.key, headers: r.headers, timestamp: r.timestamp, expires: r.expires };
-      messages.push(r.due === 0 && r.priority < 0 ? m : { ...m, due: r.due === 0 ? undefined : r.due, priority: r.priority < 0 ? undefined : r.priority });
-    });
-    this.segments = scan.segments;
-    for (const seg of this.segments) this.bytesOnDisk += seg.size;
-    let tail = this.segments.length > 0 ? this.segments[this.segments.length - 1].end : head;
-    if (tail < head) tail = head;
-    if (scan.droppedTail !== undefined && tail < scan.droppedTail) tail = scan.droppedTail;
-    this.dirFd = openDir(dir);
-    if (this.segments.length === 0) {
-      try {
-        this.active = this.createSegment(tail);
-      } catch (e) {
-        // reading what is on disk needs no free space: the topic opens, and appends fail
-        this.fail(e, 'creating a segment');
-        this.active = { base: tail, end: tail, size: 0, index: [], sinceIndex: 0 };
-      }
-    } else {
-      this.active = this.segments[this.segments.length - 1];
-      this.fd = fs.openSync(join(dir, segmentName(this.active.base, 'log')), 'a');
-      for (const seg of this.segments) if (seg.index.length > 0) writeIndex(dir, seg);
-    }
+    const found = recoverTopic(topic, dir, s, this.framer);
+    this.journal = found.journal;
+    this.head = found.head;
+    this.files = new SegmentFiles(dir, found.segments, found.topic.tail, s.fsync !== 'never', (e, what) => this.fail(e, what));
     this.retain();
-    this.recovered = scan.corrupt.length === 0 ? { tail, messages, groups: this.journal.stored() } : { tail, messages, groups: this.journal.stored(), corrupt: scan.corrupt };
-    this.report = {
-      topic,
-      segments: scan.segments.length,
-      records: scan.records,
-      retained: messages.length,
-      tail,
-      truncatedBytes: scan.truncatedBytes,
-      truncatedFrom: scan.truncatedFrom,
-      quarantined: scan.quarantined,
-      headersRepaired: scan.headersRepaired,
-      undecodable,
-      groupBatchesSkipped: rg.batchesSkipped,
-      groupBytesSkipped: rg.bytesSkipped,
-      durationMs: performance.now() - t0,
-    };
-  }
-
-  /** Creates the segment starting at `base` (header written synchronously, directory fsynced at the next sync). */
-  private createSegment(base: number): Segment {
-    const path = join(this.dir, segmentName(base, 'log'));
-    const fd = fs.openSync(path, 'w');
-    const seg: Segment = { base, end: base, size: 0, index: [], sinceIndex: 0 };
-    const b = new Batch(16);
-    writeSegmentHeader(b, base);
-    try {
-      let done = 0;
-      while (done < b.used) done += fs.writeSync(fd, b.buf, done, b.used - done);
-    } catch (e) {
-      // leave no segment without a header behind (recovery would drop it, but need not)
-      fs.closeSync(fd);
-      try {
-        fs.rmSync(path, { force: true });
-      } catch {
-        // recovery removes a segment shorter than its header
-      }
-      throw e;
-    }
-    seg.size = b.used;
-    this.bytesOnDisk += b.used;
-    this.fd = fd;
-    this.segments.push(seg);
-    this.dirDirty = true;
-    return seg;
+    this.recovered = found.topic;
+    this.report = { ...found.report, segments: this.files.list.length, durationMs: performance.now() - t0 };
   }
 
   private fail(e: unknown, what: string): StorageError {
@@ -203,23 +97,10 @@ export class FileTopicStore implements TopicStore {
     }
     const raw = m.value instanceof Uint8Array;
     const payload = raw ? (m.value as Uint8Array) : this.framer.encode(m.value); // a CodecError rejects this publish only
-    let seg = this.active;
-    if (seg.end !== seg.base && (m.offset !== seg.end || seg.size + this.batch.used + payload.length + 64 > this.s.segmentBytes)) {
-      seg = this.roll(m.offset);
-    } else if (seg.end === seg.base && m.offset !== seg.base) {
-      seg = this.roll(m.offset);
-    }
-    const at = seg.size + this.batch.used;
-    const size = writeRecord(this.batch, m.offset, m.timestamp, m.expires, m.key, m.headers, payload, raw, m.due, m.priority);
-    if (seg.index.length === 0 || seg.sinceIndex >= INDEX_EVERY) {
-      seg.index.push(m.offset - seg.base, at);
-      seg.sinceIndex = 0;
-    }
-    seg.sinceIndex += size;
-    seg.end = m.offset + 1;
-    this.records++;
+    if (this.files.mustRoll(m.offset, payload.length, this.s.segmentBytes)) this.roll(m.offset);
+    this.files.add(m, payload, raw);
     this.seq++;
-    if (this.batch.used >= FLUSH_BYTES) this.writeAll();
+    if (this.files.batch.used >= FLUSH_BYTES) this.writeAll();
     if (this.timer === undefined) this.arm();
   }
 
@@ -247,7 +128,7 @@ export class FileTopicStore implements TopicStore {
       }
       return this.writing.promise;
     }
-    if (this.seq === this.synced && !this.dirDirty) return RESOLVED;
+    if (this.seq === this.synced && !this.files.dirDirty) return RESOLVED;
     if (this.inflight !== undefined && this.seq === this.inflightUpTo) return this.inflight.promise;
     if (this.next === undefined) {
       this.next = deferred();
@@ -266,18 +147,18 @@ export class FileTopicStore implements TopicStore {
       if (this.failed === undefined) {
         this.writeAll(true);
         if (this.s.fsync !== 'never') {
-          fs.fdatasyncSync(this.fd);
-          for (const fd of this.sealed) fs.fdatasyncSync(fd);
+          fs.fdatasyncSync(this.files.fd);
+          for (const fd of this.files.sealed) fs.fdatasyncSync(fd);
           if (this.journal.dirty) fs.fdatasyncSync(this.journal.journalFd);
-          if (this.dirFd >= 0) {
+          if (this.files.dirFd >= 0) {
             try {
-              fs.fsyncSync(this.dirFd);
+              fs.fsyncSync(this.files.dirFd);
             } catch {
               // best effort, as above
             }
           }
         }
-        writeIndex(this.dir, this.active);
+        writeIndex(this.dir, this.files.active);
       }
     } catch (e) {
       error = this.fail(e, 'close');
@@ -305,52 +186,18 @@ export class FileTopicStore implements TopicStore {
   // ---- writing ------------------------------------------------------------------------------
 
   /** Seals the active segment and starts one at `base`. */
-  private roll(base: number): Segment {
+  private roll(base: number): void {
     this.writeAll();
-    const old = this.active;
-    if (old.end === old.base) {
-      // empty: replace it
-      fs.closeSync(this.fd);
-      fs.rmSync(join(this.dir, segmentName(old.base, 'log')), { force: true });
-      this.bytesOnDisk -= old.size;
-      this.segments.pop();
-    } else {
-      writeIndex(this.dir, old);
-      if (this.s.fsync === 'never') fs.closeSync(this.fd);
-      else this.sealed.push(this.fd);
-    }
-    this.fd = -1;
-    try {
-      this.active = this.createSegment(base);
-    } catch (e) {
-      throw this.fail(e, 'creating a segment');
-    }
-    return this.active;
+    this.files.roll(base);
   }
 
   /** Writes every buffered record and group event (synchronously), then applies retention. */
   private writeAll(headToo = false): void {
-    const b = this.batch;
-    if (b.used > 0) {
-      let done = 0;
-      try {
-        while (done < b.used) done += fs.writeSync(this.fd, b.buf, done, b.used - done);
-      } catch (e) {
-        try {
-          if (done > 0) fs.ftruncateSync(this.fd, this.active.size);
-        } catch {
-          // recovery cuts a torn tail anyway
-        }
-        throw this.fail(e, 'write');
-      }
-      this.active.size += b.used;
-      this.bytesOnDisk += b.used;
-      this.writes++;
-      b.reset();
-    }
+    const files = this.files;
+    files.write();
     // the head is journaled when it lets a segment go, and on background flushes and close:
     // not per batch, which would add a journal fdatasync to every group commit
-    if (this.head > this.journal.head && (headToo || (this.segments.length > 1 && this.head >= this.segments[1].base))) this.journal.setHead(this.head);
+    if (this.head > this.journal.head && (headToo || (files.list.length > 1 && this.head >= files.list[1].base))) this.journal.setHead(this.head);
     if (this.journal.pending) {
       try {
         this.journal.write();
@@ -359,23 +206,12 @@ export class FileTopicStore implements TopicStore {
       }
     }
     this.written = this.seq;
-    if (this.segments.length > 1 && (this.segments[1].base <= this.journal.head || this.bytesOnDisk > this.s.maxBytes)) this.retain();
+    if (files.mayRetain(this.journal.head, this.s.maxBytes)) this.retain();
   }
 
   /** Deletes whole sealed segments that are below the head, or over `maxBytes` and settled by every group. */
   private retain(): void {
-    const segs = this.segments;
-    while (segs.length > 1) {
-      const next = segs[1].base;
-      const below = next <= this.journal.head;
-      const overBytes = this.bytesOnDisk > this.s.maxBytes && next <= Math.min(this.journal.minCommitted(), this.active.end);
-      if (!below && !overBytes) break;
-      const seg = segs.shift() as Segment;
-      fs.rmSync(join(this.dir, segmentName(seg.base, 'log')), { force: true });
-      fs.rmSync(join(this.dir, segmentName(seg.base, 'idx')), { force: true });
-      this.bytesOnDisk -= seg.size;
-      this.dirDirty = true;
-    }
+    this.files.retain(this.journal.head, this.journal.minCommitted(), this.s.maxBytes);
   }
 
   /** `never`/`interval`: the microtask write shared by every sync() of this turn. */
@@ -405,12 +241,12 @@ export class FileTopicStore implements TopicStore {
       d.reject(this.fail(e, 'write'));
       return;
     }
-    if (upTo - this.synced === 1 && this.sealed.length === 0 && !this.journal.dirty && !this.dirDirty) {
+    if (upTo - this.synced === 1 && this.files.sealed.length === 0 && !this.journal.dirty && !this.files.dirDirty) {
       // a lone change (one awaited publish at a time): fdatasync inline, which saves the thread
       // pool round trip (~20-40 µs of a ~150 µs sync); batches of more go to the pool
       this.syncs++;
       try {
-        fs.fdatasyncSync(this.fd);
+        fs.fdatasyncSync(this.files.fd);
       } catch (e) {
         d.reject(this.fail(e, 'fdatasync'));
         return;
@@ -434,15 +270,15 @@ export class FileTopicStore implements TopicStore {
 
   /** fdatasync of the active segment, sealed segments and the journal, fsync of the directory when entries changed; then `done`. */
   private flushToDisk(done: () => void): void {
-    const sealed = this.sealed;
-    this.sealed = [];
-    const fds = [this.fd, ...sealed];
+    const sealed = this.files.sealed;
+    this.files.sealed = [];
+    const fds = [this.files.fd, ...sealed];
     if (this.journal.dirty) {
       fds.push(this.journal.journalFd);
       this.journal.dirty = false;
     }
-    const dir = this.dirDirty && this.dirFd >= 0;
-    this.dirDirty = false;
+    const dir = this.files.dirDirty && this.files.dirFd >= 0;
+    this.files.dirDirty = false;
     this.syncs++;
     let left = fds.length + (dir ? 1 : 0);
     const one = (e: NodeJS.ErrnoException | null): void => {
@@ -452,7 +288,7 @@ export class FileTopicStore implements TopicStore {
       done();
     };
     for (const fd of fds) fs.fdatasync(fd, one);
-    if (dir) fs.fsync(this.dirFd, () => one(null)); // some file systems cannot fsync a directory: best effort
+    if (dir) fs.fsync(this.files.dirFd, () => one(null)); // some file systems cannot fsync a directory: best effort
   }
 
   // ---- background flush ---------------------------------------------------------------------
@@ -505,29 +341,18 @@ export class FileTopicStore implements TopicStore {
   }
 
   private closeFds(): void {
-    const close = (fd: number) => {
-      try {
-        if (fd >= 0) fs.closeSync(fd);
-      } catch {
-        // already closed
-      }
-    };
-    close(this.fd);
-    this.fd = -1;
-    for (const fd of this.sealed) close(fd);
-    this.sealed = [];
-    close(this.dirFd);
+    this.files.close();
     this.journal.close();
   }
 
   stats(): FileTopicStats {
     return {
-      segments: this.segments.length,
-      bytes: this.bytesOnDisk,
-      firstOffset: this.segments.length > 0 ? this.segments[0].base : this.active.base,
-      tail: this.active.end,
-      records: this.records,
-      writes: this.writes,
+      segments: this.files.list.length,
+      bytes: this.files.bytes,
+      firstOffset: this.files.list.length > 0 ? this.files.list[0].base : this.files.active.base,
+      tail: this.files.active.end,
+      records: this.files.records,
+      writes: this.files.writes,
       syncs: this.syncs,
       failed: this.failed,
       recovery: this.report,
