@@ -20,7 +20,7 @@ export abstract class GroupSettle<T> extends GroupWindow<T> implements Waitable 
   /** Settles a `deliverRaw` hand-off: ack, or return it (the sink closed meanwhile). Does not wake the owner. */
   settleRaw(off: number, gen: number, ok: boolean): void {
     const i = off & this.mask;
-    if (off < this.floor || this.tag[i] !== off || this.state[i] !== INFLIGHT || this.gens[i] !== gen) return;
+    if (off < this.committed || this.tag[i] !== off || this.state[i] !== INFLIGHT || this.gens[i] !== gen) return;
     const owner = this.owner[i];
     this.owner[i] = null;
     this.inflight--;
@@ -62,15 +62,15 @@ export abstract class GroupSettle<T> extends GroupWindow<T> implements Waitable 
   }
 
   /**
-   * Acks the first delivery of the lone run: `floor` is on it (only a commit, seek or clamp moves
-   * it, and those settle or write out the run first), so the floor moves one on, and past whatever
+   * Acks the first delivery of the lone run: `committed` is on it (only a commit, seek or clamp moves
+   * it, and those settle or write out the run first), so the committed offset moves one on, and past whatever
    * was settled after the run once it is empty. The caller checked `gen`. @internal
    */
   ackSolo(off: number): boolean {
     const owner = this.soloOwner as GroupMember<T>;
     const next = off + 1;
     owner.held--; // the group's counters: the run counts itself (see GroupWindow.solo)
-    this.floor = next;
+    this.committed = next;
     if (next !== this.soloEnd) this.solo = next;
     else {
       // acked to its end: the run is empty, and `soloEnd`/`soloOwner` stay, so the owner's next take
@@ -78,7 +78,7 @@ export abstract class GroupSettle<T> extends GroupWindow<T> implements Waitable 
       this.solo = -1;
       if (this.next > next) this.passSettled();
     }
-    this.host.released(this.floor); // passSettled may have moved it past `next`
+    this.host.released(this.committed); // passSettled may have moved it past `next`
     if (this.host.closed) this.checkDrained();
     owner.onSettled();
     return true;
@@ -117,23 +117,23 @@ export abstract class GroupSettle<T> extends GroupWindow<T> implements Waitable 
     return true;
   }
 
-  /** Marks `off` settled (not pending any more) and moves the floor. */
+  /** Marks `off` settled (not pending any more) and moves the committed offset. */
   protected settleAt(off: number): void {
     this.set(off, SETTLED);
     this.afterSettle(off);
   }
 
-  /** `off` was just marked SETTLED: journal it and move the floor. */
+  /** `off` was just marked SETTLED: journal it and move the committed offset. */
   private afterSettle(off: number): void {
     if (this.store !== undefined) this.store.group({ kind: 'settle', group: this.name, offset: off });
     if (this.ko !== null) this.keyReleased(off);
-    if (off !== this.floor) {
+    if (off !== this.committed) {
       if (this.host.closed) this.checkDrained();
     } else if (off + 1 === this.next) {
-      this.floor = off + 1; // the common case: settling the only outstanding message
-      this.host.released(this.floor);
+      this.committed = off + 1; // the common case: settling the only outstanding message
+      this.host.released(this.committed);
       if (this.host.closed) this.checkDrained();
-    } else this.advanceFloor();
+    } else this.advanceCommitted();
   }
 
   /** An INFLIGHT offset (owner already released) comes back: redelivery, delay, or dead letter. */
@@ -180,7 +180,7 @@ export abstract class GroupSettle<T> extends GroupWindow<T> implements Waitable 
   }
 
   private finishDead(off: number): void {
-    if (off < this.floor || this.st(off) !== DEAD) return;
+    if (off < this.committed || this.st(off) !== DEAD) return;
     this.pending--;
     this.settleAt(off);
   }
@@ -197,7 +197,7 @@ export abstract class GroupSettle<T> extends GroupWindow<T> implements Waitable 
     this.sweeper = null;
     this.solidify();
     const limit = ++this.epoch - 5;
-    for (let off = this.floor; off < this.next && this.inflight > 0; off++) {
+    for (let off = this.committed; off < this.next && this.inflight > 0; off++) {
       const i = off & this.mask;
       if (this.tag[i] === off && this.state[i] === INFLIGHT && this.epochs[i] <= limit) this.returnHeld(off);
     }
@@ -211,7 +211,7 @@ export abstract class GroupSettle<T> extends GroupWindow<T> implements Waitable 
     let any = false;
     while (this.delayed.size > 0 && this.delayed.peekKey() <= now) {
       const off = this.delayed.pop();
-      if (off >= this.floor && this.st(off) === WAITING) {
+      if (off >= this.committed && this.st(off) === WAITING) {
         this.redeliver.push(off, off);
         any = true;
       }
@@ -245,7 +245,7 @@ export abstract class GroupSettle<T> extends GroupWindow<T> implements Waitable 
   /** A tracked delivery was garbage-collected unsettled. */
   private onLost(gen: number): void {
     this.solidify();
-    for (let off = this.floor; off < this.next; off++) {
+    for (let off = this.committed; off < this.next; off++) {
       const i = off & this.mask;
       if (this.tag[i] === off && this.state[i] === INFLIGHT && this.gens[i] === gen) {
         this.returnHeld(off);
@@ -265,7 +265,7 @@ export abstract class GroupSettle<T> extends GroupWindow<T> implements Waitable 
   /** A member leaves: every delivery it holds returns to the group. */
   returnAll(consumer: GroupMember<T>): void {
     this.solidify();
-    for (let off = this.floor; off < this.next && consumer.held > 0; off++) {
+    for (let off = this.committed; off < this.next && consumer.held > 0; off++) {
       const i = off & this.mask;
       if (this.tag[i] === off && this.state[i] === INFLIGHT && this.owner[i] === consumer) {
         this.release(i);
@@ -299,7 +299,7 @@ export abstract class GroupSettle<T> extends GroupWindow<T> implements Waitable 
    */
   disown(consumer: GroupMember<T>, unseen: number): void {
     this.solidify();
-    for (let off = this.floor; off < this.next && consumer.held > 0; off++) {
+    for (let off = this.committed; off < this.next && consumer.held > 0; off++) {
       const i = off & this.mask;
       if (this.tag[i] === off && this.state[i] === INFLIGHT && this.owner[i] === consumer) {
         if (off === unseen) {

@@ -43,10 +43,10 @@ export interface GroupHost<T> {
   readonly ordered: boolean;
   /** Routes a dead letter; true when done synchronously, else a promise that settles when done. */
   deadLetter(group: string, offset: number, reason: DeadLetterReason, detail: string | undefined, deliveries: number, value: T, key: string | undefined, headers: Headers): true | Promise<unknown>;
-  /** The group's committed offset moved up to `floor`: room may have been made. */
-  released(floor: number): void;
+  /** The group's committed offset moved up to `committed`: room may have been made. */
+  released(committed: number): void;
   /** The group's committed offset moved down (a seek). */
-  floorLowered(floor: number): void;
+  committedLowered(committed: number): void;
   /** A member found nothing to take: admits waiting publishers if there is any room; true when something was. */
   refill(): boolean;
   /** A private group lost its member. */
@@ -57,7 +57,7 @@ export interface GroupHost<T> {
 export const STALE_LANE = -2;
 
 /**
- * The state half of a consumer group: the cursor (`next`), the ack floor (`floor`, the committed
+ * The state half of a consumer group: the cursor (`next`), the committed offset (`committed`, as the public API names it)
  * offset), a window of per-slot state (struct-of-arrays, tagged by offset, so a slot reused by a
  * later offset reads as FRESH), the redelivery heaps, the counters, and the operations that move
  * positions (commit, seek, clamping to the ring's head, recovery). {@link Group} adds delivery.
@@ -68,7 +68,7 @@ export abstract class GroupWindow<T> {
   readonly host: GroupHost<T>;
   /** The topic's store, for a durable group of a durable topic (set once the store is open). */
   protected store: TopicStore | undefined;
-  floor: number;
+  committed: number;
   next: number;
   pending = 0;
   /**
@@ -102,15 +102,15 @@ export abstract class GroupWindow<T> {
    * take the next; or take a batch (or fill a stream's queue), settle it in order — and claiming
    * through six slot columns to read them back at the settle was a fifth of a `channel` round trip.
    * Every delivery of the run is INFLIGHT for `soloOwner`, delivery count 1, generation `soloGen`,
-   * ack-timeout epoch `soloEpoch`. `floor` stays on `solo` and the run's slots read FRESH: like the
+   * ack-timeout epoch `soloEpoch`. `committed` stays on `solo` and the run's slots read FRESH: like the
    * lane, {@link passSettled} stops at it. Only `Group.takeFresh`, `Group.takeRun` and the
-   * `messages()` hand-offs start (at `floor === next`) or extend (the same member) a run; a sweep,
+   * `messages()` hand-offs start (at `committed === next`) or extend (the same member) a run; a sweep,
    * the only thing that moves the epoch, writes the run out first, so its epoch stays current;
    * `ack` of its first delivery and a `commit` past its end settle it as it is; everything else
    * that reads or writes slot state in it writes the run out first ({@link solidify}).
    *
    * A run acked to its end stays as an empty run: `solo` is -1 but `soloEnd` (the cursor, and the
-   * floor) and `soloOwner` remain, so that owner's next take at `soloEnd` starts the run again
+   * committed) and `soloOwner` remain, so that owner's next take at `soloEnd` starts the run again
    * with its generation and epoch, no claim at all (a channel's receiver takes one, acks it, takes
    * the next: its run is one message long). That is sound while nothing else happened: a take by
    * anyone else moves the cursor (or starts a run of its own), and everything that could bring the
@@ -146,7 +146,7 @@ export abstract class GroupWindow<T> {
     this.host = host;
     this.name = name;
     this.durable = durable;
-    this.floor = start;
+    this.committed = start;
     this.next = start;
     this.store = durable ? host.store : undefined;
     this.lq = host.levelCount > 1 ? new LevelQueues(host.levelCount, host.maxConsecutive) : null;
@@ -254,7 +254,7 @@ export abstract class GroupWindow<T> {
   holds(offset: number, gen: number): boolean {
     if (this.inRun(offset)) return gen === this.soloGen;
     const i = offset & this.mask;
-    return offset >= this.floor && this.tag[i] === offset && this.state[i] === INFLIGHT && this.gens[i] === gen;
+    return offset >= this.committed && this.tag[i] === offset && this.state[i] === INFLIGHT && this.gens[i] === gen;
   }
 
   protected release(i: number): void {
@@ -264,22 +264,22 @@ export abstract class GroupWindow<T> {
     if (owner !== null) owner.held--;
   }
 
-  protected advanceFloor(): void {
-    const before = this.floor;
+  protected advanceCommitted(): void {
+    const before = this.committed;
     this.passSettled();
-    if (this.floor !== before) this.host.released(this.floor);
+    if (this.committed !== before) this.host.released(this.committed);
     if (this.host.closed) this.checkDrained();
   }
 
   /**
-   * Moves the floor past settled offsets (FRESH below the cursor counts as settled: handed out
+   * Moves the committed offset past settled offsets (FRESH below the cursor counts as settled: handed out
    * and settled without slot state), but never past the offset a lane hand-off still holds.
    */
   protected passSettled(): void {
-    while (this.floor < this.next) {
-      const s = this.st(this.floor);
-      if (s !== SETTLED && (s !== FRESH || this.floor === this.lane || this.floor === this.solo)) break;
-      this.floor++;
+    while (this.committed < this.next) {
+      const s = this.st(this.committed);
+      if (s !== SETTLED && (s !== FRESH || this.committed === this.lane || this.committed === this.solo)) break;
+      this.committed++;
     }
   }
 
@@ -302,10 +302,10 @@ export abstract class GroupWindow<T> {
    * group. Unsettled messages count as missed when `missed` (drop-oldest).
    */
   clampTo(head: number, missed: boolean): void {
-    if (this.floor >= head) return;
+    if (this.committed >= head) return;
     this.solidify();
     const end = Math.min(head, this.next);
-    for (let off = this.floor; off < end; off++) {
+    for (let off = this.committed; off < end; off++) {
       const i = off & this.mask;
       if (this.tag[i] !== off) {
         continue;
@@ -321,12 +321,12 @@ export abstract class GroupWindow<T> {
         this.state[i] = SETTLED;
       }
     }
-    const unreached = Math.max(0, head - Math.max(this.next, this.floor));
+    const unreached = Math.max(0, head - Math.max(this.next, this.committed));
     if (missed) this.missed += unreached;
     else this.expired += unreached;
-    this.floor = head;
+    this.committed = head;
     if (this.next < head) this.next = head;
-    this.advanceFloor();
+    this.advanceCommitted();
     if (this.ko !== null) this.keysPassed();
   }
 
@@ -336,7 +336,7 @@ export abstract class GroupWindow<T> {
    * sorts after every redelivery's offset key; ties go by offset). Otherwise the cursor gets to it.
    */
   cameDue(off: number): void {
-    if (off < this.floor || off >= this.next || this.st(off) !== WAITING) return;
+    if (off < this.committed || off >= this.next || this.st(off) !== WAITING) return;
     this.requeue(off);
   }
 
@@ -358,7 +358,7 @@ export abstract class GroupWindow<T> {
     return false;
   }
 
-  private readonly stillWaiting = (off: number): boolean => off >= this.floor && this.st(off) === WAITING;
+  private readonly stillWaiting = (off: number): boolean => off >= this.committed && this.st(off) === WAITING;
 
   /** `ordering: 'key'`: `off` no longer holds its key (settled, dead-lettered): the next waiting message of the key goes out. */
   protected keyReleased(off: number): void {
@@ -373,7 +373,7 @@ export abstract class GroupWindow<T> {
   protected keysPassed(): void {
     for (const off of (this.ko as KeyOrder).held()) {
       const s = this.st(off);
-      if (off < this.floor || s === SETTLED || s === FRESH || s === DEAD) this.keyReleased(off);
+      if (off < this.committed || s === SETTLED || s === FRESH || s === DEAD) this.keyReleased(off);
     }
   }
 
@@ -384,7 +384,7 @@ export abstract class GroupWindow<T> {
 
   /** Drop-oldest evicts `off` (the head) while this group may still need it. */
   dropped(off: number, live: boolean): void {
-    if (off < this.floor) return;
+    if (off < this.committed) return;
     this.solidify();
     const s = this.st(off);
     if (s === SETTLED) return;
@@ -395,7 +395,7 @@ export abstract class GroupWindow<T> {
     }
     this.set(off, SETTLED);
     if (this.next <= off) this.next = off + 1;
-    if (off === this.floor) this.advanceFloor();
+    if (off === this.committed) this.advanceCommitted();
     if (this.ko !== null) this.keysPassed();
   }
 
@@ -403,8 +403,8 @@ export abstract class GroupWindow<T> {
   commit(offset: number): void {
     const ring = this.host.ring;
     const to = Math.min(offset, ring.tail);
-    if (to <= this.floor) return;
-    let from = this.floor;
+    if (to <= this.committed) return;
+    let from = this.committed;
     if (this.solo !== -1) {
       if (to >= this.soloEnd) {
         // the whole lone run at once: nothing of it is in slot state, nor in `pending` and `inflight`
@@ -458,12 +458,12 @@ export abstract class GroupWindow<T> {
     this.acked += acked;
     this.pending -= settled;
     this.inflight -= released;
-    this.floor = to;
+    this.committed = to;
     if (this.next < to) this.next = to;
     if (this.store !== undefined) this.store.group({ kind: 'commit', group: this.name, offset: to });
-    this.advanceFloor();
+    this.advanceCommitted();
     if (this.ko !== null) this.keysPassed();
-    this.host.released(this.floor);
+    this.host.released(this.committed);
     this.wakeOwners();
   }
 
@@ -472,12 +472,12 @@ export abstract class GroupWindow<T> {
     this.solidify();
     const ring = this.host.ring;
     const to = Math.max(ring.head, Math.min(offset, ring.tail));
-    const from = Math.min(this.floor, to);
+    const from = Math.min(this.committed, to);
     const end = Math.max(this.next, to);
     for (let off = from; off < end; off++) {
       const i = off & this.mask;
       const s = this.tag[i] === off ? this.state[i] : FRESH;
-      if (off < to && off >= this.floor && s !== SETTLED && s !== DEAD && (s !== FRESH || off >= this.next)) {
+      if (off < to && off >= this.committed && s !== SETTLED && s !== DEAD && (s !== FRESH || off >= this.next)) {
         if (ring.isLive(off)) this.missed++;
         else this.expired++; // expired before the group settled it
       }
@@ -492,14 +492,14 @@ export abstract class GroupWindow<T> {
     this.delayed.clear();
     this.lq?.clear();
     this.ko?.clear();
-    // a lane hand-off under way is outstanding too: once the floor is back on its offset, a
+    // a lane hand-off under way is outstanding too: once the committed offset is back on its offset, a
     // member may take that offset again, and the lane's end must not settle the new delivery
     if (this.lane !== -1) this.lane = STALE_LANE;
-    this.floor = to;
+    this.committed = to;
     this.next = to;
-    this.host.floorLowered(to);
+    this.host.committedLowered(to);
     if (this.store !== undefined) this.store.group({ kind: 'seek', group: this.name, offset: to });
-    this.host.released(this.floor);
+    this.host.released(this.committed);
     this.wakeOwners();
     this.wake();
   }
@@ -535,7 +535,7 @@ export abstract class GroupWindow<T> {
    * meanwhile): the group starts at `start` and journals to `store` when durable.
    */
   reopen(start: number, store: TopicStore): void {
-    this.floor = start;
+    this.committed = start;
     this.next = start;
     this.runBase = start;
     if (this.durable) this.store = store;
@@ -544,14 +544,14 @@ export abstract class GroupWindow<T> {
   /** Recovery: marks what the store says was settled above the committed offset, and delivery counts. */
   restore(sg: StoredGroup): void {
     const tail = this.host.ring.tail;
-    for (const off of sg.settled) if (off >= this.floor && off < tail) this.set(off, SETTLED);
+    for (const off of sg.settled) if (off >= this.committed && off < tail) this.set(off, SETTLED);
     for (const [off, c] of sg.deliveries) {
-      if (off < this.floor || off >= tail || this.st(off) !== FRESH) continue;
+      if (off < this.committed || off >= tail || this.st(off) !== FRESH) continue;
       const i = this.set(off, FRESH);
       this.count[i] = c;
     }
-    while (this.floor < tail && this.st(this.floor) === SETTLED) this.floor++;
-    this.next = this.floor;
+    while (this.committed < tail && this.st(this.committed) === SETTLED) this.committed++;
+    this.next = this.committed;
   }
 
   /** The ring was re-laid into `slots` slots: re-lay the window too. */
@@ -565,7 +565,7 @@ export abstract class GroupWindow<T> {
     const epochs = new Float64Array(slots);
     const owner = new Array<GroupMember<T> | null>(slots).fill(null);
     const ring = this.host.ring;
-    for (let off = Math.max(this.floor, ring.head); off < ring.tail; off++) {
+    for (let off = Math.max(this.committed, ring.head); off < ring.tail; off++) {
       const a = off & this.mask;
       if (this.tag[a] !== off) continue;
       const b = off & mask;
@@ -593,9 +593,9 @@ export abstract class GroupWindow<T> {
     return {
       members: this.members.length,
       next: this.next,
-      committed: this.floor,
+      committed: this.committed,
       pending: this.pending + live + (this.lane < 0 ? 0 : 1),
-      lag: tail - this.floor,
+      lag: tail - this.committed,
       delivered: this.delivered + handed,
       acked: this.acked + handed - live,
       nacked: this.nacked,

@@ -8,7 +8,7 @@ import type { LevelQueues } from './levels.js';
 export type { DeadLetterReason, GroupHost };
 
 /**
- * A consumer group: a cursor (`next`), an ack floor (`floor`, the committed offset), a window
+ * A consumer group: a cursor (`next`), a committed offset (`committed`), a window
  * of per-slot state (struct-of-arrays, tagged by offset: {@link GroupWindow}), settling,
  * redelivery and timeouts ({@link GroupSettle}), and here: taking and handing out (the general
  * path, the `takeRaw`/lane/run fast paths, direct hand-offs at publish) and its members.
@@ -61,7 +61,7 @@ export class Group<T> extends GroupSettle<T> implements Settler<T> {
     const redeliver = this.redeliver;
     while (redeliver.size > 0) {
       const off = redeliver.pop();
-      if (off < this.floor || this.st(off) !== WAITING) continue;
+      if (off < this.committed || this.st(off) !== WAITING) continue;
       if (this.ko !== null && ring.isLive(off) && !this.keyFree(off)) continue; // waits for its key
       this.pending--;
       if (!ring.isLive(off)) {
@@ -76,19 +76,19 @@ export class Group<T> extends GroupSettle<T> implements Settler<T> {
     const tail = ring.tail;
     const live = ring.live;
     const rmask = ring.mask;
-    const floor = this.floor;
+    const committed = this.committed;
     const delayed = this.host.delayed;
     while (this.next < tail) {
       const off = this.next++;
       if (live[off & rmask] === 0) {
         this.expired++; // a tombstone: expired before this group got to it
-        if (off === this.floor) this.floor = off + 1; // everything below was settled: so is this
+        if (off === this.committed) this.committed = off + 1; // everything below was settled: so is this
         continue;
       }
       const st = this.st(off);
       if (st !== FRESH) {
-        // settled ahead of the cursor (an out-of-order ack recovered from a store): the floor follows
-        if (st === SETTLED && off === this.floor) this.floor = off + 1;
+        // settled ahead of the cursor (an out-of-order ack recovered from a store): the committed offset follows
+        if (st === SETTLED && off === this.committed) this.committed = off + 1;
         continue;
       }
       if ((delayed !== 0 && this.host.notDue(off)) || (this.ko !== null && !this.keyFree(off))) {
@@ -99,35 +99,35 @@ export class Group<T> extends GroupSettle<T> implements Settler<T> {
         continue;
       }
       this.set(off, CLAIMED);
-      if (this.floor !== floor) this.host.released(this.floor);
+      if (this.committed !== committed) this.host.released(this.committed);
       return off;
     }
-    if (this.floor !== floor) this.host.released(this.floor); // after the scan: admitting may re-lay the ring
+    if (this.committed !== committed) this.host.released(this.committed); // after the scan: admitting may re-lay the ring
     return ring.tail !== tail ? this.take() : -1;
   }
 
   /**
    * `take` past the redeliveries on a topic with priorities: the cursor moves every message up to
-   * the tail into its level's queue (marked WAITING, so the floor stays below it), then the
+   * the tail into its level's queue (marked WAITING, so the committed offset stays below it), then the
    * fair-queuing rule ({@link LevelQueues.choose}) picks a level and its lowest offset goes out.
    */
   private takeLeveled(): number {
     const lq = this.lq as LevelQueues;
     const ring = this.host.ring;
-    const floor = this.floor;
+    const committed = this.committed;
     const delayed = this.host.delayed;
     const tail = ring.tail;
     while (this.next < tail) {
       const off = this.next++;
       if (!ring.isLive(off)) {
         this.expired++; // a tombstone: expired before this group got to it
-        if (off === this.floor) this.floor = off + 1;
+        if (off === this.committed) this.committed = off + 1;
         continue;
       }
       const st = this.st(off);
       if (st !== FRESH) {
-        // settled ahead of the cursor (an out-of-order ack recovered from a store): the floor follows
-        if (st === SETTLED && off === this.floor) this.floor = off + 1;
+        // settled ahead of the cursor (an out-of-order ack recovered from a store): the committed offset follows
+        if (st === SETTLED && off === this.committed) this.committed = off + 1;
         continue;
       }
       this.set(off, WAITING);
@@ -137,12 +137,12 @@ export class Group<T> extends GroupSettle<T> implements Settler<T> {
       // key from here); later ones wait for it (keyReleased queues them)
       if (this.ko === null || this.keyFree(off)) lq.push(this.levelAt(off), off);
     }
-    if (this.floor !== floor) this.host.released(this.floor); // after the scan: admitting may re-lay the ring
+    if (this.committed !== committed) this.host.released(this.committed); // after the scan: admitting may re-lay the ring
     for (;;) {
       const level = lq.choose();
       if (level < 0) return ring.tail !== tail ? this.take() : -1;
       const off = lq.pop(level);
-      if (off < this.floor || this.st(off) !== WAITING) continue; // settled meanwhile (commit, clamp, drop)
+      if (off < this.committed || this.st(off) !== WAITING) continue; // settled meanwhile (commit, clamp, drop)
       if (this.ko !== null && ring.isLive(off) && !this.keyFree(off)) continue; // waits for its key
       this.pending--;
       if (!ring.isLive(off)) {
@@ -261,7 +261,7 @@ export class Group<T> extends GroupSettle<T> implements Settler<T> {
       if (this.sweeper === null) this.startSweeper();
     }
     const gen = ++this.genSeq;
-    if (off === this.floor) this.startRun(off, off + 1, gen, consumer, epoch); // caught up: no slot state
+    if (off === this.committed) this.startRun(off, off + 1, gen, consumer, epoch); // caught up: no slot state
     else this.claimSlot(consumer, off, gen, epoch);
     return gen;
   }
@@ -324,18 +324,18 @@ export class Group<T> extends GroupSettle<T> implements Settler<T> {
     const live = ring.live;
     const rmask = ring.mask;
     const mask = this.mask;
-    const floor = this.floor;
+    const committed = this.committed;
     let off = this.next;
     let i = 0;
     for (;;) {
       if (off >= tail) {
         this.next = off;
-        if (this.floor !== floor) this.host.released(this.floor); // after the scan: admitting may re-lay the ring
+        if (this.committed !== committed) this.host.released(this.committed); // after the scan: admitting may re-lay the ring
         return ring.tail !== tail ? this.takeRaw(consumer, timed) : -1;
       }
       if (live[off & rmask] === 0) {
         this.expired++;
-        if (off === this.floor) this.floor = off + 1; // a tombstone at the floor: settled
+        if (off === this.committed) this.committed = off + 1; // a tombstone at the committed: settled
         off++;
         continue;
       }
@@ -349,18 +349,18 @@ export class Group<T> extends GroupSettle<T> implements Settler<T> {
         this.count[i]++;
         break;
       }
-      if (this.state[i] === SETTLED && off === this.floor) this.floor = off + 1; // see take()
+      if (this.state[i] === SETTLED && off === this.committed) this.committed = off + 1; // see take()
       off++;
     }
     this.next = off + 1;
     this.rawGen = this.hold(consumer, off, i, timed);
-    if (this.floor !== floor) this.host.released(this.floor);
+    if (this.committed !== committed) this.host.released(this.committed);
     return off;
   }
 
   /**
-   * The lane: the next message when this group is caught up (`floor === next`, nothing waiting,
-   * no TTL, no store, the slot never touched), taken without slot state: `next` moves, `floor`
+   * The lane: the next message when this group is caught up (`committed === next`, nothing waiting,
+   * no TTL, no store, the slot never touched), taken without slot state: `next` moves, `committed`
    * stays on it (so the ring keeps it) until {@link laneDone}. Returns -1 when nothing is ready,
    * -2 when the caller must take the regular path.
    */
@@ -368,7 +368,7 @@ export class Group<T> extends GroupSettle<T> implements Settler<T> {
     const off = this.next;
     const ring = this.host.ring;
     // redeliveries first: a caught-up cursor does not mean nothing is ready (laneSkipsRedelivery)
-    if (off !== this.floor || this.lane !== -1 || this.redeliver.size !== 0 || this.store !== undefined || this.host.ttlActive) return -2;
+    if (off !== this.committed || this.lane !== -1 || this.redeliver.size !== 0 || this.store !== undefined || this.host.ttlActive) return -2;
     if (off >= ring.tail) return -1;
     if (ring.live[off & ring.mask] === 0 || this.tag[off & this.mask] === off) return -2;
     this.next = off + 1;
@@ -383,13 +383,13 @@ export class Group<T> extends GroupSettle<T> implements Settler<T> {
     this.lane = -1;
     // a seek made the hand-off stale (see GroupWindow.seek), or a commit, clamp or drop moved
     // past it or settled it meanwhile: nothing left to do
-    if (lane !== off || this.floor !== off || this.next <= off || this.tag[off & this.mask] === off) return;
+    if (lane !== off || this.committed !== off || this.next <= off || this.tag[off & this.mask] === off) return;
     if (ok) {
       this.acked++;
-      this.floor = off + 1;
+      this.committed = off + 1;
       // a re-entrant publish may have gone to another member and been settled meanwhile
       if (this.next > off + 1) this.passSettled();
-      this.host.released(this.floor);
+      this.host.released(this.committed);
       if (this.host.closed) this.checkDrained();
       return;
     }
@@ -424,7 +424,7 @@ export class Group<T> extends GroupSettle<T> implements Settler<T> {
     const epoch = timed ? this.epoch : Infinity;
     // the lone run grows, or starts when caught up: no slot state (see GroupWindow.solo)
     const grows = start === this.soloEnd && consumer === this.soloOwner;
-    const lone = grows || start === this.floor;
+    const lone = grows || start === this.committed;
     const gen = grows ? this.soloGen : ++this.genSeq;
     let off = start;
     if (lone) {
@@ -494,7 +494,7 @@ export class Group<T> extends GroupSettle<T> implements Settler<T> {
       epoch = this.epoch;
       if (this.sweeper === null) this.startSweeper();
     }
-    if (off === this.floor) {
+    if (off === this.committed) {
       // caught up: a lone run of one, no slot state (a subscriber that settles later, and takes
       // more meanwhile, writes slot state from the second on: this hand-off stays small)
       if (this.soloEnd !== -1) this.solidify(); // an emptied run here ends first
@@ -540,9 +540,9 @@ export class Group<T> extends GroupSettle<T> implements Settler<T> {
    */
   push(m: GroupMember<T>, off: number, value: T): boolean { // twin: the values branch of Group.fanOut
     const sink = m.sink;
-    // floor === next === off: everything before `off` is settled, so no lane is open and whatever
+    // committed === next === off: everything before `off` is settled, so no lane is open and whatever
     // the redelivery heap still holds is stale (take() skips it)
-    if (sink === null || m.busy || this.next !== off || this.floor !== off || sink.closed) return false;
+    if (sink === null || m.busy || this.next !== off || this.committed !== off || sink.closed) return false;
     this.next = off + 1;
     this.delivered++;
     this.lane = off;
@@ -557,11 +557,11 @@ export class Group<T> extends GroupSettle<T> implements Settler<T> {
     // laneDone(off, true) for the common case, written out, everything else out of line. This is
     // inlined into the publisher, and whether V8 also inlines the subscriber's `next` chain here
     // turns on its exact shape: test `m.sink === sink` (close() clears it), not `!m.closed`
-    if (this.floor === off && this.next === off + 1 && !sink.closed && m.sink === sink && !m.again && !this.host.closed && this.lane === off) {
+    if (this.committed === off && this.next === off + 1 && !sink.closed && m.sink === sink && !m.again && !this.host.closed && this.lane === off) {
       this.lane = -1;
       this.acked++;
-      this.floor = off + 1;
-      this.host.released(this.floor);
+      this.committed = off + 1;
+      this.host.released(this.committed);
     } else this.pushSettle(m, off, sink);
     return true;
   }
@@ -612,7 +612,7 @@ export class Group<T> extends GroupSettle<T> implements Settler<T> {
       const sink = m.sink;
       if (sink !== null) {
         // push(), written out
-        if (m.busy || g.next !== off || g.floor !== off || sink.closed) {
+        if (m.busy || g.next !== off || g.committed !== off || sink.closed) {
           g.wake();
           continue;
         }
@@ -627,11 +627,11 @@ export class Group<T> extends GroupSettle<T> implements Settler<T> {
           continue;
         }
         m.busy = false;
-        if (g.floor === off && g.next === off + 1 && !sink.closed && m.sink === sink && !m.again && !g.host.closed && g.lane === off) {
+        if (g.committed === off && g.next === off + 1 && !sink.closed && m.sink === sink && !m.again && !g.host.closed && g.lane === off) {
           g.lane = -1;
           g.acked++;
-          g.floor = off + 1;
-          g.host.released(g.floor);
+          g.committed = off + 1;
+          g.host.released(g.committed);
         } else g.pushSettle(m, off, sink);
         continue;
       }
@@ -648,7 +648,7 @@ export class Group<T> extends GroupSettle<T> implements Settler<T> {
         epoch = g.epoch;
         if (g.sweeper === null) g.startSweeper();
       }
-      if (off === g.floor) {
+      if (off === g.committed) {
         if (g.soloEnd !== -1) g.solidify();
         g.solo = off;
         g.soloEnd = off + 1;
