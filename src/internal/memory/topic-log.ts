@@ -6,7 +6,8 @@ import type { BatchEntry, BatchOptions, OverflowPolicy, PublishOptions } from '.
 import { Clock } from './clock.js';
 import { Delays } from './delays.js';
 import { Expiry } from './expiry.js';
-import { Group } from './group/group.js';
+import type { Group } from './group/group.js';
+import { fanOut, push, pushDelivery, pushLeveled } from './hot/publish.js';
 import { type OverflowHost, type OverflowStrategy, strategyFor } from './overflow.js';
 import { PublishQueue } from './publish-queue.js';
 import { EMPTY_HEADERS, pow2AtLeast, Ring } from './ring.js';
@@ -467,8 +468,8 @@ export abstract class TopicLog<T> implements OverflowHost {
     if (gl.length === 1) {
       const g = gl[0];
       const m = g.direct;
-      if (m === null || !(m.sink !== null ? g.push(m, off, value) : g.pushDelivery(m, off, value))) g.wake();
-    } else if (gl.length > 1) Group.fanOut(gl, off, value); // out of line on purpose: see there
+      if (m === null || !(m.sink !== null ? push(g, m, off, value) : pushDelivery(g, m, off, value))) g.wake();
+    } else if (gl.length > 1) fanOut(gl, off, value); // out of line on purpose: see there
     return off;
   }
 
@@ -512,7 +513,7 @@ export abstract class TopicLog<T> implements OverflowHost {
 
   /**
    * Wakes the groups for the message just appended at `off`. On a topic with priorities, each
-   * group hands it straight to its one member when nothing else waits (see `Group.pushLeveled`).
+   * group hands it straight to its one member when nothing else waits (see `pushLeveled` in hot/publish.ts).
    */
   private wakeFor(off: number, value: T): void {
     if (this.levelOf === undefined || this.delayed !== 0 || this.ordered || this.codec !== undefined) {
@@ -520,7 +521,7 @@ export abstract class TopicLog<T> implements OverflowHost {
       return;
     }
     const gl = this.groupList;
-    for (let i = 0; i < gl.length; i++) gl[i].pushLeveled(off, value);
+    for (let i = 0; i < gl.length; i++) pushLeveled(gl[i], off, value);
   }
 
   /** Hands the message about to take offset `ring.tail` to the store (which may throw StorageError). */
@@ -788,7 +789,7 @@ export abstract class TopicLog<T> implements OverflowHost {
 
   protected hungry(): boolean {
     const gl = this.groupList;
-    for (let i = 0; i < gl.length; i++) if (gl[i].hungry()) return true;
+    for (let i = 0; i < gl.length; i++) if (gl[i].awaitPublish()) return true;
     return false;
   }
 

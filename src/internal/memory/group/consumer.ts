@@ -1,6 +1,8 @@
 import type { SchedulerLike } from 'rxjs';
 import type { Consumer, ConsumerOptions, Delivery, Message } from '../../../types.js';
 import type { DeliveryImpl } from './delivery.js';
+import { takeBatch, takeFresh } from '../hot/fresh.js';
+import { resolved } from '../hot/resolved.js';
 import type { Group } from './group.js';
 import type { GroupMember, ValueSink } from './group-types.js';
 import type { ConsumerPort, ReadyListener } from '../../faces/port.js';
@@ -95,7 +97,7 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T>, GroupMembe
     // '', 0, NaN, 0n, document.all)
     if (this.plain === true && !this.track) {
       // the common case in one pass: no redelivery waiting, no TTL, no codec, no filter
-      const d = this.g.takeFresh(this);
+      const d = takeFresh(this.g, this);
       if (d !== undefined) return d;
     }
     return this.tryRecvSlow();
@@ -105,15 +107,15 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T>, GroupMembe
   private tryRecvSlow(): DeliveryImpl<T> | undefined {
     const g = this.g;
     if (this.plain) {
-      const off = g.takeRaw(this, true);
-      if (off >= 0) return g.wrap(off, this.track);
+      const off = g.take.takeRaw(this, true);
+      if (off >= 0) return g.take.wrap(off, this.track);
       if (off === -1) return this.starved() ? this.tryRecv() : undefined;
     }
     const off = this.takeGeneral();
     if (off < 0) return this.starved() ? this.tryRecv() : undefined;
     const value = this.taken as T;
     this.taken = undefined;
-    return g.deliver(this, off, this.auto, this.track, value);
+    return g.take.deliver(this, off, this.auto, this.track, value);
   }
 
   /**
@@ -138,18 +140,18 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T>, GroupMembe
     const filter = this.filter;
     const plain = g.host.decode === undefined;
     for (;;) {
-      const off = g.take();
+      const off = g.take.take();
       if (off < 0) return -1;
       if (this.closed) {
         // a settle in this loop (a filtered or expired message) ran callbacks that closed this
         // member, or deleted its group: what the take claimed goes back
-        g.unclaim(off);
+        g.take.unclaim(off);
         return -1;
       }
       let value: T;
       if (plain) value = ring.values[off & ring.mask] as T;
       else {
-        const r = g.valueAt(off);
+        const r = g.take.valueAt(off);
         if (!r.ok) continue;
         value = r.value;
       }
@@ -162,12 +164,12 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T>, GroupMembe
   private passes(off: number, value: T, filter: (m: Message<T>) => boolean): boolean {
     let ok: boolean;
     try {
-      ok = filter(this.g.message(off, value));
+      ok = filter(this.g.take.message(off, value));
     } catch (e) {
-      this.g.unclaim(off);
+      this.g.take.unclaim(off);
       throw e;
     }
-    if (!ok) this.g.skip(off);
+    if (!ok) this.g.take.skip(off);
     return ok;
   }
 
@@ -206,31 +208,31 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T>, GroupMembe
     const g = this.g;
     const ring = g.host.ring;
     while (!this.closed && !sink.closed && this.held < this.prefetch) {
-      const lane = g.laneOffset();
+      const lane = g.take.laneOffset();
       if (lane >= 0) {
         // caught up: the message needs no slot state while the downstream holds it
         try {
           sink.next(ring.values[lane & ring.mask] as T);
         } catch (e) {
-          g.laneDone(lane, false);
+          g.take.laneDone(lane, false);
           throw e;
         }
-        g.laneDone(lane, !sink.closed && !this.closed);
+        g.take.laneDone(lane, !sink.closed && !this.closed);
         continue;
       }
       if (lane === -1) {
         if (this.starved()) continue;
         return !g.host.closed;
       }
-      const off = g.takeRaw(this);
+      const off = g.take.takeRaw(this);
       if (off === -1) {
         if (this.starved()) continue;
         return !g.host.closed;
       }
       if (off === -2) break; // redeliveries or TTL: the general path below
-      const gen = g.rawGen;
+      const gen = g.take.rawGen;
       sink.next(ring.values[off & ring.mask] as T); // re-read: a re-entrant publish may grow the ring
-      g.settleRaw(off, gen, !sink.closed);
+      g.settle.settleRaw(off, gen, !sink.closed);
     }
     return this.drainGeneral(sink);
   }
@@ -247,13 +249,13 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T>, GroupMembe
       const value = this.taken as T;
       this.taken = undefined;
       if (this.auto) {
-        g.deliver(this, off, true, false, value);
+        g.take.deliver(this, off, true, false, value);
         sink.next(value);
         continue;
       }
-      const gen = g.deliverRaw(this, off);
+      const gen = g.take.deliverRaw(this, off);
       sink.next(value);
-      g.settleRaw(off, gen, !sink.closed);
+      g.settle.settleRaw(off, gen, !sink.closed);
     }
     return false;
   }
@@ -264,11 +266,8 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T>, GroupMembe
     // by then `recv` has optimized code of its own, and V8 inlines it only if that code's size
     // still fits the loop's inlining budget (`--trace-turbo-inlining`; `npm run bench:ir`).
     if (options === undefined && this.quick === true && this.held < this.prefetch && this.waiters.length === 0) {
-      const d = this.g.takeFresh(this);
-      if (d !== undefined) {
-        void d.offset; // see wait
-        return Promise.resolve(d);
-      }
+      const d = takeFresh(this.g, this);
+      if (d !== undefined) return resolved(d);
     }
     return this.recvSlow(options);
   }
@@ -323,7 +322,7 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T>, GroupMembe
       const room = Math.min(max - 1, this.prefetch - this.held, this.g.backlog());
       out = new Array<Delivery<T>>(1 + room); // filled by index: no growth copies per batch
       out[0] = first;
-      const k = this.g.takeRun(this, room, out as DeliveryImpl<T>[], 1);
+      const k = takeBatch(this.g, this, room, out as DeliveryImpl<T>[], 1);
       if (k < room) out.length = 1 + k;
     } else out = [first];
     try {
@@ -343,20 +342,13 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T>, GroupMembe
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.aborted) return Promise.reject(this.abortReason);
     if (this.waiters.length === 0) {
-      let d: Delivery<T> | undefined;
+      let d: DeliveryImpl<T> | undefined;
       try {
         d = this.tryRecv();
       } catch (e) {
         return Promise.reject(e);
       }
-      if (d !== undefined) {
-        // The read is for its map check: with `d`'s map known, V8 proves no `then` on its chain and
-        // fulfills the promise directly, where a delivery of unknown map (`tryRecv` merges its
-        // paths) has `then` looked up at run time on every recv. See DeliveryImpl: nothing
-        // defines `then`.
-        void d.offset;
-        return Promise.resolve(d);
-      }
+      if (d !== undefined) return resolved(d);
       if (this.done || ms === 0) return Promise.resolve(undefined);
     }
     this.g.mayWake = true; // a publish must wake this member now

@@ -4,18 +4,20 @@ import { describe, duration } from '../../validate.js';
 import { inspectCustom, inspectFields, type Inspect } from '../../inspect.js';
 
 /**
- * What a delivery calls on the group that handed it out (`Group`): it settles only through these,
- * passing its offset and generation.
+ * What a delivery calls on the group that handed it out (`Settle`): it settles only through
+ * these, passing its offset and generation.
  */
 export interface Settler<T> {
-  readonly name: string;
-  readonly host: { readonly name: string };
-  /** The lone run's first offset (-1: none) and its generation: see `GroupWindow.solo`. */
-  readonly solo: number;
-  readonly soloGen: number;
-  /** True while the delivery of `offset` with generation `gen` is unsettled. */
-  holds(offset: number, gen: number): boolean;
-  ackSolo(offset: number): boolean;
+  readonly group: {
+    readonly name: string;
+    readonly host: { readonly name: string };
+    /** The lone run's first offset (-1: none) and its generation: see `GroupState.runStart`. */
+    readonly runStart: number;
+    readonly runGen: number;
+    /** True while the delivery of `offset` with generation `gen` is unsettled. */
+    holds(offset: number, gen: number): boolean;
+  };
+  ackRunHead(offset: number): boolean;
   ackSlot(offset: number, gen: number, d: DeliveryImpl<T> | undefined): boolean;
   nack(offset: number, gen: number, delayMs: number, d?: DeliveryImpl<T>): boolean;
   term(offset: number, gen: number, reason: string | undefined, d?: DeliveryImpl<T>): boolean;
@@ -49,11 +51,11 @@ export class DeliveryImpl<T> implements Delivery<T> {
   }
 
   get topic(): string {
-    return this.g.host.name;
+    return this.g.group.host.name;
   }
 
   get group(): string {
-    return this.g.name;
+    return this.g.group.name;
   }
 
   get redelivered(): boolean {
@@ -61,20 +63,21 @@ export class DeliveryImpl<T> implements Delivery<T> {
   }
 
   get settled(): boolean {
-    return !this.g.holds(this.offset, this.gen);
+    return !this.g.group.holds(this.offset, this.gen);
   }
 
   /**
    * The lone run's first delivery (the common case: a pull face takes one, acks it) is settled in
-   * `ackSolo`, everything else in `ackSlot`. The dispatch is here, not in a group method between:
+   * `ackRunHead`, everything else in `ackSlot`. The dispatch is here, not in a group method between:
    * a loop that awaits `recv()` is optimized again after its first run ends, by then a group
    * method has optimized code of its own, and V8 charges what that code inlined against the
    * loop's budget (920 bytes of bytecode, × 1.2 reserve), so it would run as a call. From here
-   * the loop inlines `ackSolo` fresh.
+   * the loop inlines `ackRunHead` fresh.
    */
   ack(): boolean {
     const g = this.g;
-    if (this.offset === g.solo) return this.gen === g.soloGen && g.ackSolo(this.offset);
+    const run = g.group;
+    if (this.offset === run.runStart) return this.gen === run.runGen && g.ackRunHead(this.offset);
     return g.ackSlot(this.offset, this.gen, this);
   }
 
