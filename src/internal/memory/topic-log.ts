@@ -7,7 +7,7 @@ import { Clock } from './clock.js';
 import { Delays } from './delays.js';
 import { Expiry } from './expiry.js';
 import type { Group } from './group/group.js';
-import { fanOut, push, pushDelivery, pushLeveled } from './hot/publish.js';
+import { fanOut, push, pushDelivery, pushLeveled, wake } from './hot/publish.js';
 import { type OverflowHost, type OverflowStrategy, strategyFor } from './overflow.js';
 import { PublishQueue } from './publish-queue.js';
 import { EMPTY_HEADERS, pow2AtLeast, Ring } from './ring.js';
@@ -468,7 +468,7 @@ export abstract class TopicLog<T> implements OverflowHost {
     if (gl.length === 1) {
       const g = gl[0];
       const m = g.direct;
-      if (m === null || !(m.sink !== null ? push(g, m, off, value) : pushDelivery(g, m, off, value))) g.wake();
+      if (m === null || !(m.sink !== null ? push(g, m, off, value) : pushDelivery(g, m, off, value))) wake(g);
     } else if (gl.length > 1) fanOut(gl, off, value); // out of line on purpose: see there
     return off;
   }

@@ -33,7 +33,7 @@ export class Group<T> extends GroupState<T> {
     this.positions = new Positions(this, this.settle, this.roster);
   }
 
-  /** Wakes members that can take a delivery (see `Members.wake`). */
+  /** Wakes members that can take a delivery (see `Members.wake`; a publish wakes through `wake` in hot/publish.ts). */
   wake(): void {
     this.roster.wake();
   }

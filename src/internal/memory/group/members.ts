@@ -28,7 +28,7 @@ export class Members<T> implements Waker {
   }
 
   /** `wake` when some member may be wakeable: wakes, then learns whether any still is (the outermost wake only). */
-  private wakeSlow(): void {
+  wakeSlow(): void {
     const ms0 = this.group.members;
     if (ms0.length === 1 && !this.waking) ms0[0].onAvailable(); // one member guards its own re-entrance
     else this.wakeAll();

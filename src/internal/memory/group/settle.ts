@@ -52,7 +52,7 @@ export class Settle<T> {
 
   /**
    * Acks `off` if `gen` still holds it, for every delivery but the lone run's first (which
-   * `DeliveryImpl.ack` settles in {@link ackRunHead}).
+   * `DeliveryImpl.ack` settles with {@link ackRunHead}).
    */
   ackSlot(off: number, gen: number, d: Delivery<T> | undefined): boolean {
     const g = this.group;
@@ -67,30 +67,6 @@ export class Settle<T> {
     g.state[i] = SETTLED; // holds() saw the slot tagged with `off`: no need for set()
     this.afterSettle(off);
     owner?.onSettled();
-    return true;
-  }
-
-  /**
-   * Acks the first delivery of the lone run: `committed` is on it (only a commit, seek or clamp
-   * moves it, and those settle or write out the run first), so the committed offset moves one
-   * on, and past whatever was settled after the run once it is empty. The caller checked `gen`.
-   */
-  ackRunHead(off: number): boolean {
-    const g = this.group;
-    const owner = g.runOwner as GroupMember<T>;
-    const next = off + 1;
-    owner.held--; // the group's counters: the run counts itself (see GroupState.runStart)
-    g.committed = next;
-    if (next !== g.runEnd) g.runStart = next;
-    else {
-      // acked to its end: the run is empty, and `runEnd`/`runOwner` stay, so the owner's next
-      // take (at `runEnd`, if the cursor is still there) starts it again without a claim
-      g.runStart = -1;
-      if (g.next > next) g.passSettled();
-    }
-    g.host.released(g.committed); // passSettled may have moved it past `next`
-    if (g.host.closed) this.checkDrained();
-    owner.onSettled();
     return true;
   }
 
@@ -294,4 +270,29 @@ export class Settle<T> {
       if (off < g.committed || s === SETTLED || s === FRESH || s === DEAD) this.keyReleased(off);
     }
   }
+}
+
+/**
+ * Acks the first delivery of the lone run: `committed` is on it (only a commit, seek or clamp
+ * moves it, and those settle or write out the run first), so the committed offset moves one on,
+ * and past whatever was settled after the run once it is empty. The caller checked `gen`. A
+ * function of the group, not a method of `Settle`: `DeliveryImpl.ack` calls it with the group it
+ * holds, the common settle of every pull face.
+ */
+export function ackRunHead<T>(g: GroupState<T> & { readonly settle: Settle<T> }, off: number): boolean {
+  const owner = g.runOwner as GroupMember<T>;
+  const next = off + 1;
+  owner.held--; // the group's counters: the run counts itself (see GroupState.runStart)
+  g.committed = next;
+  if (next !== g.runEnd) g.runStart = next;
+  else {
+    // acked to its end: the run is empty, and `runEnd`/`runOwner` stay, so the owner's next
+    // take (at `runEnd`, if the cursor is still there) starts it again without a claim
+    g.runStart = -1;
+    if (g.next > next) g.passSettled();
+  }
+  g.host.released(g.committed); // passSettled may have moved it past `next`
+  if (g.host.closed) g.settle.checkDrained();
+  owner.onSettled();
+  return true;
 }

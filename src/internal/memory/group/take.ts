@@ -1,5 +1,5 @@
 import type { Message } from '../../../types.js';
-import { DeliveryImpl } from './delivery.js';
+import { DeliveryImpl, type Settler } from './delivery.js';
 import { CLAIMED, FRESH, type GroupMember, INFLIGHT, SETTLED, WAITING } from './group-types.js';
 import type { LevelQueues } from './levels.js';
 import type { Settle } from './settle.js';
@@ -13,7 +13,7 @@ import type { Timers } from './timers.js';
  * the publish hand-offs, shaped for the JIT, are in memory/hot/.
  */
 export class Take<T> {
-  private readonly group: GroupState<T>;
+  private readonly group: Settler<T>;
   private readonly settle: Settle<T>;
   private readonly timers: Timers<T>;
   /** Generation of the last `takeRaw`. */
@@ -21,7 +21,7 @@ export class Take<T> {
   /** Delivery count of the last claim. */
   private lastCount = 0;
 
-  constructor(group: GroupState<T>, settle: Settle<T>, timers: Timers<T>) {
+  constructor(group: Settler<T>, settle: Settle<T>, timers: Timers<T>) {
     this.group = group;
     this.settle = settle;
     this.timers = timers;
@@ -208,7 +208,7 @@ export class Take<T> {
     const g = this.group;
     const ring = g.host.ring;
     const r = off & ring.mask;
-    const d = new DeliveryImpl(this.settle, this.rawGen, off, ring.values[r] as T, ring.keys[r], ring.headers[r], ring.stamps[r], g.count[off & g.mask]);
+    const d = new DeliveryImpl(this.group, this.rawGen, off, ring.values[r] as T, ring.keys[r], ring.headers[r], ring.stamps[r], g.count[off & g.mask]);
     if (track) this.timers.track(d, this.rawGen);
     return d;
   }
@@ -222,7 +222,7 @@ export class Take<T> {
     const headers = ring.headers[r];
     const stamp = ring.stamps[r];
     const gen = this.claim(member, off, auto, true);
-    const d = new DeliveryImpl(this.settle, gen, off, value, key, headers, stamp, this.lastCount);
+    const d = new DeliveryImpl(this.group, gen, off, value, key, headers, stamp, this.lastCount);
     if (track && !auto) this.timers.track(d, gen);
     return d;
   }
@@ -301,48 +301,46 @@ export class Take<T> {
     if (g.store !== undefined) g.store.group({ kind: 'deliver', group: g.name, offset: off, count: g.count[i] });
     return gen;
   }
+}
 
-  /**
-   * The lane: the next message when this group is caught up (`committed === next`, nothing
-   * waiting, no TTL, no store, the slot never touched), taken without slot state: `next` moves,
-   * `committed` stays on it (so the ring keeps it) until {@link laneDone}. Returns -1 when nothing
-   * is ready, -2 when the caller must take the regular path.
-   */
-  laneOffset(): number {
-    const g = this.group;
-    const off = g.next;
-    const ring = g.host.ring;
-    // redeliveries first: a caught-up cursor does not mean nothing is ready (laneSkipsRedelivery)
-    if (off !== g.committed || g.lane !== -1 || g.redeliver.size !== 0 || g.store !== undefined || g.host.ttlActive) return -2;
-    if (off >= ring.tail) return -1;
-    if (ring.live[off & ring.mask] === 0 || g.tag[off & g.mask] === off) return -2;
-    g.next = off + 1;
-    g.delivered++;
-    g.lane = off;
-    return off;
-  }
+/**
+ * The lane: the next message when this group is caught up (`committed === next`, nothing
+ * waiting, no TTL, no store, the slot never touched), taken without slot state: `next` moves,
+ * `committed` stays on it (so the ring keeps it) until {@link laneDone}. Returns -1 when nothing
+ * is ready, -2 when the caller must take the regular path.
+ */
+export function laneOffset<T>(g: GroupState<T>): number {
+  const off = g.next;
+  const ring = g.host.ring;
+  // redeliveries first: a caught-up cursor does not mean nothing is ready (laneSkipsRedelivery)
+  if (off !== g.committed || g.lane !== -1 || g.redeliver.size !== 0 || g.store !== undefined || g.host.ttlActive) return -2;
+  if (off >= ring.tail) return -1;
+  if (ring.live[off & ring.mask] === 0 || g.tag[off & g.mask] === off) return -2;
+  g.next = off + 1;
+  g.delivered++;
+  g.lane = off;
+  return off;
+}
 
-  /** Ends a lane hand-off: settled when `ok`, else returned for redelivery. */
-  laneDone(off: number, ok: boolean): void {
-    const g = this.group;
-    const lane = g.lane;
-    g.lane = -1;
-    // a seek made the hand-off stale (see Positions.seek), or a commit, clamp or drop moved
-    // past it or settled it meanwhile: nothing left to do
-    if (lane !== off || g.committed !== off || g.next <= off || g.tag[off & g.mask] === off) return;
-    if (ok) {
-      g.acked++;
-      g.committed = off + 1;
-      // a re-entrant publish may have gone to another member and been settled meanwhile
-      if (g.next > off + 1) g.passSettled();
-      g.host.released(g.committed);
-      if (g.host.closed) this.settle.checkDrained();
-      return;
-    }
-    const i = g.set(off, INFLIGHT);
-    g.count[i] = 1;
-    g.pending++;
-    g.nacked++;
-    this.settle.giveBack(off, 0);
+/** Ends a lane hand-off: settled when `ok`, else returned for redelivery. */
+export function laneDone<T>(g: GroupState<T> & { readonly settle: Settle<T> }, off: number, ok: boolean): void {
+  const lane = g.lane;
+  g.lane = -1;
+  // a seek made the hand-off stale (see Positions.seek), or a commit, clamp or drop moved
+  // past it or settled it meanwhile: nothing left to do
+  if (lane !== off || g.committed !== off || g.next <= off || g.tag[off & g.mask] === off) return;
+  if (ok) {
+    g.acked++;
+    g.committed = off + 1;
+    // a re-entrant publish may have gone to another member and been settled meanwhile
+    if (g.next > off + 1) g.passSettled();
+    g.host.released(g.committed);
+    if (g.host.closed) g.settle.checkDrained();
+    return;
   }
+  const i = g.set(off, INFLIGHT);
+  g.count[i] = 1;
+  g.pending++;
+  g.nacked++;
+  g.settle.giveBack(off, 0);
 }

@@ -40,7 +40,7 @@ export function takeFresh<T>(g: FreshGroup<T>, member: GroupMember<T>): Delivery
   } else gen = claimFresh(g, member, off);
   g.next = after;
   member.held++; // the group's counters: the run counts itself, claimSlot counts the rest
-  return new DeliveryImpl(g.settle, gen, off, ring.values[r] as T, ring.keys[r], ring.headers[r], ring.stamps[r], 1);
+  return new DeliveryImpl(g, gen, off, ring.values[r] as T, ring.keys[r], ring.headers[r], ring.stamps[r], 1);
 }
 
 /**
@@ -87,7 +87,6 @@ export function takeBatch<T>(g: FreshGroup<T>, member: GroupMember<T>, max: numb
   const { values, keys, headers, stamps, live } = ring;
   const rmask = ring.mask;
   const { tag, count, state, gens, owner, epochs, mask } = g;
-  const settle = g.settle;
   const start = g.next;
   const end = Math.min(ring.tail, start + max);
   const timed = g.host.ackTimeoutMs !== Infinity;
@@ -100,7 +99,7 @@ export function takeBatch<T>(g: FreshGroup<T>, member: GroupMember<T>, max: numb
     for (; off < end; off++) {
       const r = off & rmask;
       if (live[r] === 0 || tag[off & mask] === off) break;
-      out[at++] = new DeliveryImpl(settle, gen, off, values[r] as T, keys[r], headers[r], stamps[r], 1);
+      out[at++] = new DeliveryImpl(g, gen, off, values[r] as T, keys[r], headers[r], stamps[r], 1);
     }
     if (off > start) {
       if (!grows) g.startRun(start, off, gen, member, epoch);
@@ -120,7 +119,7 @@ export function takeBatch<T>(g: FreshGroup<T>, member: GroupMember<T>, max: numb
       gens[i] = gen;
       owner[i] = member;
       epochs[i] = epoch;
-      out[at++] = new DeliveryImpl(settle, gen, off, values[r] as T, keys[r], headers[r], stamps[r], 1);
+      out[at++] = new DeliveryImpl(g, gen, off, values[r] as T, keys[r], headers[r], stamps[r], 1);
     }
   }
   const k = off - start;

@@ -8,11 +8,20 @@
 import { DeliveryImpl } from '../group/delivery.js';
 import { type GroupMember, INFLIGHT, type ValueSink } from '../group/group-types.js';
 import type { LevelQueues } from '../group/levels.js';
-import type { Take } from '../group/take.js';
+import { laneDone } from '../group/take.js';
 import type { FreshGroup } from './fresh.js';
 
 /** A group as the publish hand-offs see it. */
-export type PublishGroup<T> = FreshGroup<T> & { readonly take: Take<T>; wake(): void };
+export type PublishGroup<T> = FreshGroup<T> & { readonly roster: { wakeSlow(): void } };
+
+/**
+ * Wakes the group's members after a publish that was not handed straight to one: \`Members.wake\`
+ * written out, one compare inlined into every publish (a call through \`Group.wake\` to
+ * \`Members.wake\` inlines a level deeper and costs the publisher inlining budget).
+ */
+export function wake<T>(g: PublishGroup<T>): void {
+  if (g.mayWake === true) g.roster.wakeSlow();
+}
 
 /**
  * Hands `off`, just published, to the {@link GroupState.direct} member's `messages()` subscriber
@@ -56,7 +65,7 @@ export function pushDelivery<T>(g: PublishGroup<T>, m: GroupMember<T>, off: numb
   m.held++;
   const ring = g.host.ring;
   const r = off & ring.mask;
-  const d = new DeliveryImpl(g.settle, gen, off, value, ring.keys[r], ring.headers[r], ring.stamps[r], 1);
+  const d = new DeliveryImpl(g, gen, off, value, ring.keys[r], ring.headers[r], ring.stamps[r], 1);
   m.busy = true;
   try {
     sink.next(d);
@@ -113,12 +122,12 @@ export function pushLeveled<T>(g: PublishGroup<T>, off: number, value: T): void 
   const m = g.direct;
   const lq = g.lq as LevelQueues;
   if (m === null || lq.queued !== 0 || g.redeliver.size !== 0 || g.next !== off) {
-    g.wake();
+    wake(g);
     return;
   }
   const level = g.levelAt(off);
   if (!(m.sink !== null ? push(g, m, off, value) : pushDelivery(g, m, off, value))) {
-    g.wake();
+    wake(g);
     return;
   }
   lq.delivered(level);
@@ -141,14 +150,14 @@ export function fanOut<T>(gl: readonly PublishGroup<T>[], off: number, value: T)
     const g = gl[k];
     const m = g.direct;
     if (m === null) {
-      g.wake();
+      wake(g);
       continue;
     }
     const sink = m.sink;
     if (sink !== null) {
       // push(), written out
       if (m.busy || g.next !== off || g.committed !== off || sink.closed) {
-        g.wake();
+        wake(g);
         continue;
       }
       g.next = off + 1;
@@ -174,7 +183,7 @@ export function fanOut<T>(gl: readonly PublishGroup<T>[], off: number, value: T)
     const dsink = m.dsink;
     const i = off & g.mask;
     if (dsink === null || m.busy || g.next !== off || g.redeliver.size !== 0 || m.held >= m.prefetch || dsink.closed || g.tag[i] === off) {
-      g.wake();
+      wake(g);
       continue;
     }
     const gen = ++g.genSeq;
@@ -206,7 +215,7 @@ export function fanOut<T>(gl: readonly PublishGroup<T>[], off: number, value: T)
     m.held++;
     const ring = g.host.ring;
     const r = off & ring.mask;
-    const d = new DeliveryImpl(g.settle, gen, off, value, ring.keys[r], ring.headers[r], ring.stamps[r], 1);
+    const d = new DeliveryImpl(g, gen, off, value, ring.keys[r], ring.headers[r], ring.stamps[r], 1);
     m.busy = true;
     try {
       dsink.next(d);
@@ -225,13 +234,13 @@ export function fanOut<T>(gl: readonly PublishGroup<T>[], off: number, value: T)
  * next pull instead of being handed the message again.
  */
 function pushThrew<T>(g: PublishGroup<T>, m: GroupMember<T>, off: number, e: unknown): void {
-  g.take.laneDone(off, false);
+  laneDone(g, off, false);
   m.busy = false;
   m.fail(e);
 }
 
 /** `push`'s general ending: something moved during the hand-off, the subscriber left, or a wake arrived meanwhile. */
 function pushSettle<T>(g: PublishGroup<T>, m: GroupMember<T>, off: number, sink: ValueSink<T>): void {
-  g.take.laneDone(off, !sink.closed && !m.closed);
+  laneDone(g, off, !sink.closed && !m.closed);
   if (m.again) m.onAvailable(); // a wake that arrived meanwhile (a publish from inside the sink)
 }
