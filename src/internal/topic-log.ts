@@ -11,7 +11,7 @@ import { type OverflowHost, type OverflowStrategy, strategyFor } from './overflo
 import { PublishQueue } from './publish-queue.js';
 import { EMPTY_HEADERS, pow2AtLeast, Ring } from './ring.js';
 import { noCodecError, TopicCodec } from './topic-codec.js';
-import { batchSettings, checkPriority, entrySettings, type PublishSettings, publishSettings, type TopicSettings } from './topic-options.js';
+import { batchSettings, checkPriority, entrySettings, onlyPriority, type PublishSettings, publishSettings, type TopicSettings } from './topic-options.js';
 
 /** `publishBatch`'s values as an array; ConfigError when they are not iterable (a string is one value, not its characters). */
 function batchOf<T>(values: Iterable<T>): T[] {
@@ -147,6 +147,9 @@ export abstract class TopicLog<T> implements OverflowHost {
     if (s.priority >= this.levelCount) checkPriority(s, this.levelCount, at);
   }
 
+  /** The settings of a `tryPublish` that gives only `priority` (see `tryPublishSlow`). */
+  private readonly ranked: PublishSettings = { ...NO_PUBLISH };
+
   /** Records the level of the message just appended at `off`. */
   private rank(off: number, priority: number): void {
     const level = priority < 0 ? this.defaultLevel : priority;
@@ -249,7 +252,17 @@ export abstract class TopicLog<T> implements OverflowHost {
    * `next` chains are inlined too.
    */
   private tryPublishSlow(value: T, options: PublishOptions | undefined): boolean {
-    const s = options === undefined ? NO_PUBLISH : publishSettings(options);
+    let s = NO_PUBLISH;
+    if (options !== undefined) {
+      const level = this.levelOf === undefined || this.codec !== undefined ? -1 : onlyPriority(options, this.levelCount);
+      if (level < 0) s = publishSettings(options);
+      else {
+        // `append` reads the settings before it wakes anyone and keeps none of them: one object
+        // serves every such publish (not with a codec: its `encode` runs user code in between)
+        s = this.ranked;
+        s.priority = level;
+      }
+    }
     this.checkLevel(s);
     if (this.closed) throw this.closedError();
     if (this.queue.length !== 0 || this.opening) return false;
