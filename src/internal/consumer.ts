@@ -105,9 +105,16 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T>, GroupMembe
   private tryRecvSlow(): DeliveryImpl<T> | undefined {
     const g = this.g;
     if (this.plain) {
-      const off = g.takeRaw(this, true);
-      if (off >= 0) return g.wrap(off, this.track);
-      if (off === -1) return this.starved() ? this.tryRecv() : undefined;
+      if (g.host.ordered) {
+        if (!this.track) {
+          const d = g.takeKeyed(this);
+          if (d !== undefined) return d;
+        }
+      } else {
+        const off = g.takeRaw(this, true);
+        if (off >= 0) return g.wrap(off, this.track);
+        if (off === -1) return this.starved() ? this.tryRecv() : undefined;
+      }
     }
     const off = this.takeGeneral();
     if (off < 0) return this.starved() ? this.tryRecv() : undefined;

@@ -3,6 +3,7 @@ import { DeliveryImpl, type Settler } from './delivery.js';
 import { CLAIMED, type DeadLetterReason, FRESH, type GroupMember, INFLIGHT, SETTLED, type ValueSink, WAITING } from './group-types.js';
 import type { GroupHost } from './group-window.js';
 import { GroupSettle } from './group-settle.js';
+import type { KeyOrder } from './key-order.js';
 import type { LevelQueues } from './levels.js';
 
 export type { DeadLetterReason, GroupHost };
@@ -264,6 +265,34 @@ export class Group<T> extends GroupSettle<T> implements Settler<T> {
     if (off === this.floor) this.startRun(off, off + 1, gen, consumer, epoch); // caught up: no slot state
     else this.claimSlot(consumer, off, gen, epoch);
     return gen;
+  }
+
+  /**
+   * The pull faces' take on a topic with `ordering: 'key'` when nothing else needs looking at (no
+   * priorities, no delayed message, no redelivery waiting, no journal): the message at the cursor
+   * when it is live and its key is free (or it has none), claimed for `consumer` in slot state,
+   * never in a lone run (its ack must release the key). Undefined when the caller must use the
+   * general `take` (which also sets a message whose key is held aside to wait for it).
+   */
+  takeKeyed(consumer: GroupMember<T>): DeliveryImpl<T> | undefined {
+    const host = this.host;
+    host.expireDue();
+    const off = this.next;
+    const ring = host.ring;
+    const r = off & ring.mask;
+    if (off >= ring.tail || this.tag[off & this.mask] === off || this.redeliver.size !== 0 || this.store !== undefined || ring.live[r] === 0 || host.delayed !== 0 || this.lq !== null) return undefined;
+    const key = ring.keys[r];
+    if (key !== undefined && !(this.ko as KeyOrder).claim(key, off)) return undefined;
+    let epoch = Infinity;
+    if (host.ackTimeoutMs !== Infinity) {
+      epoch = this.epoch;
+      if (this.sweeper === null) this.startSweeper();
+    }
+    const gen = ++this.genSeq;
+    this.claimSlot(consumer, off, gen, epoch);
+    this.next = off + 1;
+    consumer.held++;
+    return new DeliveryImpl(this, gen, off, ring.values[r] as T, key, ring.headers[r], ring.stamps[r], 1);
   }
 
   /** `claimFresh` behind others: slot state, out of line (the inlining budget again). */

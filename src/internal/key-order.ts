@@ -4,7 +4,7 @@ interface KeyState {
   readonly waiting: number[];
 }
 
-/** How many free keys the map keeps before a sweep removes them (see {@link KeyOrder.freed}). */
+/** How many free keys the map keeps before a sweep removes them (see `KeyOrder.sweep`). */
 const KEEP_FREE = 1024;
 
 /**
@@ -25,6 +25,8 @@ export class KeyOrder {
   private readonly keys = new Map<string, KeyState>();
   /** Entries of `keys` whose key is free. */
   private free = 0;
+  /** A sweep is considered once `free` passes this. */
+  private sweepAt = KEEP_FREE;
   /** Slot → the offset holding a key there (-1: none), and its key's state. */
   private offs = new Float64Array(64).fill(-1);
   private states: (KeyState | undefined)[] = new Array<KeyState | undefined>(64).fill(undefined);
@@ -33,19 +35,21 @@ export class KeyOrder {
   /** True when `off` (of `key`) may go out now: the key is free (it is then held by `off`) or already held by `off`. */
   claim(key: string, off: number): boolean {
     const s = this.keys.get(key);
-    if (s === undefined) {
-      const n: KeyState = { held: off, waiting: [] };
-      this.keys.set(key, n);
-      this.hold(n, off);
-      return true;
-    }
-    if (s.held === -1) {
+    if (s !== undefined && s.held === -1) {
       this.free--;
       s.held = off;
       this.hold(s, off);
       return true;
     }
-    return s.held === off;
+    return s === undefined ? this.add(key, off) : s.held === off;
+  }
+
+  /** A key seen for the first time (or again after a sweep), held by `off` from now. */
+  private add(key: string, off: number): true {
+    const s: KeyState = { held: off, waiting: [] };
+    this.keys.set(key, s);
+    this.hold(s, off);
+    return true;
   }
 
   /** `off` of `key` waits for the message of its key in flight (called after `claim` refused it). */
@@ -79,7 +83,7 @@ export class KeyOrder {
       return next;
     }
     s.held = -1;
-    this.freed();
+    if (++this.free > this.sweepAt) this.sweep();
     return -1;
   }
 
@@ -93,6 +97,7 @@ export class KeyOrder {
   clear(): void {
     this.keys.clear();
     this.free = 0;
+    this.sweepAt = KEEP_FREE;
     this.offs.fill(-1);
     this.states.fill(undefined);
   }
@@ -100,12 +105,19 @@ export class KeyOrder {
   /** Records that `off` holds the key of `s`. */
   private hold(s: KeyState, off: number): void {
     let i = off & this.mask;
+    if (this.offs[i] !== -1 && this.offs[i] !== off) i = this.room(off);
+    this.offs[i] = off;
+    this.states[i] = s;
+  }
+
+  /** The table slot for `off` after growing the table until no other held offset is in it. */
+  private room(off: number): number {
+    let i = off & this.mask;
     while (this.offs[i] !== -1 && this.offs[i] !== off) {
       this.grow();
       i = off & this.mask;
     }
-    this.offs[i] = off;
-    this.states[i] = s;
+    return i;
   }
 
   /** Doubles the offset table (two held offsets met in one slot). */
@@ -124,11 +136,13 @@ export class KeyOrder {
     }
   }
 
-  /** A key came free: sweep the free entries once they outnumber what they save. */
-  private freed(): void {
-    this.free++;
-    if (this.free <= KEEP_FREE || this.free <= 2 * (this.keys.size - this.free)) return;
-    for (const [key, s] of this.keys) if (s.held === -1) this.keys.delete(key);
-    this.free = 0;
+  /** More keys came free than {@link sweepAt}: removes the free entries if they outnumber twice the held ones. */
+  private sweep(): void {
+    const held = this.keys.size - this.free;
+    if (this.free > 2 * held) {
+      for (const [key, s] of this.keys) if (s.held === -1) this.keys.delete(key);
+      this.free = 0;
+    }
+    this.sweepAt = Math.max(KEEP_FREE, 2 * held);
   }
 }
