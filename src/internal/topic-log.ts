@@ -257,6 +257,10 @@ export abstract class TopicLog<T> implements OverflowHost {
       const level = this.levelOf === undefined || this.codec !== undefined ? -1 : onlyPriority(options, this.levelCount);
       if (level < 0) s = publishSettings(options);
       else {
+        if (this.queue.length === 0 && this.leveledLean()) {
+          const off = this.appendLeveled(value, level);
+          if (off >= 0) return true;
+        }
         // `append` reads the settings before it wakes anyone and keeps none of them: one object
         // serves every such publish (not with a codec: its `encode` runs user code in between)
         s = this.ranked;
@@ -482,6 +486,39 @@ export abstract class TopicLog<T> implements OverflowHost {
       const m = g.direct;
       if (m === null || !(m.sink !== null ? g.push(m, off, value) : g.pushDelivery(m, off, value))) g.wake();
     } else if (gl.length > 1) Group.fanOut(gl, off, value); // out of line on purpose: see there
+    return off;
+  }
+
+  /** True when `appendLeveled` may take a publish giving only `priority`: `leanPossible` but for the levels, and not opening. */
+  private leveledLean(): boolean {
+    return this.codec === undefined && !this.persistent && this.ttlMs === Infinity && !this.ordered && this.delayed === 0 && !this.closed && !this.opening;
+  }
+
+  /**
+   * The publish of a message with only a level on a topic with priorities, in one pass while the
+   * ring has room: `appendLean`'s ring write (twins: keep them in step), the level, and the
+   * hand-off of `wakeFor`. Returns the offset, or -2 when the general `append` must decide.
+   */
+  private appendLeveled(value: T, level: number): number {
+    const ring = this.ring;
+    const off = ring.tail;
+    const i = off & ring.mask;
+    const slots = ring.mask + 1;
+    if (off - ring.head < slots && ring.size < this.capacity) {
+      ring.live[i] = 1;
+      ring.size++;
+    } else if (ring.size === slots && this.capacity === slots && this.headFree()) {
+      ring.head++;
+    } else return -2;
+    if (ring.decorated) ring.undecorate(i);
+    ring.tail = off + 1;
+    ring.values[i] = value;
+    ring.stamps[i] = this.clock.stamp();
+    this.published++;
+    (this.levelOf as Uint8Array)[i] = level;
+    (this.levelPublished as Float64Array)[level]++;
+    const gl = this.groupList;
+    for (let k = 0; k < gl.length; k++) gl[k].pushLeveled(off, value);
     return off;
   }
 
