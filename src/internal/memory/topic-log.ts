@@ -12,7 +12,7 @@ import { type OverflowHost, type OverflowStrategy, strategyFor } from './overflo
 import { PublishQueue } from './publish-queue.js';
 import { EMPTY_HEADERS, pow2AtLeast, Ring } from './ring.js';
 import { noCodecError, TopicCodec } from './topic-codec.js';
-import { batchSettings, checkPriority, entrySettings, type PublishSettings, publishSettings, type TopicSettings } from '../topic-options.js';
+import { batchSettings, checkPriority, entrySettings, onlyPriority, type PublishSettings, publishSettings, type TopicSettings } from '../topic-options.js';
 
 /** `publishBatch`'s values as an array; ConfigError when they are not iterable (a string is one value, not its characters). */
 function batchOf<T>(values: Iterable<T>): T[] {
@@ -148,6 +148,9 @@ export abstract class TopicLog<T> implements OverflowHost {
     if (s.priority >= this.levelCount) checkPriority(s, this.levelCount, at);
   }
 
+  /** The settings of a `tryPublish` that gives only `priority` (see `tryPublishSlow`). */
+  private readonly ranked: PublishSettings = { ...NO_PUBLISH };
+
   /** Records the level of the message just appended at `off`. */
   private rank(off: number, priority: number): void {
     const level = priority < 0 ? this.defaultLevel : priority;
@@ -250,7 +253,21 @@ export abstract class TopicLog<T> implements OverflowHost {
    * `next` chains are inlined too.
    */
   private tryPublishSlow(value: T, options: PublishOptions | undefined): boolean {
-    const s = options === undefined ? NO_PUBLISH : publishSettings(options);
+    let s = NO_PUBLISH;
+    if (options !== undefined) {
+      const level = this.levelOf === undefined || this.codec !== undefined ? -1 : onlyPriority(options, this.levelCount);
+      if (level < 0) s = publishSettings(options);
+      else {
+        if (this.queue.length === 0 && this.leveledLean()) {
+          const off = this.appendLeveled(value, level);
+          if (off >= 0) return true;
+        }
+        // `append` reads the settings before it wakes anyone and keeps none of them: one object
+        // serves every such publish (not with a codec: its `encode` runs user code in between)
+        s = this.ranked;
+        s.priority = level;
+      }
+    }
     this.checkLevel(s);
     if (this.closed) throw this.closedError();
     if (this.queue.length !== 0 || this.opening) return false;
@@ -470,6 +487,39 @@ export abstract class TopicLog<T> implements OverflowHost {
       const m = g.direct;
       if (m === null || !(m.sink !== null ? push(g, m, off, value) : pushDelivery(g, m, off, value))) wake(g);
     } else if (gl.length > 1) fanOut(gl, off, value); // out of line on purpose: see there
+    return off;
+  }
+
+  /** True when `appendLeveled` may take a publish giving only `priority`: `leanPossible` but for the levels, and not opening. */
+  private leveledLean(): boolean {
+    return this.codec === undefined && !this.persistent && this.ttlMs === Infinity && !this.ordered && this.delayed === 0 && !this.closed && !this.opening;
+  }
+
+  /**
+   * The publish of a message with only a level on a topic with priorities, in one pass while the
+   * ring has room: `appendLean`'s ring write (twins: keep them in step), the level, and the
+   * hand-off of `wakeFor`. Returns the offset, or -2 when the general `append` must decide.
+   */
+  private appendLeveled(value: T, level: number): number {
+    const ring = this.ring;
+    const off = ring.tail;
+    const i = off & ring.mask;
+    const slots = ring.mask + 1;
+    if (off - ring.head < slots && ring.size < this.capacity) {
+      ring.live[i] = 1;
+      ring.size++;
+    } else if (ring.size === slots && this.capacity === slots && this.headFree()) {
+      ring.head++;
+    } else return -2;
+    if (ring.decorated) ring.undecorate(i);
+    ring.tail = off + 1;
+    ring.values[i] = value;
+    ring.stamps[i] = this.clock.stamp();
+    this.published++;
+    (this.levelOf as Uint8Array)[i] = level;
+    (this.levelPublished as Float64Array)[level]++;
+    const gl = this.groupList;
+    for (let k = 0; k < gl.length; k++) pushLeveled(gl[k], off, value);
     return off;
   }
 

@@ -13,7 +13,7 @@ import type { FileTopicStats, RecoveryReport } from '../types.js';
 import { fsyncDir, GroupJournal } from './groups.js';
 import { segmentName, TOPIC_META } from './names.js';
 import type { FileStorageSettings } from './options.js';
-import { Batch, writeRecord, writeSegmentHeader } from './record.js';
+import { Batch, FORMAT_VERSION, writeRecord, writeSegmentHeader } from './record.js';
 import { INDEX_EVERY, scanSegments, type Segment, segmentsIn, writeIndex } from './scan.js';
 
 interface Deferred {
@@ -128,7 +128,15 @@ export class FileTopicStore implements TopicStore {
     if (tail < head) tail = head;
     if (scan.droppedTail !== undefined && tail < scan.droppedTail) tail = scan.droppedTail;
     this.dirFd = openDir(dir);
-    if (this.segments.length === 0) {
+    const last = this.segments.length === 0 ? undefined : this.segments[this.segments.length - 1];
+    if (last === undefined || scan.lastVersion < FORMAT_VERSION) {
+      // a segment of an older format takes no more records (its header would not describe
+      // them): the next ones go to a new segment, written in this version
+      if (last !== undefined && last.end === last.base) {
+        fs.rmSync(join(dir, segmentName(last.base, 'log')), { force: true }); // empty: replaced
+        this.segments.pop();
+        this.bytesOnDisk -= last.size;
+      } else for (const seg of this.segments) if (seg.index.length > 0) writeIndex(dir, seg);
       try {
         this.active = this.createSegment(tail);
       } catch (e) {

@@ -1,5 +1,6 @@
 import type { Message } from '../../../types.js';
 import type { ReadyListener } from '../../faces/port.js';
+import { takeKeyed } from '../hot/fresh.js';
 import type { DeliveryImpl } from './delivery.js';
 import type { Group } from './group.js';
 import type { GroupMember, ValueSink } from './group-types.js';
@@ -35,9 +36,16 @@ export interface HandingOut<T> extends GroupMember<T> {
 export function tryRecvSlow<T>(c: HandingOut<T>): DeliveryImpl<T> | undefined {
   const take = c.g.take;
   if (c.plain) {
-    const off = take.takeRaw(c, true);
-    if (off >= 0) return take.wrap(off, c.track);
-    if (off === -1) return refilled(c) ? c.tryRecv() : undefined;
+    if (c.g.host.ordered) {
+      if (!c.track) {
+        const d = takeKeyed(c.g, c);
+        if (d !== undefined) return d;
+      }
+    } else {
+      const off = take.takeRaw(c, true);
+      if (off >= 0) return take.wrap(off, c.track);
+      if (off === -1) return refilled(c) ? c.tryRecv() : undefined;
+    }
   }
   const off = takeGeneral(c);
   if (off < 0) return refilled(c) ? c.tryRecv() : undefined;

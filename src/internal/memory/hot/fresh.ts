@@ -7,6 +7,7 @@
  */
 import { DeliveryImpl } from '../group/delivery.js';
 import { type GroupMember, INFLIGHT } from '../group/group-types.js';
+import type { KeyOrder } from '../group/key-order.js';
 import type { Settle } from '../group/settle.js';
 import type { GroupState } from '../group/state.js';
 import type { Timers } from '../group/timers.js';
@@ -58,6 +59,34 @@ function claimFresh<T>(g: FreshGroup<T>, member: GroupMember<T>, off: number): n
   if (off === g.committed) g.startRun(off, off + 1, gen, member, epoch); // caught up: no slot state
   else claimSlot(g, member, off, gen, epoch);
   return gen;
+}
+
+/**
+ * The pull faces' take on a topic with `ordering: 'key'` when nothing else needs looking at (no
+ * priorities, no delayed message, no redelivery waiting, no journal): the message at the cursor
+ * when it is live and its key is free (or it has none), claimed for `member` in slot state,
+ * never in a lone run (its ack must release the key). Undefined when the caller must use the
+ * general take (which also sets a message whose key is held aside to wait for it).
+ */
+export function takeKeyed<T>(g: FreshGroup<T>, member: GroupMember<T>): DeliveryImpl<T> | undefined {
+  const host = g.host;
+  host.expireDue();
+  const off = g.next;
+  const ring = host.ring;
+  const r = off & ring.mask;
+  if (off >= ring.tail || g.tag[off & g.mask] === off || g.redeliver.size !== 0 || g.store !== undefined || ring.live[r] === 0 || host.delayed !== 0 || g.lq !== null) return undefined;
+  const key = ring.keys[r];
+  if (key !== undefined && !(g.ko as KeyOrder).claim(key, off)) return undefined;
+  let epoch = Infinity;
+  if (host.ackTimeoutMs !== Infinity) {
+    epoch = g.epoch;
+    if (g.sweeper === null) g.timers.startSweeper();
+  }
+  const gen = ++g.genSeq;
+  claimSlot(g, member, off, gen, epoch);
+  g.next = off + 1;
+  member.held++;
+  return new DeliveryImpl(g, gen, off, ring.values[r] as T, key, ring.headers[r], ring.stamps[r], 1);
 }
 
 /** `claimFresh` behind others: slot state, out of line (the inlining budget again). */
