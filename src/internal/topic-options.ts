@@ -135,6 +135,20 @@ function priorityOf(priority: unknown, at: string): number {
   return priority === undefined ? -1 : v.integer(`${at}priority`, priority, 0, 254);
 }
 
+/**
+ * The level of publish options that give `priority` and nothing else, an integer the topic's
+ * `levels` allow: the common publish on a topic with priorities, checked without allocating.
+ * -1 when the options need {@link publishSettings} (anything else given, or a bad value: it
+ * raises the error).
+ */
+export function onlyPriority(options: PublishOptions, levels: number): number {
+  const p = (options as PublishOptions | null)?.priority;
+  if (typeof p !== 'number' || !(p >= 0 && p < levels) || p % 1 !== 0) return -1;
+  let given = 0;
+  for (const _ in options) given++; // no array allocated (Object.keys would)
+  return given === 1 ? p : -1;
+}
+
 /** ConfigError unless `s.priority` (when given) is a level of a topic with `levels` priority levels; `at`: where it was given. */
 export function checkPriority(s: PublishSettings, levels: number, at = 'priority'): void {
   if (s.priority >= levels) {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, createBus, type Consumer, type Delivery } from '../../src/index.js';
 import { DEEP, SEED } from '../reliability/config.js';
 import { settle, virtualTime } from '../helpers.js';
+import { KeyOrder } from '../../src/internal/memory/group/key-order.js';
 
 const MODEL_RUNS = DEEP ? 10_000 : 300;
 
@@ -203,5 +204,49 @@ describe("ordering: 'key' against its rule (fast-check)", () => {
       }),
       { numRuns: MODEL_RUNS, seed: SEED },
     );
+  });
+});
+
+describe('KeyOrder (the per-group map of keys in flight)', () => {
+  const always = (): boolean => true;
+
+  it('a key released with messages waiting hands it to the lowest valid one; without, it is free', () => {
+    const ko = new KeyOrder();
+    expect(ko.claim('a', 0)).toBe(true);
+    expect(ko.claim('a', 5)).toBe(false);
+    ko.wait('a', 5);
+    ko.wait('a', 3); // a redelivery that found its key held goes before the later one
+    ko.wait('a', 9);
+    expect(ko.claim('a', 0)).toBe(true); // held by 0 already
+    expect(ko.release(0, (o) => o !== 3)).toBe(5); // 3 settled meanwhile: skipped
+    expect(ko.held()).toEqual([5]);
+    expect(ko.claim('a', 9)).toBe(false);
+    expect(ko.release(5, always)).toBe(9);
+    expect(ko.release(9, always)).toBe(-1);
+    expect(ko.held()).toEqual([]);
+    expect(ko.claim('a', 10)).toBe(true);
+    expect(ko.release(7, always)).toBe(-1); // holds nothing
+  });
+
+  it('held offsets far apart (a table slot shared) are all found again', () => {
+    const ko = new KeyOrder();
+    const offs = [0, 64, 128, 4096, 65_536, 2 ** 40 + 7];
+    offs.forEach((o, k) => expect(ko.claim(`k${k}`, o)).toBe(true));
+    expect(ko.held().sort((a, b) => a - b)).toEqual(offs);
+    for (const o of offs) expect(ko.release(o, always)).toBe(-1);
+    expect(ko.held()).toEqual([]);
+  });
+
+  it('free keys are swept: a million distinct keys leave a small map', () => {
+    const ko = new KeyOrder();
+    let refused = 0;
+    for (let i = 0; i < 1_000_000; i++) {
+      if (!ko.claim(`k${i}`, i)) refused++;
+      if (i >= 3) ko.release(i - 3, always); // 3 held at any time
+    }
+    expect(refused).toBe(0);
+    const keys = (ko as unknown as { keys: Map<string, unknown> }).keys;
+    expect(keys.size).toBeLessThanOrEqual(1025 + 3);
+    expect(ko.held().sort((a, b) => a - b)).toEqual([999_997, 999_998, 999_999]);
   });
 });

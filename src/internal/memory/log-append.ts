@@ -1,4 +1,4 @@
-import { Group } from './group/group.js';
+import { pushLeveled } from './hot/publish.js';
 import { EMPTY_HEADERS } from './ring.js';
 import { LogRetention } from './log-retention.js';
 import type { PublishSettings } from '../topic-options.js';
@@ -48,7 +48,7 @@ export abstract class LogAppend<T> extends LogRetention<T> {
 
   /**
    * Wakes the groups for the message just appended at `off`. On a topic with priorities, each
-   * group hands it straight to its one member when nothing else waits (see `Group.pushLeveled`).
+   * group hands it straight to its one member when nothing else waits (see `pushLeveled` in hot/publish.ts).
    */
   private wakeFor(off: number, value: T): void {
     if (this.levelOf === undefined || this.delayed !== 0 || this.ordered || this.codec !== undefined) {
@@ -56,7 +56,7 @@ export abstract class LogAppend<T> extends LogRetention<T> {
       return;
     }
     const gl = this.groupList;
-    for (let i = 0; i < gl.length; i++) gl[i].pushLeveled(off, value);
+    for (let i = 0; i < gl.length; i++) pushLeveled(gl[i], off, value);
   }
 
 

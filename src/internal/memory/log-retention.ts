@@ -28,7 +28,7 @@ export abstract class LogRetention<T> extends LogState<T> implements OverflowHos
 
   /**
    * A lower bound of every group's committed offset: floors only move down by a seek or a new
-   * group, which lower it ({@link floorLowered}), so `head < floorLow` proves nobody needs the
+   * group, which lower it ({@link committedLowered}), so `head < floorLow` proves nobody needs the
    * head without visiting every group on every publish.
    */
   private floorLow = 0;
@@ -42,14 +42,14 @@ export abstract class LogRetention<T> extends LogState<T> implements OverflowHos
   }
 
   /** @internal (GroupHost) A group's committed offset moved down to `floor` (a seek), or a group starts there. */
-  floorLowered(floor: number): void {
+  committedLowered(floor: number): void {
     if (floor < this.floorLow) this.floorLow = floor;
   }
 
   protected minFloor(): number {
     let min = this.ring.tail;
     const gl = this.groupList;
-    for (let i = 0; i < gl.length; i++) if (gl[i].floor < min) min = gl[i].floor;
+    for (let i = 0; i < gl.length; i++) if (gl[i].committed < min) min = gl[i].committed;
     return min;
   }
 
@@ -65,7 +65,7 @@ export abstract class LogRetention<T> extends LogState<T> implements OverflowHos
     const was = this.clamping;
     this.clamping = true;
     try {
-      for (const g of this.groupList) if (g.floor < head) g.clampTo(head, false);
+      for (const g of this.groupList) if (g.committed < head) g.clampTo(head, false);
     } finally {
       this.clamping = was;
     }
@@ -194,7 +194,7 @@ export abstract class LogRetention<T> extends LogState<T> implements OverflowHos
 
   protected hungry(): boolean {
     const gl = this.groupList;
-    for (let i = 0; i < gl.length; i++) if (gl[i].hungry()) return true;
+    for (let i = 0; i < gl.length; i++) if (gl[i].awaitPublish()) return true;
     return false;
   }
 

@@ -126,7 +126,8 @@ export abstract class LogState<T> {
   protected readonly defaultLevel: number;
   /** @internal (GroupHost) With priorities: each retained message's level, by ring slot. */
   levelOf: Uint8Array | undefined = undefined;
-  private levelPublished: Float64Array | undefined = undefined;
+  /** @internal (hot/append-lean.ts) Messages published, by level. */
+  levelPublished: Float64Array | undefined = undefined;
   private levelDelivered: Float64Array | undefined = undefined;
   /**
    * True while the take paths must look at every message (priorities, or a message delayed):

@@ -1,10 +1,9 @@
 import { ConfigError } from '../../errors.js';
 import { describe } from '../validate.js';
 import type { BatchEntry, BatchOptions, PublishOptions } from '../../types.js';
-import { appendLean } from './hot/append-lean.js';
+import { appendLean, appendLeveled } from './hot/append-lean.js';
 import { LogAppend } from './log-append.js';
-import { batchSettings, entrySettings, type PublishSettings, publishSettings } from '../topic-options.js';
-
+import { batchSettings, entrySettings, onlyPriority, type PublishSettings, publishSettings } from '../topic-options.js';
 
 /** `publishBatch`'s values as an array; ConfigError when they are not iterable (a string is one value, not its characters). */
 function batchOf<T>(values: Iterable<T>): T[] {
@@ -23,6 +22,13 @@ const NO_PUBLISH: PublishSettings = Object.freeze({ key: undefined, headers: und
  */
 export abstract class TopicLog<T> extends LogAppend<T> {
   private readonly waiting: (() => void)[] = [];
+  /** The settings of a `tryPublish` that gives only `priority` (see `tryPublishSlow`). */
+  private readonly ranked: PublishSettings = { ...NO_PUBLISH };
+
+  /** True when `appendLeveled` may take a publish giving only `priority`: the lean conditions but for the levels, and not opening. */
+  private leveledLean(): boolean {
+    return this.codec === undefined && !this.persistent && this.ttlMs === Infinity && !this.ordered && this.delayed === 0 && !this.closed && !this.opening;
+  }
 
   /** `admitted` (internal, dead letters): resolve once in the ring, as `tryPublish` would, not once durable. */
   publish(value: T, options?: PublishOptions, admitted = false): Promise<number> {
@@ -82,7 +88,21 @@ export abstract class TopicLog<T> extends LogAppend<T> {
    * `next` chains are inlined too.
    */
   private tryPublishSlow(value: T, options: PublishOptions | undefined): boolean {
-    const s = options === undefined ? NO_PUBLISH : publishSettings(options);
+    let s = NO_PUBLISH;
+    if (options !== undefined) {
+      const level = this.levelOf === undefined || this.codec !== undefined ? -1 : onlyPriority(options, this.levelCount);
+      if (level < 0) s = publishSettings(options);
+      else {
+        if (this.queue.length === 0 && this.leveledLean()) {
+          const off = appendLeveled(this, value, level);
+          if (off >= 0) return true;
+        }
+        // `append` reads the settings before it wakes anyone and keeps none of them: one object
+        // serves every such publish (not with a codec: its `encode` runs user code in between)
+        s = this.ranked;
+        s.priority = level;
+      }
+    }
     this.checkLevel(s);
     if (this.closed) throw this.closedError();
     if (this.queue.length !== 0 || this.opening) return false;

@@ -76,7 +76,7 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
       g.reopen(start, store);
       g.updateDirect();
       if (g.durable) store.group({ kind: 'create', group: g.name, offset: start });
-      this.floorLowered(start);
+      this.committedLowered(start);
     }
   }
 
@@ -119,7 +119,7 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
         g = made;
         g.reopen(start, this.store as TopicStore);
         g.updateDirect();
-        this.floorLowered(start);
+        this.committedLowered(start);
       } else g = this.addGroup(sg.name, true, start, false);
       g.restore(sg);
     }
@@ -176,7 +176,7 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
     if (durable && journal) this.journal.group({ kind: 'create', group: name, offset: start });
     this.groups.set(name, g);
     this.groupList = [...this.groupList, g];
-    this.floorLowered(g.floor);
+    this.committedLowered(g.committed);
     return g;
   }
 

@@ -1,6 +1,7 @@
 /**
- * The on-disk record and segment-header format (version 1), byte by byte in docs/storage.md.
- * Every integer is little-endian.
+ * The on-disk record and segment-header format (version 2), byte by byte in docs/storage.md.
+ * Every integer is little-endian. Version 1 is version 2 without the flag bits 2 and 3: a
+ * version 1 segment reads as it is.
  *
  * Segment header (16 bytes): magic `RBSG`, u8 version, 3 reserved bytes, u64 base offset.
  *
@@ -22,7 +23,12 @@ import { crc32 } from './crc32.js';
  * console.log(`segments are format v${FORMAT_VERSION}`);
  * ```
  */
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
+/**
+ * The oldest format version this code reads. A reader of version 1 only takes the due time and
+ * the level of a version 2 record for payload bytes, so a segment holding such records must say 2.
+ */
+export const OLDEST_FORMAT_VERSION = 1;
 export const SEGMENT_MAGIC = [0x52, 0x42, 0x53, 0x47] as const; // 'RBSG'
 export const SEGMENT_HEADER_BYTES = 16;
 /** Length + CRC. */

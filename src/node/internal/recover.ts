@@ -18,8 +18,10 @@ export interface Recovered {
   readonly journal: GroupJournal;
   /** The oldest retained offset. */
   readonly head: number;
-  /** The segments found, the last one to append to. */
+  /** The segments found, the last one to append to unless it is of an older format. */
   readonly segments: Segment[];
+  /** The format version of the last segment's header. */
+  readonly lastVersion: number;
   readonly topic: RecoveredTopic & { readonly messages: StoredMessage[] };
   /** The report, but for the segments and the duration (the store adds them once open). */
   readonly report: Omit<RecoveryReport, 'segments' | 'durationMs'>;
@@ -67,6 +69,7 @@ export function recoverTopic(topic: string, dir: string, s: FileStorageSettings,
     journal,
     head,
     segments,
+    lastVersion: scan.lastVersion,
     topic: scan.corrupt.length === 0 ? { tail, messages, groups } : { tail, messages, groups, corrupt: scan.corrupt },
     report: {
       topic,

@@ -1,14 +1,16 @@
 /**
  * Recovery of a topic's segments: validates every record (length, CRC, offset sequence), cuts a
  * torn tail off the last segment, and moves damaged regions in the middle to `quarantine.log`.
- * Never throws on damaged data (only on I/O errors).
+ * Never throws on damaged data (only on I/O errors, and on a segment of a format version newer
+ * than this code reads: StorageError, nothing changed in it).
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import type { CorruptRecord } from '../../storage.js';
 import type { QuarantinedRange } from '../types.js';
 import { QUARANTINE_FILE, parseSegmentName, segmentName } from './names.js';
-import { Batch, checkRecord, FORMAT_VERSION, RECORD_FIXED_BODY, RECORD_PREFIX_BYTES, recordOffset, readRecord, type RawRecord, SEGMENT_HEADER_BYTES, SEGMENT_MAGIC, writeSegmentHeader } from './record.js';
+import { StorageError } from '../../errors.js';
+import { Batch, checkRecord, FORMAT_VERSION, OLDEST_FORMAT_VERSION, RECORD_FIXED_BODY, RECORD_PREFIX_BYTES, recordOffset, readRecord, type RawRecord, SEGMENT_HEADER_BYTES, SEGMENT_MAGIC, writeSegmentHeader } from './record.js';
 
 /** A sparse index entry every this many bytes of records. */
 export const INDEX_EVERY = 4096;
@@ -38,6 +40,8 @@ export interface ScanResult {
   headersRepaired: number;
   /** The base of an empty last segment (shorter than its header) that was removed: the tail is at least this. */
   droppedTail: number | undefined;
+  /** The format version in the last segment's header (FORMAT_VERSION when it was rewritten, or there is none). */
+  lastVersion: number;
 }
 
 export function segmentsIn(dir: string): number[] {
@@ -174,7 +178,7 @@ export function readSegment(buf: Uint8Array, limit: number, start: number, expec
 export function scanSegments(dir: string, skipBelow: number, onRecord: (r: RawRecord) => void): ScanResult {
   const bases = segmentsIn(dir);
   const known = readQuarantine(dir);
-  const res: ScanResult = { segments: [], records: 0, truncatedBytes: 0, truncatedFrom: undefined, quarantined: [], corrupt: [], headersRepaired: 0, droppedTail: undefined };
+  const res: ScanResult = { segments: [], records: 0, truncatedBytes: 0, truncatedFrom: undefined, quarantined: [], corrupt: [], headersRepaired: 0, droppedTail: undefined, lastVersion: FORMAT_VERSION };
   removeLeftovers(dir);
   for (let s = 0; s < bases.length; s++) {
     const base = bases[s];
@@ -193,7 +197,11 @@ export function scanSegments(dir: string, skipBelow: number, onRecord: (r: RawRe
       continue;
     }
     const seg: Segment = { base, end: base, size: buf.length, index: [], sinceIndex: 0 };
-    let headerOk = buf.length >= SEGMENT_HEADER_BYTES && SEGMENT_MAGIC.every((b, i) => buf[i] === b) && buf[4] === FORMAT_VERSION;
+    const magicOk = buf.length >= SEGMENT_HEADER_BYTES && SEGMENT_MAGIC.every((b, i) => buf[i] === b);
+    if (magicOk && buf[4] > FORMAT_VERSION) {
+      throw new StorageError(`segment ${path} is in format version ${buf[4]}, written by a newer ringbus: this one reads versions ${OLDEST_FORMAT_VERSION} to ${FORMAT_VERSION}`);
+    }
+    let headerOk = magicOk && buf[4] >= OLDEST_FORMAT_VERSION;
     if (headerOk) headerOk = recordOffsetAt(buf, 8) === base;
     const cuts: [number, number][] = []; // byte ranges to remove
     let tailCut = -1;
@@ -242,8 +250,10 @@ export function scanSegments(dir: string, skipBelow: number, onRecord: (r: RawRe
     }
     seg.end = expected;
     const keepEnd = tailCut >= 0 ? tailCut : buf.length;
+    if (last) res.lastVersion = headerOk ? buf[4] : FORMAT_VERSION;
     if ((cuts.length > 0 || !headerOk) && rewrite(path, buf, base, cuts, keepEnd, seg)) {
       if (!headerOk) res.headersRepaired++;
+      if (last) res.lastVersion = FORMAT_VERSION; // rewritten with this version's header
     } else if (tailCut >= 0) {
       try {
         fs.truncateSync(path, tailCut);

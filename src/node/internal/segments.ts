@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import type { StorageError } from '../../errors.js';
 import { segmentName } from './names.js';
-import { Batch, writeRecord, writeSegmentHeader } from './record.js';
+import { Batch, FORMAT_VERSION, writeRecord, writeSegmentHeader } from './record.js';
 import { INDEX_EVERY, type Segment, writeIndex } from './scan.js';
 import type { StoredMessage } from '../../storage.js';
 
@@ -44,12 +44,21 @@ export class SegmentFiles {
     private readonly dir: string,
     readonly list: Segment[],
     tail: number,
+    lastVersion: number,
     private readonly keepSealed: boolean,
     private readonly fail: (e: unknown, what: string) => StorageError,
   ) {
     for (const seg of list) this.bytes += seg.size;
     this.dirFd = openDir(dir);
-    if (list.length === 0) {
+    const last = list.length === 0 ? undefined : list[list.length - 1];
+    if (last === undefined || lastVersion < FORMAT_VERSION) {
+      // a segment of an older format takes no more records (its header would not describe
+      // them): the next ones go to a new segment, written in this version
+      if (last !== undefined && last.end === last.base) {
+        fs.rmSync(join(dir, segmentName(last.base, 'log')), { force: true }); // empty: replaced
+        list.pop();
+        this.bytes -= last.size;
+      } else for (const seg of list) if (seg.index.length > 0) writeIndex(dir, seg);
       try {
         this.active = this.create(tail);
       } catch (e) {

@@ -76,7 +76,7 @@ export class FileTopicStore implements TopicStore {
     const found = recoverTopic(topic, dir, s, this.framer);
     this.journal = found.journal;
     this.head = found.head;
-    this.files = new SegmentFiles(dir, found.segments, found.topic.tail, s.fsync !== 'never', (e, what) => this.fail(e, what));
+    this.files = new SegmentFiles(dir, found.segments, found.topic.tail, found.lastVersion, s.fsync !== 'never', (e, what) => this.fail(e, what));
     this.retain();
     this.recovered = found.topic;
     this.report = { ...found.report, segments: this.files.list.length, durationMs: performance.now() - t0 };

@@ -1,6 +1,10 @@
 import type { SchedulerLike } from 'rxjs';
 import type { Consumer, ConsumerOptions, Delivery, Message } from '../../../types.js';
 import type { DeliveryImpl } from './delivery.js';
+import { takeFresh } from '../hot/fresh.js';
+import { resolved } from '../hot/resolved.js';
+import { drainValues, type HandingOut, tryRecvSlow } from './hand-out.js';
+import { recvBatch, recvTimeout, recvWaiting, type Receiving } from './receive.js';
 import type { Group } from './group.js';
 import type { GroupMember, ValueSink } from './group-types.js';
 import type { ConsumerPort, ReadyListener } from '../../faces/port.js';
@@ -8,7 +12,7 @@ import { inspectCustom, inspectFields, type Inspect } from '../../inspect.js';
 import { ConsumerIterator } from '../../faces/consumer-iterator.js';
 import { scheduleHeld } from '../../timer.js';
 import { WaitList } from '../../faces/wait-list.js';
-import { duration, integer, options as checkOptions, signal as checkSignal } from '../../validate.js';
+import { integer } from '../../validate.js';
 
 /** Settings of one member, already validated. */
 export interface MemberSettings<T> {
@@ -21,9 +25,10 @@ export interface MemberSettings<T> {
 
 /**
  * One member of a group. It is the in-memory implementation of the consumer port every face
- * is built on ({@link ConsumerPort}), plus the waiting `recv*` methods.
+ * is built on ({@link ConsumerPort}), plus the waiting `recv*` methods: its fast paths are here,
+ * the general hand-out in hand-out.ts, the waiting receives in receive.ts.
  */
-export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T>, GroupMember<T> {
+export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T>, GroupMember<T>, HandingOut<T>, Receiving<T> {
   held = 0;
   closed = false;
   /** The attached face's listener (`onReady`). @internal */
@@ -31,16 +36,16 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T>, GroupMembe
   /** Why the consumer was aborted, when it was. */
   abortReason: unknown = undefined;
   aborted = false;
-  private readonly g: Group<T>;
+  /** @internal */ readonly g: Group<T>;
   readonly prefetch: number;
-  private readonly filter: ((m: Message<T>) => boolean) | undefined;
-  private readonly auto: boolean;
-  private readonly track: boolean;
-  /** No filter, no `ack: 'auto'`, no codec: the fast paths apply. */
-  private readonly plain: boolean;
+  /** @internal */ readonly filter: ((m: Message<T>) => boolean) | undefined;
+  /** @internal */ readonly auto: boolean;
+  /** @internal */ readonly track: boolean;
+  /** @internal No filter, no `ack: 'auto'`, no codec: the fast paths apply. */
+  readonly plain: boolean;
   /** `recv`'s fast path applies: `plain`, not tracked, open, no failure to raise (kept in step by `close`, `fail` and `raise`). */
   private quick: boolean;
-  private readonly waiters = new WaitList<DeliveryImpl<T>>();
+  /** @internal */ readonly waiters = new WaitList<DeliveryImpl<T>>();
   private signal: AbortSignal | undefined;
   private onAbort: (() => void) | undefined;
 
@@ -84,7 +89,12 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T>, GroupMembe
     return this.closed || this.g.drained;
   }
 
-  private get scheduler(): SchedulerLike {
+  /** @internal (Receiving) Plain and not tracked: a batch may be claimed in one pass. */
+  get batchable(): boolean {
+    return this.plain && !this.track;
+  }
+
+  /** @internal */ get scheduler(): SchedulerLike {
     return this.g.host.scheduler;
   }
 
@@ -95,167 +105,18 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T>, GroupMembe
     // '', 0, NaN, 0n, document.all)
     if (this.plain === true && !this.track) {
       // the common case in one pass: no redelivery waiting, no TTL, no codec, no filter
-      const d = this.g.takeFresh(this);
+      const d = takeFresh(this.g, this);
       if (d !== undefined) return d;
     }
-    return this.tryRecvSlow();
+    return tryRecvSlow(this); // out of line: `tryRecv` stays small enough to inline whole into a face's pull
   }
 
-  /** `tryRecv` past `takeFresh`, out of line: it keeps `tryRecv` small enough to inline whole into a face's pull. */
-  private tryRecvSlow(): DeliveryImpl<T> | undefined {
-    const g = this.g;
-    if (this.plain) {
-      const off = g.takeRaw(this, true);
-      if (off >= 0) return g.wrap(off, this.track);
-      if (off === -1) return this.starved() ? this.tryRecv() : undefined;
-    }
-    const off = this.takeGeneral();
-    if (off < 0) return this.starved() ? this.tryRecv() : undefined;
-    const value = this.taken as T;
-    this.taken = undefined;
-    return g.deliver(this, off, this.auto, this.track, value);
-  }
+  /** @internal (HandingOut) The value the general take took. */
+  taken: T | undefined = undefined;
 
-  /**
-   * A take found nothing: unless the face still buffers deliveries for its reader, waiting
-   * publishers go in now if there is any room (the low-water mark must never stall a consumer).
-   * True when something was admitted: take again.
-   */
-  private starved(): boolean {
-    return (this.listener === null || this.listener.hungry !== false) && this.g.host.refill();
-  }
-
-  /** The value `takeGeneral` took. */
-  private taken: T | undefined = undefined;
-
-  /**
-   * The general path of a take: redeliveries, TTL, a codec, a filter. Returns the claimed offset
-   * (its value, decoded, in `taken`) or -1 when nothing is ready.
-   */
-  private takeGeneral(): number {
-    const g = this.g;
-    const ring = g.host.ring;
-    const filter = this.filter;
-    const plain = g.host.decode === undefined;
-    for (;;) {
-      const off = g.take();
-      if (off < 0) return -1;
-      if (this.closed) {
-        // a settle in this loop (a filtered or expired message) ran callbacks that closed this
-        // member, or deleted its group: what the take claimed goes back
-        g.unclaim(off);
-        return -1;
-      }
-      let value: T;
-      if (plain) value = ring.values[off & ring.mask] as T;
-      else {
-        const r = g.valueAt(off);
-        if (!r.ok) continue;
-        value = r.value;
-      }
-      if (filter !== undefined && !this.passes(off, value, filter)) continue;
-      this.taken = value;
-      return off;
-    }
-  }
-
-  private passes(off: number, value: T, filter: (m: Message<T>) => boolean): boolean {
-    let ok: boolean;
-    try {
-      ok = filter(this.g.message(off, value));
-    } catch (e) {
-      this.g.unclaim(off);
-      throw e;
-    }
-    if (!ok) this.g.skip(off);
-    return ok;
-  }
-
-  /**
-   * The `values()` fast path: hands values to `sink` while it stays open and room allows,
-   * settling each once `sink.next` returns, returning it if the sink closed meanwhile.
-   * No Delivery is allocated. Returns true when it stopped only because nothing is ready and
-   * the topic is open (the face has nothing else to check), false otherwise.
-   */
+  /** The `values()` drain (see `drainValues` in hand-out.ts). */
   drainValues(sink: ValueSink<T>): boolean {
-    const g = this.g;
-    if (this.failure !== undefined) this.raise();
-    if (this.plain) {
-      if (this.sink !== sink && !this.closed) {
-        this.sink = sink;
-        g.updateDirect();
-      }
-      const was = this.busy;
-      this.busy = true; // the face's listener is attached (it drains on `ready()`), so publishes wake this member: `again`
-      try {
-        let idle: boolean;
-        do {
-          this.again = false;
-          idle = this.drainLane(sink);
-        } while (this.again && !this.closed && !sink.closed);
-        return idle;
-      } finally {
-        this.busy = was;
-      }
-    }
-    return this.drainGeneral(sink);
-  }
-
-  /** The plain `values()` drain: the lane while caught up, `takeRaw` otherwise. */
-  private drainLane(sink: ValueSink<T>): boolean {
-    const g = this.g;
-    const ring = g.host.ring;
-    while (!this.closed && !sink.closed && this.held < this.prefetch) {
-      const lane = g.laneOffset();
-      if (lane >= 0) {
-        // caught up: the message needs no slot state while the downstream holds it
-        try {
-          sink.next(ring.values[lane & ring.mask] as T);
-        } catch (e) {
-          g.laneDone(lane, false);
-          throw e;
-        }
-        g.laneDone(lane, !sink.closed && !this.closed);
-        continue;
-      }
-      if (lane === -1) {
-        if (this.starved()) continue;
-        return !g.host.closed;
-      }
-      const off = g.takeRaw(this);
-      if (off === -1) {
-        if (this.starved()) continue;
-        return !g.host.closed;
-      }
-      if (off === -2) break; // redeliveries or TTL: the general path below
-      const gen = g.rawGen;
-      sink.next(ring.values[off & ring.mask] as T); // re-read: a re-entrant publish may grow the ring
-      g.settleRaw(off, gen, !sink.closed);
-    }
-    return this.drainGeneral(sink);
-  }
-
-  /** The general `values()` drain: redeliveries, TTL, a codec, a filter, `ack: 'auto'`. */
-  private drainGeneral(sink: ValueSink<T>): boolean {
-    const g = this.g;
-    while (!this.closed && !sink.closed && this.held < this.prefetch) {
-      const off = this.takeGeneral();
-      if (off < 0) {
-        if (this.starved()) continue;
-        return !g.host.closed;
-      }
-      const value = this.taken as T;
-      this.taken = undefined;
-      if (this.auto) {
-        g.deliver(this, off, true, false, value);
-        sink.next(value);
-        continue;
-      }
-      const gen = g.deliverRaw(this, off);
-      sink.next(value);
-      g.settleRaw(off, gen, !sink.closed);
-    }
-    return false;
+    return drainValues(this, sink);
   }
 
   recv(options?: { signal?: AbortSignal }): Promise<Delivery<T> | undefined> {
@@ -264,103 +125,18 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T>, GroupMembe
     // by then `recv` has optimized code of its own, and V8 inlines it only if that code's size
     // still fits the loop's inlining budget (`--trace-turbo-inlining`; `npm run bench:ir`).
     if (options === undefined && this.quick === true && this.held < this.prefetch && this.waiters.length === 0) {
-      const d = this.g.takeFresh(this);
-      if (d !== undefined) {
-        void d.offset; // see wait
-        return Promise.resolve(d);
-      }
+      const d = takeFresh(this.g, this);
+      if (d !== undefined) return resolved(d);
     }
-    return this.recvSlow(options);
-  }
-
-  private recvSlow(options: { signal?: AbortSignal } | undefined): Promise<Delivery<T> | undefined> {
-    let signal: AbortSignal | undefined;
-    try {
-      signal = waitSignal(options);
-    } catch (e) {
-      return Promise.reject(e); // a promise-returning method never throws
-    }
-    return this.wait(signal, Infinity);
+    return recvWaiting(this, options);
   }
 
   recvTimeout(ms: number, options?: { signal?: AbortSignal }): Promise<Delivery<T> | undefined> {
-    let signal: AbortSignal | undefined;
-    try {
-      duration('ms', ms, 0, true);
-      signal = waitSignal(options);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return this.wait(signal, ms);
+    return recvTimeout(this, ms, options);
   }
 
   recvBatch(max: number, options?: { signal?: AbortSignal }): Promise<Delivery<T>[]> {
-    let signal: AbortSignal | undefined;
-    try {
-      integer('max', max, 1, 2 ** 20);
-      signal = waitSignal(options);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    if (this.waiters.length === 0 && !this.aborted && signal?.aborted !== true) {
-      // a batch that is ready now is handed over without waiting on a promise of its first delivery
-      let first: DeliveryImpl<T> | undefined;
-      try {
-        first = this.tryRecv();
-      } catch (e) {
-        return Promise.reject(e);
-      }
-      if (first !== undefined) return Promise.resolve(this.fillBatch(first, max));
-    }
-    return this.wait(signal, Infinity).then((first) => (first === undefined ? [] : this.fillBatch(first, max)));
-  }
-
-  /** The rest of a batch after its first delivery: what is ready now, up to `max` in all. */
-  private fillBatch(first: Delivery<T>, max: number): Delivery<T>[] {
-    let out: Delivery<T>[];
-    if (this.plain && !this.track && !this.closed) {
-      // a batch moves as a batch: the rest of it claimed in one run (closed meanwhile: nothing more)
-      const room = Math.min(max - 1, this.prefetch - this.held, this.g.backlog());
-      out = new Array<Delivery<T>>(1 + room); // filled by index: no growth copies per batch
-      out[0] = first;
-      const k = this.g.takeRun(this, room, out as DeliveryImpl<T>[], 1);
-      if (k < room) out.length = 1 + k;
-    } else out = [first];
-    try {
-      while (out.length < max) {
-        const d = this.tryRecv();
-        if (d === undefined) break;
-        out.push(d);
-      }
-    } catch {
-      // a filter threw: its message went back, and the next take runs into it again; what this
-      // batch already claimed is handed over instead of being held by nobody
-    }
-    return out;
-  }
-
-  private wait(signal: AbortSignal | undefined, ms: number): Promise<Delivery<T> | undefined> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.aborted) return Promise.reject(this.abortReason);
-    if (this.waiters.length === 0) {
-      let d: Delivery<T> | undefined;
-      try {
-        d = this.tryRecv();
-      } catch (e) {
-        return Promise.reject(e);
-      }
-      if (d !== undefined) {
-        // The read is for its map check: with `d`'s map known, V8 proves no `then` on its chain and
-        // fulfills the promise directly, where a delivery of unknown map (`tryRecv` merges its
-        // paths) has `then` looked up at run time on every recv. See DeliveryImpl: nothing
-        // defines `then`.
-        void d.offset;
-        return Promise.resolve(d);
-      }
-      if (this.done || ms === 0) return Promise.resolve(undefined);
-    }
-    this.g.mayWake = true; // a publish must wake this member now
-    return this.waiters.add(signal, ms, this.scheduler);
+    return recvBatch(this, max, options);
   }
 
   private serveWaiters(): void {
@@ -405,7 +181,7 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T>, GroupMembe
   busy = false;
   again = false;
   /** What a direct push's sink threw, for the face's next drain to raise. */
-  private failure: unknown = undefined;
+  /** @internal */ failure: unknown = undefined;
 
   /** A direct push's sink threw: the face learns it through its next pull. */
   fail(e: unknown): void {
@@ -421,7 +197,7 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T>, GroupMembe
   }
 
   /** Throws what a direct push's sink threw, once: the face errors as if its own pull had thrown. */
-  private raise(): never {
+  /** @internal */ raise(): never {
     const e = this.failure;
     this.failure = undefined;
     this.quick = this.plain && !this.track && !this.closed;
@@ -568,14 +344,6 @@ export class ConsumerImpl<T> implements Consumer<T>, ConsumerPort<T>, GroupMembe
     c.closed = true;
     return [c, new ConsumerIterator(c)];
   }
-}
-
-const WAIT_KEYS = ['signal'] as const;
-
-/** The `signal` of `recv`/`recvTimeout`/`recvBatch` options (ConfigError for anything else). */
-function waitSignal(options: { signal?: AbortSignal } | undefined): AbortSignal | undefined {
-  if (options === undefined) return undefined;
-  return checkSignal('signal', checkOptions<{ signal?: AbortSignal }>('recv options', options, WAIT_KEYS).signal);
 }
 
 /** Validates the member options shared by every face. */

@@ -2,25 +2,14 @@ import type { Delivery, Headers, NackOptions } from '../../../types.js';
 import { ConfigError } from '../../../errors.js';
 import { describe, duration } from '../../validate.js';
 import { inspectCustom, inspectFields, type Inspect } from '../../inspect.js';
+import { ackRunHead, type Settle } from './settle.js';
+import type { GroupState } from './state.js';
 
 /**
- * What a delivery calls on the group that handed it out (`Group`): it settles only through these,
- * passing its offset and generation.
+ * The group a delivery came from, as the delivery sees it: its state, and `settle`, through
+ * which alone it settles, passing its offset and generation.
  */
-export interface Settler<T> {
-  readonly name: string;
-  readonly host: { readonly name: string };
-  /** The lone run's first offset (-1: none) and its generation: see `GroupWindow.solo`. */
-  readonly solo: number;
-  readonly soloGen: number;
-  /** True while the delivery of `offset` with generation `gen` is unsettled. */
-  holds(offset: number, gen: number): boolean;
-  ackSolo(offset: number): boolean;
-  ackSlot(offset: number, gen: number, d: DeliveryImpl<T> | undefined): boolean;
-  nack(offset: number, gen: number, delayMs: number, d?: DeliveryImpl<T>): boolean;
-  term(offset: number, gen: number, reason: string | undefined, d?: DeliveryImpl<T>): boolean;
-  touch(offset: number, gen: number): boolean;
-}
+export type Settler<T> = GroupState<T> & { readonly settle: Settle<T> };
 
 /**
  * One hand-off of one message. Methods live on the prototype (no closure per delivery); the
@@ -66,32 +55,32 @@ export class DeliveryImpl<T> implements Delivery<T> {
 
   /**
    * The lone run's first delivery (the common case: a pull face takes one, acks it) is settled in
-   * `ackSolo`, everything else in `ackSlot`. The dispatch is here, not in a group method between:
+   * `ackRunHead`, everything else in `ackSlot`. The dispatch is here, not in a group method between:
    * a loop that awaits `recv()` is optimized again after its first run ends, by then a group
    * method has optimized code of its own, and V8 charges what that code inlined against the
    * loop's budget (920 bytes of bytecode, × 1.2 reserve), so it would run as a call. From here
-   * the loop inlines `ackSolo` fresh.
+   * the loop inlines `ackRunHead` fresh.
    */
   ack(): boolean {
     const g = this.g;
-    if (this.offset === g.solo) return this.gen === g.soloGen && g.ackSolo(this.offset);
-    return g.ackSlot(this.offset, this.gen, this);
+    if (this.offset === g.runStart) return this.gen === g.runGen && ackRunHead(g, this.offset);
+    return g.settle.ackSlot(this.offset, this.gen, this);
   }
 
   nack(options?: NackOptions): boolean {
     const delayMs = options?.delayMs === undefined ? 0 : duration('delayMs', options.delayMs, 0, false);
-    return this.g.nack(this.offset, this.gen, delayMs, this);
+    return this.g.settle.nack(this.offset, this.gen, delayMs, this);
   }
 
   term(reason?: string): boolean {
     if (reason !== undefined && typeof reason !== 'string') {
       throw new ConfigError('reason', `\`reason\` must be a string, got ${describe(reason)}`);
     }
-    return this.g.term(this.offset, this.gen, reason, this);
+    return this.g.settle.term(this.offset, this.gen, reason, this);
   }
 
   inProgress(): boolean {
-    return this.g.touch(this.offset, this.gen);
+    return this.g.settle.touch(this.offset, this.gen);
   }
 
   [Symbol.dispose](): void {

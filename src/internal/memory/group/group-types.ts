@@ -57,3 +57,8 @@ export interface GroupMember<T> {
   closing(): void;
   close(): void;
 }
+
+/** Wakes a group's members that can take a delivery (`Members`): what settling and the timers call when a message becomes ready. */
+export interface Waker {
+  wake(): void;
+}

@@ -1,12 +1,17 @@
+/*
+ * The hot room (docs/internals.md, "The hot room"). Code here is shaped for V8's optimizing
+ * compiler rather than for reading: twins of a claim written out inline, fields born with a
+ * representation, reads that exist for a map check. Each trick states the rule it serves and
+ * how to see it (`npm run bench:ir`). No other room of src/internal holds such tricks: code
+ * elsewhere calls what is here and stays plain.
+ */
 /**
- * The memory engine's JIT-serving code lives in hot/ (the rule: born.ts; why and how to check:
- * docs/internals.md, "The hot room").
- *
- * This file: the lean append, a hand-written twin of `Ring.append` and `Ring.overwrite` for a
- * plain message. Keep it in step with them.
+ * The lean appends: hand-written twins of `Ring.append` and `Ring.overwrite` for a plain message
+ * and for a message with only a priority level. Keep them in step with those and with each other.
  */
 import type { Clock } from '../clock.js';
-import { Group } from '../group/group.js';
+import type { Group } from '../group/group.js';
+import { fanOut, push, pushDelivery, pushLeveled, wake } from './publish.js';
 import type { Ring } from '../ring.js';
 
 /** What the lean append reads and writes of a topic's log. */
@@ -53,7 +58,41 @@ export function appendLean<T>(log: LeanLog<T>, value: T): number {
   if (gl.length === 1) {
     const g = gl[0];
     const m = g.direct;
-    if (m === null || !(m.sink !== null ? g.push(m, off, value) : g.pushDelivery(m, off, value))) g.wake();
-  } else if (gl.length > 1) Group.fanOut(gl, off, value); // out of line on purpose: see there
+    if (m === null || !(m.sink !== null ? push(g, m, off, value) : pushDelivery(g, m, off, value))) wake(g);
+  } else if (gl.length > 1) fanOut(gl, off, value); // out of line on purpose: see there
+  return off;
+}
+
+/** What the leveled append reads and writes besides the lean append's. */
+export interface LeveledLog<T> extends LeanLog<T> {
+  readonly levelOf: Uint8Array | undefined;
+  readonly levelPublished: Float64Array | undefined;
+}
+
+/**
+ * The publish of a message with only a priority level, on a topic with priorities, in one pass:
+ * `appendLean`'s ring write, the level, and the hand-off to each group. Returns the offset, or -2
+ * when the general `append` must decide.
+ */
+export function appendLeveled<T>(log: LeveledLog<T>, value: T, level: number): number {
+  const ring = log.ring;
+  const off = ring.tail;
+  const i = off & ring.mask;
+  const slots = ring.mask + 1;
+  if (off - ring.head < slots && ring.size < log.capacity) {
+    ring.live[i] = 1;
+    ring.size++;
+  } else if (ring.size === slots && log.capacity === slots && log.headFree()) {
+    ring.head++;
+  } else return -2;
+  if (ring.decorated) ring.undecorate(i);
+  ring.tail = off + 1;
+  ring.values[i] = value;
+  ring.stamps[i] = log.clock.stamp();
+  log.published++;
+  (log.levelOf as Uint8Array)[i] = level;
+  (log.levelPublished as Float64Array)[level]++;
+  const gl = log.groupList;
+  for (let k = 0; k < gl.length; k++) pushLeveled(gl[k], off, value);
   return off;
 }

@@ -1,10 +1,9 @@
-/**
- * The memory engine's JIT-serving code lives in hot/, and only here: code shaped for V8's
- * optimizing compiler rather than for the reader. The rule: a trick is written once, here, with
- * what it protects and how to see it fail; the code it serves calls it. Why each exists and how
- * to check it still pays: docs/internals.md, "The hot room".
- *
- * This file: fields' representations fixed at construction.
+/*
+ * The hot room (docs/internals.md, "The hot room"). Code here is shaped for V8's optimizing
+ * compiler rather than for reading: twins of a claim written out inline, fields born with a
+ * representation, reads that exist for a map check. Each trick states the rule it serves and
+ * how to see it (`npm run bench:ir`). No other room of src/internal holds such tricks: code
+ * elsewhere calls what is here and stays plain.
  */
 
 /**
