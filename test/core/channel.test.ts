@@ -114,7 +114,7 @@ describe('channel', () => {
   });
 
   it('take, ack, take again: each delivery settles only itself, and a receiver that acked all it held competes as before', () => {
-    // a receiver's run acked to its end starts again at its next take (GroupWindow.solo): the
+    // a receiver's run acked to its end starts again at its next take (the lone run, memory/group/state.ts): the
     // deliveries of one run share a generation, so an old one must still settle nothing
     const [tx, rx] = channel<number>(8);
     for (let i = 0; i < 5; i++) tx.trySend(i);
