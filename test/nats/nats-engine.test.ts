@@ -1,20 +1,12 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { json } from '../../src/codec/index.js';
 import { ConfigError, createBus } from '../../src/index.js';
 import { natsEngine } from '../../src/nats/index.js';
-import { deleteStreams, freshPrefix, NATS_URL, nats } from './service.js';
+import { NATS_URL, nats, prefixPerTest } from './service.js';
 
-const prefixes: string[] = [];
-function prefix(): string {
-  const p = freshPrefix();
-  prefixes.push(p);
-  return p;
-}
-afterAll(async () => {
-  if (nats.available) for (const p of prefixes) await deleteStreams(p);
-});
+const prefix = prefixPerTest();
 
 describe('natsEngine options', () => {
   it('refuses bad options with a ConfigError naming the option', () => {

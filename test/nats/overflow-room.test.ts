@@ -4,20 +4,12 @@
  * redelivered. (On nats-server 2.9.10 a stream purge up to a sequence clears every consumer's
  * pending deliveries, so a held message would never come back.)
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createBus, type Delivery } from '../../src/index.js';
 import { natsEngine } from '../../src/nats/index.js';
-import { deleteStreams, freshPrefix, NATS_URL, nats } from './service.js';
+import { NATS_URL, nats, prefixPerTest } from './service.js';
 
-const prefixes: string[] = [];
-function prefix(): string {
-  const p = freshPrefix();
-  prefixes.push(p);
-  return p;
-}
-afterAll(async () => {
-  if (nats.available) for (const p of prefixes) await deleteStreams(p);
-});
+const prefix = prefixPerTest();
 
 /** Receives from `group` until nothing comes for `quietMs`, acking each: [value, deliveryCount] in arrival order. */
 async function drain(c: { recvTimeout(ms: number): Promise<Delivery<number> | undefined> }, quietMs: number): Promise<[number, number][]> {

@@ -1,6 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { detectService } from '../conformance/service.js';
+import { afterAll } from 'vitest';
 
 export const NATS_URL = process.env.RINGBUS_NATS_URL ?? 'nats://127.0.0.1:4222';
 
@@ -14,6 +15,22 @@ let prefixes = 0;
 /** A stream prefix no other test (or test process) uses. */
 export function freshPrefix(): string {
   return `rbt${process.pid}_${prefixes++}_${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/**
+ * A stream prefix for one test, whose streams are deleted after the file (call at the top level
+ * of a test file, before its tests).
+ */
+export function prefixPerTest(): () => string {
+  const used: string[] = [];
+  afterAll(async () => {
+    if (nats.available) for (const p of used) await deleteStreams(p);
+  });
+  return () => {
+    const p = freshPrefix();
+    used.push(p);
+    return p;
+  };
 }
 
 /** Deletes every stream whose name starts with `prefix_`. */
