@@ -71,20 +71,28 @@ export class Settle<T> {
   }
 
   nack(off: number, gen: number, delayMs: number, d?: Delivery<T>): boolean {
-    const g = this.group;
-    if (g.inRun(off)) g.solidify();
-    if (!g.holds(off, gen)) return false;
-    const i = off & g.mask;
-    const owner = g.owner[i];
-    g.release(i);
-    this.timers.untrack(d);
-    g.nacked++;
+    const owner = this.releaseHeld(off, gen, d);
+    if (owner === false) return false;
+    this.group.nacked++;
     this.giveBack(off, delayMs, d);
     owner?.onSettled();
     return true;
   }
 
   term(off: number, gen: number, reason: string | undefined, d?: Delivery<T>): boolean {
+    const owner = this.releaseHeld(off, gen, d);
+    if (owner === false) return false;
+    this.group.pending--;
+    this.deadLetterAt(off, 'terminated', reason, d);
+    owner?.onSettled();
+    return true;
+  }
+
+  /**
+   * Frees the slot of `off` when delivery `gen` still holds it (a stale delivery settles
+   * nothing: false) and stops its ack timer; returns the member that held it.
+   */
+  private releaseHeld(off: number, gen: number, d: Delivery<T> | undefined): GroupMember<T> | null | false {
     const g = this.group;
     if (g.inRun(off)) g.solidify();
     if (!g.holds(off, gen)) return false;
@@ -92,10 +100,7 @@ export class Settle<T> {
     const owner = g.owner[i];
     g.release(i);
     this.timers.untrack(d);
-    g.pending--;
-    this.deadLetterAt(off, 'terminated', reason, d);
-    owner?.onSettled();
-    return true;
+    return owner;
   }
 
   touch(off: number, gen: number): boolean {
