@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
@@ -8,10 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, createBus, prometheusText } from '../../src/index.js';
 import type { BusStats } from '../../src/index.js';
 import { serveDashboard } from '../../src/node/index.js';
+import { bundleChild } from '../bundle.js';
 import { busUnderWorkload } from '../otel/workload.js';
 import { readEvents } from './sse.js';
 
-const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 
 describe('serveDashboard', () => {
   it('serves the page, uPlot from the installed package, /metrics and /stats', async () => {
@@ -137,20 +136,8 @@ describe('serveDashboard', () => {
   });
 
   it('leaves no timer or socket: a process that serves, streams and closes exits on its own', async () => {
-    const script = [
-      "import { createBus } from './src/index.ts';",
-      "import { serveDashboard } from './src/node/index.ts';",
-      "const bus = createBus(); const t = bus.topic('t', { groups: ['g'] }); await t.publish(1);",
-      'const d = await serveDashboard(bus, { intervalMs: 10 });',
-      "const res = await fetch(new URL('events', d.url)); const reader = res.body.getReader();",
-      'await reader.read(); await reader.read();',
-      "await fetch(new URL('metrics', d.url)).then((r) => r.text());",
-      "await d.close(); console.log('closed');",
-    ].join('\n');
-    const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=ringbus-source', '--import', 'tsx', '--input-type=module', '-e', script], {
-      cwd: ROOT,
-      timeout: 15_000,
-    });
+    const child = await bundleChild(fileURLToPath(new URL('./fixtures/serve-close-child.ts', import.meta.url)));
+    const { stdout } = await promisify(execFile)(process.execPath, [child], { timeout: 15_000 });
     expect(stdout.trim()).toBe('closed');
   });
 });

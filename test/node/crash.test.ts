@@ -148,18 +148,24 @@ describe('crash recovery (fsync always, SIGKILL)', () => {
 
 /**
  * Runs copy-child.ts in `mode` and returns the values its log confirmed (`W`/`P` lines). Kills
- * it `killAfterMs` after READY, or (`killAfterMs` undefined) lets it end by itself.
+ * it `killAfterMs` after its 10th confirmed message (FLOWING), or (`killAfterMs` undefined) lets
+ * it end by itself.
  */
 function runCopyChild(mode: string, dir: string, run: number, killAfterMs: number | undefined): Promise<string[]> {
   const logFile = join(dir, `copy-${mode}-${run}.log`);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [copyChild, mode, dir, String(run), logFile], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let ready = false;
+    let flowing = false;
     let err = '';
+    let said = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.stdout.on('data', (d: Buffer) => {
-      if (!ready && d.toString().includes('READY')) {
-        ready = true;
+      said += d.toString();
+      ready ||= said.includes('READY');
+      // The kill is timed from the 10th confirmed message, so every run has work to check.
+      if (!flowing && said.includes('FLOWING')) {
+        flowing = true;
         if (killAfterMs !== undefined) setTimeout(() => child.kill('SIGKILL'), killAfterMs);
       }
     });
