@@ -17,7 +17,7 @@ import { cleanTempDirs, tempDir } from './helpers.js';
 afterAll(cleanTempDirs);
 
 const COUNT = 300;
-const TRIALS = DEEP ? 500 : 40;
+const TRIALS = DEEP ? 500 : 20;
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';

@@ -10,7 +10,7 @@ function num(name: string, fallback: number): number {
 }
 
 /** Model sequences per overflow strategy. */
-export const MODEL_RUNS = num('RINGBUS_MODEL_RUNS', DEEP ? 25_000 : 300);
+export const MODEL_RUNS = num('RINGBUS_MODEL_RUNS', DEEP ? 25_000 : 150);
 /** Random programs against the push faces (a fifth as many no-stall plans, at least 100). */
 export const FACES_RUNS = num('RINGBUS_FACES_RUNS', DEEP ? 25_000 : 1_000);
 /** Scheduled interleavings (fc.scheduler) per channel property. */
@@ -20,7 +20,7 @@ export const FUZZ_RUNS = num('RINGBUS_FUZZ_RUNS', DEEP ? 50_000 : 1_000);
 /** Sets of hostile topic and group names run through the Prometheus exposition (test/otel/prometheus.test.ts). */
 export const EXPOSITION_RUNS = num('RINGBUS_EXPOSITION_RUNS', DEEP ? 50_000 : 200);
 /** Programs of the reentrancy fuzzer (calls into the engine from inside its callbacks). */
-export const REENTRANCY_RUNS = num('RINGBUS_REENTRANCY_RUNS', DEEP ? 50_000 : 5_000);
+export const REENTRANCY_RUNS = num('RINGBUS_REENTRANCY_RUNS', DEEP ? 50_000 : 2_000);
 /** Pipes per forwarding property (each a pipe through a destination closed mid-way). */
 export const FORWARD_RUNS = num('RINGBUS_FORWARD_RUNS', DEEP ? 2_000 : 100);
 /** Values per dead-letter property (test/core/dead-letter-payload.test.ts). */
