@@ -1,11 +1,11 @@
 /**
  * The durable side of a topic, wrapped around the memory engine: the memory engine calls its
- * {@link Journal} at the points where it must, and this one hands each change to the topic's
- * store. Recovery (what the store found, applied to the ring and the groups) is the topic's.
+ * {@link Journal} (and each durable group its {@link GroupJournal}) at the points where it must,
+ * and these hand each change to the topic's store. Recovery is durable/recover.ts.
  */
-import type { GroupEvent, StoredMessage, TopicStore } from '../../storage.js';
+import type { GroupEvent, StoredMessage, StoreStats, TopicStore } from '../../storage.js';
 import { EMPTY_HEADERS } from '../memory/ring.js';
-import type { Journal } from '../memory/journal.js';
+import type { GroupJournal, Journal } from '../memory/journal.js';
 import type { PublishSettings } from '../topic-options.js';
 
 export class StoreJournal implements Journal {
@@ -34,6 +34,10 @@ export class StoreJournal implements Journal {
     this.store.group(event);
   }
 
+  forGroup(name: string): GroupJournal {
+    return new StoreGroupJournal(this.store, name);
+  }
+
   accepted<R>(result: R): Promise<R> {
     return this.store.sync().then(() => result);
   }
@@ -44,5 +48,43 @@ export class StoreJournal implements Journal {
 
   sync(): Promise<void> {
     return this.store.sync();
+  }
+
+  stats(): StoreStats | undefined {
+    return this.store.stats?.();
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+
+  destroy(): Promise<void> {
+    return this.store.destroy();
+  }
+}
+
+/** A durable group's journal: each change becomes a group event of the topic's store. */
+class StoreGroupJournal implements GroupJournal {
+  readonly records = true;
+
+  constructor(
+    private readonly store: TopicStore,
+    private readonly group: string,
+  ) {}
+
+  deliver(offset: number, count: number): void {
+    this.store.group({ kind: 'deliver', group: this.group, offset, count });
+  }
+
+  settle(offset: number): void {
+    this.store.group({ kind: 'settle', group: this.group, offset });
+  }
+
+  commit(offset: number): void {
+    this.store.group({ kind: 'commit', group: this.group, offset });
+  }
+
+  seek(offset: number): void {
+    this.store.group({ kind: 'seek', group: this.group, offset });
   }
 }

@@ -1,4 +1,4 @@
-/** What a topic of this package exposes when it has a storage (see `TopicLog.synced`). */
+/** What a topic of this package exposes when it has a storage (see `LogState.synced`). */
 interface Stored {
   readonly persistent?: boolean;
   synced?(): Promise<void>;

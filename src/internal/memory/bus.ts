@@ -5,6 +5,7 @@ import type { Bus, BusStats, Topic, TopicOptions, TopicStats } from '../../types
 import { statsStream } from '../faces/stats-stream.js';
 import { inspectCustom, inspectFields, type Inspect } from '../inspect.js';
 import { TopicImpl } from './topic.js';
+import { openDurable } from '../durable/open.js';
 import type { Storage } from '../../storage.js';
 import { checkStorage, settingsDiffer, type TopicSettings, topicSettings } from '../topic-options.js';
 import * as v from '../validate.js';
@@ -71,7 +72,7 @@ export class BusImpl implements Bus {
     if (this.closing !== undefined) throw new ClosedError(`the bus is closed: topic \`${name}\` cannot be created`);
     const dl = settings.deadLetter;
     if (dl !== undefined && !this.topics.has(dl)) this.checkDeadLetter(dl);
-    const t = new TopicImpl<T>(name, settings, this);
+    const t = new TopicImpl<T>(name, settings, this, openDurable);
     this.topics.set(name, t as TopicImpl<unknown>);
     return t;
   }

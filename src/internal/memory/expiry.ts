@@ -35,14 +35,14 @@ export class Expiry<T> {
     return this.heap.size !== 0 && this.heap.peekKey() <= this.scheduler.now();
   }
 
-  /** How many of the messages the last `expire` removed were below its `floor` (no group needed them). */
+  /** How many of the messages the last `expire` removed were below its `committed` (no group needed them). */
   agedOut = 0;
 
   /**
    * Tombstones every message due by `now`; returns how many expired, and counts in `agedOut`
-   * those below `floor` (the lowest committed offset of every group).
+   * those below `committed` (the lowest committed offset of every group).
    */
-  expire(ring: Ring<T>, now: number, floor: number): number {
+  expire(ring: Ring<T>, now: number, committed: number): number {
     const heap = this.heap;
     let n = 0;
     let aged = 0;
@@ -52,7 +52,7 @@ export class Expiry<T> {
       if (ring.isLive(off) && ring.expires[off & ring.mask] === at) {
         ring.tomb(off);
         n++;
-        if (off < floor) aged++;
+        if (off < committed) aged++;
       }
     }
     this.agedOut = aged;

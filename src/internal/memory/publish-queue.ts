@@ -20,8 +20,6 @@ interface Pending<T> {
 
 /** What the queue needs from its topic. */
 export interface PublishQueueHost<T> {
-  /** Appends if there is room (offset, or -1); throws when the store refuses the message. */
-  append(value: T, s: PublishSettings, wake: boolean): number;
   /** Wakes every group once after a round of admissions. */
   wakeAll(): void;
   /** Confirms a publish once durable (at once without storage). */
@@ -38,7 +36,11 @@ export class PublishQueue<T> {
   private admitting = false;
   private again = false;
 
-  constructor(private readonly host: PublishQueueHost<T>) {
+  /** `append`: appends if there is room (offset, or -1); throws when the store refuses the message. */
+  constructor(
+    private readonly host: PublishQueueHost<T>,
+    private readonly append: (value: T, s: PublishSettings, wake: boolean) => number,
+  ) {
     bornMutable(this, 'waiting'); // `rejectAll` replaces it
   }
 
@@ -89,14 +91,14 @@ export class PublishQueue<T> {
       let result: number | number[];
       try {
         if (p.values === undefined) {
-          const off = this.host.append(p.value as T, p.settings, false);
+          const off = this.append(p.value as T, p.settings, false);
           if (off < 0) break;
           appended = true;
           result = off;
         } else {
           const offsets = p.offsets as number[];
           while (p.index < p.values.length) {
-            const off = this.host.append(p.values[p.index], p.each === undefined ? p.settings : p.each[p.index], false);
+            const off = this.append(p.values[p.index], p.each === undefined ? p.settings : p.each[p.index], false);
             if (off < 0) break;
             appended = true;
             offsets.push(off);

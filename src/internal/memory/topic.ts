@@ -1,83 +1,99 @@
 // The class alone: ix's index also declares DOM-stream methods whose types need the DOM lib.
 import type { AsyncIterableX } from 'ix/asynciterable/asynciterablex';
 import type { Observable } from 'rxjs';
-import type { StorageError } from '../../errors.js';
-import type { RecoveredTopic, StoredMessage, TopicStore } from '../../storage.js';
-import type { Consumer, ConsumerOptions, Delivery, GroupStats, Headers, Topic, TopicStats, WritableOptions } from '../../types.js';
+import type { Storage } from '../../storage.js';
+import type { BatchEntry, BatchOptions, Consumer, ConsumerOptions, Delivery, GroupStats, Headers, PublishOptions, Topic, TopicStats, WritableOptions } from '../../types.js';
 import { ConsumerImpl, memberSettings } from './group/consumer.js';
 import { type DeadLetterTarget, deadLetterHeaders, deadLetterPayload, sendDeadLetter } from './dead-letter.js';
 import { consumeFace, messagesFace, readableFace, valuesFace, writableFace } from '../faces/faces.js';
 import { type DeadLetterReason, Group, type GroupHost } from './group/group.js';
 import type { PortOpener } from '../faces/port.js';
-import { pow2AtLeast } from './ring.js';
+import { Expiry } from './expiry.js';
+import { appendLean } from './hot/append-lean.js';
+import { append } from './log-append.js';
+import { appendBatch, publishBatchChecked, publishChecked, publishSettled, tryPublishSlow } from './log-publish.js';
+import { expireDue, expiryFired, refill, releasedSlow, Room } from './log-retention.js';
+import { type LogWiring, LogState, NO_PUBLISH } from './log-state.js';
+import { PublishQueue } from './publish-queue.js';
 import { consumerOptions, type TopicSettings } from '../topic-options.js';
 import { inspectCustom, inspectFields, type Inspect } from '../inspect.js';
-import { TopicLog } from './topic-log.js';
-import { NO_JOURNAL } from './journal.js';
-import { StoreJournal } from '../durable/journal.js';
-import { openDurable } from '../durable/open.js';
 
 /** Where dead letters go: the bus resolves a topic name. */
 export interface DeadLetterRouter {
   deadLetterTopic(name: string): TopicImpl<unknown> | undefined;
 }
 
-/** The in-memory topic engine: the log ({@link TopicLog}) plus its groups, consumers, faces, recovery and lifecycle. */
-export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> {
+/**
+ * Opens a topic's storage (durable/open.ts, given by the bus): settles once what the store
+ * recovered is applied, or the store could not open.
+ */
+export type OpenStorage = <T>(topic: TopicImpl<T>, storage: Storage) => Promise<void>;
+
+/** The log's collaborators, calling back into its parts. */
+const WIRING: LogWiring<unknown> = {
+  expiry: (log) => new Expiry(log.scheduler, () => expiryFired(log)),
+  queue: (log) => new PublishQueue(log, (value, s, wake) => append(log, value, s, wake)),
+  room: (log) => new Room(log),
+};
+
+/**
+ * The in-memory topic engine: the log's state ({@link LogState}) with the parts that act on it
+ * wired (log-retention.ts, log-delays.ts, log-append.ts, log-publish.ts), its groups, consumers,
+ * faces and lifecycle. Journaling and recovery are wrapped around it (src/internal/durable/).
+ */
+export class TopicImpl<T> extends LogState<T> implements Topic<T>, GroupHost<T> {
   readonly ackTimeoutMs: number;
   readonly maxDeliveries: number;
   deadLetterDropped = 0;
-  private readonly groups = new Map<string, Group<T>>();
+  /** @internal (durable/recover.ts) The groups by name. */
+  readonly groups = new Map<string, Group<T>>();
   private privateSeq = 0;
   private readonly router: DeadLetterRouter | undefined;
   /** Settles once the store is open and recovery applied, or it could not open (see `openError`). */
   readonly ready: Promise<void>;
-  /** Where each group made while the store opens starts, once it is open. */
-  private readonly starts = new Map<Group<T>, () => number>();
+  /** @internal (durable/recover.ts) Where each group made while the store opens starts, once it is open. */
+  readonly starts = new Map<Group<T>, () => number>();
 
-  constructor(name: string, settings: TopicSettings, router?: DeadLetterRouter) {
-    super(name, settings);
+  /** `open`: how the bus opens a storage (required when `settings` has one). */
+  constructor(name: string, settings: TopicSettings, router?: DeadLetterRouter, open?: OpenStorage) {
+    super(name, settings, WIRING as LogWiring<T>);
     this.ackTimeoutMs = settings.ackTimeoutMs;
     this.maxDeliveries = settings.maxDeliveries;
     this.router = router;
-    this.ready = settings.storage === undefined ? Promise.resolve() : openDurable(this, settings.storage);
+    this.ready = settings.storage === undefined ? Promise.resolve() : (open as OpenStorage)(this, settings.storage);
     for (const g of settings.groups) if (!this.groups.has(g)) this.addGroup(g, true, this.ring.head);
   }
 
-  /** @internal (DurableTopic) */
-  refuseOpen(error: StorageError): void {
-    this.openError = error;
-    this.attach(undefined);
-  }
-
-  /** @internal (DurableTopic) Groups made while the store opened are placed: runs what waited, and wakes the groups. */
+  /** @internal (durable/open.ts) Groups made while the store opened are placed: runs what waited, and wakes the groups. */
   openEnded(): void {
     this.starts.clear();
     this.opened();
     this.wakeAll();
   }
 
-  /** Journals to `store` from now on (none: to nothing). */
-  private attach(store: TopicStore | undefined): void {
-    this.store = store;
-    this.journal = store === undefined ? NO_JOURNAL : new StoreJournal(store, this.levelCount);
+  // ---- publishing (the first test inline, the rest in log-publish.ts) ---------------------
+
+  /** `admitted` (internal, dead letters): resolve once in the ring, as `tryPublish` would, not once durable. */
+  publish(value: T, options?: PublishOptions, admitted = false): Promise<number> {
+    if (options !== undefined || this.checked) return publishChecked(this, value, options, admitted);
+    if (this.closed) return Promise.reject(this.closedError());
+    return publishSettled(this, value, NO_PUBLISH, admitted);
   }
 
-  /**
-   * @internal (DurableTopic) Applies what the store recovered in one turn: groups made while it
-   * opened start where they asked, against the recovered offsets.
-   */
-  applyRecovery(store: TopicStore, r: RecoveredTopic, messages: Iterable<StoredMessage>): void {
-    this.attach(store);
-    this.recover(r, messages);
-    for (const [g, startOf] of this.starts) {
-      if (g.durable && r.groups.some((sg) => sg.name === g.name)) continue; // placed by recover()
-      const start = startOf();
-      g.reopen(start, store);
-      g.updateDirect();
-      if (g.durable) store.group({ kind: 'create', group: g.name, offset: start });
-      this.committedLowered(start);
+  tryPublish(value: T, options?: PublishOptions): boolean {
+    // `=== true`: one compare instead of V8's full truthiness test of the field (see ConsumerImpl.tryRecv)
+    if (options === undefined && this.lean === true && this.queue.length === 0) {
+      const off = appendLean(this, value);
+      if (off >= 0) return true;
+      if (off === -1) return false;
     }
+    return tryPublishSlow(this, value, options);
+  }
+
+  publishBatch(values: Iterable<T> | Iterable<BatchEntry<T>>, options?: BatchOptions): Promise<number[]> {
+    if (options !== undefined || this.checked || !Array.isArray(values)) return publishBatchChecked(this, values, options);
+    if (this.closed) return Promise.reject(this.closedError());
+    return appendBatch(this, values as T[], NO_PUBLISH, undefined, this.lean);
   }
 
   /** With a codec: turns a retained frame back into a value (each consumer gets its own). */
@@ -85,68 +101,22 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
     return this.codec?.decode;
   }
 
-  /** Rebuilds the ring and the durable groups from what the store recovered. */
-  private recover(r: RecoveredTopic, messages: Iterable<StoredMessage>): void {
-    const ring = this.ring;
-    let empty = true;
-    for (const m of messages) {
-      if (empty) {
-        ring.startAt(m.offset);
-        empty = false;
-      } else if (m.offset < ring.tail) continue;
-      this.fit(m.offset + 1);
-      if (m.offset > ring.tail) ring.skipTo(m.offset);
-      ring.append(m.value as T, m.key, m.headers, m.timestamp, m.expires);
-      if (this.levelOf !== undefined) this.levelOf[m.offset & ring.mask] = Math.min(m.priority ?? 0, this.levelCount - 1);
-      if (m.expires !== Infinity) {
-        this.expiry.add(m.expires, m.offset);
-        this.ttlActive = true;
-      }
-      // a message due while the process was down is due now
-      if (m.due !== undefined && m.due > this.scheduler.now()) this.delay(m.offset, m.due);
-    }
-    if (empty) ring.startAt(r.tail);
-    else if (r.tail > ring.tail) {
-      this.fit(r.tail);
-      ring.skipTo(r.tail);
-    }
-    this.published = ring.tail;
-    for (const sg of r.groups) {
-      const start = Math.max(ring.head, Math.min(sg.committed, ring.tail));
-      const made = this.groups.get(sg.name); // made while the store opened
-      let g: Group<T>;
-      if (made !== undefined && made.durable) {
-        g = made;
-        g.reopen(start, this.store as TopicStore);
-        g.updateDirect();
-        this.committedLowered(start);
-      } else g = this.addGroup(sg.name, true, start, false);
-      g.restore(sg);
-    }
-    const corrupt = r.corrupt;
-    if (corrupt !== undefined && corrupt.length > 0) {
-      // after this turn, so a dead-letter topic created right after this one gets its own options
-      queueMicrotask(() => {
-        for (const c of corrupt) {
-          const h = { 'x-original-offsets': `${c.offset}..${c.end - 1}` };
-          void this.deadLetter('', c.offset, 'corrupt', c.detail, 0, c.bytes as T, undefined, h);
-        }
-      });
-    }
-  }
-
-  /** Recovery: makes the ring wide enough for offsets up to `end` (exclusive). */
-  private fit(end: number): void {
-    const need = end - this.ring.head;
-    if (need > this.ring.slots) this.relayout(pow2AtLeast(need));
-  }
-
   // ---- for the groups (GroupHost) and the log -----------------------------------------------
 
-  protected onExpiryTimer(): void {
-    this.expireUntil(this.scheduler.now());
-    this.releasedSlow();
-    for (const g of this.groupList) if (this.closed) g.wake();
+  /** A group's committed offset moved up to `committed`: room may have been made. */
+  released(committed: number): void {
+    // one compare, inlined into every settle: with publishers waiting, the ring drains from full
+    // to half with every settle landing here, and the slow path's checks on each would cost
+    // every consume() and channel message
+    if (committed >= this.releaseAt) releasedSlow(this);
+  }
+
+  refill(): boolean {
+    return refill(this);
+  }
+
+  expireDue(): void {
+    expireDue(this);
   }
 
   deadLetter(group: string, offset: number, reason: DeadLetterReason, detail: string | undefined, deliveries: number, value: T, key: string | undefined, headers: Headers): true | Promise<unknown> {
@@ -169,8 +139,11 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
 
   // ---- groups and consumers -----------------------------------------------------------------
 
-  /** `from`, `fallback`: where a group made while the store opens starts once it is open (default: the first retained offset). */
-  private addGroup(name: string, durable: boolean, start: number, journal = true, from?: ConsumerOptions<T>['from'], fallback: 'earliest' | 'latest' = 'earliest'): Group<T> {
+  /**
+   * @internal (durable/recover.ts) `from`, `fallback`: where a group made while the store opens
+   * starts once it is open (default: the first retained offset).
+   */
+  addGroup(name: string, durable: boolean, start: number, journal = true, from?: ConsumerOptions<T>['from'], fallback: 'earliest' | 'latest' = 'earliest'): Group<T> {
     const g = new Group<T>(this, name, durable, start);
     if (this.opening) this.starts.set(g, () => this.startOf(from, fallback));
     if (durable && journal) this.journal.group({ kind: 'create', group: name, offset: start });
@@ -187,7 +160,7 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
     if (g.durable) this.journal.group({ kind: 'delete', group: g.name });
     this.starts.delete(g);
     g.dispose();
-    this.releasedSlow();
+    releasedSlow(this);
   }
 
   private startOf(from: ConsumerOptions<T>['from'], fallback: 'earliest' | 'latest'): number {
@@ -285,12 +258,12 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
     this.delays?.cancel();
     this.delayed = 0;
     this.ring.reset();
-    return this.ready.then(() => this.store?.destroy());
+    return this.ready.then(() => this.journal.destroy());
   }
 
   /** Flushes and releases the storage (the bus is closing). */
   release(): Promise<void> {
-    return this.store === undefined && !this.opening ? Promise.resolve() : this.ready.then(() => this.store?.close());
+    return this.persistent ? this.ready.then(() => this.journal.close()) : Promise.resolve();
   }
 
   /** `console.log(topic)`: its name, bounds and offsets, its groups, whether it is closed. */
@@ -327,7 +300,7 @@ export class TopicImpl<T> extends TopicLog<T> implements Topic<T>, GroupHost<T> 
       closed: this.closed,
       groups,
     };
-    const storage = this.store?.stats?.();
+    const storage = this.journal.stats();
     const d = this.delays;
     const delays = d === undefined ? undefined : d.size === 0 ? { delayed: 0 } : { delayed: d.size, nextDueAt: d.nextDue };
     const priorities = this.levelStats();

@@ -77,7 +77,7 @@ export class Members<T> implements Waker {
   updateDirect(): void {
     const g = this.group;
     const ms = g.members;
-    g.direct = ms.length === 1 && (ms[0].sink !== null || ms[0].dsink !== null) && g.store === undefined ? ms[0] : null;
+    g.direct = ms.length === 1 && (ms[0].sink !== null || ms[0].dsink !== null) && !g.journal.records ? ms[0] : null;
     if (g.direct !== null) g.mayWake = true; // its hand-offs set `busy`
   }
 

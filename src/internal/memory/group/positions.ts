@@ -81,7 +81,7 @@ export class Positions<T> {
     g.inflight -= released;
     g.committed = to;
     if (g.next < to) g.next = to;
-    if (g.store !== undefined) g.store.group({ kind: 'commit', group: g.name, offset: to });
+    g.journal.commit(to);
     this.settle.advanceCommitted();
     if (g.ko !== null) this.settle.keysPassed();
     g.host.released(g.committed);
@@ -120,7 +120,7 @@ export class Positions<T> {
     g.committed = to;
     g.next = to;
     g.host.committedLowered(to);
-    if (g.store !== undefined) g.store.group({ kind: 'seek', group: g.name, offset: to });
+    g.journal.seek(to);
     g.host.released(g.committed);
     this.members.wakeOwners();
     this.members.wake();

@@ -120,7 +120,7 @@ export class Settle<T> {
   /** `off` was just marked SETTLED: journal it and move the committed offset. */
   private afterSettle(off: number): void {
     const g = this.group;
-    if (g.store !== undefined) g.store.group({ kind: 'settle', group: g.name, offset: off });
+    g.journal.settle(off);
     if (g.ko !== null) this.keyReleased(off);
     if (off !== g.committed) {
       if (g.host.closed) this.checkDrained();

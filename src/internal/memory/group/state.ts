@@ -1,5 +1,6 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
-import type { StoredGroup, TopicStore } from '../../../storage.js';
+import type { StoredGroup } from '../../../storage.js';
+import { type GroupJournal, type Journal, NO_GROUP_JOURNAL } from '../journal.js';
 import type { GroupStats, Headers } from '../../../types.js';
 import { bornDouble, bornMutable } from '../hot/born.js';
 import { NumHeap } from '../heap.js';
@@ -18,8 +19,8 @@ export interface GroupHost<T> {
   readonly closed: boolean;
   /** With a codec: decodes a retained frame into a fresh value (throws CodecError). */
   readonly decode: ((bytes: unknown) => T) | undefined;
-  /** The durable side of the topic, once open. */
-  readonly store: TopicStore | undefined;
+  /** Where the topic's changes go: a store's journal once open, else one that records nothing. */
+  readonly journal: Journal;
   /** True while the topic's storage opens it (see {@link whenOpen}). */
   readonly opening: boolean;
   /** Runs `run` once the topic's store is open (at once when it is), after everything asked before. */
@@ -68,8 +69,8 @@ export class GroupState<T> {
   readonly name: string;
   readonly durable: boolean;
   readonly host: GroupHost<T>;
-  /** The topic's store, for a durable group of a durable topic (set once the store is open). */
-  store: TopicStore | undefined;
+  /** Where this group's changes go: the store's, for a durable group of a durable topic once open; else one that records nothing. */
+  journal: GroupJournal;
   committed: number;
   next: number;
   pending = 0;
@@ -168,7 +169,7 @@ export class GroupState<T> {
     this.durable = durable;
     this.committed = start;
     this.next = start;
-    this.store = durable ? host.store : undefined;
+    this.journal = durable ? host.journal.forGroup(name) : NO_GROUP_JOURNAL;
     this.lq = host.levelCount > 1 ? new LevelQueues(host.levelCount, host.maxConsecutive) : null;
     this.ko = host.ordered ? new KeyOrder() : null;
     const slots = host.ring.slots;
@@ -310,13 +311,13 @@ export class GroupState<T> {
 
   /**
    * The topic's store opened after this group was made (nothing was retained nor delivered
-   * meanwhile): the group starts at `start` and journals to `store` when durable.
+   * meanwhile): the group starts at `start` and journals to `journal` when durable.
    */
-  reopen(start: number, store: TopicStore): void {
+  reopen(start: number, journal: Journal): void {
     this.committed = start;
     this.next = start;
     this.runBase = start;
-    if (this.durable) this.store = store;
+    if (this.durable) this.journal = journal.forGroup(this.name);
   }
 
   /** Recovery: marks what the store says was settled above the committed offset, and delivery counts. */

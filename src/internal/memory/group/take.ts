@@ -184,7 +184,7 @@ export class Take<T> {
     this.lastCount = c;
     g.delivered++;
     if (c > 1) g.redelivered++;
-    if (g.store !== undefined) g.store.group({ kind: 'deliver', group: g.name, offset: off, count: c });
+    g.journal.deliver(off, c);
     if (auto) {
       g.acked++;
       this.settle.settleAt(off);
@@ -298,14 +298,14 @@ export class Take<T> {
     g.inflight++;
     g.delivered++;
     if (g.count[i] > 1) g.redelivered++;
-    if (g.store !== undefined) g.store.group({ kind: 'deliver', group: g.name, offset: off, count: g.count[i] });
+    g.journal.deliver(off, g.count[i]);
     return gen;
   }
 }
 
 /**
  * The lane: the next message when this group is caught up (`committed === next`, nothing
- * waiting, no TTL, no store, the slot never touched), taken without slot state: `next` moves,
+ * waiting, no TTL, nothing journaled, the slot never touched), taken without slot state: `next` moves,
  * `committed` stays on it (so the ring keeps it) until {@link laneDone}. Returns -1 when nothing
  * is ready, -2 when the caller must take the regular path.
  */
@@ -313,7 +313,7 @@ export function laneOffset<T>(g: GroupState<T>): number {
   const off = g.next;
   const ring = g.host.ring;
   // redeliveries first: a caught-up cursor does not mean nothing is ready (laneSkipsRedelivery)
-  if (off !== g.committed || g.lane !== -1 || g.redeliver.size !== 0 || g.store !== undefined || g.host.ttlActive) return -2;
+  if (off !== g.committed || g.lane !== -1 || g.redeliver.size !== 0 || g.journal.records || g.host.ttlActive) return -2;
   if (off >= ring.tail) return -1;
   if (ring.live[off & ring.mask] === 0 || g.tag[off & g.mask] === off) return -2;
   g.next = off + 1;

@@ -29,7 +29,7 @@ export function takeFresh<T>(g: FreshGroup<T>, member: GroupMember<T>): Delivery
   const ring = g.host.ring;
   const i = off & g.mask;
   const r = off & ring.mask;
-  if (off >= ring.tail || g.tag[i] === off || g.redeliver.size !== 0 || g.store !== undefined || ring.live[r] === 0 || g.host.ttlActive) return undefined;
+  if (off >= ring.tail || g.tag[i] === off || g.redeliver.size !== 0 || g.journal.records || ring.live[r] === 0 || g.host.ttlActive) return undefined;
   const after = off + 1;
   let gen: number;
   if (off === g.runEnd && member === g.runOwner) {
@@ -74,7 +74,7 @@ export function takeKeyed<T>(g: FreshGroup<T>, member: GroupMember<T>): Delivery
   const off = g.next;
   const ring = host.ring;
   const r = off & ring.mask;
-  if (off >= ring.tail || g.tag[off & g.mask] === off || g.redeliver.size !== 0 || g.store !== undefined || ring.live[r] === 0 || host.delayed !== 0 || g.lq !== null) return undefined;
+  if (off >= ring.tail || g.tag[off & g.mask] === off || g.redeliver.size !== 0 || g.journal.records || ring.live[r] === 0 || host.delayed !== 0 || g.lq !== null) return undefined;
   const key = ring.keys[r];
   if (key !== undefined && !(g.ko as KeyOrder).claim(key, off)) return undefined;
   let epoch = Infinity;
@@ -111,7 +111,7 @@ function claimSlot<T>(g: GroupState<T>, member: GroupMember<T>, off: number, gen
  * claim written out in the loop (twin of {@link claimSlot}).
  */
 export function takeBatch<T>(g: FreshGroup<T>, member: GroupMember<T>, max: number, out: DeliveryImpl<T>[], at: number): number {
-  if (max <= 0 || g.redeliver.size !== 0 || g.host.ttlActive || g.store !== undefined) return 0;
+  if (max <= 0 || g.redeliver.size !== 0 || g.host.ttlActive || g.journal.records) return 0;
   const ring = g.host.ring;
   const { values, keys, headers, stamps, live } = ring;
   const rmask = ring.mask;
