@@ -10,8 +10,10 @@ export interface MemberHandle {
   wake(): void;
   close(): Promise<void>;
   observe(stats: TopicStats): void;
-  /** Messages below `head` are gone (expired): deliveries of them held here are stale. */
+  /** Messages below `head` are gone (expired, or evicted): deliveries of them held here are stale. */
   expireBelow(head: number): void;
+  /** The server evicted (or terminated) stream sequence `seq`: a delivery of it held or buffered here is stale. */
+  evicted(seq: number): void;
 }
 
 /** What a member needs of its topic. */
@@ -25,6 +27,8 @@ export interface TopicPort {
   moveGroup(g: GroupState, offset: number, kind: 'commit' | 'seek', ready: Promise<void>): Promise<boolean>;
   memberClosed(g: GroupState, member: MemberHandle): Promise<void>;
   deadLetter(g: GroupState, offset: number, deliveries: number, value: unknown, key: string | undefined, headers: Record<string, string>): Promise<void>;
+  /** A member of this process terminates `seq` (so that its advisory is not taken for an eviction). */
+  terming(g: GroupState, seq: number): void;
   refresh(): Promise<void>;
 }
 
@@ -55,7 +59,7 @@ export class GroupState {
   generation = 0;
   /** The consumer is being recreated: members wait for it. */
   recreating: Promise<void> | undefined = undefined;
-  /** Highest stream sequence delivered here, to count what was skipped (expired or deleted) before delivery. */
+  /** Highest stream sequence delivered here, to count what expired before delivery. */
   lastSeq = 0;
   /**
    * Delivery counts of messages this process returned (nack, close). JetStream rolls a nak of the
@@ -66,6 +70,7 @@ export class GroupState {
   nacked = 0;
   redelivered = 0;
   deadLettered = 0;
+  /** Skipped by a `seek` here (what a `drop-oldest` stream evicted is counted by the topic). */
   missed = 0;
   expired = 0;
 
