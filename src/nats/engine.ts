@@ -208,6 +208,7 @@ class NatsEngine implements Engine, NatsHost {
     if (this.closed) return;
     this.closed = true;
     this.link?.acks.send();
+    for (const opening of this.topics.values()) void opening.then((t) => t.release(), () => undefined);
     if (this.options.connection === undefined && this.connecting !== undefined) {
       await this.connecting.catch(() => undefined);
       const nc = this.link?.nc;

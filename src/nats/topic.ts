@@ -260,9 +260,18 @@ export class NatsTopic implements TopicBackend, TopicPort {
     for (const g of this.groups.values()) for (const m of g.members) m.wake();
   }
 
+  /** The engine closes: stop listening to the server's advisories (a caller's connection stays open). */
+  release(): void {
+    try {
+      if (this.advisories?.isClosed() === false) this.advisories.unsubscribe();
+    } catch {
+      // the connection is closing: the subscription ends with it
+    }
+  }
+
   async destroy(): Promise<void> {
     this.room.sealed = true;
-    this.advisories?.unsubscribe();
+    this.release();
     for (const g of this.groups.values()) for (const m of [...g.members]) void m.close();
     await this.host.jsm.streams.delete(this.stream).catch((e: unknown) => {
       if (!notFound(e)) throw e;
