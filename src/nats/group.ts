@@ -90,3 +90,10 @@ export function settledBelow(c: ConsumerInfo): number {
   if (c.num_ack_pending === 0) return c.delivered.stream_seq;
   return Math.max(c.ack_floor.stream_seq, (c.config.opt_start_seq ?? 1) - 1);
 }
+
+/** The stream sequence below which every consumer has settled everything (`last` + 1 without consumers). */
+export function settledFloor(last: number, consumers: Iterable<ConsumerInfo>): number {
+  let floor = last + 1;
+  for (const c of consumers) floor = Math.min(floor, settledBelow(c) + 1);
+  return floor;
+}

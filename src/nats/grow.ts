@@ -1,4 +1,6 @@
+import type { ConsumerInfo, StreamInfo } from '@nats-io/jetstream';
 import type { NatsTopicConfig } from './config.js';
+import { settledFloor } from './group.js';
 
 /**
  * The capacity a `grow` topic has after its groups' use is seen to be `needed` (messages some
@@ -18,4 +20,10 @@ export function grownCapacity(config: NatsTopicConfig, current: number, needed: 
     c = smaller;
   }
   return c;
+}
+
+/** How many retained messages some group has not settled (what the memory engine calls `needed`). */
+export function neededOf(info: StreamInfo, consumers: readonly ConsumerInfo[]): number {
+  const { messages, first_seq: first, last_seq: last } = info.state;
+  return messages === 0 ? 0 : last + 1 - Math.max(first, settledFloor(last, consumers));
 }

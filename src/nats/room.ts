@@ -1,6 +1,7 @@
+import type { ConsumerInfo } from '@nats-io/jetstream';
 import { ClosedError, TopicFullError } from '../errors.js';
 import { type NatsTopicConfig, streamLimit } from './config.js';
-import { apiCode, MAX_MSGS_EXCEEDED, SEALED, settledBelow } from './group.js';
+import { apiCode, MAX_MSGS_EXCEEDED, SEALED, settledFloor } from './group.js';
 import type { NatsHost } from './host.js';
 import type { LocalCounts } from './stats.js';
 
@@ -127,10 +128,10 @@ export class Room {
   }
 
   /** The stream sequence below which every consumer has settled everything (the last + 1 without consumers). */
-  async settledFloor(last: number): Promise<number> {
-    let floor = last + 1;
-    for await (const c of this.host.jsm.consumers.list(this.stream)) floor = Math.min(floor, settledBelow(c) + 1);
-    return floor;
+  private async settledFloor(last: number): Promise<number> {
+    const consumers: ConsumerInfo[] = [];
+    for await (const c of this.host.jsm.consumers.list(this.stream)) consumers.push(c);
+    return settledFloor(last, consumers);
   }
 
   /**

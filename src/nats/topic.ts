@@ -5,8 +5,8 @@ import type { TopicStats } from '../types.js';
 import { type NatsTopicConfig, pack } from './config.js';
 import { Consumers } from './consumers.js';
 import { Evictions } from './evictions.js';
-import { consumerName, GroupState, notFound, settledBelow, type TopicPort } from './group.js';
-import { grownCapacity } from './grow.js';
+import { consumerName, GroupState, notFound, settledFloor, type TopicPort } from './group.js';
+import { grownCapacity, neededOf } from './grow.js';
 import type { NatsHost } from './host.js';
 import { NatsMember } from './member.js';
 import { Room } from './room.js';
@@ -14,19 +14,6 @@ import { headOf, type LocalCounts, statsOf } from './stats.js';
 
 function listOf(offset: number): number[] {
   return [offset];
-}
-
-/** The stream sequence below which every consumer has settled everything (the last + 1 without consumers). */
-function settledFloor(info: StreamInfo, consumers: readonly ConsumerInfo[]): number {
-  let floor = info.state.last_seq + 1;
-  for (const c of consumers) floor = Math.min(floor, settledBelow(c) + 1);
-  return floor;
-}
-
-/** How many retained messages some group has not settled (what the memory engine calls `needed`). */
-function neededOf(info: StreamInfo, consumers: readonly ConsumerInfo[]): number {
-  const { messages, first_seq: first, last_seq: last } = info.state;
-  return messages === 0 ? 0 : last + 1 - Math.max(first, settledFloor(info, consumers));
 }
 
 /** How many rounds of deleting one refresh of a `grow` topic makes before it shows the figures. */
@@ -246,7 +233,7 @@ export class NatsTopic implements TopicBackend, TopicPort {
   private async trim(info: StreamInfo, consumers: readonly ConsumerInfo[], capacity: number): Promise<boolean> {
     const { messages, first_seq: first } = info.state;
     if (messages <= capacity) return false;
-    return (await this.room.deleteSettled(first, first + messages - capacity, settledFloor(info, consumers))) > 0;
+    return (await this.room.deleteSettled(first, first + messages - capacity, settledFloor(info.state.last_seq, consumers))) > 0;
   }
 
   /** Seals the stream: publishing fails, members drain what is retained and then are done. */
