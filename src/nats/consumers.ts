@@ -14,6 +14,8 @@ export class Consumers {
     private readonly stream: string,
     private readonly config: NatsTopicConfig,
     private readonly refresh: () => void,
+    /** The group's consumer now starts after stream sequence `seq`. */
+    private readonly moved: (consumer: string, seq: number) => void,
   ) {}
 
   /** Creates the group's consumer unless it exists (then `from` is ignored). Publishes wait for it. */
@@ -78,6 +80,7 @@ export class Consumers {
       for (const m of g.members) m.interrupt();
       await this.host.jsm.consumers.delete(this.stream, g.consumer).catch(() => undefined);
       await this.create(g, { offset: target });
+      this.moved(g.consumer, target);
       return true;
     })();
     // set at once, so that no member pulls from the consumer being replaced

@@ -2,6 +2,7 @@ import type { ConsumerInfo, JetStreamApiError } from '@nats-io/jetstream';
 import type { MemberOptions } from '../engine.js';
 import type { TopicStats } from '../types.js';
 import { encodeName, type NatsTopicConfig } from './config.js';
+import type { Evictions } from './evictions.js';
 import type { NatsHost } from './host.js';
 
 /** What a topic needs of a member of one of its groups. */
@@ -27,8 +28,8 @@ export interface TopicPort {
   moveGroup(g: GroupState, offset: number, kind: 'commit' | 'seek', ready: Promise<void>): Promise<boolean>;
   memberClosed(g: GroupState, member: MemberHandle): Promise<void>;
   deadLetter(g: GroupState, offset: number, deliveries: number, value: unknown, key: string | undefined, headers: Record<string, string>): Promise<void>;
-  /** A member of this process terminates `seq` (so that its advisory is not taken for an eviction). */
-  terming(g: GroupState, seq: number): void;
+  /** Under `drop-oldest`: what was evicted before groups settled it. */
+  readonly evictions: Evictions | undefined;
   refresh(): Promise<void>;
 }
 

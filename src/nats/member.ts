@@ -137,6 +137,7 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle, RecordOwner<T
     const { ttlMs, overflow } = this.topic.config;
     // removed before the group saw them: expired (what a drop-oldest stream evicts, the topic counts)
     if (count === 1 && seq > this.g.lastSeq + 1 && ttlMs !== null && overflow !== 'drop-oldest') this.g.expired += seq - this.g.lastSeq - 1;
+    this.topic.evictions?.arrived(this.g.consumer, msg.consumerSeq, seq, msg.deliveryCount === 1);
     this.g.lastSeq = Math.max(this.g.lastSeq, seq);
     if (count > 1) this.g.redelivered++;
     const previous = this.g.holders.get(seq);
@@ -149,6 +150,7 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle, RecordOwner<T
       return;
     }
     if (envelope.expiresAt !== undefined && envelope.expiresAt <= Date.now()) {
+      this.settling(msg);
       msg.ack();
       this.g.expired++;
       this.pump();
@@ -180,6 +182,7 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle, RecordOwner<T
       }
       const record = new HeldRecord<T>(this, a.msg, a.envelope, a.count, deadline);
       if (this.options.ack === 'auto') {
+        this.settling(a.msg);
         a.msg.ack();
         this.g.acked++;
         record.done = true;
@@ -203,6 +206,7 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle, RecordOwner<T
         record.deadline = Date.now() + this.ackWaitMs;
         return;
       case 'ack':
+        this.settling(msg);
         msg.ack();
         this.g.acked++;
         break;
@@ -224,6 +228,11 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle, RecordOwner<T
     if (this.topic.closed) void this.topic.host.flush().then(() => this.topic.refresh());
   }
 
+  /** Under `drop-oldest`: a `MSG_TERMINATED` advisory for a message this process settled is not an eviction. */
+  private settling(msg: PulledMessage): void {
+    this.topic.evictions?.settling(this.g.consumer, msg.seq);
+  }
+
   /** Returns a message to the group at once, remembering its count. */
   private giveBack(msg: PulledMessage, count: number): void {
     this.g.returned.set(msg.seq, count);
@@ -242,7 +251,7 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle, RecordOwner<T
     const keep = setInterval(() => msg.working(), Math.max(50, this.ackWaitMs / 2));
     void this.topic.deadLetter(this.g, msg.seq - 1, deliveries, envelope.value, envelope.key, headers).finally(() => {
       clearInterval(keep);
-      this.topic.terming(this.g, msg.seq);
+      this.settling(msg);
       if (detail !== undefined && this.topic.host.termReason) msg.term(detail);
       else msg.term();
       this.topic.refresh();

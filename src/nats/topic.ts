@@ -51,10 +51,16 @@ export class NatsTopic implements TopicBackend, TopicPort {
     this.server = { info, consumers: [] };
     this.capacity = config.capacity;
     this.room = new Room(host, name, stream, subject, config, this.local, info.config.sealed === true);
-    this.consumers = new Consumers(host, stream, config, () => void this.refresh());
-    if (config.overflow === 'drop-oldest') {
-      const evictions = new Evictions();
-      this.evictions = evictions;
+    const evictions = config.overflow === 'drop-oldest' ? new Evictions() : undefined;
+    this.evictions = evictions;
+    this.consumers = new Consumers(
+      host,
+      stream,
+      config,
+      () => void this.refresh(),
+      (consumer, seq) => evictions?.moved(consumer, seq),
+    );
+    if (evictions !== undefined) {
       this.advisories = host.nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.${stream}.*`, {
         callback: (_, m) => {
           let a: { consumer?: unknown; stream_seq?: unknown };
@@ -123,11 +129,6 @@ export class NatsTopic implements TopicBackend, TopicPort {
 
   moveGroup(g: GroupState, offset: number, kind: 'commit' | 'seek', ready: Promise<void>): Promise<boolean> {
     return this.consumers.move(g, offset, kind, ready);
-  }
-
-  /** A member of this process terminates `seq` for group `g` (a dead letter). */
-  terming(g: GroupState, seq: number): void {
-    this.evictions?.terming(g.consumer, seq);
   }
 
   /** A member left: a private subscription's consumer goes with its last member. */

@@ -67,6 +67,31 @@ describe.skipIf(!nats.available)(`drop-oldest on JetStream${nats.available ? '' 
     }
   });
 
+  it('a slow member behind a fast publisher: every message is either acked or counted missed, once', async () => {
+    const bus = createBus({ engine: natsEngine({ servers: NATS_URL, prefix: prefix() }) });
+    try {
+      const n = process.env.RINGBUS_DEEP === '1' ? 2000 : 200;
+      const t = bus.topic<number>('t', { capacity: 8, overflow: 'drop-oldest', groups: ['g'] });
+      const c = t.consumer({ group: 'g', prefetch: 4 });
+      let acked = 0;
+      const consuming = (async () => {
+        for (;;) {
+          const d = (await c.recv()) as Delivery<number>;
+          await new Promise((r) => setTimeout(r, 1));
+          if (d.ack()) acked++;
+          if (d.offset === n - 1) return; // the newest is never evicted
+        }
+      })();
+      for (let i = 0; i < n; i += 50) await t.publishBatch(Array.from({ length: 50 }, (_, j) => i + j));
+      await consuming;
+      const s = await until(() => t.stats(), (s) => s.groups.g!.committed === n && acked + s.groups.g!.missed >= n);
+      expect({ total: acked + s.groups.g!.missed, dropped: s.dropped, committed: s.groups.g!.committed }).toEqual({ total: n, dropped: s.groups.g!.missed, committed: n });
+      expect(s.groups.g!.missed).toBeGreaterThan(0);
+    } finally {
+      await bus.close();
+    }
+  });
+
   it('a group that settles everything misses nothing: the settled head is evicted silently', async () => {
     const bus = createBus({ engine: natsEngine({ servers: NATS_URL, prefix: prefix() }) });
     try {
