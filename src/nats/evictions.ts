@@ -10,10 +10,9 @@ type Advisory = { readonly consumer: string; readonly seq: number };
  * What a `drop-oldest` topic's stream evicted before a group settled it, as this process sees
  * it. JetStream's discard-old evicts silently; three things tell what a group missed:
  *
- * - a first delivery whose consumer sequence follows the last one this process saw for the group,
- *   with nothing delivered elsewhere in between: the stream sequences between the two were
- *   removed before the consumer reached them (exact, in a process whose members take the
- *   group's deliveries in a run);
+ * - a gap between two first deliveries this process saw for the group: the stream sequences
+ *   between the two were removed before the consumer reached them, but for as many as the
+ *   consumer sequences say were delivered to members elsewhere in between;
  * - a snapshot: the stream's first sequence passed the consumer's delivered sequence (what a
  *   consumer with no member here, or one that pulled elsewhere, had not reached);
  * - a message delivered and not acked (held, buffered, nacked, waiting out an ack timeout): the
@@ -84,7 +83,8 @@ export class Evictions {
       last.since++; // a redelivery: the consumer's cursor did not move
       return;
     }
-    if (consumerSeq === last.consumerSeq + 1 + last.since && this.marks.has(consumer)) this.miss(consumer, last.seq, seq - 1);
+    // the deliveries made in between went to members elsewhere: as many sequences between the two were not skipped
+    if (this.marks.has(consumer)) this.miss(consumer, last.seq, seq - 1, consumerSeq - last.consumerSeq - 1 - last.since);
     this.cursors.set(consumer, { consumerSeq, seq, since: 0 });
   }
 
@@ -121,14 +121,19 @@ export class Evictions {
     }
   }
 
-  /** `consumer` had reached `reached` and the stream no longer holds anything up to `gone`: what it had not reached was missed. */
-  private miss(consumer: string, reached: number, gone: number): void {
+  /**
+   * `consumer` had reached `reached` and the stream no longer holds anything up to `gone`: what it
+   * had not reached was missed, but for `elsewhere` of them, delivered to members elsewhere (which
+   * ones is not known here: a redelivery among those deliveries makes the count one short, never
+   * one over).
+   */
+  private miss(consumer: string, reached: number, gone: number, elsewhere = 0): void {
     const mark = this.marks.get(consumer) ?? gone;
     const from = Math.max(mark, reached);
     if (gone <= from) return;
     this.marks.set(consumer, gone);
-    this.add(consumer, gone - from);
-    this.dropped += this.droppedSeqs.add(from, gone);
+    if (gone - from > elsewhere) this.add(consumer, gone - from - elsewhere);
+    this.dropped += Math.max(0, this.droppedSeqs.add(from, gone) - elsewhere);
   }
 
   private add(consumer: string, n: number): void {

@@ -1,8 +1,9 @@
 /**
  * `drop-oldest` on JetStream: the stream discards the oldest message itself (discard-old), and
- * every process derives what each group missed from the server: a message the group's consumer
- * had not reached from the stream's first sequence, one it held or was to redeliver from the
- * server's `MSG_TERMINATED` advisory. A member's own `term()` is not an eviction.
+ * every process derives what each group missed: a message the group's consumer had not reached
+ * from the gaps between its first deliveries (or a snapshot's first sequence past the consumer's),
+ * one it held or was to redeliver from the server's `MSG_TERMINATED` advisory. A member's own
+ * `term()` is not an eviction.
  */
 import { describe, expect, it } from 'vitest';
 import { createBus, type Delivery, type TopicStats } from '../../src/index.js';
@@ -27,7 +28,7 @@ function figures(s: TopicStats): unknown {
 }
 
 describe.skipIf(!nats.available)(`drop-oldest on JetStream${nats.available ? '' : ` (${nats.reason})`}`, () => {
-  it('held, nacked and undelivered messages evicted count as missed in every process; a held one goes stale; a term is not an eviction', async () => {
+  it('held, nacked and undelivered messages evicted count as missed (exactly in the member\'s process); a held one goes stale; a term is not an eviction', async () => {
     const p = prefix();
     const publisher = createBus({ engine: natsEngine({ servers: NATS_URL, prefix: p }) });
     const worker = createBus({ engine: natsEngine({ servers: NATS_URL, prefix: p }) });
@@ -46,8 +47,11 @@ describe.skipIf(!nats.available)(`drop-oldest on JetStream${nats.available ? '' 
       // offsets 0 (held), 1 (to be redelivered) and 2 (not delivered, or only read ahead) go
       expect(await pt.publishBatch([4, 5, 6])).toEqual([4, 5, 6]);
       const want = { head: 3, tail: 7, size: 4, dropped: 3, g: 3, idle: 3, pending: 0 };
-      expect(figures(await until(() => pt.stats(), (s) => s.dropped === 3 && s.groups.g?.missed === 3 && s.groups.idle?.missed === 3))).toEqual(want);
       expect(figures(await until(() => wt.stats(), (s) => s.dropped === 3 && s.groups.g?.missed === 3 && s.groups.idle?.missed === 3))).toEqual(want);
+      // the publisher has no member of g: it sees offset 2 missed only if its snapshot caught g's
+      // consumer behind it (or the worker had read it ahead); 0 and 1 from the advisories
+      const inPublisher = { ...want, g: expect.toSatisfy((n: number) => n === 2 || n === 3) };
+      expect(figures(await until(() => pt.stats(), (s) => s.dropped === 3 && s.groups.idle?.missed === 3 && s.groups.g!.missed >= 2))).toEqual(inPublisher);
       expect(held.ack()).toBe(false); // stale: the server settled it when it evicted it
       expect(c.held).toBe(0);
 
@@ -57,10 +61,9 @@ describe.skipIf(!nats.available)(`drop-oldest on JetStream${nats.available ? '' 
       expect(next.term('bad')).toBe(true);
       expect((await c.recv())?.offset).toBe(4);
       await new Promise((r) => setTimeout(r, 200));
-      for (const t of [pt, wt]) {
-        const s = await until(() => t.stats(), (s) => s.groups.g?.pending === 1);
-        expect(figures(s)).toEqual({ ...want, pending: 1 });
-      }
+      const s = await until(() => wt.stats(), (s) => s.groups.g?.pending === 1);
+      expect(figures(s)).toEqual({ ...want, pending: 1 });
+      expect(figures(await until(() => pt.stats(), (s) => s.groups.g?.pending === 1))).toEqual({ ...inPublisher, pending: 1 });
     } finally {
       await worker.close();
       await publisher.close();
