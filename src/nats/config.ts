@@ -24,7 +24,11 @@ export function decodeName(encoded: string): string {
 /** The topic options with their defaults, as the stream's description keeps them for every process. */
 export interface NatsTopicConfig {
   readonly capacity: number;
-  readonly overflow: 'block' | 'reject';
+  readonly overflow: 'block' | 'reject' | 'drop-oldest' | 'grow';
+  /** Under `grow` only (absent otherwise, so that other topics' descriptions stay as they were). */
+  readonly growthFactor?: number;
+  readonly maxCapacity?: number;
+  readonly shrinkThreshold?: number;
   readonly ttlMs: number | null;
   readonly groups: readonly string[];
   readonly ackTimeoutMs: number;
@@ -34,15 +38,24 @@ export interface NatsTopicConfig {
 
 /** The defaults of every topic option (those of the memory engine). */
 export function topicConfig(o: EngineTopicOptions | undefined): NatsTopicConfig {
-  return {
-    capacity: o?.capacity ?? 1024,
-    overflow: o?.overflow === 'reject' ? 'reject' : 'block',
+  const capacity = o?.capacity ?? 1024;
+  const overflow = o?.overflow ?? 'block';
+  const config: NatsTopicConfig = {
+    capacity,
+    overflow,
     ttlMs: o?.ttlMs === undefined || o.ttlMs === Infinity ? null : o.ttlMs,
     groups: [...(o?.groups ?? [])],
     ackTimeoutMs: o?.ackTimeoutMs ?? 30_000,
     maxDeliveries: o?.maxDeliveries === undefined || o.maxDeliveries === Infinity ? null : o.maxDeliveries,
     deadLetter: o?.deadLetter ?? null,
   };
+  if (overflow !== 'grow') return config;
+  return { ...config, growthFactor: o?.growthFactor ?? 2, maxCapacity: o?.maxCapacity ?? Math.min(2 ** 30, 16 * capacity), shrinkThreshold: o?.shrinkThreshold ?? 0.25 };
+}
+
+/** The stream's `max_msgs`: the capacity, or under `grow` the most it may grow to. */
+export function streamLimit(c: NatsTopicConfig): number {
+  return c.overflow === 'grow' ? (c.maxCapacity ?? c.capacity) : c.capacity;
 }
 
 const DESCRIPTION = 'ringbus topic ';

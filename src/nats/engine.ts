@@ -2,7 +2,7 @@ import { DiscardPolicy, type JetStreamClient, type JetStreamManager, jetstream, 
 import { connect, type NatsConnection, nuid } from '@nats-io/transport-node';
 import type { Engine, EngineTopicOptions, TopicBackend } from '../engine.js';
 import { ClosedError, ConfigError } from '../errors.js';
-import { configDiffers, conflict, describeConfig, encodeName, type NatsTopicConfig, parseConfig, topicConfig } from './config.js';
+import { configDiffers, conflict, describeConfig, encodeName, type NatsTopicConfig, parseConfig, streamLimit, topicConfig } from './config.js';
 import { notFound } from './group.js';
 import type { NatsHost } from './host.js';
 import { AckedPublisher } from './publisher.js';
@@ -43,8 +43,6 @@ export const NATS_LACKS: Readonly<Record<string, string>> = {
   codec: 'values cross as MessagePack; a codec of this thread does not reach other processes',
   compression: 'values cross as MessagePack; a codec of this thread does not reach other processes',
   returnOnGc: 'a delivery is held at the server; its ack timeout returns it',
-  'overflow:drop-oldest': "JetStream's discard-old evicts without telling the consumers, so a group's missed count cannot be kept",
-  'overflow:grow': 'a stream has one max_msgs; growing and shrinking it under concurrent publishers is not emulated',
   priorities: 'a consumer delivers in stream order; priority levels are not emulated',
   maxConsecutive: 'a consumer delivers in stream order; priority levels are not emulated',
   ordering: 'one message of a key in flight per group, across competing pull requests, is not emulated',
@@ -172,8 +170,9 @@ class NatsEngine implements Engine, NatsHost {
       name,
       subjects: [subject],
       description: describeConfig(c),
-      max_msgs: c.capacity,
-      discard: DiscardPolicy.New,
+      max_msgs: streamLimit(c),
+      // drop-oldest: the server evicts the oldest itself; every other policy makes room in the client
+      discard: c.overflow === 'drop-oldest' ? DiscardPolicy.Old : DiscardPolicy.New,
       max_age: c.ttlMs === null ? 0 : c.ttlMs * 1_000_000,
       storage: this.options.streamStorage === 'memory' ? StorageType.Memory : StorageType.File,
       num_replicas: 1,
@@ -209,6 +208,7 @@ class NatsEngine implements Engine, NatsHost {
     if (this.closed) return;
     this.closed = true;
     this.link?.acks.send();
+    for (const opening of this.topics.values()) void opening.then((t) => t.release(), () => undefined);
     if (this.options.connection === undefined && this.connecting !== undefined) {
       await this.connecting.catch(() => undefined);
       const nc = this.link?.nc;

@@ -2,6 +2,7 @@ import type { ConsumerInfo, JetStreamApiError } from '@nats-io/jetstream';
 import type { MemberOptions } from '../engine.js';
 import type { TopicStats } from '../types.js';
 import { encodeName, type NatsTopicConfig } from './config.js';
+import type { Evictions } from './evictions.js';
 import type { NatsHost } from './host.js';
 
 /** What a topic needs of a member of one of its groups. */
@@ -10,8 +11,10 @@ export interface MemberHandle {
   wake(): void;
   close(): Promise<void>;
   observe(stats: TopicStats): void;
-  /** Messages below `head` are gone (expired): deliveries of them held here are stale. */
+  /** Messages below `head` are gone (expired, or evicted): deliveries of them held here are stale. */
   expireBelow(head: number): void;
+  /** The server evicted (or terminated) stream sequence `seq`: a delivery of it held or buffered here is stale. */
+  evicted(seq: number): void;
 }
 
 /** What a member needs of its topic. */
@@ -25,6 +28,8 @@ export interface TopicPort {
   moveGroup(g: GroupState, offset: number, kind: 'commit' | 'seek', ready: Promise<void>): Promise<boolean>;
   memberClosed(g: GroupState, member: MemberHandle): Promise<void>;
   deadLetter(g: GroupState, offset: number, deliveries: number, value: unknown, key: string | undefined, headers: Record<string, string>): Promise<void>;
+  /** Under `drop-oldest`: what was evicted before groups settled it. */
+  readonly evictions: Evictions | undefined;
   refresh(): Promise<void>;
 }
 
@@ -55,7 +60,7 @@ export class GroupState {
   generation = 0;
   /** The consumer is being recreated: members wait for it. */
   recreating: Promise<void> | undefined = undefined;
-  /** Highest stream sequence delivered here, to count what was skipped (expired or deleted) before delivery. */
+  /** Highest stream sequence delivered here, to count what expired before delivery. */
   lastSeq = 0;
   /**
    * Delivery counts of messages this process returned (nack, close). JetStream rolls a nak of the
@@ -66,6 +71,7 @@ export class GroupState {
   nacked = 0;
   redelivered = 0;
   deadLettered = 0;
+  /** Skipped by a `seek` here (what a `drop-oldest` stream evicted is counted by the topic). */
   missed = 0;
   expired = 0;
 
@@ -84,4 +90,11 @@ export class GroupState {
 export function settledBelow(c: ConsumerInfo): number {
   if (c.num_ack_pending === 0) return c.delivered.stream_seq;
   return Math.max(c.ack_floor.stream_seq, (c.config.opt_start_seq ?? 1) - 1);
+}
+
+/** The stream sequence below which every consumer has settled everything (`last` + 1 without consumers). */
+export function settledFloor(last: number, consumers: Iterable<ConsumerInfo>): number {
+  let floor = last + 1;
+  for (const c of consumers) floor = Math.min(floor, settledBelow(c) + 1);
+  return floor;
 }

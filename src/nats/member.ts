@@ -2,19 +2,12 @@ import type { DeliveryRecord, MemberListener, MemberOptions, MemberPort, Settlem
 import type { DeadLetterReason } from '../internal/memory/group/group.js';
 import { deadLetterHeaders } from '../internal/memory/dead-letter.js';
 import type { TopicStats } from '../types.js';
+import { ArrivalBuffer } from './buffer.js';
 import { type Envelope, unpack } from './config.js';
 import { HeldRecord, type RecordOwner } from './held.js';
 import { type GroupState, type MemberHandle, type TopicPort } from './group.js';
+import { NakBatch } from './nak-batch.js';
 import { type PulledMessage, PullSubscription } from './pull.js';
-
-interface Arrival {
-  readonly msg: PulledMessage;
-  readonly envelope: Envelope;
-  /** When the server last started its ack wait: the delivery, or the last `working()`. */
-  touched: number;
-  readonly generation: number;
-  readonly count: number;
-}
 
 /**
  * A member of a group: a durable pull consumer shared by every member of the group, in any
@@ -27,7 +20,7 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle, RecordOwner<T
   onReady: MemberListener | null = null;
   error: unknown = undefined;
   private readonly holding = new Set<HeldRecord<T>>();
-  private buffer: Arrival[] = [];
+  private readonly buffer: ArrivalBuffer;
   private wanted = 0;
   private closing: Promise<void> | undefined = undefined;
   private left = false;
@@ -38,11 +31,9 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle, RecordOwner<T
   private ready = false;
   private pull: { generation: number; sub: PullSubscription } | undefined = undefined;
   private sweep: ReturnType<typeof setTimeout> | undefined = undefined;
-  private keepAlive: ReturnType<typeof setInterval> | undefined = undefined;
   private readonly ackWaitMs: number;
   /** After a nack: the next pull waits until the server has seen it, so the message comes back before newer ones. */
-  private settling: Promise<void> | undefined = undefined;
-  private naks: { msg: PulledMessage; delayMs: number }[] = [];
+  private readonly naks: NakBatch;
 
   constructor(
     private readonly topic: TopicPort,
@@ -50,6 +41,11 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle, RecordOwner<T
     private readonly options: MemberOptions,
   ) {
     this.ackWaitMs = topic.config.ackTimeoutMs;
+    this.buffer = new ArrivalBuffer(this.ackWaitMs);
+    this.naks = new NakBatch(
+      () => topic.host.flush(),
+      () => this.pump(),
+    );
     this.opened = topic.ensureConsumer(g, options.from);
     this.opened.then(
       () => {
@@ -94,7 +90,7 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle, RecordOwner<T
    * not before the server has it, so that the message comes back before newer ones.
    */
   private pump(): void {
-    if (!this.active || this.drained || !this.ready || this.g.recreating !== undefined || this.settling !== undefined) return;
+    if (!this.active || this.drained || !this.ready || this.g.recreating !== undefined || this.naks.settling !== undefined) return;
     const sub = this.subscription();
     const need = this.desiredSize - sub.outstanding;
     if (need <= 0) return;
@@ -138,11 +134,10 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle, RecordOwner<T
     const returned = this.g.returned.get(seq);
     if (returned !== undefined) this.g.returned.delete(seq);
     const count = Math.max(msg.deliveryCount, (returned ?? 0) + 1);
-    if (count === 1 && seq > this.g.lastSeq + 1) {
-      const skipped = seq - this.g.lastSeq - 1; // removed before the group saw them
-      if (this.topic.config.ttlMs !== null) this.g.expired += skipped;
-      else this.g.missed += skipped;
-    }
+    const { ttlMs, overflow } = this.topic.config;
+    // removed before the group saw them: expired (what a drop-oldest stream evicts, the topic counts)
+    if (count === 1 && seq > this.g.lastSeq + 1 && ttlMs !== null && overflow !== 'drop-oldest') this.g.expired += seq - this.g.lastSeq - 1;
+    this.topic.evictions?.arrived(this.g.consumer, msg.consumerSeq, seq, msg.deliveryCount === 1);
     this.g.lastSeq = Math.max(this.g.lastSeq, seq);
     if (count > 1) this.g.redelivered++;
     const previous = this.g.holders.get(seq);
@@ -155,6 +150,7 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle, RecordOwner<T
       return;
     }
     if (envelope.expiresAt !== undefined && envelope.expiresAt <= Date.now()) {
+      this.settling(msg);
       msg.ack();
       this.g.expired++;
       this.pump();
@@ -167,7 +163,6 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle, RecordOwner<T
       return;
     }
     this.buffer.push({ msg, envelope, touched: Date.now(), generation, count });
-    this.keepBuffered();
     this.onReady?.ready();
   }
 
@@ -187,6 +182,7 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle, RecordOwner<T
       }
       const record = new HeldRecord<T>(this, a.msg, a.envelope, a.count, deadline);
       if (this.options.ack === 'auto') {
+        this.settling(a.msg);
         a.msg.ack();
         this.g.acked++;
         record.done = true;
@@ -210,6 +206,7 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle, RecordOwner<T
         record.deadline = Date.now() + this.ackWaitMs;
         return;
       case 'ack':
+        this.settling(msg);
         msg.ack();
         this.g.acked++;
         break;
@@ -231,37 +228,22 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle, RecordOwner<T
     if (this.topic.closed) void this.topic.host.flush().then(() => this.topic.refresh());
   }
 
-  /**
-   * Nacks go out at the end of the turn, lowest offset first (JetStream redelivers in the order it
-   * was told), and the next pull waits until the server has seen them.
-   */
+  /** Under `drop-oldest`: a `MSG_TERMINATED` advisory for a message this process settled is not an eviction. */
+  private settling(msg: PulledMessage): void {
+    this.topic.evictions?.settling(this.g.consumer, msg.seq);
+  }
+
   /** Returns a message to the group at once, remembering its count. */
   private giveBack(msg: PulledMessage, count: number): void {
     this.g.returned.set(msg.seq, count);
     msg.nak();
   }
 
+  /** Nacks go out at the end of the turn, lowest offset first, and the next pull waits until the server has them. */
   private nak(msg: PulledMessage, delayMs: number, count: number): void {
     this.g.returned.set(msg.seq, count);
-    if (this.naks.length === 0) {
-      // pulls wait from now until the server has the nacks
-      const settling = new Promise<void>((resolve) =>
-        queueMicrotask(() => {
-          const naks = this.naks.sort((a, b) => a.msg.seq - b.msg.seq);
-          this.naks = [];
-          for (const n of naks) n.msg.nak(n.delayMs > 0 ? n.delayMs : undefined);
-          this.topic.host.flush().then(resolve, () => resolve());
-        }),
-      );
-      this.settling = settling;
-      void settling.then(() => {
-        if (this.settling === settling) this.settling = undefined;
-        this.pump();
-      });
-    }
-    this.naks.push({ msg, delayMs });
+    this.naks.add(msg, delayMs);
   }
-
 
   /** Sends the message to the dead-letter topic, then terminates it; keeps it in progress meanwhile. */
   private deadLetter(msg: PulledMessage, reason: DeadLetterReason, detail: string | undefined, deliveries: number, envelope: Envelope): void {
@@ -269,6 +251,7 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle, RecordOwner<T
     const keep = setInterval(() => msg.working(), Math.max(50, this.ackWaitMs / 2));
     void this.topic.deadLetter(this.g, msg.seq - 1, deliveries, envelope.value, envelope.key, headers).finally(() => {
       clearInterval(keep);
+      this.settling(msg);
       if (detail !== undefined && this.topic.host.termReason) msg.term(detail);
       else msg.term();
       this.topic.refresh();
@@ -284,34 +267,10 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle, RecordOwner<T
     this.onReady?.ready();
   }
 
-  /**
-   * Messages waiting in the buffer are kept from the server's ack timeout with `working()`: the
-   * ack wait is for the face that takes a message, not for the time it waits to be taken.
-   */
-  private keepBuffered(): void {
-    if (this.keepAlive !== undefined) return;
-    const every = Math.max(10, this.ackWaitMs / 3);
-    this.keepAlive = setInterval(() => {
-      const now = Date.now();
-      for (const a of this.buffer) {
-        if (now - a.touched >= every) {
-          a.msg.working();
-          a.touched = now;
-        }
-      }
-      if (this.buffer.length === 0) {
-        clearInterval(this.keepAlive);
-        this.keepAlive = undefined;
-      }
-    }, every);
-    (this.keepAlive as { unref?: () => void }).unref?.();
-  }
-
   /** Stops the pull requests in flight: a member that left takes nothing more. */
   private stopPulls(): void {
     this.pull?.sub.close();
-    clearInterval(this.keepAlive);
-    this.keepAlive = undefined;
+    this.buffer.stop();
   }
 
   /** One timer per member marks held deliveries stale at their deadline, so the window frees itself. */
@@ -339,17 +298,28 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle, RecordOwner<T
   }
 
   expireBelow(head: number): void {
+    const expiring = this.topic.config.overflow !== 'drop-oldest'; // else evicted, counted by the topic
     for (const r of [...this.holding]) {
       if (r.offset < head && !r.settled) {
-        this.g.expired++;
+        if (expiring) this.g.expired++;
         this.drop(r);
+      }
+    }
+  }
+
+  evicted(seq: number): void {
+    this.buffer.remove(seq);
+    for (const r of this.holding) {
+      if (r.msg.seq === seq) {
+        this.drop(r);
+        return;
       }
     }
   }
 
   /** @internal The group is moving (commit, seek): every delivery held or buffered here is stale. */
   interrupt(): void {
-    this.buffer = [];
+    this.buffer.clear();
     this.pull?.sub.close();
     for (const r of [...this.holding]) this.drop(r);
   }
@@ -381,7 +351,7 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle, RecordOwner<T
     if (!this.active) return;
     this.left = true;
     this.stopPulls();
-    for (const a of this.buffer.splice(0)) this.giveBack(a.msg, a.count);
+    for (const a of this.buffer.clear()) this.giveBack(a.msg, a.count);
     void this.topic.memberClosed(this.g, this);
   }
 
@@ -389,7 +359,7 @@ export class NatsMember<T> implements MemberPort<T>, MemberHandle, RecordOwner<T
     if (this.closing === undefined) {
       this.closing = Promise.resolve();
       this.stopPulls();
-      for (const a of this.buffer.splice(0)) this.giveBack(a.msg, a.count);
+      for (const a of this.buffer.clear()) this.giveBack(a.msg, a.count);
       for (const r of [...this.holding]) {
         if (!r.settled) this.giveBack(r.msg, r.deliveryCount);
         r.gone = true;

@@ -42,6 +42,8 @@ export class AckBatch {
  */
 export class PulledMessage {
   readonly seq: number;
+  /** The consumer's delivery sequence: one more for every delivery it makes, to any member. */
+  readonly consumerSeq: number;
   readonly deliveryCount: number;
   /** The server's timestamp, in epoch ms. */
   readonly timestamp: number;
@@ -58,6 +60,7 @@ export class PulledMessage {
     const at = t.length >= 11 ? 4 : 2;
     this.deliveryCount = Number(t[at + 2]);
     this.seq = Number(t[at + 3]);
+    this.consumerSeq = Number(t[at + 4]);
     this.timestamp = Number(t[at + 5]!.slice(0, -6)); // nanoseconds: the whole milliseconds are all but the last six digits
   }
 

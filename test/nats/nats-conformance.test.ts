@@ -22,8 +22,6 @@ else
     volume: process.env.RINGBUS_DEEP === '1' ? 1000 : 200,
     cleanup: () => deleteStreams(prefix),
     lacks: {
-      'overflow:drop-oldest': "JetStream's discard-old evicts without telling the consumers, so a group's missed count cannot be kept",
-      'overflow:grow': 'a stream has one max_msgs; growing it under concurrent publishers is not emulated',
       'filter:counted': "a consumer's filter runs in the client's process: what it rejects is acked",
       delayMs: NATS_LACKS.delayMs,
       priorities: NATS_LACKS.priorities,

@@ -23,8 +23,6 @@ describe('natsEngine options', () => {
     const bus = createBus({ engine: natsEngine({ servers: NATS_URL, prefix: 'never-used' }) });
     bus.ready().catch(() => undefined);
     for (const [options, option] of [
-      [{ overflow: 'drop-oldest' }, 'overflow:drop-oldest'],
-      [{ overflow: 'grow' }, 'overflow:grow'],
       [{ codec: json }, 'codec'],
       [{ priorities: 3 }, 'priorities'],
       [{ maxConsecutive: 2 }, 'maxConsecutive'],
