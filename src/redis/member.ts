@@ -251,13 +251,14 @@ export class RedisMember<T> implements MemberPort<T> {
   private arm(record: RedisRecord<T>, fresh = false): void {
     const ms = this.backend.ackTimeoutMs;
     if (ms === Infinity) return;
+    const now = Date.now();
     let left = ms;
     if (!fresh) {
-      const age = Date.now() - record.item.at;
+      const age = now - record.item.at;
       if (age > ms / 2) this.queue('p', record.item, '');
       else left = ms - age;
     }
-    record.deadline = Date.now() + left;
+    record.deadline = now + left;
     if (this.expiry === undefined) {
       // one timer per member, not per delivery: checks at a quarter of the ack timeout
       this.expiry = setInterval(() => this.expire(), Math.max(5, ms / 4));

@@ -49,14 +49,19 @@ export class Settlements {
 
   /** Sends the `delivered` count, if any. */
   sendCounts(): void {
-    if (this.delivered === 0) return;
-    this.backend.count(this.member.group, 'delivered', this.delivered);
-    this.delivered = 0;
+    if (this.delivered > 0) this.backend.count(this.member.group, 'delivered', this.takeCount());
   }
 
-  /** Sends what is queued: the count, the checked settlements in one call, then the lean acks. */
+  /** The `delivered` count not sent yet, now counted as sent (an ack call carries it). */
+  private takeCount(): number {
+    const n = this.delivered;
+    this.delivered = 0;
+    return n;
+  }
+
+  /** Sends what is queued: the checked settlements in one call, the lean acks (with the count) in one per gen. */
   flush(): Promise<unknown> {
-    this.sendCounts();
+    if (this.acks.length === 0) this.sendCounts();
     const { group, consumer } = this.member;
     const sent: Promise<unknown>[] = [];
     if (this.settles.length > 0) {
@@ -70,7 +75,7 @@ export class Settlements {
       for (const gen of new Set(items.map((i) => i.gen))) {
         const these = items.filter((i) => i.gen === gen);
         sent.push(
-          this.backend.run('ack', [group, consumer, gen, ...these.map((i) => i.id)]).then(
+          this.backend.run('ack', [group, consumer, gen, String(this.takeCount()), ...these.map((i) => i.id)]).then(
             (n) => {
               if (n !== -1) return undefined;
               // the group changed under the member: each ack is checked on its own
