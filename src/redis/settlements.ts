@@ -72,10 +72,14 @@ export class Settlements {
     if (this.acks.length > 0) {
       const items = this.acks;
       this.acks = [];
-      for (const gen of new Set(items.map((i) => i.gen))) {
-        const these = items.filter((i) => i.gen === gen);
+      const first = items[0]!.gen;
+      const one = items.every((i) => i.gen === first);
+      for (const gen of one ? [first] : new Set(items.map((i) => i.gen))) {
+        const these = one ? items : items.filter((i) => i.gen === gen);
+        const args = [group, consumer, gen, String(this.takeCount())];
+        for (const i of these) args.push(i.id);
         sent.push(
-          this.backend.run('ack', [group, consumer, gen, String(this.takeCount()), ...these.map((i) => i.id)]).then(
+          this.backend.run('ack', args).then(
             (n) => {
               if (n !== -1) return undefined;
               // the group changed under the member: each ack is checked on its own
