@@ -3,7 +3,6 @@ import type { MemberOptions, MemberPort, PublishEntry, TopicBackend } from '../e
 import { ClosedError, TopicFullError } from '../errors.js';
 import { emptyStats } from '../internal/api/engine-topic.js';
 import type { GroupStats, OverflowPolicy, TopicStats } from '../types.js';
-import { expires } from './item.js';
 import type { BackendLink, EngineLink } from './link.js';
 import { RedisMember } from './member.js';
 
@@ -43,6 +42,7 @@ interface Publication {
 }
 
 const ARGS_PER_ENTRY = 5;
+const NONE: (string | Buffer)[] = [];
 /** Publishes of one turn are sent together up to this many entries per call. */
 const MAX_ENTRIES_PER_CALL = 512;
 
@@ -66,6 +66,8 @@ function entryArgs(e: PublishEntry): (string | Buffer)[] {
 export class RedisBackend implements TopicBackend, BackendLink {
   readonly members = new Set<RedisMember<unknown>>();
   private snapshot: TopicStats;
+  /** The highest tail a publish answered (the snapshot takes it when read). */
+  private tail = 0;
   private refreshing: Promise<void> | undefined = undefined;
   private readonly waiting: Publication[] = [];
   private retry: ReturnType<typeof setTimeout> | undefined = undefined;
@@ -93,27 +95,25 @@ export class RedisBackend implements TopicBackend, BackendLink {
     return this.engine.run(op, this.name, args);
   }
 
-  /** Reads new entries with a plain `XREADGROUP`; what it got counts as delivered (`HINCRBY` sent on the reply, not awaited). */
+  /** Reads new entries with a plain `XREADGROUP` (the member counts them as delivered, see {@link count}). */
   read(group: string, consumer: string, count: number): Promise<[Buffer, Buffer[]][]> {
-    return this.engine.send(['XREADGROUP', 'GROUP', group, consumer, 'COUNT', String(count), 'STREAMS', this.key, '>']).then((reply) => {
-      const entries = entriesOf(reply);
-      // an entry with an expiry is counted by the 'vet' that hands it out, if it is still live
-      let plain = 0;
-      for (const [, fields] of entries) if (!expires(fields)) plain++;
-      if (plain > 0) this.count(group, 'delivered', plain);
-      return entries;
-    });
+    return this.engine.send(['XREADGROUP', 'GROUP', group, consumer, 'COUNT', String(count), 'STREAMS', this.key, '>']).then(entriesOf);
   }
 
-  private count(group: string, field: string, n: number): void {
+  /** Adds `n` to counter `field` of `group` (sent, not awaited: a failure shows in the figures only). */
+  count(group: string, field: string, n: number): void {
     this.engine.send(['HINCRBY', `${this.engine.prefix}:{${this.name}}:g:${group}`, field, String(n)]).catch(() => undefined);
   }
 
   publish(entries: readonly PublishEntry[], signal?: AbortSignal): Promise<number[]> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const args: (string | Buffer)[] = [];
+    let args: (string | Buffer)[];
     try {
-      for (const e of entries) args.push(...entryArgs(e));
+      if (entries.length === 1) args = entryArgs(entries[0]!);
+      else {
+        args = [];
+        for (const e of entries) args.push(...entryArgs(e));
+      }
     } catch (e) {
       return Promise.reject(e);
     }
@@ -170,7 +170,7 @@ export class RedisBackend implements TopicBackend, BackendLink {
     this.run('pub', [whole, ...(ps.length === 1 ? ps[0]!.args : ps.flatMap((p) => p.args))]).then(
       (reply) => {
         const [status, first, count, tail] = reply as [Buffer, number, number, number];
-        if (tail > this.snapshot.tail) this.snapshot = { ...this.snapshot, tail, published: tail };
+        if (tail > this.tail) this.tail = tail;
         const s = status.toString();
         if (s === 'CLOSED') return ps.forEach((p) => this.settle(p, new ClosedError(`topic \`${this.name}\` is closed`)));
         if (s === 'FULL' && this.overflow !== 'block') return ps.forEach((p) => this.settle(p, new TopicFullError(this.name, this.snapshot.capacity)));
@@ -182,7 +182,7 @@ export class RedisBackend implements TopicBackend, BackendLink {
           const k = Math.min(left, p.args.length / ARGS_PER_ENTRY);
           for (let i = 0; i < k; i++) p.offsets.push(next++);
           left -= k;
-          if (k > 0) p.args = p.args.slice(k * ARGS_PER_ENTRY);
+          if (k > 0) p.args = k * ARGS_PER_ENTRY === p.args.length ? NONE : p.args.slice(k * ARGS_PER_ENTRY);
           if (p.args.length === 0) this.settle(p, undefined);
           else if (p.signal?.aborted) this.settle(p, p.signal.reason); // what was not admitted is withdrawn
           else {
@@ -244,7 +244,7 @@ export class RedisBackend implements TopicBackend, BackendLink {
   }
 
   private updateWaiting(): void {
-    this.snapshot = { ...this.snapshot, waitingPublishers: this.waiting.length };
+    if (this.snapshot.waitingPublishers !== this.waiting.length) this.snapshot = { ...this.snapshot, waitingPublishers: this.waiting.length };
   }
 
   openMember<T>(options: MemberOptions): MemberPort<T> {
@@ -262,6 +262,7 @@ export class RedisBackend implements TopicBackend, BackendLink {
   /** The last snapshot; reading it refreshes it in the background (one request at a time). */
   stats(): TopicStats {
     void this.refresh();
+    if (this.tail > this.snapshot.tail) this.snapshot = { ...this.snapshot, tail: this.tail, published: this.tail };
     return this.snapshot;
   }
 

@@ -129,15 +129,12 @@ export class RedisEngine implements Engine, EngineLink {
   }
 
   /** Runs one operation of the engine's function on topic `topic`. */
-  async run(op: string, topic: string, args: (string | Buffer)[]): Promise<unknown> {
+  run(op: string, topic: string, args: (string | Buffer)[]): Promise<unknown> {
     const call = ['FCALL', FUNCTION, '1', `${this.prefix}:{${topic}}:s`, op, this.prefix, topic, ...args];
-    try {
-      return await this.cmd.sendCommand(call);
-    } catch (e) {
+    return this.cmd.sendCommand(call).catch((e: unknown) => {
       if (!(e instanceof Error) || !e.message.includes('Function not found')) throw e;
-      await this.load();
-      return this.cmd.sendCommand(call);
-    }
+      return this.load().then(() => this.cmd.sendCommand(call));
+    });
   }
 
   async openTopic(name: string, options?: EngineTopicOptions): Promise<TopicBackend> {

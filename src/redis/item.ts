@@ -6,6 +6,15 @@ import { decode } from '@msgpack/msgpack';
 import type { DeliveryRecord, Settlement } from '../engine.js';
 import type { Headers } from '../types.js';
 
+const NO_HEADERS: Headers = Object.freeze({});
+
+/** The number written in decimal from byte `from` of `b` on. */
+function digits(b: Buffer, from = 0): number {
+  let n = 0;
+  for (let i = from; i < b.length; i++) n = n * 10 + b[i]! - 0x30;
+  return n;
+}
+
 /** One entry as the library's fetch answers it: offset, delivery count, flat fields. */
 export type Fetched = [number, number, Buffer[]];
 /** One entry as `XREADGROUP` answers it: id, flat fields. */
@@ -48,8 +57,8 @@ export class RedisRecord<T> implements DeliveryRecord<T> {
   ) {
     this.value = decode(item.v) as T;
     this.key = item.k?.toString();
-    this.headers = item.h === undefined ? {} : (JSON.parse(item.h.toString()) as Headers);
-    this.timestamp = item.t === undefined ? 0 : Number(item.t.toString());
+    this.headers = item.h === undefined ? NO_HEADERS : (JSON.parse(item.h.toString()) as Headers);
+    this.timestamp = item.t === undefined ? 0 : digits(item.t);
   }
 
   get offset(): number {
@@ -71,9 +80,7 @@ const EMPTY: Buffer = Buffer.alloc(0);
 
 /** The offset of stream id `0-n`: n − 1. */
 export function offsetOf(id: Buffer): number {
-  let n = 0;
-  for (let i = 2; i < id.length; i++) n = n * 10 + id[i]! - 0x30;
-  return n - 1;
+  return digits(id, 2) - 1;
 }
 
 /** Whether an entry carries an expiry (field `e`): then only the server, on its clock, may hand it out. */

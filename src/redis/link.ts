@@ -30,6 +30,8 @@ export interface BackendLink {
   refresh(): Promise<void>;
   /** Reads up to `count` new entries for `consumer` of `group` (`XREADGROUP … >`). */
   read(group: string, consumer: string, count: number): Promise<[Buffer, Buffer[]][]>;
+  /** Adds `n` to counter `field` of `group`, in the background. */
+  count(group: string, field: string, n: number): void;
   /** A fetch saw the stream up to `tail`. */
   seen(tail: number): void;
 }

@@ -89,11 +89,14 @@ end
 local g, c = ARGV[4], ARGV[5]
 
 if op == 'ack' then
-  -- gen, then ids the member read at that gen and still holds: acked unless the group's gen
-  -- moved since (then -1: the member settles them through 'settle', which checks each)
+  -- gen, delivered (entries the member's plain reads got since its last count), then ids the
+  -- member read at that gen and still holds: acked unless the group's gen moved since (then -1:
+  -- the member settles them through 'settle', which checks each)
+  local delivered = tonumber(ARGV[7])
+  if delivered > 0 then redis.call('HINCRBY', gk(T, g), 'delivered', delivered) end
   if (redis.call('HGET', gk(T, g), 'gen') or '0') ~= ARGV[6] then return -1 end
   local n = 0
-  for i = 7, #ARGV, 1000 do n = n + redis.call('XACK', T.s, g, unpack(ARGV, i, math.min(i + 999, #ARGV))) end
+  for i = 8, #ARGV, 1000 do n = n + redis.call('XACK', T.s, g, unpack(ARGV, i, math.min(i + 999, #ARGV))) end
   if n > 0 then redis.call('HINCRBY', gk(T, g), 'acked', n) end
   return n
 end

@@ -3,6 +3,8 @@ import { hostname } from 'node:os';
 import type { DeliveryRecord, MemberListener, MemberOptions, MemberPort, Settlement } from '../engine.js';
 import { type Entry, expires, type Fetched, type Item, offsetOf, RedisRecord, toItem } from './item.js';
 import type { BackendLink } from './link.js';
+import { ItemQueue } from './queue.js';
+import { Settlements } from './settlements.js';
 
 const CONSUMER_PREFIX = `${hostname()}.${process.pid}`;
 
@@ -18,7 +20,7 @@ export class RedisMember<T> implements MemberPort<T> {
   onReady: MemberListener | null = null;
   error: unknown = undefined;
   private readonly holding = new Map<string, RedisRecord<T>>();
-  private buffer: Item[] = [];
+  private readonly buffer = new ItemQueue();
   private wanted = 0;
   private asked = 0;
   private joined = false;
@@ -30,7 +32,7 @@ export class RedisMember<T> implements MemberPort<T> {
   private closing: Promise<void> | undefined = undefined;
   private retry: ReturnType<typeof setTimeout> | undefined = undefined;
   private readonly beat: ReturnType<typeof setInterval>;
-  private settles: string[] = [];
+  private readonly settlements: Settlements;
   private readonly joining: Promise<boolean>;
 
   constructor(
@@ -38,6 +40,7 @@ export class RedisMember<T> implements MemberPort<T> {
     private readonly options: MemberOptions,
   ) {
     this.group = options.group ?? `sub.${randomUUID()}`;
+    this.settlements = new Settlements(backend, this);
     const from = options.from;
     const start = from === undefined ? (options.group === undefined ? 'latest' : 'earliest') : typeof from === 'object' ? String(from.offset) : from;
     const sent = Date.now();
@@ -149,6 +152,9 @@ export class RedisMember<T> implements MemberPort<T> {
       (read) => {
         if (read.length === 0) this.plainUntil = 0;
         const expiring = read.filter(([, fields]) => expires(fields));
+        // what the read got counts as delivered, sent with the next settlements; one with an
+        // expiry is counted by the 'vet' that hands it out, if it is still live
+        this.settlements.delivered += read.length - expiring.length;
         if (expiring.length === 0) return this.fetched(epoch, gen, drained, items, read);
         // the topic has entries with an expiry: the server's fetch checks them from now on, and
         // these go out only if the server finds them live
@@ -172,7 +178,7 @@ export class RedisMember<T> implements MemberPort<T> {
   }
 
   /** When the last call that renewed the lease was sent (it answered). */
-  private renewed = 0;
+  renewed = 0;
   /** The group's gen as the last library fetch found it ('' before the first). */
   private gen = '';
 
@@ -245,13 +251,14 @@ export class RedisMember<T> implements MemberPort<T> {
   private arm(record: RedisRecord<T>, fresh = false): void {
     const ms = this.backend.ackTimeoutMs;
     if (ms === Infinity) return;
+    const now = Date.now();
     let left = ms;
     if (!fresh) {
-      const age = Date.now() - record.item.at;
+      const age = now - record.item.at;
       if (age > ms / 2) this.queue('p', record.item, '');
       else left = ms - age;
     }
-    record.deadline = Date.now() + left;
+    record.deadline = now + left;
     if (this.expiry === undefined) {
       // one timer per member, not per delivery: checks at a quarter of the ack timeout
       this.expiry = setInterval(() => this.expire(), Math.max(5, ms / 4));
@@ -285,57 +292,12 @@ export class RedisMember<T> implements MemberPort<T> {
   }
 
   private queue(kind: string, item: Item, arg: string): void {
-    // after this turn's I/O: a loop settling what it was handed from the buffer sends one call
-    if (this.settles.length === 0 && this.acks.length === 0) setImmediate(() => void this.flush());
-    if (kind === 'a' && this.surelyOwned(item)) this.acks.push(item);
-    else {
-      this.settles.push(kind, item.id, String(item.deliveryCount), arg);
-      if (kind !== 'a' && kind !== 'p') this.plainUntil = 0;
-    }
+    this.settlements.queue(kind, item, arg);
+    if (kind !== 'a' && kind !== 'p') this.plainUntil = 0;
   }
 
-  /** Acks of entries no other consumer can have taken: one lean call per turn and gen. */
-  private acks: Item[] = [];
-
-  /**
-   * Whether the entry is surely still this member's on the server unless the group's gen moved:
-   * it was read less than half the ack timeout ago (the server hands an entry to another consumer
-   * only once it idled the whole timeout) and the lease was renewed less than half of it ago
-   * (else the member may have been taken for dead). Then its ack needs no look at the pending
-   * list; otherwise the settle call checks owner and delivery count on the server.
-   */
-  private surelyOwned(item: Item): boolean {
-    const now = Date.now();
-    return item.gen !== '' && now - this.renewed < this.backend.engine.leaseMs / 2 && now - item.at < this.backend.ackTimeoutMs / 2;
-  }
-
-  /** Sends this turn's settlements: checked ones in one call, then the lean acks. */
   private flush(): Promise<unknown> {
-    const sent: Promise<unknown>[] = [];
-    if (this.settles.length > 0) {
-      const args = this.settles;
-      this.settles = [];
-      sent.push(this.backend.run('settle', [this.group, this.consumer, ...args]).catch(() => undefined));
-    }
-    if (this.acks.length > 0) {
-      const items = this.acks;
-      this.acks = [];
-      for (const gen of new Set(items.map((i) => i.gen))) {
-        const these = items.filter((i) => i.gen === gen);
-        sent.push(
-          this.backend.run('ack', [this.group, this.consumer, gen, ...these.map((i) => i.id)]).then(
-            (n) => {
-              if (n !== -1) return undefined;
-              // the group changed under the member: each ack is checked on its own
-              for (const i of these) this.queue('a', { ...i, gen: '' }, '');
-              return this.flush();
-            },
-            () => undefined,
-          ),
-        );
-      }
-    }
-    return Promise.all(sent);
+    return this.settlements.flush();
   }
 
   private drop(id: string): void {
@@ -349,6 +311,7 @@ export class RedisMember<T> implements MemberPort<T> {
 
   /** Renews the lease and learns which held deliveries are no longer this member's (evicted, expired, committed or seeked elsewhere). */
   check(): Promise<void> {
+    this.settlements.sendCounts();
     if (!this.joined || this.closing !== undefined || this.remoteDone) return Promise.resolve();
     const held: string[] = [];
     for (const r of this.holding.values()) held.push(r.item.id, String(r.item.deliveryCount));
@@ -366,7 +329,7 @@ export class RedisMember<T> implements MemberPort<T> {
   commit(offset: number): Promise<boolean> {
     this.plainUntil = 0;
     for (const r of [...this.holding.values()]) if (r.offset < offset) this.drop(r.item.id);
-    this.buffer = this.buffer.filter((item) => item.offset >= offset);
+    this.buffer.filter((item) => item.offset >= offset);
     this.floor = Math.max(this.floor, offset);
     void this.flush();
     return this.backend.run('commit', [this.group, this.consumer, String(offset)]).then((r) => r === 1);
@@ -375,7 +338,7 @@ export class RedisMember<T> implements MemberPort<T> {
   seek(offset: number): Promise<boolean> {
     this.plainUntil = 0;
     for (const r of [...this.holding.values()]) this.drop(r.item.id);
-    this.buffer = [];
+    this.buffer.drain();
     this.epoch++;
     this.floor = 0;
     void this.flush();
@@ -403,8 +366,7 @@ export class RedisMember<T> implements MemberPort<T> {
 
   /** Deliveries that arrived for a face that is gone go back to the group, not counted as delivered. */
   private returnBuffered(): void {
-    for (const item of this.buffer) this.queue('r', item, '1');
-    this.buffer = [];
+    for (const item of this.buffer.drain()) this.queue('r', item, '1');
   }
 
   private parting: Promise<void> | undefined = undefined;
