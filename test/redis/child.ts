@@ -47,6 +47,9 @@ if (mode === 'publish') {
       await new Promise((r) => setTimeout(r, 5));
       if (d.ack()) say({ event: 'acked', value: d.value, offset: d.offset, count: d.deliveryCount });
     } else {
+      // An ack goes to the server a turn or two after ack() returns (the acks of a turn are sent
+      // together): let the first three leave before the parent, seeing `held`, kills this process.
+      if (seen === 4) await new Promise((r) => setTimeout(r, 50));
       held.push(d); // never settled: the process is killed holding it
       say({ event: 'held', value: d.value, offset: d.offset, count: d.deliveryCount });
     }
