@@ -56,7 +56,8 @@ export abstract class LogAppend<T> extends LogRetention<T> {
       return;
     }
     const gl = this.groupList;
-    for (let i = 0; i < gl.length; i++) pushLeveled(gl[i], off, value);
+    const level = (this.levelOf as Uint8Array)[off & this.ring.mask];
+    for (let i = 0; i < gl.length; i++) pushLeveled(gl[i], off, value, level);
   }
 
 
