@@ -139,14 +139,17 @@ function priorityOf(priority: unknown, at: string): number {
  * The level of publish options that give `priority` and nothing else, an integer the topic's
  * `levels` allow: the common publish on a topic with priorities, checked without allocating.
  * -1 when the options need {@link publishSettings} (anything else given, or a bad value: it
- * raises the error).
+ * raises the error). Reads the keys as for...in lists them, as {@link publishSettings} does.
  */
 export function onlyPriority(options: PublishOptions, levels: number): number {
-  const p = (options as PublishOptions | null)?.priority;
-  if (typeof p !== 'number' || !(p >= 0 && p < levels) || p % 1 !== 0) return -1;
-  let given = 0;
-  for (const _ in options) given++; // no array allocated (Object.keys would)
-  return given === 1 ? p : -1;
+  let level = -1;
+  for (const k in options) {
+    if (k !== 'priority' || level !== -1) return -1;
+    const p = (options as Record<string, unknown>)[k];
+    if (typeof p !== 'number' || !(p >= 0 && p < levels) || (p | 0) !== p) return -1;
+    level = p;
+  }
+  return level;
 }
 
 /** ConfigError unless `s.priority` (when given) is a level of a topic with `levels` priority levels; `at`: where it was given. */
@@ -171,23 +174,42 @@ function deliverAtOf(deliverAt: unknown, at: string): number {
   return v.numberIn(`${at}deliverAt`, deliverAt, 0, Number.MAX_SAFE_INTEGER, 'a time in ms on the topic scheduler\'s clock (a finite number ≥ 0, e.g. `Date.now() + 60_000`)');
 }
 
+/**
+ * Parses publish options. One pass over the keys the object lists (for...in: its enumerable keys,
+ * own or inherited): each is checked to be an option and taken where it is listed, so a publish
+ * pays for the options it gives, not for every option there is. Then the values are checked.
+ */
 export function publishSettings(options: PublishOptions | undefined): PublishSettings {
-  const o = v.options<PublishOptions>('publish options', options, PUBLISH_KEYS);
-  let key: string | undefined;
-  if (o.key !== undefined) {
-    if (typeof o.key !== 'string') throw new ConfigError('key', `\`key\` must be a string, got ${v.describe(o.key)}`);
-    key = o.key;
+  let key: unknown, headers: unknown, ttlMs: unknown, signal: unknown, codec: unknown, compression: unknown, delayMs: unknown, deliverAt: unknown, priority: unknown;
+  if (options !== undefined) {
+    v.optionsObject('publish options', options);
+    for (const k in options) {
+      const x = (options as Record<string, unknown>)[k];
+      switch (k) {
+        case 'priority': priority = x; break;
+        case 'key': key = x; break;
+        case 'headers': headers = x; break;
+        case 'ttlMs': ttlMs = x; break;
+        case 'signal': signal = x; break;
+        case 'codec': codec = x; break;
+        case 'compression': compression = x; break;
+        case 'delayMs': delayMs = x; break;
+        case 'deliverAt': deliverAt = x; break;
+        default: v.notAnOption('publish options', options, k, PUBLISH_KEYS);
+      }
+    }
   }
+  if (key !== undefined && typeof key !== 'string') throw new ConfigError('key', `\`key\` must be a string, got ${v.describe(key)}`);
   return {
     key,
-    headers: v.headers('headers', o.headers),
-    ttlMs: o.ttlMs === undefined ? Infinity : v.positiveDuration('ttlMs', o.ttlMs),
-    signal: v.signal('signal', o.signal),
-    codec: o.codec === undefined ? undefined : (checkCodec('codec', o.codec), o.codec),
-    compression: o.compression === undefined ? undefined : (checkCompression('compression', o.compression), o.compression),
-    delayMs: delayOf(o.delayMs, o.deliverAt, ''),
-    deliverAt: deliverAtOf(o.deliverAt, ''),
-    priority: priorityOf(o.priority, ''),
+    headers: v.headers('headers', headers),
+    ttlMs: ttlMs === undefined ? Infinity : v.positiveDuration('ttlMs', ttlMs),
+    signal: v.signal('signal', signal),
+    codec: codec === undefined ? undefined : (checkCodec('codec', codec), codec as Codec<any>),
+    compression: compression === undefined ? undefined : (checkCompression('compression', compression), compression as Compression),
+    delayMs: delayOf(delayMs, deliverAt, ''),
+    deliverAt: deliverAtOf(deliverAt, ''),
+    priority: priorityOf(priority, ''),
   };
 }
 

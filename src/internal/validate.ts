@@ -156,14 +156,24 @@ export function fn<F>(option: string, value: unknown): F | undefined {
 /** A plain object of options (or undefined), with no unknown keys. */
 export function options<O extends object>(what: string, value: unknown, known: readonly string[]): Partial<O> {
   if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(what, 'an object of options', value);
+  optionsObject(what, value);
   for (const key in value) {
-    // own keys only (for...in allocates no array; an inherited key is not an option given here)
-    if (!known.includes(key) && Object.prototype.hasOwnProperty.call(value, key)) {
-      throw new ConfigError(key, `\`${key}\` is not an option of ${what}; known options: ${known.join(', ')}`);
-    }
+    // for...in allocates no array
+    if (!known.includes(key)) notAnOption(what, value, key, known);
   }
   return value as Partial<O>;
+}
+
+/** ConfigError unless `value` is an object of options (not null, not an array). */
+export function optionsObject(what: string, value: unknown): asserts value is object {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(what, 'an object of options', value);
+}
+
+/** ConfigError for `key`, listed in `value` but not a `known` option, when it is the object's own (an inherited key is not an option given here). */
+export function notAnOption(what: string, value: object, key: string, known: readonly string[]): void {
+  if (Object.prototype.hasOwnProperty.call(value, key)) {
+    throw new ConfigError(key, `\`${key}\` is not an option of ${what}; known options: ${known.join(', ')}`);
+  }
 }
 
 /** Headers: an object of string values. */

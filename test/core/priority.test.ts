@@ -140,6 +140,23 @@ describe('priorities', () => {
     await expect(createBus().topic('p').publish(1, { priority: 1 })).rejects.toThrow(/priorities: 1/);
     expect(t.stats().published).toBe(0);
   });
+
+  it('publish options are the keys for...in lists: inherited ones count, an own unknown one is a ConfigError, on the priority path too', async () => {
+    const t = createBus().topic<string>('t', { priorities: 3, groups: ['g'] });
+    const inherited = Object.create({ priority: 2 }) as { priority?: number };
+    expect(t.tryPublish('inherited 2', inherited)).toBe(true);
+    expect(t.tryPublish('own 0', { priority: 0 })).toBe(true);
+    expect(t.tryPublish('0 with a key', { priority: 0, key: 'k' })).toBe(true);
+    const hidden = Object.defineProperty({}, 'priority', { value: 2, enumerable: false });
+    expect(t.tryPublish('hidden: the middle level', hidden)).toBe(true);
+    expect(() => t.tryPublish('typo', { priority: 1, prio: 2 } as never)).toThrow(/`prio` is not an option of publish options/);
+    await expect(t.publish('typo', { prio: 2 } as never)).rejects.toThrow(/`prio` is not an option/);
+    expect(t.tryPublish('own wins', Object.assign(Object.create({ priority: 0, extra: 1 }), { priority: 2 }))).toBe(true);
+    const c = t.consumer({ group: 'g' });
+    const got = (await c.recvBatch(10)).map((d) => d.value);
+    expect(got).toEqual(['inherited 2', 'own wins', 'hidden: the middle level', 'own 0', '0 with a key']);
+    expect(t.stats().priorities?.map((p) => p.published)).toEqual([2, 1, 2]);
+  });
 });
 
 // ---- the model ------------------------------------------------------------------------------

@@ -56,7 +56,8 @@ function wakeFor<T>(log: LogState<T>, off: number, value: T): void {
     return;
   }
   const gl = log.groupList;
-  for (let i = 0; i < gl.length; i++) pushLeveled(gl[i], off, value);
+  const level = log.levelOf[off & log.ring.mask];
+  for (let i = 0; i < gl.length; i++) pushLeveled(gl[i], off, value, level);
 }
 
 /** Appends `list` from `from` one by one while there is room, without waking; returns where it stopped. */

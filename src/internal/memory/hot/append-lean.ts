@@ -88,11 +88,17 @@ export function appendLeveled<T>(log: LeveledLog<T>, value: T, level: number): n
   if (ring.decorated) ring.undecorate(i);
   ring.tail = off + 1;
   ring.values[i] = value;
-  ring.stamps[i] = log.clock.stamp();
+  const clock = log.clock;
+  // the cached stamp in two stores, as in appendLean (see there)
+  if (clock.budget > 0) {
+    clock.budget--;
+    ring.stamps[i] = clock.cached;
+  } else ring.stamps[i] = clock.stamp();
   log.published++;
   (log.levelOf as Uint8Array)[i] = level;
   (log.levelPublished as Float64Array)[level]++;
   const gl = log.groupList;
-  for (let k = 0; k < gl.length; k++) pushLeveled(gl[k], off, value);
+  if (gl.length === 1) pushLeveled(gl[0], off, value, level);
+  else for (let k = 0; k < gl.length; k++) pushLeveled(gl[k], off, value, level);
   return off;
 }

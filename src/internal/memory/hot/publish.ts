@@ -115,17 +115,16 @@ export function push<T>(g: PublishGroup<T>, m: GroupMember<T>, off: number, valu
 /**
  * A priority topic's publish hand-off: when nothing waits in the group (no level queue, no
  * redelivery, the cursor on `off`), the message just published is the only one to choose, so it
- * goes straight to the direct member as on a plain topic, counted to its level. Otherwise, or
+ * goes straight to the direct member as on a plain topic, counted to its `level`. Otherwise, or
  * when the member cannot take it now, the regular wake.
  */
-export function pushLeveled<T>(g: PublishGroup<T>, off: number, value: T): void {
+export function pushLeveled<T>(g: PublishGroup<T>, off: number, value: T, level: number): void {
   const m = g.direct;
   const lq = g.lq as LevelQueues;
   if (m === null || lq.queued !== 0 || g.redeliver.size !== 0 || g.next !== off) {
     wake(g);
     return;
   }
-  const level = g.levelAt(off);
   if (!(m.sink !== null ? push(g, m, off, value) : pushDelivery(g, m, off, value))) {
     wake(g);
     return;
