@@ -8,20 +8,9 @@
 import { describe, expect, it } from 'vitest';
 import { createBus, type Delivery, type TopicStats } from '../../src/index.js';
 import { natsEngine } from '../../src/nats/index.js';
-import { NATS_URL, nats, prefixPerTest } from './service.js';
+import { NATS_URL, nats, prefixPerTest, settledOn } from './service.js';
 
 const prefix = prefixPerTest();
-
-/** Polls `read` until `done` holds of it (or 5 s pass); the last value read. */
-async function until<S>(read: () => S, done: (s: S) => boolean): Promise<S> {
-  const end = Date.now() + 5_000;
-  let s = read();
-  while (!done(s) && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 40));
-    s = read();
-  }
-  return s;
-}
 
 function figures(s: TopicStats): unknown {
   return { head: s.head, tail: s.tail, size: s.size, dropped: s.dropped, g: s.groups.g?.missed, idle: s.groups.idle?.missed, pending: s.groups.g?.pending };
@@ -47,11 +36,11 @@ describe.skipIf(!nats.available)(`drop-oldest on JetStream${nats.available ? '' 
       // offsets 0 (held), 1 (to be redelivered) and 2 (not delivered, or only read ahead) go
       expect(await pt.publishBatch([4, 5, 6])).toEqual([4, 5, 6]);
       const want = { head: 3, tail: 7, size: 4, dropped: 3, g: 3, idle: 3, pending: 0 };
-      expect(figures(await until(() => wt.stats(), (s) => s.dropped === 3 && s.groups.g?.missed === 3 && s.groups.idle?.missed === 3))).toEqual(want);
+      expect(figures(await settledOn(() => wt.stats(), (s) => s.dropped === 3 && s.groups.g?.missed === 3 && s.groups.idle?.missed === 3))).toEqual(want);
       // the publisher has no member of g: it sees offset 2 missed only if its snapshot caught g's
       // consumer behind it (or the worker had read it ahead); 0 and 1 from the advisories
       const inPublisher = { ...want, g: expect.toSatisfy((n: number) => n === 2 || n === 3) };
-      expect(figures(await until(() => pt.stats(), (s) => s.dropped === 3 && s.groups.idle?.missed === 3 && s.groups.g!.missed >= 2))).toEqual(inPublisher);
+      expect(figures(await settledOn(() => pt.stats(), (s) => s.dropped === 3 && s.groups.idle?.missed === 3 && s.groups.g!.missed >= 2))).toEqual(inPublisher);
       expect(held.ack()).toBe(false); // stale: the server settled it when it evicted it
       expect(c.held).toBe(0);
 
@@ -61,9 +50,9 @@ describe.skipIf(!nats.available)(`drop-oldest on JetStream${nats.available ? '' 
       expect(next.term('bad')).toBe(true);
       expect((await c.recv())?.offset).toBe(4);
       await new Promise((r) => setTimeout(r, 200));
-      const s = await until(() => wt.stats(), (s) => s.groups.g?.pending === 1);
+      const s = await settledOn(() => wt.stats(), (s) => s.groups.g?.pending === 1);
       expect(figures(s)).toEqual({ ...want, pending: 1 });
-      expect(figures(await until(() => pt.stats(), (s) => s.groups.g?.pending === 1))).toEqual({ ...inPublisher, pending: 1 });
+      expect(figures(await settledOn(() => pt.stats(), (s) => s.groups.g?.pending === 1))).toEqual({ ...inPublisher, pending: 1 });
     } finally {
       await worker.close();
       await publisher.close();
@@ -87,7 +76,7 @@ describe.skipIf(!nats.available)(`drop-oldest on JetStream${nats.available ? '' 
       })();
       for (let i = 0; i < n; i += 50) await t.publishBatch(Array.from({ length: 50 }, (_, j) => i + j));
       await consuming;
-      const s = await until(() => t.stats(), (s) => s.groups.g!.committed === n && acked + s.groups.g!.missed >= n);
+      const s = await settledOn(() => t.stats(), (s) => s.groups.g!.committed === n && acked + s.groups.g!.missed >= n);
       expect({ total: acked + s.groups.g!.missed, dropped: s.dropped, committed: s.groups.g!.committed }).toEqual({ total: n, dropped: s.groups.g!.missed, committed: n });
       expect(s.groups.g!.missed).toBeGreaterThan(0);
     } finally {
@@ -107,7 +96,7 @@ describe.skipIf(!nats.available)(`drop-oldest on JetStream${nats.available ? '' 
         d.ack();
       }
       await new Promise((r) => setTimeout(r, 200));
-      const s = await until(() => t.stats(), (s) => s.head === 7 && s.groups.g?.committed === 10);
+      const s = await settledOn(() => t.stats(), (s) => s.head === 7 && s.groups.g?.committed === 10);
       expect(figures(s)).toMatchObject({ head: 7, tail: 10, size: 3, dropped: 0, g: 0 });
     } finally {
       await bus.close();

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { createBus, type Delivery } from '../../src/index.js';
 import { natsEngine } from '../../src/nats/index.js';
-import { NATS_URL, nats, prefixPerTest } from './service.js';
+import { NATS_URL, nats, prefixPerTest, settledOn } from './service.js';
 
 const prefix = prefixPerTest();
 
@@ -20,17 +20,6 @@ async function drain(c: { recvTimeout(ms: number): Promise<Delivery<number> | un
     got.push([d.value, d.deliveryCount]);
     expect(d.ack()).toBe(true);
   }
-}
-
-/** Polls `read` until `done` holds of it (or 3 s pass); the last value read. */
-async function until<S>(read: () => S, done: (s: S) => boolean): Promise<S> {
-  const end = Date.now() + 3_000;
-  let s = read();
-  while (!done(s) && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 50));
-    s = read();
-  }
-  return s;
 }
 
 describe.skipIf(!nats.available)(`making room on a full topic${nats.available ? '' : ` (${nats.reason})`}`, () => {
@@ -54,7 +43,7 @@ describe.skipIf(!nats.available)(`making room on a full topic${nats.available ? 
         await new Promise((r) => setTimeout(r, 100)); // the acks reach the server
 
         expect(await t.publish(4)).toBe(4); // needs room: offset 0 goes
-        expect(await until(() => t.stats(), (s) => s.head === 1)).toMatchObject({ head: 1, size: 4, tail: 5 });
+        expect(await settledOn(() => t.stats(), (s) => s.head === 1)).toMatchObject({ head: 1, size: 4, tail: 5 });
         if (overflow === 'reject') await expect(t.publish(5)).rejects.toMatchObject({ name: 'TopicFullError' });
 
         // g nacks one held delivery and lets the other two time out; h lets its two time out
@@ -75,7 +64,7 @@ describe.skipIf(!nats.available)(`making room on a full topic${nats.available ? 
       const t = bus.topic<number>('t', { capacity: 4, overflow: 'block' });
       const values = Array.from({ length: 40 }, (_, i) => i);
       expect(await Promise.all(values.map((v) => t.publish(v)))).toEqual(values);
-      expect(await until(() => t.stats(), (s) => s.head === 36)).toMatchObject({ head: 36, size: 4, tail: 40, waitingPublishers: 0 });
+      expect(await settledOn(() => t.stats(), (s) => s.head === 36)).toMatchObject({ head: 36, size: 4, tail: 40, waitingPublishers: 0 });
       const got = await drain(t.consumer({ group: 'late', from: 'earliest' }), 300);
       expect(got).toEqual([[36, 1], [37, 1], [38, 1], [39, 1]]);
     } finally {
