@@ -27,7 +27,7 @@ describe.skipIf(!nats.available)(`making room on a full topic${nats.available ? 
     it(`${overflow}: removing the settled head keeps every group's held deliveries pending, so they are redelivered after a nack or the ack timeout`, async () => {
       const bus = createBus({ engine: natsEngine({ servers: NATS_URL, prefix: prefix() }) });
       try {
-        const t = bus.topic<number>('t', { capacity: 4, overflow, groups: ['g', 'h'], ackTimeoutMs: 2_000 });
+        const t = bus.topic<number>('t', { capacity: 4, overflow, groups: ['g', 'h'], ackTimeoutMs: 1_500 });
         expect(await t.publishBatch([0, 1, 2, 3])).toEqual([0, 1, 2, 3]);
         const g = t.consumer({ group: 'g', prefetch: 4 });
         const h = t.consumer({ group: 'h', prefetch: 4 });
@@ -48,8 +48,7 @@ describe.skipIf(!nats.available)(`making room on a full topic${nats.available ? 
 
         // g nacks one held delivery and lets the other two time out; h lets its two time out
         expect(heldG.shift()!.nack()).toBe(true);
-        const gotG = await drain(g, 3_000);
-        const gotH = await drain(h, 3_000);
+        const [gotG, gotH] = await Promise.all([drain(g, 1_500), drain(h, 1_500)]);
         expect(gotG.sort((a, b) => a[0] - b[0])).toEqual([[1, 2], [2, 2], [3, 2], [4, 1]]);
         expect(gotH.sort((a, b) => a[0] - b[0])).toEqual([[2, 2], [3, 2], [4, 1]]);
       } finally {
