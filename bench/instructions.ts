@@ -10,8 +10,8 @@
  *
  * Each selected throughput case is bundled (bench/ir-child.ts with the core from `--root`'s
  * src/, default this checkout) and run twice under `valgrind --tool=callgrind` with
- * `node --single-threaded` (no concurrent compiler or GC threads: the JIT makes the same
- * choices every run): both runs do the same warm-up trials, one then runs a trial of `n`.
+ * `node --single-threaded --hash-seed=1` (no concurrent compiler or GC threads: the JIT makes the same
+ * choices every run; a fixed hash seed: start-up costs the same every run): both runs do the same warm-up trials, one then runs a trial of `n`.
  * The difference of the two totals divided by `n` is what one message costs, start-up,
  * loading, compiling and warm-up cancelled out. `--profile` also writes each run's callgrind
  * file and V8's perf map (JIT code names) next to the bundle, for `callgrind_annotate`.
@@ -113,7 +113,10 @@ async function bundle(root: string, dir: string): Promise<string> {
 /** One callgrind run: the instruction total of the whole process. */
 function count(file: string, name: string, n: number, o: Options, dir: string, tag: string): Promise<number> {
   const out = o.profile ? join(dir, `${tag}.${n}.callgrind`) : '/dev/null';
-  const node = ['--single-threaded', ...o.nodeArgs, ...(o.profile ? ['--perf-basic-prof'] : []), file, name, String(n), String(o.warmup), String(o.warmupN)];
+  // a fixed hash seed: with a random one V8 searches primes for it at start-up
+  // (HashSeed::InitializeRoots), a cost that differs by millions of instructions between two
+  // processes and would not cancel out of the difference of the two runs
+  const node = ['--single-threaded', '--hash-seed=1', ...o.nodeArgs, ...(o.profile ? ['--perf-basic-prof'] : []), file, name, String(n), String(o.warmup), String(o.warmupN)];
   return new Promise((ok, fail) => {
     const p = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, ...node], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
