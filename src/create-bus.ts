@@ -1,6 +1,7 @@
 import { ConfigError } from './errors.js';
 import { EngineBus } from './internal/api/engine-bus.js';
 import { BusImpl } from './internal/memory/bus.js';
+import { openDurable } from './internal/durable/open.js';
 import { describe } from './internal/validate.js';
 import type { BusOptions } from './bus-options.js';
 import type { Bus } from './types.js';
@@ -22,7 +23,7 @@ import type { Bus } from './types.js';
  */
 export function createBus(options?: BusOptions): Bus {
   const engine = options?.engine;
-  if (engine === undefined) return new BusImpl(options);
+  if (engine === undefined) return new BusImpl(options, openDurable);
   if (typeof engine !== 'object' || engine === null || typeof engine.openTopic !== 'function' || typeof engine.connect !== 'function') {
     throw new ConfigError('engine', `\`engine\` must be an Engine (memoryEngine(), portEngine(port), ...), got ${describe(engine)}`);
   }

@@ -117,6 +117,20 @@ describe('imports', () => {
     expect(found, `import circles:\n${found.join('\n')}`).toEqual([]);
   });
 
+  it('the memory engine never imports its durable side: only memory/engine/ composes the two', () => {
+    const memory = join(ROOT, 'src/internal/memory');
+    const durable = join(ROOT, 'src/internal/durable');
+    const composer = join(memory, 'engine');
+    const files = new Map(sources(memory).map((f) => [f, readFileSync(f, 'utf8')] as const));
+    expect(files.size).toBeGreaterThan(20);
+    const reaching: string[] = [];
+    for (const [file, edges] of graph(new Map([...files, ...sources(durable).map((f) => [f, ''] as const)]))) {
+      if (file.startsWith(durable) || file.startsWith(composer)) continue;
+      for (const e of edges) if (e.startsWith(durable)) reaching.push(`${relative(ROOT, file)} -> ${relative(ROOT, e)}`);
+    }
+    expect(reaching).toEqual([]);
+  });
+
   it('the check resolves every relative import in src/', () => {
     const unresolved: string[] = [];
     for (const f of sources(join(ROOT, 'src'))) {

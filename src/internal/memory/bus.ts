@@ -4,8 +4,7 @@ import type { BusOptions } from '../../bus-options.js';
 import type { Bus, BusStats, Topic, TopicOptions, TopicStats } from '../../types.js';
 import { statsStream } from '../faces/stats-stream.js';
 import { inspectCustom, inspectFields, type Inspect } from '../inspect.js';
-import { TopicImpl } from './topic.js';
-import { openDurable } from '../durable/open.js';
+import { TopicImpl, type OpenStorage } from './topic.js';
 import type { Storage } from '../../storage.js';
 import { checkStorage, settingsDiffer, type TopicSettings, topicSettings } from '../topic-options.js';
 import * as v from '../validate.js';
@@ -24,7 +23,15 @@ export class BusImpl implements Bus {
   /** @internal */
   readonly watchers = new Set<Subscriber<BusStats>>();
 
-  constructor(options?: BusOptions) {
+  /**
+   * @param openStorage - opens a topic's store when the bus has `storage` (durable/open.ts): the
+   *   composer of the engine (`createBus`, `memoryEngine`) gives it, so the memory engine never
+   *   imports its durable side.
+   */
+  constructor(
+    options: BusOptions | undefined,
+    private readonly openStorage: OpenStorage,
+  ) {
     const o = v.options<BusOptions>('bus options', options, BUS_KEYS);
     const s = o.scheduler;
     if (s !== undefined && (typeof s !== 'object' || s === null || typeof s.schedule !== 'function' || typeof s.now !== 'function')) {
@@ -49,7 +56,7 @@ export class BusImpl implements Bus {
   static readonly anchor: unknown = BusImpl.inert();
 
   private static inert(): BusImpl {
-    const bus = new BusImpl();
+    const bus = new BusImpl(undefined, refuseStorage);
     const t = bus.topic<number>('anchor', { capacity: 2, groups: ['g'] });
     t.tryPublish(0);
     const c = t.consumer({ group: 'g' });
@@ -72,7 +79,7 @@ export class BusImpl implements Bus {
     if (this.closing !== undefined) throw new ClosedError(`the bus is closed: topic \`${name}\` cannot be created`);
     const dl = settings.deadLetter;
     if (dl !== undefined && !this.topics.has(dl)) this.checkDeadLetter(dl);
-    const t = new TopicImpl<T>(name, settings, this, openDurable);
+    const t = new TopicImpl<T>(name, settings, this, this.openStorage);
     this.topics.set(name, t as TopicImpl<unknown>);
     return t;
   }
@@ -151,6 +158,11 @@ export class BusImpl implements Bus {
     await Promise.all(topics.map((t) => t.close()));
     await Promise.all(topics.map((t) => t.release()));
   }
+}
+
+/** The anchor's bus has no storage, so nothing opens a store. */
+function refuseStorage(): Promise<void> {
+  return Promise.reject(new Error('the anchor bus has no storage'));
 }
 
 /** The `ConfigError` for a topic asked again with another value of `option`: both values shown. */

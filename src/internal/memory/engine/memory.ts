@@ -2,6 +2,7 @@ import type { SchedulerLike } from 'rxjs';
 import type { Engine } from '../../../engine.js';
 import type { Storage } from '../../../storage.js';
 import { BusImpl } from '../bus.js';
+import { openDurable } from '../../durable/open.js';
 import * as v from '../../validate.js';
 import { BusEngine } from './backend.js';
 
@@ -40,5 +41,5 @@ const MEMORY_LACKS = {
  */
 export function memoryEngine(options?: MemoryEngineOptions): Engine {
   const o = v.options<MemoryEngineOptions>('memory engine options', options, ['scheduler', 'storage']);
-  return new BusEngine('memory', { lacks: MEMORY_LACKS }, new BusImpl(o), true);
+  return new BusEngine('memory', { lacks: MEMORY_LACKS }, new BusImpl(o, openDurable), true);
 }
