@@ -44,9 +44,12 @@ export async function deleteStreams(prefix: string): Promise<void> {
   }
 }
 
-/** Polls `read` until `done` holds of it (or 5 s pass); the last value read, for the test to assert on. */
+/**
+ * Polls `read` until `done` holds of it (or 15 s pass: advisories and snapshots arrive late on a
+ * loaded machine); the last value read, for the test to assert on.
+ */
 export async function settledOn<S>(read: () => S, done: (s: S) => boolean): Promise<S> {
-  const end = Date.now() + 5_000;
+  const end = Date.now() + 15_000;
   let s = read();
   while (!done(s) && Date.now() < end) {
     await new Promise((r) => setTimeout(r, 40));

@@ -10,7 +10,7 @@ function num(name: string, fallback: number): number {
 }
 
 /** Model sequences per overflow strategy. */
-export const MODEL_RUNS = num('RINGBUS_MODEL_RUNS', DEEP ? 25_000 : 150);
+export const MODEL_RUNS = num('RINGBUS_MODEL_RUNS', DEEP ? 25_000 : 1_000);
 /** Random programs against the push faces (a fifth as many no-stall plans, at least 100). */
 export const FACES_RUNS = num('RINGBUS_FACES_RUNS', DEEP ? 25_000 : 1_000);
 /** Scheduled interleavings (fc.scheduler) per channel property. */
@@ -30,7 +30,7 @@ export const CRASH_RUNS = num('RINGBUS_CRASH_RUNS', DEEP ? 50 : 4);
 /** SIGKILL rounds per copy path of the crash suite (writable, dead letters, forwarding operators). */
 export const CRASH_PATH_RUNS = num('RINGBUS_CRASH_PATH_RUNS', DEEP ? 30 : 2);
 /** Renderer kills of the IndexedDB crash test (test/browser/indexeddb.test.ts). */
-export const BROWSER_CRASH_RUNS = num('RINGBUS_BROWSER_CRASH_RUNS', DEEP ? 50 : 4);
+export const BROWSER_CRASH_RUNS = num('RINGBUS_BROWSER_CRASH_RUNS', DEEP ? 50 : 10);
 /** Iterations of each leak loop. */
 export const LEAK_N = num('RINGBUS_LEAK_N', DEEP ? 1_000_000 : 100_000);
 

@@ -16,7 +16,8 @@
  */
 import fc from 'fast-check';
 import type { Subscription } from 'rxjs';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
+import { expect } from './cheap-expect.js';
 import { createBus, type Delivery, type Topic } from '../../src/index.js';
 import { FACES_RUNS, report, SEED, TIMEOUT } from './config.js';
 

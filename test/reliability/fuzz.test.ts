@@ -6,7 +6,8 @@
  * options object untouched.
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
+import { expect } from './cheap-expect.js';
 import { channel, createBus, type Delivery, isRingbusError } from '../../src/index.js';
 import { virtualTime } from '../helpers.js';
 import { FUZZ_RUNS, report, SEED, TIMEOUT } from './config.js';

@@ -4,7 +4,7 @@
  * an exact accounting check once everything is drained.
  */
 import fc from 'fast-check';
-import { expect } from 'vitest';
+import { expect } from './cheap-expect.js';
 import { createBus, type Bus, type Consumer, type Delivery, type Topic, TopicFullError } from '../../src/index.js';
 import { virtualTime } from '../helpers.js';
 import { filterRejects, MConsumer, type MGroup, Model, type ModelConfig, type MPublish, type Policy } from './model.js';

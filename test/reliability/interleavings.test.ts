@@ -7,7 +7,8 @@
  * every message whose `send` resolved was acked exactly once; nothing else was ever delivered.
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
+import { expect } from './cheap-expect.js';
 import { channel, type Consumer, createBus, type Delivery, isRingbusError, type Receiver, type Sender } from '../../src/index.js';
 import { report, SCHEDULER_RUNS, SEED, TIMEOUT } from './config.js';
 

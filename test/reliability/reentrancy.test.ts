@@ -18,7 +18,8 @@
  */
 import fc from 'fast-check';
 import type { Subscription } from 'rxjs';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
+import { expect } from './cheap-expect.js';
 import { type Consumer, createBus, type Delivery, isRingbusError, type Topic } from '../../src/index.js';
 import { virtualTime } from '../helpers.js';
 import { REENTRANCY_RUNS, report, SEED, TIMEOUT } from './config.js';
