@@ -176,8 +176,9 @@ end
 local M = meta(T)
 
 if op == 'fetch' then
-  -- most, lease ms, '1' if the caller may read new entries itself: redeliveries due (lowest offset first: offset, count, fields), then new entries
-  -- (id, fields; delivered once), or how many the caller is to read
+  -- most, lease ms, '1' if the caller may read new entries itself until its next poll: redeliveries
+  -- due (lowest offset first: offset, count, fields), then new entries (id, fields; delivered
+  -- once), and 1 if plain reads may follow (no entry of the topic has an expiry, it is not closed)
   local want = tonumber(ARGV[6])
   redis.call('ZADD', T.l, now + tonumber(ARGV[7]), g .. '\n' .. c)
   sweepTtl(T, M)
@@ -216,12 +217,9 @@ if op == 'fetch' then
   -- new entries go back as XREADGROUP gives them (id, fields): no work per entry here unless
   -- some entry of the topic has an expiry
   local news = {}
-  local readSelf = 0
-  if #out < want and ARGV[8] == '1' and M.ttlAny ~= '1' and M.closed ~= '1' then
-    -- the caller reads the new entries itself (XREADGROUP, no Lua between the stream and it)
-    -- and counts them as delivered (HINCRBY)
-    readSelf = want - #out
-  elseif #out < want then
+  local plain = 0
+  if ARGV[8] == '1' and M.ttlAny ~= '1' and M.closed ~= '1' then plain = 1 end
+  if #out < want then
     local r = redis.call('XREADGROUP', 'GROUP', g, c, 'COUNT', want - #out, 'STREAMS', T.s, '>')
     if r then
       news = r[1][2]
@@ -247,7 +245,7 @@ if op == 'fetch' then
     G = findGroup(T, g)
     if G.pending == 0 and nextOf(T, G) >= tailOf(T) then drained = 1 end
   end
-  return { drained, out, tailOf(T), news, readSelf, redis.call('HGET', gk(T, g), 'gen') or '0' }
+  return { drained, out, tailOf(T), news, plain, redis.call('HGET', gk(T, g), 'gen') or '0' }
 end
 
 if op == 'settle' then

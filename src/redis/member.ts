@@ -127,14 +127,12 @@ export class RedisMember<T> implements MemberPort<T> {
       (reply) => {
         this.renewed = sent;
         if (reply === -1) return this.fetched(epoch, '', 1, [], []);
-        const [drained, items, tail, news, readSelf, gen] = reply as [number, Fetched[], number, Entry[], number, Buffer];
+        const [drained, items, tail, news, plain, gen] = reply as [number, Fetched[], number, Entry[], number, Buffer];
         this.gen = gen.toString();
         this.backend.seen(tail);
-        // after a seek the read would start from the new position, for a fetch that is void
-        if (readSelf === 0 || epoch !== this.epoch || this.closing !== undefined) return this.fetched(epoch, this.gen, drained, items, news);
-        // nothing was due: until the next poll, fetches that find new entries read them plainly
-        if (items.length === 0) this.plainUntil = sent + this.backend.engine.pollMs;
-        this.readNew(epoch, this.gen, drained, items, readSelf);
+        // nothing was due: until the next poll, fetches read new entries plainly
+        if (plain === 1 && items.length === 0 && news.length > 0) this.plainUntil = sent + this.backend.engine.pollMs;
+        this.fetched(epoch, this.gen, drained, items, news);
       },
       (e: unknown) => this.failed(e),
     );

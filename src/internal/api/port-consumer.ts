@@ -268,9 +268,13 @@ export class PortConsumer<T> implements Consumer<T>, ConsumerPort<T> {
     this.iterating = true;
     this.demand();
     return {
-      next: async () => {
-        const d = await this.recv();
-        return d === undefined ? { done: true, value: undefined } : { done: false, value: d };
+      next: () => {
+        // what is held locally is handed out without a wait (as recv would, one promise less)
+        if (this.waiters.length === 0 && !this.closed && !this.aborted) {
+          const d = this.take();
+          if (d !== undefined) return Promise.resolve({ done: false, value: d });
+        }
+        return this.recv().then((d) => (d === undefined ? { done: true, value: undefined } : { done: false, value: d }));
       },
       return: async () => {
         this.close();
