@@ -47,6 +47,18 @@ async function streamLength(topic: string): Promise<number> {
   }
 }
 
+/** Publishes `value` until the topic refuses it as full: how many it took. */
+async function publishUntilFull(topic: { publish(value: string): Promise<number> }, value: string): Promise<number> {
+  for (let n = 0; ; n++) {
+    try {
+      await topic.publish(value);
+    } catch (e) {
+      expect(e).toBeInstanceOf(TopicFullError);
+      return n;
+    }
+  }
+}
+
 afterEach(async () => {
   for (const b of buses.splice(0)) await b.close();
   for (const c of clients.splice(0)) await c.close();
@@ -87,30 +99,12 @@ describe.skipIf(!redis.available)('redis publisher leases', () => {
     expect(a.sent).toEqual(Array(9).fill('XADD'));
     // the server does not know a used its places: until a calls again or its lease lapses (3 s),
     // they count as taken as well as stored, so b stops short of capacity, never past it
-    let fromB = 0;
-    for (;;) {
-      try {
-        await tb.publish('b');
-        fromB++;
-      } catch (e) {
-        expect(e).toBeInstanceOf(TopicFullError);
-        break;
-      }
-    }
+    const fromB = await publishUntilFull(tb, 'b');
     if (Date.now() - granted < 3000) expect(fromB).toBe(21);
     else expect(fromB).toBeGreaterThanOrEqual(21);
     expect(await streamLength('t')).toBe(10 + fromB);
     // a's next call ends its lease: the places it filled are counted once, up to capacity exactly
-    let fromA = 0;
-    for (;;) {
-      try {
-        await ta.publish('a');
-        fromA++;
-      } catch (e) {
-        expect(e).toBeInstanceOf(TopicFullError);
-        break;
-      }
-    }
+    const fromA = await publishUntilFull(ta, 'a');
     expect(10 + fromB + fromA).toBe(40);
     expect(await streamLength('t')).toBe(40);
   });
