@@ -179,26 +179,32 @@ export class RedisBackend implements TopicBackend, BackendLink {
     return true;
   }
 
-  /** Adds `p`'s one entry with a plain XADD. A failure (the topic was closed) sends it through the publish function, which answers why. */
+  /**
+   * Adds `p`'s one entry with a plain XADD. One that fails (the topic was closed) or finds no
+   * stream (it was deleted) goes through the publish function, which answers why.
+   */
   private plain(p: Publication): void {
     this.leaseLeft--;
     const [value, key, hasKey, headers] = p.args as [Buffer, string, string, string];
-    const args: (string | Buffer)[] = ['XADD', this.key, '0-*', V, value, T, String(Date.now())];
+    const args: (string | Buffer)[] = ['XADD', this.key, 'NOMKSTREAM', '0-*', V, value, T, String(Date.now())];
     if (hasKey === '1') args.push(K, key);
     if (headers !== '') args.push(H, headers);
     this.engine.send(args).then(
       (id) => {
+        if (id === null) return this.unleased(p);
         const offset = offsetOf(id as Buffer);
         if (offset + 1 > this.tail) this.tail = offset + 1;
         this.wakeMembers();
         p.offsets.push(offset);
         p.resolve(p.offsets);
       },
-      () => {
-        this.leaseLeft = 0;
-        this.send([p]);
-      },
+      () => this.unleased(p),
     );
+  }
+
+  private unleased(p: Publication): void {
+    this.leaseLeft = 0;
+    this.send([p]);
   }
 
   private sendTurn(): void {
@@ -367,6 +373,7 @@ export class RedisBackend implements TopicBackend, BackendLink {
   }
 
   async destroy(): Promise<void> {
+    this.leaseLeft = 0;
     clearInterval(this.janitor);
     clearTimeout(this.retry);
     for (const m of [...this.members]) await m.close();

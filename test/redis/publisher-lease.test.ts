@@ -109,6 +109,18 @@ describe.skipIf(!redis.available)('redis publisher leases', () => {
     expect(await streamLength('t')).toBe(40);
   });
 
+  it('a publisher holding a lease on a topic another bus deleted adds nothing plainly: the publish goes through the function', async () => {
+    const a = await recordedBus();
+    const b = await recordedBus();
+    const ta = a.bus.topic<number>('t', { capacity: 1024 });
+    await ta.publish(0);
+    b.bus.topic<number>('t');
+    expect(await b.bus.deleteTopic('t')).toBe(true);
+    a.sent.length = 0;
+    await ta.publish(1);
+    expect(a.sent).toEqual(['XADD', 'pub']); // the XADD (NOMKSTREAM) found no stream
+  });
+
   it("a topic under 'drop-oldest' or with a TTL leases nothing: every publish is a function call", async () => {
     const { bus, sent } = await recordedBus();
     const drop = bus.topic<number>('d', { capacity: 1024, overflow: 'drop-oldest' });
