@@ -116,13 +116,16 @@ export class RedisMember<T> implements MemberPort<T> {
     if (want <= 0) return;
     this.fetching = true;
     this.asked = want;
-    void this.flush(); // settlements made before this fetch count first
     const epoch = this.epoch;
     const sent = Date.now();
     if (sent < this.plainUntil) {
+      // only acks and touches are queued (anything else ends the plain reads), and neither
+      // changes what the read finds: the read goes first, its answer waits behind no ack
       this.readNew(epoch, this.gen, want);
+      void this.flush();
       return;
     }
+    void this.flush(); // settlements made before this fetch count first
     this.backend.run('fetch', [this.group, this.consumer, String(want), String(this.backend.engine.leaseMs), '1']).then(
       (reply) => {
         this.renewed = sent;
