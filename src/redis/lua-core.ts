@@ -226,6 +226,7 @@ local function publishInto(K, list, at, n, whole, lease)
     slots = math.min(LEASE_MAX, math.floor((cap - len - admit) / 4))
     if slots > 0 then redis.call('HSET', K.p, lease, int(now + LEASE_HOLD) .. ':' .. int(slots)) else slots = 0 end
   end
+  if id == nil then return 'OK', 0, 0, tailOf(K), slots end
   return 'OK', first, admit, seq(id), slots
 end
 
