@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { encode } from '@msgpack/msgpack';
 import type { MemberOptions, MemberPort, PublishEntry, TopicBackend } from '../engine.js';
 import { ClosedError, TopicFullError } from '../errors.js';
 import { emptyStats } from '../internal/api/engine-topic.js';
 import type { GroupStats, OverflowPolicy, TopicStats } from '../types.js';
 import type { BackendLink, EngineLink } from './link.js';
+import { offsetOf } from './item.js';
 import { RedisMember } from './member.js';
 
 /** What the stats operation answers (JSON). */
@@ -45,6 +47,15 @@ const ARGS_PER_ENTRY = 5;
 const NONE: (string | Buffer)[] = [];
 /** Publishes of one turn are sent together up to this many entries per call. */
 const MAX_ENTRIES_PER_CALL = 512;
+/**
+ * How long a publisher fills the places a publish call leased it, from when it sent that call.
+ * The server holds the lease for 3000 ms from when it ran the call (LEASE_HOLD in lua-core.ts).
+ */
+const LEASE_USE_MS = 1000;
+const V = Buffer.from('v');
+const T = Buffer.from('t');
+const K = Buffer.from('k');
+const H = Buffer.from('h');
 
 function entryArgs(e: PublishEntry): (string | Buffer)[] {
   const bytes = encode(e.value);
@@ -77,6 +88,13 @@ export class RedisBackend implements TopicBackend, BackendLink {
 
   /** The stream's key. */
   private readonly key: string;
+  /** This publisher's name in the topic's leases. */
+  private readonly publisher = randomUUID();
+  /** Places leased to this publisher that it may still fill with plain XADDs, until `leaseUntil` (its clock). */
+  private leaseLeft = 0;
+  private leaseUntil = 0;
+  /** Publish calls sent: only the answer to the last one sent grants a lease (each call ends the one before). */
+  private calls = 0;
 
   constructor(
     readonly engine: EngineLink,
@@ -136,8 +154,10 @@ export class RedisBackend implements TopicBackend, BackendLink {
       if (this.waiting.length > 0) {
         this.waiting.push(p);
         this.updateWaiting();
-      } else if (this.overflow === 'reject') this.send([p]);
-      else {
+      } else if (this.overflow === 'reject') {
+        if (this.leased(p)) this.plain(p);
+        else this.send([p]);
+      } else {
         // publishes of one turn go in one call (under 'reject' each is admitted or refused whole)
         if (this.turn.length === 0) queueMicrotask(() => this.sendTurn());
         this.turn.push(p);
@@ -147,9 +167,52 @@ export class RedisBackend implements TopicBackend, BackendLink {
 
   private turn: Publication[] = [];
 
+  /**
+   * Whether `p` can take a leased place: one entry without a ttl, a lease with places and time
+   * left, and a connection that writes at once (not one queueing commands while it reconnects).
+   */
+  private leased(p: Publication): boolean {
+    if (this.leaseLeft === 0 || p.args.length !== ARGS_PER_ENTRY || p.args[4] !== '0') return false;
+    if (Date.now() >= this.leaseUntil || !this.engine.ready) {
+      this.leaseLeft = 0;
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Adds `p`'s one entry with a plain XADD. One that fails (the topic was closed) or finds no
+   * stream (it was deleted) goes through the publish function, which answers why.
+   */
+  private plain(p: Publication): void {
+    this.leaseLeft--;
+    const [value, key, hasKey, headers] = p.args as [Buffer, string, string, string];
+    const args: (string | Buffer)[] = ['XADD', this.key, 'NOMKSTREAM', '0-*', V, value, T, String(Date.now())];
+    if (hasKey === '1') args.push(K, key);
+    if (headers !== '') args.push(H, headers);
+    this.engine.send(args).then(
+      (id) => {
+        if (id === null) return this.unleased(p);
+        const offset = offsetOf(id as Buffer);
+        if (offset + 1 > this.tail) this.tail = offset + 1;
+        this.wakeMembers();
+        p.offsets.push(offset);
+        p.resolve(p.offsets);
+      },
+      () => this.unleased(p),
+    );
+  }
+
+  private unleased(p: Publication): void {
+    this.leaseLeft = 0;
+    this.send([p]);
+  }
+
   private sendTurn(): void {
     const all = this.turn;
     this.turn = [];
+    // a publish alone in its turn takes a leased place; a run of them goes in one call
+    if (all.length === 1 && this.leased(all[0]!)) return this.plain(all[0]!);
     let batch: Publication[] = [];
     let size = 0;
     for (const p of all) {
@@ -167,10 +230,18 @@ export class RedisBackend implements TopicBackend, BackendLink {
   /** One attempt: admitted entries resolve their offsets, in order; the rest waits for room (block) or is refused. */
   private send(ps: Publication[]): void {
     const whole = this.overflow === 'reject' ? '1' : '0';
-    this.run('pub', [whole, ...(ps.length === 1 ? ps[0]!.args : ps.flatMap((p) => p.args))]).then(
+    // the call ends this publisher's lease: the places it grants are counted afresh
+    this.leaseLeft = 0;
+    const call = ++this.calls;
+    const sent = Date.now();
+    this.run('pub', [whole, this.publisher, ...(ps.length === 1 ? ps[0]!.args : ps.flatMap((p) => p.args))]).then(
       (reply) => {
-        const [status, first, count, tail] = reply as [Buffer, number, number, number];
+        const [status, first, count, tail, slots] = reply as [Buffer, number, number, number, number];
         if (tail > this.tail) this.tail = tail;
+        if (call === this.calls && slots > 0) {
+          this.leaseLeft = slots;
+          this.leaseUntil = sent + LEASE_USE_MS;
+        }
         const s = status.toString();
         if (s === 'CLOSED') return ps.forEach((p) => this.settle(p, new ClosedError(`topic \`${this.name}\` is closed`)));
         if (s === 'FULL' && this.overflow !== 'block') return ps.forEach((p) => this.settle(p, new TopicFullError(this.name, this.snapshot.capacity)));
@@ -297,6 +368,7 @@ export class RedisBackend implements TopicBackend, BackendLink {
   }
 
   async close(): Promise<void> {
+    this.leaseLeft = 0;
     await this.run('close', []);
     this.snapshot = { ...this.snapshot, closed: true };
     for (const m of this.members) m.wake();
@@ -304,6 +376,7 @@ export class RedisBackend implements TopicBackend, BackendLink {
   }
 
   async destroy(): Promise<void> {
+    this.leaseLeft = 0;
     clearInterval(this.janitor);
     clearTimeout(this.retry);
     for (const m of [...this.members]) await m.close();

@@ -10,6 +10,7 @@ import { FUNCTION, LIBRARY } from './lua-ops.js';
 /** What the engine uses of a node-redis client (`createClient()` from `redis`, any modules or RESP version). */
 export interface RedisClient {
   readonly isOpen: boolean;
+  readonly isReady: boolean;
   connect(): Promise<unknown>;
   close(): Promise<void>;
   destroy(): void;
@@ -122,6 +123,10 @@ export class RedisEngine implements Engine, EngineLink {
   /** Loads the engine's function library (again, if the server lost it: a restart without persistence, `FUNCTION FLUSH`). */
   private async load(): Promise<void> {
     await this.client.sendCommand(['FUNCTION', 'LOAD', 'REPLACE', LIBRARY]);
+  }
+
+  get ready(): boolean {
+    return this.client.isReady;
   }
 
   send(args: (string | Buffer)[]): Promise<unknown> {

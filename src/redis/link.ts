@@ -13,6 +13,8 @@ export interface EngineLink {
   readonly pollMs: number;
   readonly janitorMs: number;
   readonly leaseMs: number;
+  /** Whether the connection is up: a command sent now is written at once, not queued until it reconnects. */
+  readonly ready: boolean;
   /** Sends one command as it is (replies with bulk strings as Buffers). */
   send(args: (string | Buffer)[]): Promise<unknown>;
   /** A member of `backend` found nothing: wake it as soon as an entry is added to the stream. */

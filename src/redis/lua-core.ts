@@ -5,7 +5,8 @@
  * level runs once, when it is loaded (`FUNCTION LOAD`); a call runs only `begin` and its operation.
  *
  * Keys of topic `t` under prefix `p` carry the hash tag `{t}`: `p:{t}:s` the stream, `:m` the
- * meta hash (options and counters), `:l` member leases (zset of `group\nconsumer`), and per group
+ * meta hash (options and counters), `:l` member leases (zset of `group\nconsumer`), `:p`
+ * publisher leases (hash: publisher → `expiry:slots`, see {@link publishInto}), and per group
  * `:g:<g>` counters, `:d:<g>` due times of returned entries (zset), `:x:<g>` dead letters waiting
  * for room in a `block` dead-letter topic. Offset n is stream id `0-(n+1)`.
  *
@@ -22,12 +23,15 @@ local op, prefix, topic, now, T
 local function int(n) return string.format('%d', n) end
 local function keys(name)
   local b = prefix .. ':{' .. name .. '}'
-  return { s = b .. ':s', m = b .. ':m', l = b .. ':l', b = b }
+  return { s = b .. ':s', m = b .. ':m', l = b .. ':l', p = b .. ':p', b = b }
 end
 local function begin(args)
   op, prefix, topic = args[1], args[2], args[3]
-  local clock = redis.call('TIME')
-  now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+  -- the lean ack needs no clock
+  if op ~= 'ack' then
+    local clock = redis.call('TIME')
+    now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+  end
   T = keys(topic)
 end
 local function gk(K, g) return K.b .. ':g:' .. g end
@@ -65,7 +69,15 @@ local function floorOf(K, g)
   if g.pending > 0 then return seq(redis.call('XPENDING', K.s, g.name, '-', '+', 1)[1][1]) end
   return g.last + 1
 end
-local function tailOf(K) return num(redis.call('HGET', K.m, 'published')) end
+-- offsets published: the stream's count of entries ever added (ids are contiguous from 0-1)
+local function tailOf(K)
+  if redis.call('EXISTS', K.s) == 0 then return 0 end
+  local info = redis.call('XINFO', 'STREAM', K.s)
+  for i = 1, #info, 2 do
+    if info[i] == 'entries-added' then return info[i + 1] end
+  end
+  return 0
+end
 -- the next offset never delivered to the group: the first retained entry past its last delivery
 local function nextOf(K, g)
   local e = redis.call('XRANGE', K.s, '(' .. idOf(g.last), '+', 'COUNT', 1)
@@ -110,23 +122,49 @@ local function sweepTtl(K, M)
   if aged > 0 then redis.call('HINCRBY', K.m, 'agedOut', aged) end
 end
 
+-- Publisher leases (block and reject only): a publish call may grant its publisher 'slots' free
+-- places, which it then fills with plain XADDs (no function call) until it uses them up, its
+-- lease time passes on its own clock, or it calls again (which ends the lease). Every capacity
+-- check counts the places leased to others as taken. A lease the server has not heard back on
+-- lapses after LEASE_HOLD ms; the publisher stops using it LEASE_USE ms after it asked.
+local LEASE_HOLD, LEASE_MAX = 3000, 512
+-- places leased to publishers other than 'except' (whose lease ends here); lapsed leases are removed
+local function leased(K, except)
+  local all = redis.call('HGETALL', K.p)
+  if #all == 0 then return 0 end
+  local n = 0
+  for i = 1, #all, 2 do
+    local until_, slots = string.match(all[i + 1], '^(%d+):(%d+)$')
+    if all[i] == except or tonumber(until_) <= now then
+      redis.call('HDEL', K.p, all[i])
+    else
+      n = n + tonumber(slots)
+    end
+  end
+  return n
+end
+
 -- Appends n entries, each five values of 'list' from index 'at' on: value, key, has key ('1'),
 -- headers ('' for none), ttl ms ('0' for none). Returns status ('OK', 'FULL', 'CLOSED'), the
--- first offset, the number admitted, the tail. 'block' admits what fits (the caller waits for
--- room for the rest) unless 'whole' is set; 'reject' admits all or nothing.
-local function publishInto(K, list, at, n, whole)
+-- first offset, the number admitted, the tail, and the places leased to publisher 'lease' (''
+-- for none: no lease). 'block' admits what fits (the caller waits for room for the rest) unless
+-- 'whole' is set; 'reject' admits all or nothing.
+local function publishInto(K, list, at, n, whole, lease)
   local closed, capacity, overflow, ttl, ttlAny = unpack(redis.call('HMGET', K.m, 'closed', 'capacity', 'overflow', 'ttl', 'ttlAny'))
-  if closed == '1' then return 'CLOSED', 0, 0 end
+  if closed == '1' then return 'CLOSED', 0, 0, 0, 0 end
   local cap = num(capacity or '1024')
   overflow = overflow or 'block'
   ttl = num(ttl)
   local gs = nil
-  local len = redis.call('XLEN', K.s)
+  -- places leased to other publishers count as taken (there are none under drop-oldest)
+  local others = 0
+  if overflow ~= 'drop-oldest' then others = leased(K, lease) end
+  local len = redis.call('XLEN', K.s) + others
   local admit = n
   if len + n > cap then
     sweepTtl(K, { ttlAny = ttlAny })
     gs = groups(K)
-    len = redis.call('XLEN', K.s)
+    len = redis.call('XLEN', K.s) + others
   end
   if len + n > cap and #gs > 0 then
     local floor = nil
@@ -145,17 +183,16 @@ local function publishInto(K, list, at, n, whole)
       admit = math.max(0, math.min(n, cap - len))
       if admit < n and (overflow == 'reject' or whole) then
         if overflow == 'reject' then redis.call('HINCRBY', K.m, 'rejected', n) end
-        return 'FULL', 0, 0
+        return 'FULL', 0, 0, tailOf(K), 0
       end
-      if admit == 0 then return 'FULL', 0, 0 end
+      if admit == 0 then return 'FULL', 0, 0, tailOf(K), 0 end
     end
   end
-  local first = nil
+  local first, id = nil, nil
   local anyTtl = false
   local stamp = int(now)
   for i = at, at + (admit - 1) * 5, 5 do
     local v, key, hasKey, h, life = list[i], list[i + 1], list[i + 2], list[i + 3], tonumber(list[i + 4])
-    local id
     if hasKey ~= '1' and h == '' and life == 0 and ttl == 0 then
       id = redis.call('XADD', K.s, '0-*', 'v', v, 't', stamp)
     else
@@ -176,14 +213,21 @@ local function publishInto(K, list, at, n, whole)
   if over > 0 then
     gs = gs or groups(K)
     if #gs == 0 then
-      redis.call('XTRIM', K.s, 'MAXLEN', cap)
+      redis.call('XTRIM', K.s, 'MAXLEN', math.max(0, cap - others))
     else
       local es = redis.call('XRANGE', K.s, '-', '+', 'COUNT', over)
       for _, e in ipairs(es) do removeEntry(K, e[1], gs, 'missed') end
       redis.call('HINCRBY', K.m, 'dropped', #es)
     end
   end
-  return 'OK', first, admit, redis.call('HINCRBY', K.m, 'published', admit)
+  -- a lease of a quarter of the free places at most, only where every entry can go in plainly
+  local slots = 0
+  if lease and lease ~= '' and overflow ~= 'drop-oldest' and ttl == 0 then
+    slots = math.min(LEASE_MAX, math.floor((cap - len - admit) / 4))
+    if slots > 0 then redis.call('HSET', K.p, lease, int(now + LEASE_HOLD) .. ':' .. int(slots)) else slots = 0 end
+  end
+  if id == nil then return 'OK', 0, 0, tailOf(K), slots end
+  return 'OK', first, admit, seq(id), slots
 end
 
 -- Dead-letters entry 'id' of group 'g' (topic T): one XADD into the dead-letter topic, with the
@@ -204,7 +248,7 @@ local function deadLetter(M, g, id, reason, detail, count)
     h['x-deliveries'] = int(count)
     if detail then h['x-dead-letter-detail'] = detail end
     local D = keys(dl)
-    status = publishInto(D, { f.v, f.k or '', f.k and '1' or '0', cjson.encode(h), '0' }, 1, 1, true)
+    status = publishInto(D, { f.v, f.k or '', f.k and '1' or '0', cjson.encode(h), '0' }, 1, 1, true, nil)
     if status == 'FULL' and (redis.call('HGET', D.m, 'overflow') or 'block') == 'block' then
       redis.call('XCLAIM', T.s, g, '~dead', 0, id, 'JUSTID')
       redis.call('ZREM', dk(T, g), id)

@@ -32,19 +32,22 @@ if op == 'open' then
 end
 
 if op == 'pub' then
-  -- whole (1: all or nothing), then (value, key, hasKey, headers, ttl) per entry
-  local status, first, count, tail = publishInto(T, ARGV, 5, (#ARGV - 4) / 5, ARGV[4] == '1')
-  return { status, first, count, tail or num(redis.call('HGET', T.m, 'published')) }
+  -- whole (1: all or nothing), publisher ('' for no lease), then (value, key, hasKey, headers, ttl) per entry
+  local status, first, count, tail, slots = publishInto(T, ARGV, 6, (#ARGV - 5) / 5, ARGV[4] == '1', ARGV[5])
+  return { status, first, count, tail, slots }
 end
 
 if op == 'close' then
   redis.call('HSET', T.m, 'closed', '1')
+  -- the stream's last id goes to the highest there is: a plain XADD of a lease fails from now on
+  if redis.call('EXISTS', T.s) == 1 then redis.call('XSETID', T.s, '0-18446744073709551615') end
+  redis.call('DEL', T.p)
   return 1
 end
 
 if op == 'destroy' then
   for _, g in ipairs(groups(T)) do redis.call('DEL', gk(T, g.name), dk(T, g.name), xk(T, g.name)) end
-  redis.call('DEL', T.s, T.m, T.l)
+  redis.call('DEL', T.s, T.m, T.l, T.p)
   return 1
 end
 
@@ -58,7 +61,7 @@ if op == 'stats' then
   sweepLeases()
   local M = meta(T)
   sweepTtl(T, M)
-  local tail = num(M.published)
+  local tail = tailOf(T)
   local first = redis.call('XRANGE', T.s, '-', '+', 'COUNT', 1)
   local head = tail
   if #first > 0 then head = seq(first[1][1]) - 1 end
@@ -107,7 +110,8 @@ if op == 'join' then
   -- from ('earliest', 'latest', 'committed' or an offset), durable ('1'/'0'), lease ms
   if not G then
     local from, start = ARGV[6], '0'
-    if from == 'latest' then start = '$' elseif tonumber(from) then start = idOf(tonumber(from)) end
+    -- 'latest' by the count of entries added, not '$': a closed topic's last id is past every offset
+    if from == 'latest' then start = idOf(tailOf(T)) elseif tonumber(from) then start = idOf(tonumber(from)) end
     redis.call('XGROUP', 'CREATE', T.s, g, start, 'MKSTREAM')
     redis.call('HSET', gk(T, g), 'durable', ARGV[7])
   end
@@ -172,8 +176,9 @@ end
 local M = meta(T)
 
 if op == 'fetch' then
-  -- most, lease ms, '1' if the caller may read new entries itself: redeliveries due (lowest offset first: offset, count, fields), then new entries
-  -- (id, fields; delivered once), or how many the caller is to read
+  -- most, lease ms, '1' if the caller may read new entries itself until its next poll: redeliveries
+  -- due (lowest offset first: offset, count, fields), then new entries (id, fields; delivered
+  -- once), and 1 if plain reads may follow (no entry of the topic has an expiry, it is not closed)
   local want = tonumber(ARGV[6])
   redis.call('ZADD', T.l, now + tonumber(ARGV[7]), g .. '\n' .. c)
   sweepTtl(T, M)
@@ -212,12 +217,9 @@ if op == 'fetch' then
   -- new entries go back as XREADGROUP gives them (id, fields): no work per entry here unless
   -- some entry of the topic has an expiry
   local news = {}
-  local readSelf = 0
-  if #out < want and ARGV[8] == '1' and M.ttlAny ~= '1' and M.closed ~= '1' then
-    -- the caller reads the new entries itself (XREADGROUP, no Lua between the stream and it)
-    -- and counts them as delivered (HINCRBY)
-    readSelf = want - #out
-  elseif #out < want then
+  local plain = 0
+  if ARGV[8] == '1' and M.ttlAny ~= '1' and M.closed ~= '1' then plain = 1 end
+  if #out < want then
     local r = redis.call('XREADGROUP', 'GROUP', g, c, 'COUNT', want - #out, 'STREAMS', T.s, '>')
     if r then
       news = r[1][2]
@@ -243,7 +245,7 @@ if op == 'fetch' then
     G = findGroup(T, g)
     if G.pending == 0 and nextOf(T, G) >= tailOf(T) then drained = 1 end
   end
-  return { drained, out, num(M.published), news, readSelf, redis.call('HGET', gk(T, g), 'gen') or '0' }
+  return { drained, out, tailOf(T), news, plain, redis.call('HGET', gk(T, g), 'gen') or '0' }
 end
 
 if op == 'settle' then

@@ -116,25 +116,26 @@ export class RedisMember<T> implements MemberPort<T> {
     if (want <= 0) return;
     this.fetching = true;
     this.asked = want;
-    void this.flush(); // settlements made before this fetch count first
     const epoch = this.epoch;
     const sent = Date.now();
     if (sent < this.plainUntil) {
-      this.readNew(epoch, this.gen, 0, [], want);
+      // only acks and touches are queued (anything else ends the plain reads), and neither
+      // changes what the read finds: the read goes first, its answer waits behind no ack
+      this.readNew(epoch, this.gen, want);
+      void this.flush();
       return;
     }
+    void this.flush(); // settlements made before this fetch count first
     this.backend.run('fetch', [this.group, this.consumer, String(want), String(this.backend.engine.leaseMs), '1']).then(
       (reply) => {
         this.renewed = sent;
         if (reply === -1) return this.fetched(epoch, '', 1, [], []);
-        const [drained, items, tail, news, readSelf, gen] = reply as [number, Fetched[], number, Entry[], number, Buffer];
+        const [drained, items, tail, news, plain, gen] = reply as [number, Fetched[], number, Entry[], number, Buffer];
         this.gen = gen.toString();
         this.backend.seen(tail);
-        // after a seek the read would start from the new position, for a fetch that is void
-        if (readSelf === 0 || epoch !== this.epoch || this.closing !== undefined) return this.fetched(epoch, this.gen, drained, items, news);
-        // nothing was due: until the next poll, fetches that find new entries read them plainly
-        if (items.length === 0) this.plainUntil = sent + this.backend.engine.pollMs;
-        this.readNew(epoch, this.gen, drained, items, readSelf);
+        // nothing was due: until the next poll, fetches read new entries plainly
+        if (plain === 1 && items.length === 0 && news.length > 0) this.plainUntil = sent + this.backend.engine.pollMs;
+        this.fetched(epoch, this.gen, drained, items, news);
       },
       (e: unknown) => this.failed(e),
     );
@@ -147,31 +148,34 @@ export class RedisMember<T> implements MemberPort<T> {
    */
   private plainUntil = 0;
 
-  private readNew(epoch: number, gen: string, drained: number, items: Fetched[], count: number): void {
+  private readNew(epoch: number, gen: string, count: number): void {
     this.backend.read(this.group, this.consumer, count).then(
       (read) => {
         if (read.length === 0) this.plainUntil = 0;
-        const expiring = read.filter(([, fields]) => expires(fields));
         // what the read got counts as delivered, sent with the next settlements; one with an
         // expiry is counted by the 'vet' that hands it out, if it is still live
+        if (!read.some(([, fields]) => expires(fields))) {
+          this.settlements.delivered += read.length;
+          return this.fetched(epoch, gen, 0, [], read);
+        }
+        const expiring = read.filter(([, fields]) => expires(fields));
         this.settlements.delivered += read.length - expiring.length;
-        if (expiring.length === 0) return this.fetched(epoch, gen, drained, items, read);
         // the topic has entries with an expiry: the server's fetch checks them from now on, and
         // these go out only if the server finds them live
         this.plainUntil = 0;
-        this.vet(epoch, gen, drained, items, read, expiring);
+        this.vet(epoch, gen, read, expiring);
       },
       (e: unknown) => (e instanceof Error && e.message.startsWith('NOGROUP') ? this.fetched(epoch, gen, 1, [], []) : this.failed(e)),
     );
   }
 
   /** Hands out the plainly read entries, less those with an expiry the server removed as expired. */
-  private vet(epoch: number, gen: string, drained: number, items: Fetched[], read: Entry[], expiring: Entry[]): void {
+  private vet(epoch: number, gen: string, read: Entry[], expiring: Entry[]): void {
     this.backend.run('vet', [this.group, this.consumer, ...expiring.map(([id]) => id.toString())]).then(
       (reply) => {
         if (reply === -1) return this.fetched(epoch, gen, 1, [], []);
         const live = new Set((reply as Buffer[]).map(String));
-        this.fetched(epoch, gen, drained, items, read.filter(([id, fields]) => !expires(fields) || live.has(id.toString())));
+        this.fetched(epoch, gen, 0, [], read.filter(([id, fields]) => !expires(fields) || live.has(id.toString())));
       },
       (e: unknown) => this.failed(e),
     );

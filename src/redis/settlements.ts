@@ -31,20 +31,20 @@ export class Settlements {
   queue(kind: string, item: Item, arg: string): void {
     // after this turn's I/O: a loop settling what it was handed from the buffer sends one call
     if (this.settles.length === 0 && this.acks.length === 0) setImmediate(() => void this.flush());
-    if (kind === 'a' && this.surelyOwned(item)) this.acks.push(item);
+    // an ack is checked at the flush (see surelyOwned): later than now, so no less strictly
+    if (kind === 'a' && item.gen !== '') this.acks.push(item);
     else this.settles.push(kind, item.id, String(item.deliveryCount), arg);
   }
 
   /**
    * Whether the entry is surely still this member's on the server unless the group's gen moved:
    * it was read less than half the ack timeout ago (the server hands an entry to another consumer
-   * only once it idled the whole timeout) and the lease was renewed less than half of it ago
-   * (else the member may have been taken for dead). Then its ack needs no look at the pending
-   * list; otherwise the settle call checks owner and delivery count on the server.
+   * only once it idled the whole timeout), and (checked by the caller) the lease was renewed less
+   * than half of it ago (else the member may have been taken for dead). Then its ack needs no look
+   * at the pending list; otherwise the settle call checks owner and delivery count on the server.
    */
-  private surelyOwned(item: Item): boolean {
-    const now = Date.now();
-    return item.gen !== '' && now - this.member.renewed < this.backend.engine.leaseMs / 2 && now - item.at < this.backend.ackTimeoutMs / 2;
+  private surelyOwned(item: Item, now: number): boolean {
+    return now - item.at < this.backend.ackTimeoutMs / 2;
   }
 
   /** Sends the `delivered` count, if any. */
@@ -61,7 +61,18 @@ export class Settlements {
 
   /** Sends what is queued: the checked settlements in one call, the lean acks (with the count) in one per gen. */
   flush(): Promise<unknown> {
-    if (this.acks.length === 0) this.sendCounts();
+    const items: Item[] = [];
+    if (this.acks.length > 0) {
+      // acks no longer surely the member's are checked with the other settlements
+      const now = Date.now();
+      const renewed = now - this.member.renewed < this.backend.engine.leaseMs / 2;
+      for (const i of this.acks) {
+        if (renewed && this.surelyOwned(i, now)) items.push(i);
+        else this.settles.push('a', i.id, String(i.deliveryCount), '');
+      }
+      this.acks = [];
+    }
+    if (items.length === 0) this.sendCounts();
     const { group, consumer } = this.member;
     const sent: Promise<unknown>[] = [];
     if (this.settles.length > 0) {
@@ -69,9 +80,7 @@ export class Settlements {
       this.settles = [];
       sent.push(this.backend.run('settle', [group, consumer, ...args]).catch(() => undefined));
     }
-    if (this.acks.length > 0) {
-      const items = this.acks;
-      this.acks = [];
+    if (items.length > 0) {
       const first = items[0]!.gen;
       const one = items.every((i) => i.gen === first);
       for (const gen of one ? [first] : new Set(items.map((i) => i.gen))) {

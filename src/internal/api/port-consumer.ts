@@ -4,6 +4,8 @@ import type { Consumer, Delivery, Headers, Message, NackOptions } from '../../ty
 import type { ConsumerPort, ReadyListener } from '../faces/port.js';
 import * as v from '../validate.js';
 
+const ACK: Settlement = { kind: 'ack' };
+
 /**
  * A delivery handed out over a {@link MemberPort}. Settling answers from local state at once: the
  * engine hears of it in the background. It goes stale when its consumer closes.
@@ -56,7 +58,7 @@ class EngineDelivery<T> implements Delivery<T> {
   }
 
   ack(): boolean {
-    return this.finish({ kind: 'ack' });
+    return this.finish(ACK);
   }
 
   nack(options?: NackOptions): boolean {
@@ -268,9 +270,13 @@ export class PortConsumer<T> implements Consumer<T>, ConsumerPort<T> {
     this.iterating = true;
     this.demand();
     return {
-      next: async () => {
-        const d = await this.recv();
-        return d === undefined ? { done: true, value: undefined } : { done: false, value: d };
+      next: () => {
+        // what is held locally is handed out without a wait (as recv would, one promise less)
+        if (this.waiters.length === 0 && !this.closed && !this.aborted) {
+          const d = this.take();
+          if (d !== undefined) return Promise.resolve({ done: false, value: d });
+        }
+        return this.recv().then((d) => (d === undefined ? { done: true, value: undefined } : { done: false, value: d }));
       },
       return: async () => {
         this.close();
@@ -293,7 +299,7 @@ export class PortConsumer<T> implements Consumer<T>, ConsumerPort<T> {
       if (r === undefined) return undefined;
       const d = new EngineDelivery(this, r);
       if (filter !== undefined && !filter(d)) {
-        if (!r.settled) r.settle({ kind: 'ack' });
+        if (!r.settled) r.settle(ACK);
         continue;
       }
       if (!d.done) this.handed.add(d);
