@@ -9,8 +9,17 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { ROOT, sources } from './src-files.js';
 
-/** Every relative module specifier in a file: imports, re-exports, `import('…')` types and calls. */
+const parsed = new Map<string, string[]>();
+
+/** Every relative module specifier in a file: imports, re-exports, `import('…')` types and calls (parsed once per text). */
 function specifiers(file: string, text: string): string[] {
+  const key = `${file}\0${text}`;
+  let found = parsed.get(key);
+  if (found === undefined) parsed.set(key, (found = parse(file, text)));
+  return found;
+}
+
+function parse(file: string, text: string): string[] {
   const sf = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true);
   const out: string[] = [];
   const visit = (n: ts.Node): void => {
