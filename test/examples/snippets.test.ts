@@ -42,7 +42,7 @@ function snippets(doc: string): Snippet[] {
 
 function run(file: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [file], { cwd: root, timeout: 15_000, env: { ...process.env, NODE_OPTIONS: '' } }, (error, stdout, stderr) => {
+    execFile(process.execPath, [file], { cwd: root, timeout: 30_000, env: { ...process.env, NODE_OPTIONS: '' } }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
     });
   });
@@ -75,6 +75,6 @@ describe('documentation snippets run', () => {
       const r = await run(join(out, `${s.name}.mjs`));
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
-    });
+    }, 40_000); // a snippet importing the NATS and Redis clients takes 2 s to start on a loaded machine, and they run side by side
   }
 });
