@@ -159,6 +159,26 @@ describe('priorities', () => {
   });
 });
 
+describe('a topic without priorities, published with priority 0', () => {
+  it('takes the plain path: delivered in order with the messages around it, an unknown option still a ConfigError', async () => {
+    const t = createBus().topic<number>('plain', { groups: ['g'] });
+    const got: number[] = [];
+    const sub = t.messages({ group: 'g' }).subscribe((d) => {
+      got.push(d.value);
+      d.ack();
+    });
+    expect(t.tryPublish(0, { priority: 0 })).toBe(true);
+    expect(t.tryPublish(1)).toBe(true);
+    expect(t.tryPublish(2, { priority: 0 })).toBe(true);
+    expect(() => t.tryPublish(3, { priority: 0, prio: 1 } as never)).toThrow(/`prio` is not an option of publish options/);
+    expect(() => t.tryPublish(3, { priority: 1 })).toThrow(/priorities: 1/);
+    expect(got).toEqual([0, 1, 2]);
+    expect(t.stats().published).toBe(3);
+    expect(t.stats().priorities).toBeUndefined();
+    sub.unsubscribe();
+  });
+});
+
 // ---- the model ------------------------------------------------------------------------------
 
 type Op =

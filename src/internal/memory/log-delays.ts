@@ -16,6 +16,7 @@ export function delay<T>(log: LogState<T>, off: number, at: number): void {
   log.delays.add(off, at);
   log.delayed = log.delays.size;
   log.lean = false;
+  log.leanRanked = false;
   log.generalTake = true;
   log.ttlActive = true;
 }
@@ -27,6 +28,7 @@ export function releaseDue<T>(log: LogState<T>, wake: boolean): void {
   log.delayed = d.size;
   if (log.delayed === 0) {
     log.lean = log.leanPossible();
+    log.leanRanked = log.leanRankedPossible();
     log.generalTake = log.levelOf !== undefined || log.ordered;
     log.syncTtlActive();
   }

@@ -6,7 +6,7 @@
 import { ConfigError } from '../../errors.js';
 import { describe } from '../validate.js';
 import type { BatchEntry, BatchOptions, PublishOptions } from '../../types.js';
-import { appendLeveled } from './hot/append-lean.js';
+import { appendLean, appendLeveled } from './hot/append-lean.js';
 import { append, appendEach, appendRuns } from './log-append.js';
 import { type LogState, NO_PUBLISH } from './log-state.js';
 import { mayHunger } from './log-retention.js';
@@ -64,11 +64,12 @@ export function publishSettled<T>(log: LogState<T>, value: T, s: PublishSettings
 export function tryPublishSlow<T>(log: LogState<T>, value: T, options: PublishOptions | undefined): boolean {
   let s = NO_PUBLISH;
   if (options !== undefined) {
-    const level = log.levelOf === undefined || log.codec !== undefined ? -1 : onlyPriority(options, log.levelCount);
+    const level = log.codec !== undefined ? -1 : onlyPriority(options, log.levelCount);
     if (level < 0) s = publishSettings(options);
     else {
-      if (log.queue.length === 0 && log.leveledLean()) {
-        const off = appendLeveled(log, value, level);
+      if (log.leanRanked === true && log.queue.length === 0) {
+        // without levels, `priority: 0` (the only level) asks for nothing: the plain lean append
+        const off = log.levelOf === undefined ? appendLean(log, value) : appendLeveled(log, value, level);
         if (off >= 0) return true;
       }
       // `append` reads the settings before it wakes anyone and keeps none of them: one object

@@ -105,6 +105,12 @@ export class LogState<T> {
   readonly checked: boolean;
   /** No codec, no store, no topic TTL, not closed: `appendLean` applies to publishes without options. */
   lean: boolean;
+  /**
+   * The lean conditions but for the levels: a publish that gives only `priority` takes
+   * `appendLeveled` on a topic with priorities, and `appendLean` on one without (its one valid
+   * level, 0, asks for nothing).
+   */
+  leanRanked: boolean;
   /** The settings of a `tryPublish` that gives only `priority` (see `tryPublishSlow`). */
   readonly ranked: PublishSettings = { ...NO_PUBLISH };
 
@@ -134,23 +140,24 @@ export class LogState<T> {
       this.levelDelivered = new Float64Array(settings.priorities);
     }
     this.ordered = settings.ordering === 'key';
+    this.leanRanked = this.leanRankedPossible();
     this.lean = this.leanPossible();
     this.generalTake = this.levelOf !== undefined || this.ordered;
     this.syncTtlActive();
     // flags that flip in a topic's life, and a counter that grows past small integers
-    bornMutable(this, 'closed', 'lean', 'ttlActive');
+    bornMutable(this, 'closed', 'lean', 'leanRanked', 'ttlActive');
     if (this.persistent) bornMutable(this, 'journal');
     bornDouble(this, 'published');
   }
 
   /** True when `appendLean` may take publishes without options: nothing to encode, store, expire, delay or rank. */
   leanPossible(): boolean {
-    return this.codec === undefined && !this.persistent && this.ttlMs === Infinity && this.levelOf === undefined && !this.ordered && this.delayed === 0 && !this.closed;
+    return this.leanRankedPossible() && this.levelOf === undefined;
   }
 
-  /** True when `appendLeveled` may take a publish giving only `priority`: the lean conditions but for the levels, and not opening. */
-  leveledLean(): boolean {
-    return this.codec === undefined && !this.persistent && this.ttlMs === Infinity && !this.ordered && this.delayed === 0 && !this.closed && !this.opening;
+  /** What {@link leanRanked} says: nothing to encode, store (so nothing opening), expire or delay, no key order, open. */
+  leanRankedPossible(): boolean {
+    return this.codec === undefined && !this.persistent && this.ttlMs === Infinity && !this.ordered && this.delayed === 0 && !this.closed;
   }
 
   /** @internal (GroupHost) `ordering: 'key'`. */

@@ -238,6 +238,7 @@ export class TopicImpl<T> extends LogState<T> implements Topic<T>, GroupHost<T> 
     if (!this.closed) {
       this.closed = true;
       this.lean = false;
+      this.leanRanked = false;
       this.queue.rejectAll(() => this.closedError());
       for (const g of this.groupList) g.wake();
       for (const g of this.groupList) g.idle(); // a closed topic keeps no timer that has nothing to do

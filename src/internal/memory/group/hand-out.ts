@@ -38,8 +38,11 @@ export function tryRecvSlow<T>(c: HandingOut<T>): DeliveryImpl<T> | undefined {
   if (c.plain) {
     if (c.g.host.ordered) {
       if (!c.track) {
-        const d = takeKeyed(c.g, c);
+        const g = c.g;
+        const d = takeKeyed(g, c);
         if (d !== undefined) return d;
+        // the cursor at the tail and nothing returned (no priorities): the general take would find nothing either
+        if (g.next >= g.host.ring.tail && g.redeliver.size === 0 && g.lq === null) return refilled(c) ? c.tryRecv() : undefined;
       }
     } else {
       const off = take.takeRaw(c, true);
