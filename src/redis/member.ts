@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { DeliveryRecord, MemberListener, MemberOptions, MemberPort, Settlement } from '../engine.js';
+import { AckTimer } from './ack-timer.js';
 import { type Entry, expires, type Fetched, type Item, offsetOf, RedisRecord, toItem } from './item.js';
 import type { BackendLink } from './link.js';
 import { ItemQueue } from './queue.js';
@@ -33,6 +34,7 @@ export class RedisMember<T> implements MemberPort<T> {
   private retry: ReturnType<typeof setTimeout> | undefined = undefined;
   private readonly beat: ReturnType<typeof setInterval>;
   private readonly settlements: Settlements;
+  private readonly timer: AckTimer;
   private readonly joining: Promise<boolean>;
 
   constructor(
@@ -41,6 +43,7 @@ export class RedisMember<T> implements MemberPort<T> {
   ) {
     this.group = options.group ?? `sub.${randomUUID()}`;
     this.settlements = new Settlements(backend, this);
+    this.timer = new AckTimer(backend.ackTimeoutMs, () => this.expire());
     const from = options.from;
     const start = from === undefined ? (options.group === undefined ? 'latest' : 'earliest') : typeof from === 'object' ? String(from.offset) : from;
     const sent = Date.now();
@@ -247,30 +250,10 @@ export class RedisMember<T> implements MemberPort<T> {
     return record;
   }
 
-  /**
-   * The local view of the ack timeout: the delivery goes stale when it passes (the server lets
-   * another member claim it). The server's timer runs from the fetch: a delivery that sat in the
-   * buffer for more than half of it is touched (inProgress) as it is handed out.
-   */
+  /** Arms the record's local ack timeout (see {@link AckTimer}), touching it if it sat long in the buffer. */
   private arm(record: RedisRecord<T>, fresh = false): void {
-    const ms = this.backend.ackTimeoutMs;
-    if (ms === Infinity) return;
-    const now = Date.now();
-    let left = ms;
-    if (!fresh) {
-      const age = now - record.item.at;
-      if (age > ms / 2) this.queue('p', record.item, '');
-      else left = ms - age;
-    }
-    record.deadline = now + left;
-    if (this.expiry === undefined) {
-      // one timer per member, not per delivery: checks at a quarter of the ack timeout
-      this.expiry = setInterval(() => this.expire(), Math.max(5, ms / 4));
-      this.expiry.unref?.();
-    }
+    if (this.timer.arm(record, fresh)) this.queue('p', record.item, '');
   }
-
-  private expiry: ReturnType<typeof setInterval> | undefined = undefined;
 
   private expire(): void {
     const now = Date.now();
@@ -378,7 +361,7 @@ export class RedisMember<T> implements MemberPort<T> {
   private part(): Promise<void> {
     this.parting ??= (async () => {
       clearInterval(this.beat);
-      clearInterval(this.expiry);
+      this.timer.stop();
       clearTimeout(this.retry);
       this.backend.members.delete(this as RedisMember<unknown>);
       if (!(await this.joining)) return;
