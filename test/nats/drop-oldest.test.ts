@@ -33,6 +33,9 @@ describe.skipIf(!nats.available)(`drop-oldest on JetStream${nats.available ? '' 
       nacked.nack({ delayMs: 20_000 }); // waits at the server for its redelivery
       await new Promise((r) => setTimeout(r, 100));
 
+      // a process counts only what leaves the head after it first saw a consumer (evictions.ts):
+      // the publisher's snapshot must hold both groups' consumers before the eviction
+      await settledOn(() => pt.stats(), (s) => s.groups.g?.lag === 4 && s.groups.idle?.lag === 4);
       // offsets 0 (held), 1 (to be redelivered) and 2 (not delivered, or only read ahead) go
       expect(await pt.publishBatch([4, 5, 6])).toEqual([4, 5, 6]);
       const want = { head: 3, tail: 7, size: 4, dropped: 3, g: 3, idle: 3, pending: 0 };
