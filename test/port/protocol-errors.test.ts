@@ -203,6 +203,58 @@ describe('a client that goes away', () => {
     await expect(r).rejects.toBeInstanceOf(ClosedError);
   });
 
+  /** port2 of a new channel as a browser's MessagePort looks: no close event; the client's pings dropped while `silent.on`. */
+  function browserLikePort(port2: MessagePort, silent: { on: boolean }) {
+    return {
+      postMessage(calls: { op: string }[]) {
+        const kept = silent.on ? calls.filter((c) => c.op !== 'ping') : calls;
+        if (kept.length > 0) port2.postMessage(kept);
+      },
+      set onmessage(f: ((e: MessageEvent) => void) | null) {
+        port2.onmessage = f;
+      },
+      close: () => port2.close(),
+    };
+  }
+
+  it('the server stops serving a client whose port has no close event: its waiting recv and its calls reject with ClosedError, not hang', async () => {
+    const served = createBus();
+    const { port1, port2 } = new MessageChannel();
+    const server = serveBus(served, port1);
+    const bus = createBus({ engine: portEngine(browserLikePort(port2, { on: false }), { heartbeatMs: 0 }) });
+    open.push(served, bus);
+    const t = bus.topic<number>('t');
+    const r = t.consumer().recv();
+    await bus.ready();
+    server.close();
+    await expect(r).rejects.toThrow(new ClosedError('the served bus stopped serving this client'));
+    await expect(t.publish(1)).rejects.toBeInstanceOf(ClosedError);
+  });
+
+  it('a live client the server took for gone (its heartbeats lost) is told so: its calls reject with ClosedError naming the heartbeat', async () => {
+    const served = createBus();
+    const { port1, port2 } = new MessageChannel();
+    const server = serveBus(served, port1, { missedHeartbeats: 2 });
+    const silent = { on: false };
+    const bus = createBus({ engine: portEngine(browserLikePort(port2, silent), { heartbeatMs: 20 }) });
+    open.push(served, bus, server);
+    const t = bus.topic<number>('t', { groups: ['g'] });
+    await t.publish(1);
+    await new Promise((r) => setTimeout(r, 100)); // five heartbeats: the server keeps a client that pings
+    expect(server.closed).toBe(false);
+    const c = t.consumer({ group: 'g', prefetch: 1 });
+    expect((await c.recv())?.value).toBe(1); // held, unsettled
+    const r = c.recv();
+    silent.on = true;
+    await expect(r).rejects.toThrow(/took this client for gone: no heartbeat for \d+ ms \(2 missed at 20 ms\)/);
+    expect(server.closed).toBe(true);
+    await expect(t.publish(2)).rejects.toBeInstanceOf(ClosedError);
+    // the held delivery went back to its group
+    expect(served.topic('t').stats().groups.g).toMatchObject({ members: 0, delivered: 1 });
+    const again = await served.topic<number>('t').consumer({ group: 'g' }).recv();
+    expect([again?.value, again?.deliveryCount]).toEqual([1, 2]);
+  });
+
   it('a client whose heartbeat stops has its unsettled deliveries returned at once (browsers: no close event)', async () => {
     const served = createBus();
     open.push(served);

@@ -32,7 +32,8 @@ class PendingMember<T> implements MemberPort<T>, MemberListener {
   private wanted = 0;
   private left = false;
   private closing: Promise<void> | undefined = undefined;
-  error: unknown = undefined;
+  /** Why the backend could not open the member. */
+  private failure: unknown = undefined;
   onReady: MemberListener | null = null;
 
   constructor(
@@ -51,7 +52,7 @@ class PendingMember<T> implements MemberPort<T>, MemberListener {
         return port;
       },
       (e: unknown) => {
-        this.error = e;
+        this.failure = e;
         this.onReady?.ready();
         throw e;
       },
@@ -61,6 +62,11 @@ class PendingMember<T> implements MemberPort<T>, MemberListener {
 
   ready(): void {
     this.onReady?.ready();
+  }
+
+  /** Why the member ended: its opening failed, or the opened member failed (the engine's connection was lost). */
+  get error(): unknown {
+    return this.failure ?? this.port?.error;
   }
 
   get group(): string {

@@ -243,6 +243,9 @@ class PortClient implements Engine {
       case 'stale':
         this.members.get(m.member)?.stale(m.tokens);
         break;
+      case 'closed':
+        this.fail(fromWire(m.error));
+        break;
     }
   }
 

@@ -149,7 +149,9 @@ export type ServerMessage =
   | Published
   | WireDeliveries
   | { kind: 'done'; member: number; error?: WireError }
-  | { kind: 'stale'; member: number; tokens: number[] };
+  | { kind: 'stale'; member: number; tokens: number[] }
+  /** The server's last word: it ends the connection (stops serving, or took a silent client for gone). */
+  | { kind: 'closed'; error: WireError };
 
 /** An error as it crosses: its class by name, and the fields each class carries. */
 export interface WireError {

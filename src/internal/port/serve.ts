@@ -1,5 +1,5 @@
 import type { Settlement, TopicBackend } from '../../engine.js';
-import { ConfigError } from '../../errors.js';
+import { ClosedError, ConfigError } from '../../errors.js';
 import type { Bus, TopicStats } from '../../types.js';
 import { BusEngine } from '../memory/engine/backend.js';
 import { holdLease, leaseName, watchLease } from './lease.js';
@@ -63,12 +63,22 @@ class Connection implements BusServer {
     this.stop = listen(
       port,
       (data) => this.receive(data),
-      () => this.close(),
+      () => this.end(),
     );
   }
 
   close(): void {
+    this.end(new ClosedError('the served bus stopped serving this client'));
+  }
+
+  /**
+   * Ends the connection. `reason` is posted last when the client may still be there to read it
+   * (the server stops serving, or takes a silent client for gone): where a port has no close
+   * event, it is how the client learns that its calls will never be answered.
+   */
+  private end(reason?: ClosedError): void {
     if (this.closed) return;
+    if (reason !== undefined) this.post({ kind: 'closed', error: toWire(reason) });
     try {
       this.flush(); // what was answered before closing still goes out
     } catch {
@@ -202,7 +212,7 @@ class Connection implements BusServer {
         const reply: ServerMessage = { kind: 'reply', id: m.id, value };
         this.post(reply);
         if ('topic' in m && this.topics.has(m.topic)) this.statsFor.set(m.topic, reply);
-        if (m.op === 'bye') this.close();
+        if (m.op === 'bye') this.end();
       },
       (e: unknown) => this.post({ kind: 'reply', id: m.id, error: toWire(e) }),
     );
@@ -305,7 +315,7 @@ class Connection implements BusServer {
   private watchClient(name: string, heartbeatMs: number): boolean {
     const stop = watchLease(
       name,
-      () => this.close(),
+      () => this.end(),
       () => {
         if (!this.closed && heartbeatMs > 0 && Number.isFinite(heartbeatMs)) this.watch(heartbeatMs);
       },
@@ -330,7 +340,8 @@ class Connection implements BusServer {
     clearInterval(this.heartbeat);
     this.heartbeat = unref(
       setInterval(() => {
-        if (Date.now() - this.lastSeen > heartbeatMs * this.missed) this.close();
+        const silentMs = Date.now() - this.lastSeen;
+        if (silentMs > heartbeatMs * this.missed) this.end(new ClosedError(`the served bus took this client for gone: no heartbeat for ${silentMs} ms (${this.missed} missed at ${heartbeatMs} ms)`));
       }, heartbeatMs),
     );
   }
