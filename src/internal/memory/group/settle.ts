@@ -280,11 +280,12 @@ export class Settle<T> {
 /**
  * Acks the first delivery of the lone run: `committed` is on it (only a commit, seek or clamp
  * moves it, and those settle or write out the run first), so the committed offset moves one on,
- * and past whatever was settled after the run once it is empty. The caller checked `gen`. A
- * function of the group, not a method of `Settle`: `DeliveryImpl.ack` calls it with the group it
- * holds, the common settle of every pull face.
+ * and past whatever was settled after the run once it is empty. The caller checked `gen`, and
+ * finishes the settle: the drained check of a closed topic, then the owner's `onSettled` (see
+ * `DeliveryImpl.ack`). A function of the group, not a method of `Settle`: `DeliveryImpl.ack`
+ * calls it with the group it holds, the common settle of every pull face.
  */
-export function ackRunHead<T>(g: GroupState<T> & { readonly settle: Settle<T> }, off: number): boolean {
+export function ackRunHead<T>(g: GroupState<T>, off: number): void {
   const owner = g.runOwner as GroupMember<T>;
   const next = off + 1;
   owner.held--; // the group's counters: the run counts itself (see GroupState.runStart)
@@ -297,7 +298,4 @@ export function ackRunHead<T>(g: GroupState<T> & { readonly settle: Settle<T> },
     if (g.next > next) g.passSettled();
   }
   g.host.released(g.committed); // passSettled may have moved it past `next`
-  if (g.host.closed) g.settle.checkDrained();
-  owner.onSettled();
-  return true;
 }
