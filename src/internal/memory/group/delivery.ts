@@ -56,13 +56,9 @@ export class DeliveryImpl<T> implements Delivery<T> {
 
   /**
    * The lone run's first delivery (the common case: a pull face takes one, acks it) is settled in
-   * `ackRunHead`, everything else in `ackSlot`. The dispatch, and the end of the run head's settle
-   * (a closed topic's drained check, the owner's `onSettled`), are here, not in a group method or
-   * in `ackRunHead`: a loop that awaits `recv()` is optimized again after its first run ends, by
-   * then those functions have optimized code of their own, and V8 charges what that code inlined
-   * against the loop's budget (920 bytes of bytecode, × 1.2 reserve), so they would run as calls.
-   * From here the loop inlines `ackRunHead` (the committed offset and the counters only) fresh
-   * (`--trace-turbo-inlining`; `npm run bench:ir`).
+   * `ackRunHead`, everything else in `ackSlot`. The dispatch and the end of the run head's settle
+   * (a closed topic's drained check, the owner's `onSettled`) are written here so that the loop
+   * awaiting `recv()` inlines `ackRunHead` whole: docs/internals.md, "Idioms".
    */
   ack(): boolean {
     const g = this.g;
